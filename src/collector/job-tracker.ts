@@ -1,0 +1,166 @@
+// Follows every backup job of one instance from the first listing that shows it to its end, and
+// counts each job's end exactly once.
+//
+// DescribeBackupTasks lists only jobs that have not started or are running: a job that finishes
+// or fails between two polls simply vanishes. So a job that leaves the listing is "departed" and
+// asked about by id until its end state is known. A job already listed as Failed or Finished is
+// counted then, and its id remembered so that it is never counted again.
+import { isTerminal, JOB_MODES, type BackupTask } from '../alicloud/normalize.js';
+
+export type EndState = 'Finished' | 'Failed' | 'Unknown';
+export const END_STATES: readonly EndState[] = ['Finished', 'Failed', 'Unknown'];
+
+export interface TrackedJob {
+  jobId: string;
+  jobMode: string;
+  taskAction: string;
+  lastStatus: string;
+  firstSeen: number;
+  /** by-id look-ups that found no such job */
+  misses: number;
+}
+
+export interface EndedJob {
+  jobId: string;
+  jobMode: string;
+  state: EndState;
+}
+
+export interface TrackerOptions {
+  /** by-id answers with no job before the end is recorded as Unknown */
+  maxMisses?: number;
+  /** how long a counted id is remembered, to ignore it if it is listed again */
+  rememberCountedMs?: number;
+  /** most counted ids remembered */
+  maxRemembered?: number;
+}
+
+export interface Counts {
+  /** failures by job mode */
+  failures: ReadonlyMap<string, number>;
+  /** completions by job mode and end state, keyed `${mode}|${state}` */
+  completions: ReadonlyMap<string, number>;
+}
+
+export function completionKey(jobMode: string, state: EndState): string {
+  return `${jobMode}|${state}`;
+}
+
+export function splitCompletionKey(key: string): [jobMode: string, state: EndState] {
+  const at = key.lastIndexOf('|');
+  return [key.slice(0, at), key.slice(at + 1) as EndState];
+}
+
+export class JobTracker {
+  private readonly active = new Map<string, TrackedJob>();
+  private readonly departed = new Map<string, TrackedJob>();
+  private readonly counted = new Map<string, number>();
+  private readonly failures = new Map<string, number>();
+  private readonly completions = new Map<string, number>();
+  private readonly maxMisses: number;
+  private readonly rememberCountedMs: number;
+  private readonly maxRemembered: number;
+
+  constructor(opts: TrackerOptions = {}) {
+    this.maxMisses = opts.maxMisses ?? 3;
+    this.rememberCountedMs = opts.rememberCountedMs ?? 14 * 24 * 3600 * 1000;
+    this.maxRemembered = opts.maxRemembered ?? 10_000;
+    for (const mode of JOB_MODES) {
+      this.failures.set(mode, 0);
+      for (const state of END_STATES) this.completions.set(completionKey(mode, state), 0);
+    }
+  }
+
+  /** Takes one successful listing; returns the jobs it shows ended (counted now). Call only with a listing that succeeded: a failed call says nothing about which jobs left. */
+  observe(listing: readonly BackupTask[], now = Date.now()): EndedJob[] {
+    const listed = new Set<string>();
+    const ended: EndedJob[] = [];
+    for (const task of listing) {
+      listed.add(task.jobId);
+      if (this.counted.has(task.jobId)) continue;
+      if (isTerminal(task.status)) {
+        this.count(task.jobId, task.jobMode, task.status, now);
+        ended.push({ jobId: task.jobId, jobMode: task.jobMode, state: task.status });
+        continue;
+      }
+      const known = this.active.get(task.jobId) ?? this.departed.get(task.jobId);
+      this.departed.delete(task.jobId);
+      this.active.set(task.jobId, {
+        jobId: task.jobId,
+        jobMode: task.jobMode,
+        taskAction: task.taskAction,
+        lastStatus: task.status,
+        firstSeen: known?.firstSeen ?? now,
+        misses: 0,
+      });
+    }
+    for (const [id, job] of this.active) {
+      if (!listed.has(id)) {
+        this.active.delete(id);
+        this.departed.set(id, job);
+      }
+    }
+    this.forgetOldIds(now);
+    return ended;
+  }
+
+  /** Jobs that left the listing and whose end is not known yet: ask for each by id. */
+  pending(): TrackedJob[] {
+    return [...this.departed.values()];
+  }
+
+  /**
+   * The by-id answer for a departed job: the task, or undefined when the API has no such job.
+   * A job the API still reports as running stays pending.
+   */
+  resolve(jobId: string, task: BackupTask | undefined, now = Date.now()): EndState | undefined {
+    const job = this.departed.get(jobId);
+    if (!job) return undefined;
+    if (task && isTerminal(task.status)) {
+      this.count(jobId, job.jobMode, task.status, now);
+      return task.status;
+    }
+    if (task) {
+      job.lastStatus = task.status;
+      return undefined;
+    }
+    job.misses++;
+    if (job.misses >= this.maxMisses) {
+      this.count(jobId, job.jobMode, 'Unknown', now);
+      return 'Unknown';
+    }
+    return undefined;
+  }
+
+  /** The job can never be resolved (its instance is gone): record it as Unknown. */
+  abandon(jobId: string, now = Date.now()): void {
+    const job = this.departed.get(jobId) ?? this.active.get(jobId);
+    if (job) this.count(jobId, job.jobMode, 'Unknown', now);
+  }
+
+  counts(): Counts {
+    return { failures: new Map(this.failures), completions: new Map(this.completions) };
+  }
+
+  /** Whether `jobId` was already counted (and will not be again). */
+  wasCounted(jobId: string): boolean {
+    return this.counted.has(jobId);
+  }
+
+  private count(jobId: string, jobMode: string, state: EndState, now: number): void {
+    this.active.delete(jobId);
+    this.departed.delete(jobId);
+    this.counted.set(jobId, now);
+    const key = completionKey(jobMode, state);
+    this.completions.set(key, (this.completions.get(key) ?? 0) + 1);
+    if (state === 'Failed') this.failures.set(jobMode, (this.failures.get(jobMode) ?? 0) + 1);
+  }
+
+  private forgetOldIds(now: number): void {
+    // Map iteration is insertion order, so the oldest come first.
+    for (const [id, at] of this.counted) {
+      if (this.counted.size <= this.maxRemembered && now - at < this.rememberCountedMs) break;
+      this.counted.delete(id);
+    }
+  }
+}

@@ -1,0 +1,131 @@
+// Assembles a running exporter from a validated configuration: API clients → poller → schedule →
+// HTTP server, and takes it apart again in order. main.ts adds flags, signals and exit codes;
+// tests and the demo call this directly.
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/schema.js';
+import { defaultChainCredentials, staticCredentials } from './alicloud/credentials.js';
+import { resolveEndpoint } from './alicloud/endpoints.js';
+import { Semaphore, TokenBucket } from './alicloud/limits.js';
+import { RdsClient } from './alicloud/rds-client.js';
+import { Poller, type InstanceTarget } from './collector/poller.js';
+import { startSchedule, type Schedule } from './collector/scheduler.js';
+import { createApp } from './http/app.js';
+import { describeConfig } from './config/load.js';
+import type { Logger } from './log.js';
+import { createMetrics, type ExporterMetrics } from './metrics/registry.js';
+import { VERSION } from './version.js';
+
+export interface ListenAddress {
+  /** undefined: every interface */
+  host?: string;
+  port: number;
+}
+
+export interface ExporterOptions {
+  config: Config;
+  log: Logger;
+  listen: ListenAddress;
+  telemetryPath?: string;
+  /** run cycles on poll.schedule (default true); tests may drive `poller.tick()` themselves */
+  schedule?: boolean;
+  /** include process_* / nodejs_* metrics (default true) */
+  processMetrics?: boolean;
+  /** longest backoff between retries (default 10 s) */
+  retryMaxDelayMs?: number;
+  /** how long shutdown waits for a running cycle before cutting its requests (default 5 s) */
+  shutdownGraceMs?: number;
+  random?: () => number;
+  now?: () => number;
+}
+
+export interface Exporter {
+  url: string;
+  server: Server;
+  poller: Poller;
+  metrics: ExporterMetrics;
+  close(): Promise<void>;
+}
+
+/** Builds one API client per account and region, sharing the account's rate limit and the process-wide concurrency limit. */
+export function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: AbortSignal): { targets: InstanceTarget[]; clients: RdsClient[] } {
+  const { config } = opts;
+  const semaphore = new Semaphore(config.poll.concurrency);
+  const targets: InstanceTarget[] = [];
+  const clients: RdsClient[] = [];
+  for (const account of config.accounts) {
+    const credentials = account.access_key_id !== undefined && account.access_key_secret !== undefined
+      ? staticCredentials(account.access_key_id, account.access_key_secret)
+      : defaultChainCredentials();
+    const bucket = new TokenBucket(account.requests_per_second);
+    for (const region of account.regions) {
+      const client = new RdsClient({
+        endpoint: resolveEndpoint(region.region, region.endpoint, account.endpoint),
+        credentials,
+        bucket,
+        semaphore,
+        timeoutMs: config.poll.timeout_seconds * 1000,
+        maxRetries: config.poll.max_retries,
+        retryBaseDelayMs: config.poll.retry_base_delay_seconds * 1000,
+        ...(opts.retryMaxDelayMs !== undefined ? { retryMaxDelayMs: opts.retryMaxDelayMs } : {}),
+        ...(opts.random ? { random: opts.random } : {}),
+        observe: (action, code, seconds) => metrics.observeApiCall(account.name, region.region, action, code, seconds),
+        signal,
+      });
+      clients.push(client);
+      for (const instanceId of region.instances) targets.push({ account: account.name, region: region.region, instanceId, client });
+    }
+  }
+  return { targets, clients };
+}
+
+export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
+  const { config, log } = opts;
+  const shutdown = new AbortController();
+  let poller: Poller | undefined;
+  const metrics = createMetrics({
+    snapshot: () => poller?.snapshot ?? { cycles: 0, instances: [] },
+    version: VERSION,
+    processMetrics: opts.processMetrics ?? true,
+  });
+  const { targets, clients } = createTargets(opts, metrics, shutdown.signal);
+  poller = new Poller(targets, { log, onSkippedCycle: () => metrics.cycleSkipped(), ...(opts.now ? { now: opts.now } : {}) });
+  const livePoller = poller;
+
+  const telemetryPath = opts.telemetryPath ?? '/metrics';
+  const app = createApp({ metrics, telemetryPath, isReady: () => livePoller.ready, version: VERSION, summary: describeConfig(config), log });
+  const server = app.listen(opts.listen.port, opts.listen.host ?? '');
+  // Slow or stuck clients must not hold the process at shutdown.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '[::]' || host === '0.0.0.0' ? 'localhost' : host}:${address.port}`;
+  log.info({ address: `${host}:${address.port}`, telemetry_path: telemetryPath, version: VERSION }, 'listening');
+
+  let schedule: Schedule | undefined;
+  if (opts.schedule !== false) schedule = startSchedule(config.poll.schedule, livePoller, log, () => metrics.cycleSkipped());
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await schedule?.stop();
+      const grace = opts.shutdownGraceMs ?? 5000;
+      if (livePoller.busy) {
+        log.info({ grace_ms: grace }, 'waiting for the running poll cycle to end');
+        await Promise.race([livePoller.idle(), new Promise((r) => setTimeout(r, grace).unref())]);
+      }
+      // Cut what is still waiting or in flight: backoff sleeps end, sockets close.
+      shutdown.abort();
+      for (const client of clients) client.close();
+      await Promise.race([livePoller.idle(), new Promise((r) => setTimeout(r, 1000).unref())]);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    })());
+
+  return { url, server, poller: livePoller, metrics, close };
+}

@@ -1,0 +1,86 @@
+// Command-line flags, named like every Prometheus exporter's.
+import { parseArgs } from 'node:util';
+import type { ListenAddress } from './exporter.js';
+import type { LogFormat, LogLevel } from './log.js';
+
+export interface Flags {
+  configFile: string;
+  listen: ListenAddress;
+  listenText: string;
+  telemetryPath: string;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  configCheck: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+export class FlagError extends Error {
+  override name = 'FlagError';
+}
+
+export const USAGE = `Usage: alicloud-rds-backup-exporter [flags]
+
+  --config.file=PATH            configuration file (default config/exporter.yml)
+  --config.check                validate the configuration file, print the result, exit 0 or 2
+  --web.listen-address=ADDR     HOST:PORT to serve on; ":PORT" for every interface (default :9877)
+  --web.telemetry-path=PATH     path of the metrics endpoint (default /metrics)
+  --log.level=LEVEL             debug, info, warn or error (default info)
+  --log.format=FORMAT           json or pretty (default json)
+  --version                     print the version and exit
+  --help                        print this help and exit
+`;
+
+/** ":9877", "127.0.0.1:9877", "[::1]:9877", "localhost:9877". */
+export function parseListenAddress(text: string): ListenAddress {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) throw new FlagError(`--web.listen-address: expected HOST:PORT or :PORT, got "${text}"`);
+  const host = match[1] ?? match[2];
+  return host ? { host, port } : { port };
+}
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+
+export function parseFlags(argv: readonly string[]): Flags {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'config.file': { type: 'string', default: 'config/exporter.yml' },
+        'config.check': { type: 'boolean', default: false },
+        'web.listen-address': { type: 'string', default: ':9877' },
+        'web.telemetry-path': { type: 'string', default: '/metrics' },
+        'log.level': { type: 'string', default: 'info' },
+        'log.format': { type: 'string', default: 'json' },
+        version: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new FlagError(`${(err as Error).message.split('\n')[0]} (see --help)`);
+  }
+  const level = values['log.level'] as LogLevel;
+  if (!LEVELS.includes(level)) throw new FlagError(`--log.level: expected one of ${LEVELS.join(', ')}, got "${level}"`);
+  const format = values['log.format'] as LogFormat;
+  if (!FORMATS.includes(format)) throw new FlagError(`--log.format: expected one of ${FORMATS.join(', ')}, got "${format}"`);
+  const telemetryPath = values['web.telemetry-path'];
+  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(telemetryPath) || telemetryPath.startsWith('/-/') || telemetryPath === '/') {
+    throw new FlagError(`--web.telemetry-path: expected a path such as /metrics, got "${telemetryPath}"`);
+  }
+  return {
+    configFile: values['config.file'],
+    listen: parseListenAddress(values['web.listen-address']),
+    listenText: values['web.listen-address'],
+    telemetryPath,
+    logLevel: level,
+    logFormat: format,
+    configCheck: values['config.check'],
+    help: values.help,
+    version: values.version,
+  };
+}

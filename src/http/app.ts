@@ -1,0 +1,73 @@
+// The HTTP face of the exporter. It only reads: the metrics registries and the poller's state.
+// Nothing here calls the Alibaba Cloud API.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../log.js';
+import type { ExporterMetrics } from '../metrics/registry.js';
+
+export interface AppOptions {
+  metrics: ExporterMetrics;
+  telemetryPath: string;
+  isReady: () => boolean;
+  version: string;
+  /** one line for the landing page, e.g. "2 accounts, 3 regions, 5 instances" */
+  summary: string;
+  log: Logger;
+}
+
+/** Whether the scraper asked for OpenMetrics (Prometheus does when its scrape protocols allow it). */
+export function wantsOpenMetrics(accept: string | undefined): boolean {
+  return accept !== undefined && /application\/openmetrics-text/i.test(accept);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function createApp(opts: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get(opts.telemetryPath, async (req: Request, res: Response) => {
+    const registry = wantsOpenMetrics(req.get('accept')) ? opts.metrics.openMetrics : opts.metrics.prometheus;
+    const body = await registry.metrics();
+    res.set('Content-Type', registry.contentType).set('Cache-Control', 'no-store').send(body);
+  });
+
+  app.get('/-/healthy', (_req, res) => {
+    res.type('text/plain').send('Healthy.\n');
+  });
+
+  app.get('/-/ready', (_req, res) => {
+    if (opts.isReady()) res.type('text/plain').send('Ready.\n');
+    else res.status(503).type('text/plain').send('Not ready: the first poll cycle has not completed yet.\n');
+  });
+
+  app.get('/', (_req, res) => {
+    const path = escapeHtml(opts.telemetryPath);
+    res.type('html').send(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Alibaba Cloud RDS backup exporter</title></head>
+<body>
+<h1>Alibaba Cloud RDS backup exporter</h1>
+<p>Version ${escapeHtml(opts.version)} &middot; watching ${escapeHtml(opts.summary)} &middot; ${opts.isReady() ? 'ready' : 'waiting for the first poll cycle'}</p>
+<ul>
+<li><a href="${path}">Metrics</a></li>
+<li><a href="/-/healthy">Health</a></li>
+<li><a href="/-/ready">Readiness</a></li>
+</ul>
+</body></html>
+`);
+  });
+
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('Not found.\n');
+  });
+
+  // Express 5 routes errors of async handlers here.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'HTTP handler failed');
+    res.status(500).type('text/plain').send('Internal error.\n');
+  });
+
+  return app;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Wiring only: flags → config → exporter; signals; exit codes (0 clean, 2 bad flags or config,
+// 1 anything else at start-up).
+import { ConfigError, describeConfig, loadConfigFile } from './config/load.js';
+import { startExporter } from './exporter.js';
+import { FlagError, parseFlags, USAGE } from './flags.js';
+import { createLogger } from './log.js';
+import { VERSION } from './version.js';
+
+/** How long shutdown may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 9000;
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`alicloud-rds-backup-exporter: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  let flags;
+  try {
+    flags = parseFlags(argv);
+  } catch (err) {
+    if (err instanceof FlagError) fail(2, err.message);
+    throw err;
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (flags.version) {
+    process.stdout.write(`alicloud-rds-backup-exporter ${VERSION} (node ${process.version})\n`);
+    return;
+  }
+
+  let config;
+  try {
+    config = loadConfigFile(flags.configFile);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(2, err.message);
+    throw err;
+  }
+  if (flags.configCheck) {
+    process.stdout.write(`${flags.configFile}: OK (${describeConfig(config)})\n`);
+    return;
+  }
+
+  const log = createLogger({ level: flags.logLevel, format: flags.logFormat });
+  log.info({ config_file: flags.configFile, watching: describeConfig(config) }, 'starting');
+  let exporter;
+  try {
+    exporter = await startExporter({ config, log, listen: flags.listen, telemetryPath: flags.telemetryPath });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    fail(1, e.code === 'EADDRINUSE' ? `cannot listen on ${flags.listenText}: address already in use` : `cannot start: ${e.code ?? e.message}`);
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    exporter.close().then(
+      () => {
+        log.info('stopped');
+        // Everything is closed; do not let a stray handle keep the process up.
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  fail(1, `unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+});

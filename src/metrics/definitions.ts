@@ -1,0 +1,98 @@
+// Every metric the exporter serves: name, type, HELP and labels, in one place.
+// docs/metrics.md mirrors this file; a test checks that the two agree.
+
+export const PREFIX = 'alicloud_rds_backup';
+export const INSTANCE_LABELS = ['account', 'region', 'instance_id'] as const;
+
+export interface MetricDef {
+  name: string;
+  type: 'gauge' | 'counter' | 'histogram';
+  help: string;
+  /** labels beyond account/region/instance_id (or all labels when perInstance is false) */
+  labels: readonly string[];
+  perInstance: boolean;
+}
+
+const FROM_POLL = 'Value from the last completed poll, not from the scrape.';
+
+export const METRICS = {
+  tasks: {
+    name: `${PREFIX}_tasks`,
+    type: 'gauge',
+    help: `Backup tasks listed by DescribeBackupTasks in each BackupStatus (a task without BackupStatus counts under its BackupProgressStatus). ${FROM_POLL}`,
+    labels: ['status'],
+    perInstance: true,
+  },
+  taskProgress: {
+    name: `${PREFIX}_task_progress_ratio`,
+    type: 'gauge',
+    help: `Progress (Process/100, 0 to 1) of each listed backup task; the series ends when the task leaves the listing. ${FROM_POLL}`,
+    labels: ['backup_job_id', 'job_mode', 'task_action'],
+    perInstance: true,
+  },
+  taskFailures: {
+    name: `${PREFIX}_task_failures_total`,
+    type: 'counter',
+    help: `Backup jobs that ended Failed, counted once per job. ${FROM_POLL}`,
+    labels: ['job_mode'],
+    perInstance: true,
+  },
+  taskCompletions: {
+    name: `${PREFIX}_task_completions_total`,
+    type: 'counter',
+    help: `Backup jobs that left the task listing, by resolved end state (Finished, Failed, or Unknown when it could not be learned). ${FROM_POLL}`,
+    labels: ['job_mode', 'status'],
+    perInstance: true,
+  },
+  pollSuccess: {
+    name: `${PREFIX}_poll_success`,
+    type: 'gauge',
+    help: `1 if every API call for this instance in the last poll succeeded, else 0. ${FROM_POLL}`,
+    labels: [],
+    perInstance: true,
+  },
+  lastPollTimestamp: {
+    name: `${PREFIX}_last_poll_timestamp_seconds`,
+    type: 'gauge',
+    help: 'Unix time of the last poll of this instance that succeeded.',
+    labels: [],
+    perInstance: true,
+  },
+  pollDuration: {
+    name: `${PREFIX}_poll_duration_seconds`,
+    type: 'gauge',
+    help: `Duration of the last poll of this instance, retries and job look-ups included. ${FROM_POLL}`,
+    labels: [],
+    perInstance: true,
+  },
+  apiRequests: {
+    name: `${PREFIX}_api_requests_total`,
+    type: 'counter',
+    help: 'RDS API HTTP requests by action and result: OK, the API error code, Timeout, NetworkError, MalformedResponse or CredentialsUnavailable. Retries count one each.',
+    labels: ['account', 'region', 'action', 'code'],
+    perInstance: false,
+  },
+  apiRequestDuration: {
+    name: `${PREFIX}_api_request_duration_seconds`,
+    type: 'histogram',
+    help: 'RDS API HTTP request latency, failed requests included.',
+    labels: ['account', 'region', 'action'],
+    perInstance: false,
+  },
+  pollCyclesSkipped: {
+    name: `${PREFIX}_poll_cycles_skipped_total`,
+    type: 'counter',
+    help: 'Scheduled poll cycles skipped because the previous cycle was still running.',
+    labels: [],
+    perInstance: false,
+  },
+  buildInfo: {
+    name: `${PREFIX}_exporter_build_info`,
+    type: 'gauge',
+    help: 'Always 1; labels give the exporter version and the Node.js version it runs on.',
+    labels: ['version', 'nodejs_version'],
+    perInstance: false,
+  },
+} as const satisfies Record<string, MetricDef>;
+
+export const API_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

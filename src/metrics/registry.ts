@@ -1,0 +1,132 @@
+// Builds the prom-client registries served on /metrics. Per-instance metrics are filled at scrape
+// time from the current poll snapshot (synchronously, so two scrapes cannot interleave); process
+// metrics (API calls, skipped cycles) are live counters fed by the client and the scheduler.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
+import { BACKUP_STATUSES } from '../alicloud/normalize.js';
+import { splitCompletionKey } from '../collector/job-tracker.js';
+import type { Snapshot } from '../collector/poller.js';
+import { API_DURATION_BUCKETS, INSTANCE_LABELS, METRICS, type MetricDef } from './definitions.js';
+
+/** Default Node.js metrics that `promtool check metrics` rejects (gauges named `_total`). */
+const REJECTED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+export interface ExporterMetrics {
+  /** text format 0.0.4 */
+  prometheus: Registry;
+  /** OpenMetrics 1.0, for scrapers that ask for it */
+  openMetrics: Registry<OpenMetricsContentType>;
+  observeApiCall(account: string, region: string, action: string, code: string, seconds: number): void;
+  cycleSkipped(): void;
+}
+
+export interface MetricsOptions {
+  snapshot: () => Snapshot;
+  version: string;
+  /** include process_* and nodejs_* metrics (default true) */
+  processMetrics?: boolean;
+}
+
+function labelNames(def: MetricDef): string[] {
+  return def.perInstance ? [...INSTANCE_LABELS, ...def.labels] : [...def.labels];
+}
+
+export function createMetrics(opts: MetricsOptions): ExporterMetrics {
+  const prometheus = new Registry();
+  const openMetrics = new Registry<OpenMetricsContentType>();
+  openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  const registers = [prometheus, openMetrics] as unknown as Registry[];
+  const { snapshot } = opts;
+
+  const perInstanceGauge = (def: MetricDef, fill: (g: Gauge) => void) =>
+    new Gauge({
+      name: def.name, help: def.help, labelNames: labelNames(def), registers,
+      collect() {
+        this.reset();
+        fill(this);
+      },
+    });
+  const perInstanceCounter = (def: MetricDef, fill: (c: Counter) => void) =>
+    new Counter({
+      name: def.name, help: def.help, labelNames: labelNames(def), registers,
+      collect() {
+        this.reset();
+        fill(this);
+      },
+    });
+
+  perInstanceGauge(METRICS.tasks, (g) => {
+    for (const inst of snapshot().instances) {
+      if (!inst.tasks) continue;
+      const byStatus = new Map<string, number>(BACKUP_STATUSES.map((s) => [s, 0]));
+      for (const task of inst.tasks) byStatus.set(task.status, (byStatus.get(task.status) ?? 0) + 1);
+      for (const [status, n] of byStatus) g.set({ account: inst.account, region: inst.region, instance_id: inst.instanceId, status }, n);
+    }
+  });
+
+  perInstanceGauge(METRICS.taskProgress, (g) => {
+    for (const inst of snapshot().instances) {
+      for (const task of inst.tasks ?? []) {
+        if (task.progressRatio === undefined) continue;
+        g.set({ account: inst.account, region: inst.region, instance_id: inst.instanceId, backup_job_id: task.jobId, job_mode: task.jobMode, task_action: task.taskAction }, task.progressRatio);
+      }
+    }
+  });
+
+  perInstanceCounter(METRICS.taskFailures, (c) => {
+    for (const inst of snapshot().instances) {
+      for (const [jobMode, n] of inst.counts.failures) c.inc({ account: inst.account, region: inst.region, instance_id: inst.instanceId, job_mode: jobMode }, n);
+    }
+  });
+
+  perInstanceCounter(METRICS.taskCompletions, (c) => {
+    for (const inst of snapshot().instances) {
+      for (const [key, n] of inst.counts.completions) {
+        const [jobMode, status] = splitCompletionKey(key);
+        c.inc({ account: inst.account, region: inst.region, instance_id: inst.instanceId, job_mode: jobMode, status }, n);
+      }
+    }
+  });
+
+  perInstanceGauge(METRICS.pollSuccess, (g) => {
+    for (const inst of snapshot().instances) g.set({ account: inst.account, region: inst.region, instance_id: inst.instanceId }, inst.success ? 1 : 0);
+  });
+
+  perInstanceGauge(METRICS.lastPollTimestamp, (g) => {
+    for (const inst of snapshot().instances) {
+      if (inst.lastSuccessSeconds !== undefined) g.set({ account: inst.account, region: inst.region, instance_id: inst.instanceId }, inst.lastSuccessSeconds);
+    }
+  });
+
+  perInstanceGauge(METRICS.pollDuration, (g) => {
+    for (const inst of snapshot().instances) g.set({ account: inst.account, region: inst.region, instance_id: inst.instanceId }, inst.durationSeconds);
+  });
+
+  const apiRequests = new Counter({ name: METRICS.apiRequests.name, help: METRICS.apiRequests.help, labelNames: labelNames(METRICS.apiRequests), registers });
+  const apiDuration = new Histogram({
+    name: METRICS.apiRequestDuration.name, help: METRICS.apiRequestDuration.help, labelNames: labelNames(METRICS.apiRequestDuration),
+    buckets: API_DURATION_BUCKETS, registers,
+  });
+  const skipped = new Counter({ name: METRICS.pollCyclesSkipped.name, help: METRICS.pollCyclesSkipped.help, registers });
+  skipped.inc(0);
+  const buildInfo = new Gauge({ name: METRICS.buildInfo.name, help: METRICS.buildInfo.help, labelNames: labelNames(METRICS.buildInfo), registers });
+  buildInfo.set({ version: opts.version, nodejs_version: process.version }, 1);
+
+  if (opts.processMetrics !== false) {
+    for (const register of registers) {
+      collectDefaultMetrics({ register });
+      for (const name of REJECTED_DEFAULTS) register.removeSingleMetric(name);
+    }
+  }
+
+  return {
+    prometheus,
+    openMetrics,
+    observeApiCall(account, region, action, code, seconds) {
+      apiRequests.inc({ account, region, action, code });
+      apiDuration.observe({ account, region, action }, seconds);
+    },
+    cycleSkipped() {
+      skipped.inc();
+    },
+  };
+}
