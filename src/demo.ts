@@ -1,0 +1,23 @@
+// `npm run demo`: the built-in RDS simulator and the exporter together, with config/demo.yml, so a
+// newcomer sees live metrics at http://localhost:9877/metrics without a cloud account.
+import { loadConfigFile } from './config/load.js';
+import { startExporter } from './exporter.js';
+import { createLogger } from './log.js';
+import { startDemoSimulator } from './simulator/demo.js';
+
+const log = createLogger({ level: 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
+const config = loadConfigFile(process.env.DEMO_CONFIG ?? 'config/demo.yml');
+const simulator = await startDemoSimulator({ host: '127.0.0.1', port: Number(process.env.DEMO_SIMULATOR_PORT ?? 9878) });
+log.info({ url: simulator.url }, 'RDS simulator started');
+const port = Number(process.env.DEMO_PORT ?? 9877);
+const exporter = await startExporter({ config, log, listen: { host: '127.0.0.1', port } });
+log.info(`demo running: open ${exporter.url}/metrics (Ctrl-C to stop)`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void Promise.all([exporter.close(), simulator.close()]).then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * The demo account: a small, realistic RDS estate with a few days of backup history and live
+ * backup traffic, so `npm run demo` shows meaningful metrics without a cloud account.
+ */
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from './server.js';
+import type { SimInstance, World } from './world.js';
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** Demo pacing: fast enough to watch a task move through its phases within a minute. */
+export const DEMO_AUTOPILOT = { stepMs: 3_000, newJobEveryMs: 8_000, failureRate: 0.2 } as const;
+
+type DemoInstance = Partial<Omit<SimInstance, 'id'>> & { id: string };
+
+const DEMO_INSTANCES: readonly DemoInstance[] = [
+  {
+    id: 'rm-demo-mysql-01',
+    regionId: 'cn-hangzhou',
+    zoneId: 'cn-hangzhou-h',
+    engine: 'MySQL',
+    engineVersion: '8.0',
+    description: 'payments primary',
+    instanceClass: 'mysql.n4.large.2c',
+    tags: { env: 'prod', team: 'payments' },
+    policy: { preferredBackupTime: '18:00Z-19:00Z', preferredBackupPeriod: 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday', retentionDays: 14, logRetentionDays: 14 },
+  },
+  {
+    id: 'rm-demo-mysql-02',
+    regionId: 'cn-hangzhou',
+    zoneId: 'cn-hangzhou-i',
+    engine: 'MySQL',
+    engineVersion: '5.7',
+    description: 'orders staging',
+    instanceClass: 'rds.mysql.s2.large',
+    tags: { env: 'staging', team: 'orders' },
+    policy: { preferredBackupTime: '15:00Z-16:00Z', preferredBackupPeriod: 'Monday,Wednesday,Friday,Sunday', retentionDays: 7, logRetentionDays: 7 },
+  },
+  {
+    id: 'pgm-demo-pg-01',
+    regionId: 'cn-shanghai',
+    zoneId: 'cn-shanghai-l',
+    engine: 'PostgreSQL',
+    engineVersion: '15.0',
+    description: 'analytics warehouse',
+    instanceClass: 'pg.n2.2c.2m',
+    tags: { env: 'prod', team: 'analytics' },
+    policy: { preferredBackupTime: '20:00Z-21:00Z', preferredBackupPeriod: 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday', retentionDays: 30, logRetentionDays: 7 },
+  },
+  {
+    id: 'rm-demo-mssql-01',
+    regionId: 'cn-shanghai',
+    zoneId: 'cn-shanghai-b',
+    engine: 'SQLServer',
+    engineVersion: '2019_std_ha',
+    description: 'erp',
+    instanceClass: 'mssql.x4.medium.s2',
+    tags: { env: 'prod', team: 'erp' },
+    policy: { preferredBackupTime: '02:00Z-03:00Z', preferredBackupPeriod: 'Tuesday,Thursday,Saturday', retentionDays: 7, logRetentionDays: 7 },
+  },
+];
+
+/** The instance whose most recent backup failed, so the demo shows a firing alert. */
+export const DEMO_FAILED_INSTANCE = 'rm-demo-mysql-02';
+
+/** Adds the demo instances and four days of nightly history to `world`. */
+export function seedDemoWorld(world: World, days = 4): void {
+  const now = world.now();
+  for (const { id, ...init } of DEMO_INSTANCES) {
+    world.addInstance(id, init);
+    const hour = Number(init.policy?.preferredBackupTime.slice(0, 2) ?? 15);
+    const startOfToday = now - (now % DAY_MS);
+    for (let daysAgo = days; daysAgo >= 1; daysAgo--) {
+      const startTime = startOfToday - daysAgo * DAY_MS + hour * 3_600_000 + ((daysAgo * 7) % 30) * 60_000;
+      const durationMs = (12 + ((daysAgo * 11) % 25)) * 60_000;
+      const failed = id === DEMO_FAILED_INSTANCE && daysAgo === 1;
+      world.addBackupSet(id, { startTime, endTime: startTime + durationMs, status: failed ? 'Failed' : 'Success', ...(failed ? { sizeBytes: 0 } : {}) });
+    }
+  }
+  // One task already running so the first scrape has something in flight.
+  const running = world.addJob('rm-demo-mysql-01', { status: 'Uploading', process: 35 });
+  running.startedAt = now - 4 * 60_000;
+}
+
+/** Starts the simulator with DEMO_CREDENTIAL, the demo world and the autopilot running. */
+export async function startDemoSimulator(opts: { port?: number; host?: string; seed?: number } = {}): Promise<Simulator> {
+  const sim = await startSimulator({ ...opts, credentials: [DEMO_CREDENTIAL] });
+  seedDemoWorld(sim.world);
+  sim.autopilot(DEMO_AUTOPILOT);
+  return sim;
+}

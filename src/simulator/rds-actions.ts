@@ -1,0 +1,408 @@
+/**
+ * The RDS 2014-08-15 actions the exporter uses, rendered from the World the way the real
+ * service answers: string-typed fields, the documented filters and paging, errors with the
+ * real codes, and the per-instance quirks (quirks on SimInstance) that real clients meet.
+ *
+ * Each handler gets the already-authenticated request parameters and returns the response
+ * body without RequestId (the server adds it), or throws an ApiError.
+ */
+import { ApiError, instanceNotFound, invalidParameter, missingParameter } from './api-error.js';
+import { formatUtcMinutes, formatUtcSeconds, parseUtcMinutes } from './api-time.js';
+import { JsonNumberLiteral } from './json-text.js';
+import { fnv1a } from './random.js';
+import type { SimBackupSet, SimInstance, SimJob, World } from './world.js';
+
+export type ActionHandler = (world: World, params: Record<string, string>) => Record<string, unknown>;
+
+export const RDS_ACTIONS: Readonly<Record<string, ActionHandler>> = {
+  DescribeBackupTasks: describeBackupTasks,
+  DescribeBackups: describeBackups,
+  DescribeBackupPolicy: describeBackupPolicy,
+  DescribeDBInstances: describeDBInstances,
+  ListTagResources: listTagResources,
+  DescribeRegions: describeRegions,
+};
+
+/** ListTagResources page length; the real default is small, which forces clients to page. */
+export const TAG_PAGE_SIZE = 20;
+const MAX_TAG_RESOURCE_IDS = 50;
+
+function requireParam(params: Record<string, string>, name: string): string {
+  const value = params[name];
+  if (value === undefined || value === '') {
+    throw missingParameter(name);
+  }
+  return value;
+}
+
+function requireInstance(world: World, params: Record<string, string>): SimInstance {
+  const instance = world.instance(requireParam(params, 'DBInstanceId'));
+  if (!instance) {
+    throw instanceNotFound();
+  }
+  return instance;
+}
+
+function pageNumber(params: Record<string, string>): number {
+  const text = params.PageNumber;
+  if (text === undefined) {
+    return 1;
+  }
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1) {
+    throw new ApiError('InvalidPageNumber', 400, `The specified PageNumber ${JSON.stringify(text)} is not valid.`);
+  }
+  return n;
+}
+
+function pageSize(params: Record<string, string>, accept: (n: number) => boolean, fallback: number): number {
+  const text = params.PageSize;
+  if (text === undefined) {
+    return fallback;
+  }
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !accept(n)) {
+    throw new ApiError('InvalidPageSize', 400, `The specified PageSize ${JSON.stringify(text)} is not valid.`);
+  }
+  return n;
+}
+
+/** An id as the quirky variant sends it: a bare JSON number when it is all digits. */
+function idValue(id: string, asNumber: boolean | undefined): string | JsonNumberLiteral {
+  return asNumber && /^\d+$/.test(id) ? new JsonNumberLiteral(id) : id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DescribeBackupTasks
+
+function renderJob(job: SimJob, instance: SimInstance): Record<string, unknown> {
+  const ended = job.outcome !== undefined;
+  return {
+    BackupJobId: idValue(job.jobId, instance.quirks.idsAsNumbers),
+    BackupId: idValue(job.backupId, instance.quirks.idsAsNumbers),
+    BackupProgressStatus: job.progressStatus,
+    // Absent until the task reports one; some regions never send it while the task runs.
+    BackupStatus: ended || !instance.quirks.omitBackupStatus ? job.status : undefined,
+    JobMode: job.mode,
+    Process: String(job.process),
+    TaskAction: job.taskAction,
+  };
+}
+
+/** NoStart = not begun yet; Progressing = everything else still listed. */
+function isNotStarted(job: SimJob): boolean {
+  return job.status === undefined || job.status === 'NoStart';
+}
+
+function describeBackupTasks(world: World, params: Record<string, string>): Record<string, unknown> {
+  const instance = requireInstance(world, params);
+  const jobStatus = params.BackupJobStatus;
+  if (jobStatus !== undefined && jobStatus !== 'NoStart' && jobStatus !== 'Progressing') {
+    throw invalidParameter('BackupJobStatus', jobStatus);
+  }
+  const mode = params.BackupMode;
+  if (mode !== undefined && mode !== 'Automated' && mode !== 'Manual') {
+    throw invalidParameter('BackupMode', mode);
+  }
+
+  let jobs: SimJob[];
+  const jobId = params.BackupJobId;
+  if (jobId !== undefined) {
+    if (!/^\d+$/.test(jobId)) {
+      throw invalidParameter('BackupJobId', jobId);
+    }
+    // By id the service answers for ended tasks too (the only place their outcome is visible
+    // before DescribeBackups); the status/mode filters do not apply to a lookup.
+    const job = world.job(instance.id, jobId);
+    jobs = job && !job.forgotten ? [job] : [];
+  } else {
+    jobs = world
+      .listedJobs(instance.id)
+      .filter((job) => jobStatus === undefined || (jobStatus === 'NoStart') === isNotStarted(job))
+      .filter((job) => mode === undefined || job.mode === mode);
+  }
+
+  if (jobs.length === 0 && instance.quirks.omitItems) {
+    return {};
+  }
+  const rendered = jobs.map((job) => renderJob(job, instance));
+  const backupJob = instance.quirks.singleObject && rendered.length === 1 ? rendered[0] : rendered;
+  return { Items: { BackupJob: backupJob } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// DescribeBackups
+
+function optionalMinutes(params: Record<string, string>, name: 'StartTime' | 'EndTime'): number | undefined {
+  const text = params[name];
+  if (text === undefined) {
+    return undefined;
+  }
+  const ms = parseUtcMinutes(text);
+  if (ms === undefined) {
+    throw new ApiError(`Invalid${name}.Malformed`, 400, `The specified parameter "${name}" is not valid (expected yyyy-MM-ddTHH:mmZ).`);
+  }
+  return ms;
+}
+
+function describeBackups(world: World, params: Record<string, string>): Record<string, unknown> {
+  const instance = requireInstance(world, params);
+  const start = optionalMinutes(params, 'StartTime');
+  const end = optionalMinutes(params, 'EndTime');
+  const size = pageSize(params, (n) => n === 30 || n === 50 || n === 100, 30);
+  const page = pageNumber(params);
+  const { BackupStatus: status, BackupMode: mode, BackupType: type, BackupId: backupId } = params;
+
+  // The time range selects on BackupStartTime (the reference calls it the range the backups
+  // were taken in); both ends inclusive, at the minute the caller gave.
+  const matching = world
+    .backupSets(instance.id)
+    .filter((set) => status === undefined || set.status === status)
+    .filter((set) => mode === undefined || set.mode === mode)
+    .filter((set) => type === undefined || set.type === type)
+    .filter((set) => backupId === undefined || set.backupId === backupId)
+    .filter((set) => start === undefined || set.startTime >= start)
+    .filter((set) => end === undefined || set.startTime <= end);
+  // The real order is undocumented. Order by a hash of the id: stable across calls (so pages
+  // do not overlap) but unrelated to time, so a client that takes "the first one" is wrong.
+  matching.sort((a, b) => fnv1a(a.backupId) - fnv1a(b.backupId) || a.backupId.localeCompare(b.backupId));
+
+  const onPage = matching.slice((page - 1) * size, page * size);
+  const numeric = instance.quirks.numericFields === true;
+  const count = (n: number): number | string => (numeric ? n : String(n));
+  return {
+    PageNumber: count(page),
+    PageRecordCount: count(onPage.length),
+    TotalRecordCount: count(matching.length),
+    TotalBackupSize: count(matching.reduce((sum, set) => sum + set.sizeBytes, 0)),
+    Items: { Backup: onPage.map((set) => renderBackupSet(set, instance, count)) },
+  };
+}
+
+function renderBackupSet(set: SimBackupSet, instance: SimInstance, count: (n: number) => number | string): Record<string, unknown> {
+  return {
+    BackupId: set.backupId,
+    DBInstanceId: instance.id,
+    BackupStatus: set.status,
+    BackupStartTime: formatUtcSeconds(set.startTime),
+    BackupEndTime: formatUtcSeconds(set.endTime),
+    BackupSize: count(set.sizeBytes),
+    BackupMode: set.mode,
+    BackupMethod: set.method,
+    BackupType: set.type,
+    BackupScale: 'DBInstance',
+    BackupInitiator: set.initiator,
+    BackupLocation: 'OSS',
+    StoreStatus: 'Disabled',
+    Engine: set.engine,
+    EngineVersion: set.engineVersion,
+    HostInstanceID: String(fnv1a(instance.id) % 100_000_000),
+    IsAvail: set.status === 'Success' ? 1 : 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// DescribeBackupPolicy
+
+function describeBackupPolicy(world: World, params: Record<string, string>): Record<string, unknown> {
+  const instance = requireInstance(world, params);
+  const { policy } = instance;
+  return {
+    PreferredBackupTime: policy.preferredBackupTime,
+    PreferredBackupPeriod: policy.preferredBackupPeriod,
+    PreferredNextBackupTime: formatUtcMinutes(world.nextBackupTime(instance.id)),
+    BackupRetentionPeriod: policy.retentionDays,
+    LogBackupRetentionPeriod: policy.logRetentionDays,
+    BackupLog: 'Enable',
+    EnableBackupLog: '1',
+    LocalLogRetentionHours: 18,
+    LocalLogRetentionSpace: '30',
+    HighSpaceUsageProtection: 'Enable',
+    BackupMethod: 'Physical',
+    Category: 'Standard',
+    CompressType: '4',
+    ArchiveBackupRetentionPeriod: '0',
+    ReleasedKeepPolicy: 'Lastest',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// DescribeDBInstances
+
+function parseTagFilter(text: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalidParameter('Tags', text);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw invalidParameter('Tags', text);
+  }
+  const tags: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    tags[key] = String(value);
+  }
+  return tags;
+}
+
+function describeDBInstances(world: World, params: Record<string, string>): Record<string, unknown> {
+  const regionId = requireParam(params, 'RegionId');
+  const size = pageSize(params, (n) => n >= 1 && n <= 100, 30);
+  const page = pageNumber(params);
+  const tagFilter = params.Tags === undefined ? undefined : parseTagFilter(params.Tags);
+  const idFilter = params.DBInstanceId === undefined ? undefined : new Set(params.DBInstanceId.split(',').map((id) => id.trim()));
+  const { Engine: engine, DBInstanceStatus: status, DBInstanceType: type } = params;
+
+  const matching = world
+    .instances()
+    .filter((i) => i.regionId === regionId)
+    .filter((i) => engine === undefined || i.engine === engine)
+    .filter((i) => status === undefined || i.status === status)
+    .filter((i) => type === undefined || i.instanceType === type)
+    .filter((i) => idFilter === undefined || idFilter.has(i.id))
+    .filter((i) => tagFilter === undefined || Object.entries(tagFilter).every(([k, v]) => i.tags[k] === v));
+  const onPage = matching.slice((page - 1) * size, page * size);
+  return {
+    PageNumber: page,
+    PageRecordCount: onPage.length,
+    TotalRecordCount: matching.length,
+    Items: { DBInstance: onPage.map(renderInstance) },
+  };
+}
+
+/** No tags here: the real API only returns them through ListTagResources. */
+function renderInstance(instance: SimInstance): Record<string, unknown> {
+  return {
+    DBInstanceId: instance.id,
+    DBInstanceDescription: instance.description,
+    Engine: instance.engine,
+    EngineVersion: instance.engineVersion,
+    RegionId: instance.regionId,
+    ZoneId: instance.zoneId,
+    DBInstanceStatus: instance.status,
+    DBInstanceType: instance.instanceType,
+    DBInstanceClass: instance.instanceClass,
+    DBInstanceNetType: 'Intranet',
+    DBInstanceStorageType: 'cloud_essd',
+    InstanceNetworkType: 'VPC',
+    ConnectionMode: 'Standard',
+    PayType: 'Prepaid',
+    LockMode: 'Unlock',
+    LockReason: '',
+    MutriORsignle: false,
+    ResourceGroupId: 'rg-acfmdemo0000000',
+    Category: 'HighAvailability',
+    CreateTime: '2024-03-01T08:00:00Z',
+    ExpireTime: '2027-03-01T16:00:00Z',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// ListTagResources
+
+/** Collects `Prefix.1`, `Prefix.2`, ... in index order (the indices need not be contiguous). */
+function indexedParams(params: Record<string, string>, pattern: RegExp): Map<number, Record<string, string>> {
+  const byIndex = new Map<number, Record<string, string>>();
+  for (const [key, value] of Object.entries(params)) {
+    const m = pattern.exec(key);
+    if (!m) {
+      continue;
+    }
+    const index = Number(m[1]);
+    const entry = byIndex.get(index) ?? {};
+    entry[m[2] ?? ''] = value;
+    byIndex.set(index, entry);
+  }
+  return new Map([...byIndex.entries()].sort(([a], [b]) => a - b));
+}
+
+function encodeNextToken(offset: number): string {
+  return Buffer.from(`tags:${offset}`).toString('base64url');
+}
+
+function decodeNextToken(token: string): number {
+  const m = /^tags:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+  if (!m) {
+    throw new ApiError('InvalidNextToken', 400, 'The specified NextToken is not valid.');
+  }
+  return Number(m[1]);
+}
+
+function listTagResources(world: World, params: Record<string, string>): Record<string, unknown> {
+  const regionId = requireParam(params, 'RegionId');
+  const resourceType = requireParam(params, 'ResourceType');
+  if (resourceType.toUpperCase() !== 'INSTANCE') {
+    throw invalidParameter('ResourceType', resourceType);
+  }
+  const ids = [...indexedParams(params, /^ResourceId\.(\d+)()$/).values()].map((entry) => entry[''] ?? '');
+  if (ids.length > MAX_TAG_RESOURCE_IDS) {
+    throw new ApiError('InvalidParameter.ResourceIdCountExceed', 400, `At most ${MAX_TAG_RESOURCE_IDS} ResourceId.N are allowed.`);
+  }
+  const tagFilters = [...indexedParams(params, /^Tag\.(\d+)\.(Key|Value)$/).values()];
+  if (ids.length === 0 && tagFilters.length === 0) {
+    throw missingParameter('ResourceId.N');
+  }
+  const offset = params.NextToken ? decodeNextToken(params.NextToken) : 0;
+
+  // Resources in the region, narrowed by ResourceId.N, then to those carrying every Tag.N
+  // (a Tag.N without Value matches any value). All tags of the selected resources are returned.
+  const wanted = ids.length > 0 ? new Set(ids) : undefined;
+  const pairs = world
+    .instances()
+    .filter((i) => i.regionId === regionId && (wanted === undefined || wanted.has(i.id)))
+    .filter((i) =>
+      tagFilters.every(({ Key: key, Value: value }) => key !== undefined && key in i.tags && (value === undefined || i.tags[key] === value)),
+    )
+    .flatMap((i) =>
+      Object.entries(i.tags).map(([key, value]) => ({
+        ResourceId: i.id,
+        ResourceType: 'ALIYUN::RDS::INSTANCE',
+        TagKey: key,
+        TagValue: value,
+      })),
+    );
+  const page = pairs.slice(offset, offset + TAG_PAGE_SIZE);
+  const next = offset + TAG_PAGE_SIZE < pairs.length ? encodeNextToken(offset + TAG_PAGE_SIZE) : undefined;
+  return { NextToken: next, TagResources: { TagResource: page } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// DescribeRegions
+
+/** Regions every account sees, whether or not it has instances there. */
+const FIXED_ZONES: ReadonlyArray<readonly [regionId: string, zoneId: string]> = [
+  ['cn-hangzhou', 'cn-hangzhou-h'],
+  ['cn-hangzhou', 'cn-hangzhou-i'],
+  ['cn-hangzhou', 'cn-hangzhou-j'],
+  ['cn-shanghai', 'cn-shanghai-b'],
+  ['cn-shanghai', 'cn-shanghai-l'],
+  ['cn-beijing', 'cn-beijing-h'],
+  ['ap-southeast-1', 'ap-southeast-1a'],
+  ['eu-central-1', 'eu-central-1a'],
+];
+
+/** Mirrors the endpoint table: the central endpoint for the old regions, a regional one otherwise. */
+const CENTRAL_ENDPOINT_REGIONS = new Set([
+  'cn-qingdao', 'cn-beijing', 'cn-hangzhou', 'cn-shanghai', 'cn-shenzhen', 'cn-heyuan',
+  'cn-hongkong', 'ap-southeast-1', 'us-west-1', 'us-east-1',
+]);
+
+function describeRegions(world: World): Record<string, unknown> {
+  const zones = new Map<string, string>();
+  for (const [regionId, zoneId] of FIXED_ZONES) {
+    zones.set(zoneId, regionId);
+  }
+  for (const instance of world.instances()) {
+    zones.set(instance.zoneId, instance.regionId);
+  }
+  // One entry per zone, so RegionId repeats: clients must de-duplicate.
+  const entries = [...zones.entries()].map(([zoneId, regionId]) => ({
+    RegionId: regionId,
+    ZoneId: zoneId,
+    LocalName: regionId,
+    ZoneName: zoneId,
+    RegionEndpoint: CENTRAL_ENDPOINT_REGIONS.has(regionId) ? 'rds.aliyuncs.com' : `rds.${regionId}.aliyuncs.com`,
+  }));
+  return { Regions: { RDSRegion: entries } };
+}

@@ -1,0 +1,552 @@
+/**
+ * A fake Alibaba Cloud RDS RPC endpoint (API version 2014-08-15) over real HTTP.
+ *
+ * It is strict where the real service is strict: every request must carry the common
+ * parameters and a valid v1.0 signature from a known key, a fresh timestamp and an unused
+ * nonce, so a client that works against the simulator signs correctly against the cloud too.
+ * Tests can then inject the failures the real service produces (throttling, 5xx, HTML from a
+ * gateway, hangs, resets) and drive the World to move backup tasks through their life.
+ *
+ * Order of checks per request: common parameters → AccessKeyId → signature → SecurityToken →
+ * timestamp → nonce → Action → injected faults → the action itself.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { ApiError } from './api-error.js';
+import { formatUtcSeconds, parseUtcSeconds } from './api-time.js';
+import { toJsonText } from './json-text.js';
+import { Random } from './random.js';
+import { RDS_ACTIONS } from './rds-actions.js';
+import { computeSignature, stringToSign } from './signature.js';
+import { World } from './world.js';
+
+export interface SimCredential {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+}
+
+export interface SimulatorOptions {
+  /** default 127.0.0.1 */
+  host?: string;
+  /** 0 = a random free port (default) */
+  port?: number;
+  /** Accepted static keys; default [DEMO_CREDENTIAL]. The STS credential is accepted as well. */
+  credentials?: SimCredential[];
+  /** default: a new World seeded with `seed` */
+  world?: World;
+  /** Seed for the World (when created here) and the autopilot; default 1. */
+  seed?: number;
+  /** Lifetime of each issued STS credential; default 3600 s, like AssumeRole's default. */
+  stsTtlSeconds?: number;
+}
+
+/** The key the demo and the demo config use. Not a real Alibaba Cloud key. */
+export const DEMO_CREDENTIAL: SimCredential = {
+  accessKeyId: 'LTAI5tDemoKeyId0000000000',
+  accessKeySecret: 'demo-secret-not-a-real-key',
+};
+
+export type FaultKind =
+  | 'Throttling'
+  | 'Throttling.User'
+  | 'Throttling.Api'
+  | 'ServiceUnavailable'
+  | 'InternalError'
+  | 'InvalidAccessKeyId.NotFound'
+  | 'SignatureDoesNotMatch'
+  | 'Forbidden.RAM'
+  | 'InvalidDBInstanceId.NotFound'
+  | 'IncorrectDBInstanceState'
+  /** HTTP 502 with an HTML body */
+  | 'html502'
+  /** HTTP 200 with an empty body */
+  | 'empty'
+  /** HTTP 500 with a JSON body lacking Code */
+  | 'http500-no-code'
+  /** accept the request and never answer (until close) */
+  | 'hang'
+  /** destroy the socket without answering */
+  | 'reset';
+
+export interface FaultRule {
+  kind: FaultKind;
+  /** Only requests for this Action; default any. */
+  action?: string;
+  /** Only requests with this DBInstanceId; default any. */
+  instanceId?: string;
+  /** default 1; Infinity = until cleared */
+  times?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  action: string;
+  /** all received params except Signature */
+  params: Record<string, string>;
+  instanceId?: string;
+  /** 0 when no HTTP answer was sent (hang, reset) */
+  httpStatus: number;
+  /** 'OK', the error Code, or the fault kind for non-API faults */
+  code: string;
+  /** world time, ms epoch */
+  at: number;
+}
+
+export type StsCredential = SimCredential & { securityToken: string; expiration: string };
+
+export interface Simulator {
+  /** 'http://127.0.0.1:PORT' */
+  url: string;
+  port: number;
+  world: World;
+  requests: RecordedRequest[];
+  /** Rules are checked in order after authentication; the first match answers and uses up one of its `times`. */
+  inject(rule: FaultRule): void;
+  clearFaults(): void;
+  /**
+   * A rotating STS credential the server accepts together with its SecurityToken. current()
+   * issues a fresh one when the current one has expired; rotate() retires it at once.
+   */
+  sts: { current(): StsCredential; rotate(): StsCredential };
+  /** url + '/sts-credentials': serves sts.current() in the ALIBABA_CLOUD_CREDENTIALS_URI shape. */
+  credentialsUri: string;
+  /** Demo mode: timers that step the world and start new tasks; unref'd; stopped by close(). */
+  autopilot(opts: { stepMs: number; newJobEveryMs: number; failureRate: number }): void;
+  /** Stops timers, ends hanging requests, closes all sockets. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** How far a request Timestamp may be from the server clock, and how long nonces are remembered. */
+const TIMESTAMP_TOLERANCE_MS = 15 * 60_000;
+const API_VERSION = '2014-08-15';
+const MAX_BODY_BYTES = 1024 * 1024;
+const CREDENTIALS_PATH = '/sts-credentials';
+
+const REQUIRED_PARAMS = [
+  'Action', 'Format', 'Version', 'AccessKeyId', 'SignatureMethod',
+  'SignatureVersion', 'SignatureNonce', 'Timestamp', 'Signature',
+] as const;
+
+/** The fixed-value common parameters; anything else is InvalidParameter. */
+const FIXED_PARAMS: ReadonlyArray<readonly [name: string, value: string]> = [
+  ['Format', 'JSON'], // the service also speaks XML; the simulator (and the exporter) only JSON
+  ['Version', API_VERSION],
+  ['SignatureMethod', 'HMAC-SHA1'],
+  ['SignatureVersion', '1.0'],
+];
+
+/** HTTP status and message of each API error a fault rule can inject, as the real service sends them. */
+const API_FAULTS: Readonly<Record<string, readonly [status: number, message: string]>> = {
+  Throttling: [400, 'Request was denied due to request throttling.'],
+  'Throttling.User': [400, 'Request was denied due to user flow control.'],
+  'Throttling.Api': [400, 'Request was denied due to api flow control.'],
+  ServiceUnavailable: [503, 'The request has failed due to a temporary failure of the server.'],
+  InternalError: [500, 'The request processing has failed due to some unknown error, exception or failure.'],
+  'InvalidAccessKeyId.NotFound': [404, 'Specified access key is not found.'],
+  SignatureDoesNotMatch: [400, 'Specified signature is not matched with our calculation.'],
+  'Forbidden.RAM': [403, 'User not authorized to operate on the specified resource, or this API does not support RAM.'],
+  'InvalidDBInstanceId.NotFound': [400, 'The specified instance is not found.'],
+  IncorrectDBInstanceState: [403, 'Current DB instance state does not support this operation.'],
+};
+
+const BAD_GATEWAY_HTML =
+  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n' +
+  '<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n';
+
+interface ActiveRule {
+  rule: FaultRule;
+  remaining: number;
+}
+
+interface Answer {
+  status: number;
+  code: string;
+  body: Record<string, unknown>;
+}
+
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const seed = opts.seed ?? 1;
+  const world = opts.world ?? new World({ seed });
+  const staticKeys = new Map((opts.credentials ?? [DEMO_CREDENTIAL]).map((c) => [c.accessKeyId, c]));
+  const stsTtlMs = (opts.stsTtlSeconds ?? 3600) * 1000;
+  const autopilotRandom = new Random(seed ^ 0x5eed);
+  const requests: RecordedRequest[] = [];
+  const faults: ActiveRule[] = [];
+  /** `${AccessKeyId}\n${SignatureNonce}` → world time first seen; insertion order = time order. */
+  const nonces = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  const hanging = new Set<ServerResponse>();
+  const timers: NodeJS.Timeout[] = [];
+
+  // --- STS ------------------------------------------------------------------------------------
+  // A retired STS key answers InvalidSecurityToken.Expired rather than InvalidAccessKeyId.NotFound:
+  // that is what the real service says for an STS key past its expiry, and it tells the
+  // operator "refresh your credentials", not "wrong key".
+  const retiredStsKeys = new Set<string>();
+  let stsSerial = 0;
+  let stsCurrent = issueSts();
+
+  function issueSts(): StsCredential & { expiresAt: number } {
+    stsSerial++;
+    const expiresAt = Math.floor((world.now() + stsTtlMs) / 1000) * 1000;
+    return {
+      accessKeyId: `STS.NT${stsSerial}${randomBytes(8).toString('hex')}`,
+      accessKeySecret: randomBytes(20).toString('base64url'),
+      securityToken: `CAIS${randomBytes(48).toString('base64url')}`,
+      expiration: formatUtcSeconds(expiresAt),
+      expiresAt,
+    };
+  }
+
+  function publicSts(c: StsCredential): StsCredential {
+    return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, securityToken: c.securityToken, expiration: c.expiration };
+  }
+
+  const sts = {
+    current(): StsCredential {
+      if (world.now() >= stsCurrent.expiresAt) {
+        return sts.rotate();
+      }
+      return publicSts(stsCurrent);
+    },
+    rotate(): StsCredential {
+      retiredStsKeys.add(stsCurrent.accessKeyId);
+      stsCurrent = issueSts();
+      return publicSts(stsCurrent);
+    },
+  };
+
+  // --- answering ----------------------------------------------------------------------------------
+
+  function apiError(code: string, status: number, message: string): Answer {
+    return { status, code, body: { Code: code, Message: message } };
+  }
+
+  function send(res: ServerResponse, status: number, contentType: string, text: string, requestId: string): void {
+    res.writeHead(status, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(text),
+      'x-acs-request-id': requestId,
+    });
+    res.end(text);
+  }
+
+  /** Error bodies carry HostId and Recommend like the real gateway's; success bodies lead with RequestId. */
+  function sendAnswer(res: ServerResponse, answer: Answer, requestId: string): void {
+    const body: Record<string, unknown> =
+      answer.code === 'OK'
+        ? { RequestId: requestId, ...answer.body }
+        : {
+            RequestId: requestId,
+            HostId: 'rds.aliyuncs.com',
+            ...answer.body,
+            Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(answer.code)}&product=Rds&requestId=${requestId}`,
+          };
+    send(res, answer.status, 'application/json;charset=utf-8', toJsonText(body), requestId);
+  }
+
+  // --- authentication -------------------------------------------------------------------------------
+
+  function findSecret(params: Record<string, string>): { credential: SimCredential } | Answer {
+    const keyId = params.AccessKeyId ?? '';
+    const known = staticKeys.get(keyId) ?? (keyId === stsCurrent.accessKeyId ? stsCurrent : undefined);
+    if (known) {
+      return { credential: known };
+    }
+    if (retiredStsKeys.has(keyId)) {
+      return apiError('InvalidSecurityToken.Expired', 400, 'Specified SecurityToken is expired.');
+    }
+    return apiError('InvalidAccessKeyId.NotFound', 404, 'Specified access key is not found.');
+  }
+
+  /** undefined = authenticated; otherwise the error to answer with. */
+  function authenticate(method: string, params: Record<string, string>): Answer | undefined {
+    for (const name of REQUIRED_PARAMS) {
+      if (params[name] === undefined || params[name] === '') {
+        return apiError('MissingParameter', 400, `The input parameter "${name}" that is mandatory for processing this request is not supplied.`);
+      }
+    }
+    for (const [name, expected] of FIXED_PARAMS) {
+      if (params[name] !== expected) {
+        return apiError('InvalidParameter', 400, `The specified parameter "${name}" is not valid: expected ${expected}.`);
+      }
+    }
+    const timestamp = parseUtcSeconds(params.Timestamp ?? '');
+    if (timestamp === undefined) {
+      return apiError('InvalidTimeStamp.Format', 400, 'Specified time stamp or date value is not well formatted (expected YYYY-MM-DDThh:mm:ssZ).');
+    }
+
+    const found = findSecret(params);
+    if (!('credential' in found)) {
+      return found;
+    }
+    const { credential } = found;
+
+    const expected = computeSignature(method, params, credential.accessKeySecret);
+    if (params.Signature !== expected) {
+      // The real service echoes its string-to-sign so a client author can diff it with theirs.
+      return apiError('SignatureDoesNotMatch', 400, `Specified signature is not matched with our calculation. server string to sign is:${stringToSign(method, params)}`);
+    }
+
+    if (params.SecurityToken !== credential.securityToken) {
+      return apiError('InvalidSecurityToken.MismatchWithAccessKey', 400, 'The SecurityToken does not match the AccessKeyId.');
+    }
+    if (credential === stsCurrent && world.now() >= stsCurrent.expiresAt) {
+      return apiError('InvalidSecurityToken.Expired', 400, 'Specified SecurityToken is expired.');
+    }
+
+    const now = world.now();
+    if (Math.abs(now - timestamp) > TIMESTAMP_TOLERANCE_MS) {
+      return apiError('InvalidTimeStamp.Expired', 400, `Specified time stamp or date value is expired. Server time is ${formatUtcSeconds(now)}.`);
+    }
+
+    forgetOldNonces(now);
+    const nonceKey = `${params.AccessKeyId}\n${params.SignatureNonce}`;
+    if (nonces.has(nonceKey)) {
+      return apiError('SignatureNonceUsed', 400, 'Specified signature nonce was used already.');
+    }
+    nonces.set(nonceKey, now);
+    return undefined;
+  }
+
+  function forgetOldNonces(now: number): void {
+    for (const [key, seenAt] of nonces) {
+      if (now - seenAt <= TIMESTAMP_TOLERANCE_MS) {
+        break;
+      }
+      nonces.delete(key);
+    }
+  }
+
+  // --- faults ---------------------------------------------------------------------------------------
+
+  function takeFault(params: Record<string, string>): FaultKind | undefined {
+    const index = faults.findIndex(
+      ({ rule }) =>
+        (rule.action === undefined || rule.action === params.Action) &&
+        (rule.instanceId === undefined || rule.instanceId === params.DBInstanceId),
+    );
+    const active = faults[index];
+    if (!active) {
+      return undefined;
+    }
+    active.remaining--;
+    if (active.remaining <= 0) {
+      faults.splice(index, 1);
+    }
+    return active.rule.kind;
+  }
+
+  // --- request handling -------------------------------------------------------------------------------
+
+  async function handleRpc(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const requestId = randomUUID().toUpperCase();
+    const method = req.method ?? 'GET';
+    const body = method === 'POST' ? await readBody(req) : '';
+
+    // Like the real gateway, parameters may come in the query string, the form body, or both.
+    const params: Record<string, string> = {};
+    for (const [key, value] of url.searchParams) {
+      params[key] = value;
+    }
+    if (method === 'POST' && (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) {
+      for (const [key, value] of new URLSearchParams(body)) {
+        params[key] = value;
+      }
+    }
+
+    const { Signature: _signature, ...recordedParams } = params;
+    const record = (httpStatus: number, code: string): void => {
+      requests.push({
+        method,
+        action: params.Action ?? '',
+        params: recordedParams,
+        ...(params.DBInstanceId === undefined ? {} : { instanceId: params.DBInstanceId }),
+        httpStatus,
+        code,
+        at: world.now(),
+      });
+    };
+    const answer = (a: Answer): void => {
+      record(a.status, a.code);
+      sendAnswer(res, a, requestId);
+    };
+
+    if (method !== 'GET' && method !== 'POST') {
+      answer(apiError('UnsupportedHTTPMethod', 405, `The HTTP method ${method} is not supported; use GET or POST.`));
+      return;
+    }
+    const denied = authenticate(method, params);
+    if (denied) {
+      answer(denied);
+      return;
+    }
+    const handler = RDS_ACTIONS[params.Action ?? ''];
+    if (!handler) {
+      answer(apiError('InvalidAction.NotFound', 404, `Specified api is not found, please check your url and method. Action: ${params.Action}`));
+      return;
+    }
+
+    const fault = takeFault(params);
+    if (fault !== undefined) {
+      const apiFault = API_FAULTS[fault];
+      if (apiFault) {
+        answer(apiError(fault, apiFault[0], apiFault[1]));
+        return;
+      }
+      switch (fault) {
+        case 'html502':
+          record(502, fault);
+          send(res, 502, 'text/html', BAD_GATEWAY_HTML, requestId);
+          return;
+        case 'empty':
+          record(200, fault);
+          send(res, 200, 'application/json;charset=utf-8', '', requestId);
+          return;
+        case 'http500-no-code':
+          record(500, fault);
+          send(res, 500, 'application/json;charset=utf-8', toJsonText({ RequestId: requestId, Message: 'upstream failure' }), requestId);
+          return;
+        case 'hang':
+          record(0, fault);
+          hanging.add(res);
+          res.on('close', () => hanging.delete(res));
+          return;
+        case 'reset':
+          record(0, fault);
+          req.socket.destroy();
+          return;
+      }
+    }
+
+    try {
+      answer({ status: 200, code: 'OK', body: handler(world, params) });
+    } catch (err) {
+      if (err instanceof ApiError) {
+        answer(apiError(err.code, err.httpStatus, err.message));
+      } else {
+        answer(apiError('InternalError', 500, `The request processing has failed due to some unknown error: ${String(err)}`));
+      }
+    }
+  }
+
+  function handleCredentials(res: ServerResponse): void {
+    const credential = sts.current();
+    // The shape of the ECS metadata / credentials-URI answer. `Code: 'Success'` is needed by
+    // the legacy `credentials_uri` Credential type; URICredentialsProvider only reads the four
+    // credential fields and requires all of them.
+    const body = {
+      Code: 'Success',
+      AccessKeyId: credential.accessKeyId,
+      AccessKeySecret: credential.accessKeySecret,
+      SecurityToken: credential.securityToken,
+      Expiration: credential.expiration,
+      LastUpdated: formatUtcSeconds(world.now()),
+    };
+    send(res, 200, 'application/json;charset=utf-8', JSON.stringify(body), randomUUID().toUpperCase());
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    if (url.pathname === CREDENTIALS_PATH && req.method === 'GET') {
+      handleCredentials(res);
+      return;
+    }
+    if (url.pathname !== '/') {
+      send(res, 404, 'application/json;charset=utf-8', toJsonText({ Code: 'NotFound', Message: `No such path ${url.pathname}; the RPC API is served at /.` }), randomUUID().toUpperCase());
+      return;
+    }
+    handleRpc(req, res, url).catch((err: unknown) => {
+      // Only a broken request body gets here (client went away or sent too much).
+      if (!res.headersSent && !res.destroyed) {
+        send(res, 400, 'application/json;charset=utf-8', toJsonText({ Code: 'InvalidParameter', Message: String(err) }), randomUUID().toUpperCase());
+      }
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host ?? '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  function stopAutopilot(): void {
+    for (const timer of timers.splice(0)) {
+      clearInterval(timer);
+    }
+  }
+
+  function startRandomJob(): void {
+    // Real instances run one backup at a time: only idle, running instances get a new task.
+    const idle = world.instances().filter((i) => i.status === 'Running' && world.listedJobs(i.id).length === 0);
+    const instance = autopilotRandom.pick(idle);
+    if (instance) {
+      world.addJob(instance.id, { mode: autopilotRandom.chance(0.8) ? 'Automated' : 'Manual' });
+    }
+  }
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    url,
+    port,
+    world,
+    requests,
+    inject(rule: FaultRule): void {
+      faults.push({ rule, remaining: rule.times ?? 1 });
+    },
+    clearFaults(): void {
+      faults.length = 0;
+    },
+    sts,
+    credentialsUri: `${url}${CREDENTIALS_PATH}`,
+    autopilot({ stepMs, newJobEveryMs, failureRate }): void {
+      stopAutopilot();
+      world.failureRate = failureRate;
+      timers.push(setInterval(() => world.step(), stepMs).unref());
+      timers.push(setInterval(startRandomJob, newJobEveryMs).unref());
+    },
+    close(): Promise<void> {
+      closing ??= new Promise<void>((resolve) => {
+        stopAutopilot();
+        for (const res of hanging) {
+          res.destroy();
+        }
+        server.close(() => resolve());
+        for (const socket of sockets) {
+          socket.destroy();
+        }
+      });
+      return closing;
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

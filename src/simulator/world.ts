@@ -1,0 +1,421 @@
+/**
+ * The simulator's in-memory model of an RDS account: instances, their backup tasks and the
+ * backup sets those tasks leave behind. No HTTP here: the server (server.ts) renders this
+ * state the way the real API does, and tests drive it directly (add a job, step it, fail it).
+ *
+ * The one behaviour everything else hinges on: a task is *listed* by DescribeBackupTasks only
+ * while it has not finished. Once it finishes or fails it leaves the listing, stays answerable
+ * by BackupJobId, and shows up as a backup set in DescribeBackups.
+ */
+import { Random } from './random.js';
+
+export type BackupStatus = 'NoStart' | 'Checking' | 'Preparing' | 'Waiting' | 'Uploading' | 'Finished' | 'Failed';
+
+export interface Quirks {
+  /** DescribeBackupTasks: BackupJobId/BackupId as JSON numbers (the published example does this). */
+  idsAsNumbers?: boolean;
+  /** DescribeBackupTasks: an empty result is `{RequestId}` with no `Items` at all. */
+  omitItems?: boolean;
+  /** DescribeBackupTasks: no `BackupStatus` on tasks that have not finished. */
+  omitBackupStatus?: boolean;
+  /** DescribeBackupTasks: `Items.BackupJob` is a bare object when there is exactly one task. */
+  singleObject?: boolean;
+  /** DescribeBackups: sizes/counts as numbers instead of strings. */
+  numericFields?: boolean;
+}
+
+export interface SimPolicy {
+  /** Backup window, e.g. "15:00Z-16:00Z". */
+  preferredBackupTime: string;
+  /** Comma-separated English weekdays, e.g. "Monday,Wednesday,Friday,Sunday". */
+  preferredBackupPeriod: string;
+  retentionDays: number;
+  logRetentionDays: number;
+}
+
+export interface SimInstance {
+  id: string;
+  regionId: string;
+  engine: string;
+  engineVersion: string;
+  description: string;
+  instanceType: 'Primary' | 'Readonly' | 'Guard' | 'Temp';
+  zoneId: string;
+  status: string;
+  instanceClass: string;
+  tags: Record<string, string>;
+  quirks: Quirks;
+  policy: SimPolicy;
+}
+
+export interface SimJob {
+  jobId: string;
+  instanceId: string;
+  backupId: string;
+  mode: 'Automated' | 'Manual';
+  taskAction: 'NormalBackupTask' | 'TempBackupTask';
+  /** undefined = the service has not reported a status yet (the field is absent). */
+  status: BackupStatus | undefined;
+  progressStatus: string;
+  /** Percent, 0-100. */
+  process: number;
+  /** ms epoch */
+  startedAt: number;
+  endedAt?: number;
+  outcome?: 'Finished' | 'Failed';
+  backupType: 'FullBackup' | 'IncrementalBackup';
+  backupMethod: 'Physical' | 'Logical' | 'Snapshot';
+  sizeBytes: number;
+  /** The service no longer knows the task at all, not even by id. */
+  forgotten?: boolean;
+}
+
+export interface SimBackupSet {
+  backupId: string;
+  instanceId: string;
+  status: 'Success' | 'Failed';
+  /** ms epoch */
+  startTime: number;
+  /** ms epoch */
+  endTime: number;
+  sizeBytes: number;
+  mode: 'Automated' | 'Manual';
+  method: string;
+  type: 'FullBackup' | 'IncrementalBackup';
+  initiator: string;
+  engine: string;
+  engineVersion: string;
+}
+
+export interface WorldOptions {
+  /** ms epoch; default Date.now. Tests pass a controllable clock. */
+  now?: () => number;
+  /** Seed for the deterministic RNG behind progress steps, failures and sizes; default 1. */
+  seed?: number;
+  /** Probability that a task finishing through step() fails; default 0. */
+  failureRate?: number;
+}
+
+const FIRST_JOB_ID = 4762614;
+const FIRST_BACKUP_ID = 346650271;
+const ALL_WEEKDAYS = 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday';
+const GIB = 1024 ** 3;
+
+export class World {
+  /** Probability that a task finishing through step() ends Failed. The demo's autopilot sets it. */
+  failureRate: number;
+
+  private readonly clock: () => number;
+  private readonly random: Random;
+  private readonly instancesById = new Map<string, SimInstance>();
+  /** Per instance, jobs by id in creation order; finished and forgotten ones are kept. */
+  private readonly jobsByInstance = new Map<string, Map<string, SimJob>>();
+  private readonly setsByInstance = new Map<string, SimBackupSet[]>();
+  private readonly pendingFailures = new Map<string, number>();
+  private nextJobNumber = FIRST_JOB_ID;
+  private nextBackupNumber = FIRST_BACKUP_ID;
+
+  constructor(opts: WorldOptions = {}) {
+    this.clock = opts.now ?? Date.now;
+    this.random = new Random(opts.seed ?? 1);
+    this.failureRate = opts.failureRate ?? 0;
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  addInstance(id: string, init: Partial<Omit<SimInstance, 'id'>> = {}): SimInstance {
+    if (this.instancesById.has(id)) {
+      throw new Error(`instance ${id} already exists`);
+    }
+    const regionId = init.regionId ?? 'cn-hangzhou';
+    const instance: SimInstance = {
+      id,
+      regionId,
+      engine: init.engine ?? 'MySQL',
+      engineVersion: init.engineVersion ?? '8.0',
+      description: init.description ?? id,
+      instanceType: init.instanceType ?? 'Primary',
+      zoneId: init.zoneId ?? `${regionId}-h`,
+      status: init.status ?? 'Running',
+      instanceClass: init.instanceClass ?? 'mysql.n2.medium.1',
+      tags: { ...init.tags },
+      quirks: { ...init.quirks },
+      policy: {
+        preferredBackupTime: '15:00Z-16:00Z',
+        preferredBackupPeriod: ALL_WEEKDAYS,
+        retentionDays: 7,
+        logRetentionDays: 7,
+        ...init.policy,
+      },
+    };
+    this.instancesById.set(id, instance);
+    this.jobsByInstance.set(id, new Map());
+    this.setsByInstance.set(id, []);
+    return instance;
+  }
+
+  /** The instance was released: gone from discovery, and its APIs answer InvalidDBInstanceId.NotFound. */
+  removeInstance(id: string): void {
+    this.instancesById.delete(id);
+    this.jobsByInstance.delete(id);
+    this.setsByInstance.delete(id);
+    this.pendingFailures.delete(id);
+  }
+
+  instance(id: string): SimInstance | undefined {
+    return this.instancesById.get(id);
+  }
+
+  instances(): SimInstance[] {
+    return [...this.instancesById.values()];
+  }
+
+  addJob(
+    instanceId: string,
+    init: Partial<Pick<SimJob, 'jobId' | 'mode' | 'taskAction' | 'status' | 'progressStatus' | 'process' | 'backupType' | 'sizeBytes'>> = {},
+  ): SimJob {
+    const jobs = this.jobsOf(instanceId);
+    const jobId = init.jobId ?? this.freshJobId(jobs);
+    if (jobs.has(jobId)) {
+      throw new Error(`job ${jobId} already exists on ${instanceId}`);
+    }
+    const mode = init.mode ?? 'Automated';
+    const job: SimJob = {
+      jobId,
+      instanceId,
+      backupId: String(this.nextBackupNumber++),
+      mode,
+      taskAction: init.taskAction ?? (mode === 'Manual' ? 'TempBackupTask' : 'NormalBackupTask'),
+      status: init.status,
+      progressStatus: init.progressStatus ?? init.status ?? 'NoStart',
+      process: init.process ?? 0,
+      startedAt: this.now(),
+      backupType: init.backupType ?? 'FullBackup',
+      backupMethod: 'Physical',
+      sizeBytes: init.sizeBytes ?? this.random.int(1 * GIB, 40 * GIB),
+    };
+    jobs.set(jobId, job);
+    return job;
+  }
+
+  setJob(instanceId: string, jobId: string, patch: Partial<Pick<SimJob, 'status' | 'progressStatus' | 'process'>>): SimJob {
+    const job = this.requireJob(instanceId, jobId);
+    Object.assign(job, patch);
+    return job;
+  }
+
+  /**
+   * Ends a task. It leaves the listing, stays answerable by BackupJobId and becomes a backup
+   * set (Success/Failed) ending now.
+   */
+  finishJob(instanceId: string, jobId: string, outcome: 'Finished' | 'Failed'): SimJob {
+    const job = this.requireJob(instanceId, jobId);
+    if (job.outcome !== undefined) {
+      throw new Error(`job ${jobId} on ${instanceId} already ended ${job.outcome}`);
+    }
+    const instance = this.instancesById.get(instanceId);
+    const now = this.now();
+    job.outcome = outcome;
+    job.endedAt = now;
+    job.status = outcome;
+    // BackupProgressStatus has no "Failed" value: its phase sequence is over either way, so
+    // the simulator reports "Finished" there and leaves the outcome to BackupStatus. A client
+    // must never read success from BackupProgressStatus.
+    job.progressStatus = 'Finished';
+    if (outcome === 'Finished') {
+      job.process = 100;
+    }
+    this.setsOf(instanceId).push({
+      backupId: job.backupId,
+      instanceId,
+      status: outcome === 'Finished' ? 'Success' : 'Failed',
+      startTime: job.startedAt,
+      endTime: now,
+      sizeBytes: outcome === 'Finished' ? job.sizeBytes : 0,
+      mode: job.mode,
+      method: job.backupMethod,
+      type: job.backupType,
+      initiator: job.mode === 'Automated' ? 'System' : 'User',
+      engine: instance?.engine ?? 'MySQL',
+      engineVersion: instance?.engineVersion ?? '8.0',
+    });
+    return job;
+  }
+
+  /** The service lost the task: it is neither listed nor answerable by id any more. */
+  forgetJob(instanceId: string, jobId: string): void {
+    this.requireJob(instanceId, jobId).forgotten = true;
+  }
+
+  /** Seeds history. Defaults: a successful automated full physical backup that took 20 minutes. */
+  addBackupSet(instanceId: string, set: Partial<SimBackupSet> & { endTime: number }): SimBackupSet {
+    const instance = this.requireInstance(instanceId);
+    const mode = set.mode ?? 'Automated';
+    const full: SimBackupSet = {
+      backupId: set.backupId ?? String(this.nextBackupNumber++),
+      instanceId,
+      status: set.status ?? 'Success',
+      startTime: set.startTime ?? set.endTime - 20 * 60_000,
+      endTime: set.endTime,
+      sizeBytes: set.sizeBytes ?? this.random.int(1 * GIB, 40 * GIB),
+      mode,
+      method: set.method ?? 'Physical',
+      type: set.type ?? 'FullBackup',
+      initiator: set.initiator ?? (mode === 'Automated' ? 'System' : 'User'),
+      engine: set.engine ?? instance.engine,
+      engineVersion: set.engineVersion ?? instance.engineVersion,
+    };
+    this.setsOf(instanceId).push(full);
+    return full;
+  }
+
+  /** All backup sets of the instance in the order they were recorded. */
+  backupSets(instanceId: string): SimBackupSet[] {
+    return [...(this.setsByInstance.get(instanceId) ?? [])];
+  }
+
+  /** What DescribeBackupTasks lists: tasks that have neither ended nor been forgotten. */
+  listedJobs(instanceId: string): SimJob[] {
+    const jobs = this.jobsByInstance.get(instanceId);
+    return jobs ? [...jobs.values()].filter((job) => job.outcome === undefined && !job.forgotten) : [];
+  }
+
+  /** Any task ever created on the instance, including ended and forgotten ones. */
+  job(instanceId: string, jobId: string): SimJob | undefined {
+    return this.jobsByInstance.get(instanceId)?.get(jobId);
+  }
+
+  /**
+   * Advances every running task one phase, the way the real service's statuses move:
+   * NoStart → Preparing → (Waiting, sometimes) → Uploading (+20..35 % per step) → Checking →
+   * Finished, or Failed with `failureRate` or after failNext().
+   */
+  step(): void {
+    for (const instance of this.instancesById.values()) {
+      for (const job of this.listedJobs(instance.id)) {
+        this.advance(job);
+      }
+    }
+  }
+
+  /** The next task on this instance that step() finishes ends Failed instead. Cumulative. */
+  failNext(instanceId: string): void {
+    this.requireInstance(instanceId);
+    this.pendingFailures.set(instanceId, (this.pendingFailures.get(instanceId) ?? 0) + 1);
+  }
+
+  /**
+   * Start of the next backup window on an allowed weekday, strictly after now (ms epoch).
+   * What DescribeBackupPolicy reports as PreferredNextBackupTime.
+   */
+  nextBackupTime(instanceId: string): number {
+    const { policy } = this.requireInstance(instanceId);
+    const match = /^(\d{2}):(\d{2})Z/.exec(policy.preferredBackupTime);
+    const hour = Number(match?.[1] ?? 0);
+    const minute = Number(match?.[2] ?? 0);
+    const allowed = new Set(policy.preferredBackupPeriod.split(',').map((day) => day.trim()));
+    const now = this.now();
+    const today = new Date(now);
+    for (let offset = 0; offset <= 7; offset++) {
+      const candidate = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + offset, hour, minute);
+      const weekday = WEEKDAYS[new Date(candidate).getUTCDay()] ?? '';
+      if (candidate > now && allowed.has(weekday)) {
+        return candidate;
+      }
+    }
+    // An empty or unparseable period: the service would still schedule daily.
+    return Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 1, hour, minute);
+  }
+
+  private advance(job: SimJob): void {
+    switch (job.status) {
+      case undefined:
+      case 'NoStart':
+        this.enter(job, 'Preparing');
+        return;
+      case 'Preparing':
+        // Sometimes the task queues behind another one on the host before uploading.
+        if (this.random.chance(0.25)) {
+          this.enter(job, 'Waiting');
+        } else {
+          this.upload(job);
+        }
+        return;
+      case 'Waiting':
+        this.upload(job);
+        return;
+      case 'Uploading':
+        this.upload(job);
+        return;
+      case 'Checking':
+        this.finishJob(job.instanceId, job.jobId, this.decideOutcome(job.instanceId));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private enter(job: SimJob, status: BackupStatus): void {
+    job.status = status;
+    job.progressStatus = status;
+  }
+
+  private upload(job: SimJob): void {
+    job.process = Math.min(100, (job.status === 'Uploading' ? job.process : 0) + this.random.int(20, 35));
+    this.enter(job, job.process >= 100 ? 'Checking' : 'Uploading');
+  }
+
+  private decideOutcome(instanceId: string): 'Finished' | 'Failed' {
+    const pending = this.pendingFailures.get(instanceId) ?? 0;
+    if (pending > 0) {
+      this.pendingFailures.set(instanceId, pending - 1);
+      return 'Failed';
+    }
+    return this.random.chance(this.failureRate) ? 'Failed' : 'Finished';
+  }
+
+  private freshJobId(existing: Map<string, SimJob>): string {
+    let id = String(this.nextJobNumber++);
+    while (existing.has(id)) {
+      id = String(this.nextJobNumber++);
+    }
+    return id;
+  }
+
+  private requireInstance(id: string): SimInstance {
+    const instance = this.instancesById.get(id);
+    if (!instance) {
+      throw new Error(`no instance ${id}`);
+    }
+    return instance;
+  }
+
+  private jobsOf(instanceId: string): Map<string, SimJob> {
+    this.requireInstance(instanceId);
+    const jobs = this.jobsByInstance.get(instanceId);
+    if (!jobs) {
+      throw new Error(`no instance ${instanceId}`);
+    }
+    return jobs;
+  }
+
+  private setsOf(instanceId: string): SimBackupSet[] {
+    const sets = this.setsByInstance.get(instanceId);
+    if (!sets) {
+      throw new Error(`no instance ${instanceId}`);
+    }
+    return sets;
+  }
+
+  private requireJob(instanceId: string, jobId: string): SimJob {
+    const job = this.jobsOf(instanceId).get(jobId);
+    if (!job) {
+      throw new Error(`no job ${jobId} on ${instanceId}`);
+    }
+    return job;
+  }
+}
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { AbortedError, Semaphore, sleep, TokenBucket } from '../../src/alicloud/limits.js';
+
+describe('TokenBucket', () => {
+  it('allows a burst, then paces acquisitions at the rate', async () => {
+    let clock = 0;
+    const bucket = new TokenBucket(100, 2, () => clock);
+    await bucket.acquire();
+    await bucket.acquire();
+    // The bucket is empty: the third waits for 10 ms of refill. Advance the fake clock while it sleeps.
+    let done = false;
+    const third = bucket.acquire().then(() => (done = true));
+    await sleep(1);
+    assert.equal(done, false, 'third acquisition must wait for a token');
+    clock += 10;
+    await third;
+    assert.equal(done, true);
+  });
+
+  it('never lets more than rate × time + burst through (real clock)', async () => {
+    const bucket = new TokenBucket(200, 1);
+    const started = performance.now();
+    for (let i = 0; i < 21; i++) await bucket.acquire();
+    // 1 from the burst, then 20 more at 200/s take at least 100 ms.
+    assert.ok(performance.now() - started >= 95, `took ${performance.now() - started} ms`);
+  });
+
+  it('gives up at once on abort, without blocking later callers', async () => {
+    let clock = 0;
+    const bucket = new TokenBucket(1, 1, () => clock);
+    await bucket.acquire();
+    const controller = new AbortController();
+    const waiting = bucket.acquire(controller.signal);
+    controller.abort();
+    await assert.rejects(waiting, AbortedError);
+    clock += 1000;
+    await bucket.acquire();
+  });
+});
+
+describe('Semaphore', () => {
+  it('holds at most `limit` at once and serves waiters in order', async () => {
+    const sem = new Semaphore(2);
+    let active = 0;
+    let peak = 0;
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const release = await sem.acquire();
+        order.push(i);
+        active++;
+        peak = Math.max(peak, active);
+        await sleep(2);
+        active--;
+        release();
+      }),
+    );
+    assert.equal(peak, 2);
+    assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(sem.inUse, 0);
+  });
+
+  it('releasing twice frees one slot only', async () => {
+    const sem = new Semaphore(1);
+    const release = await sem.acquire();
+    release();
+    release();
+    await sem.acquire();
+    assert.equal(sem.inUse, 1);
+  });
+
+  it('a waiter that aborts leaves the queue', async () => {
+    const sem = new Semaphore(1);
+    const release = await sem.acquire();
+    const controller = new AbortController();
+    const waiting = sem.acquire(controller.signal);
+    controller.abort();
+    await assert.rejects(waiting, AbortedError);
+    release();
+    assert.equal(sem.inUse, 0);
+  });
+});

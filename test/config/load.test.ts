@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, expandEnv, loadConfigFile, parseConfig } from '../../src/config/load.js';
+
+const FIXTURES = 'test/fixtures/config';
+const ENV = { RDS_EXPORTER_TEST_KEY_ID: 'LTAI5tTestKeyId', RDS_EXPORTER_TEST_SECRET: 'test-secret-value-123' };
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail('expected the configuration to be rejected');
+}
+
+describe('config: invalid files are rejected with one exact line', () => {
+  const files = readdirSync(FIXTURES).filter((f) => f.startsWith('invalid-')).sort();
+  it('has invalid fixtures to check', () => assert.ok(files.length >= 15));
+  for (const file of files) {
+    it(file, () => {
+      const text = readFileSync(join(FIXTURES, file), 'utf8');
+      const expected = /^# expect: (.*)$/m.exec(text)?.[1];
+      assert.ok(expected, `${file} lacks its "# expect:" line`);
+      const message = messageOf(() => parseConfig(text, file, ENV));
+      assert.equal(message, expected);
+      assert.ok(!message.includes('\n'), 'one line');
+    });
+  }
+});
+
+describe('config: valid files', () => {
+  it('applies defaults to a minimal file', () => {
+    const config = parseConfig('accounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]', 'x.yml', {});
+    assert.deepEqual(config.poll, { schedule: '*/60 * * * * *', timeout_seconds: 10, concurrency: 8, max_retries: 3, retry_base_delay_seconds: 0.5 });
+    assert.equal(config.accounts[0]?.requests_per_second, 10);
+    assert.equal(config.accounts[0]?.access_key_id, undefined);
+  });
+
+  it('reads every field of a full file, expanding ${ENV} and ${ENV:-default}', () => {
+    const config = loadConfigFile(join(FIXTURES, 'valid-full.yml'), ENV);
+    assert.equal(config.poll.timeout_seconds, 7);
+    assert.equal(config.poll.schedule, '*/30 * * * * *');
+    const [prod, staging] = config.accounts;
+    assert.equal(prod?.access_key_id, 'LTAI5tTestKeyId');
+    assert.equal(prod?.access_key_secret, 'test-secret-value-123');
+    assert.equal(prod?.requests_per_second, 5);
+    assert.equal(prod?.regions[1]?.endpoint, 'https://rds-vpc.eu-central-1.aliyuncs.com');
+    assert.deepEqual(prod?.regions[0]?.instances, ['rm-bp1abc', 'rm-bp1def']);
+    assert.equal(staging?.access_key_id, undefined);
+  });
+
+  it('takes a number from the environment for a numeric field', () => {
+    const config = loadConfigFile(join(FIXTURES, 'valid-full.yml'), { ...ENV, RDS_EXPORTER_TEST_TIMEOUT: '12.5' });
+    assert.equal(config.poll.timeout_seconds, 12.5);
+  });
+
+  it('never quotes a secret in an error message', () => {
+    const text = 'accounts:\n  - name: a\n    access_key_id: ${ID}\n    access_key_secret: 12345\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n';
+    const message = messageOf(() => parseConfig(text, 'x.yml', { ID: 'LTAI5tSecretishId' }));
+    assert.match(message, /access_key_secret: expected string/);
+    assert.ok(!message.includes('12345') && !message.includes('LTAI5tSecretishId'));
+  });
+
+  it('keeps a secret with YAML-significant characters intact (expansion happens after parsing)', () => {
+    const secret = 'ab#c: d\'"{x}';
+    const config = parseConfig('accounts:\n  - name: a\n    access_key_id: id12345678\n    access_key_secret: "${S}"\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n', 'x.yml', { S: secret });
+    assert.equal(config.accounts[0]?.access_key_secret, secret);
+  });
+
+  it('accepts the shipped example and demo files', () => {
+    assert.equal(loadConfigFile('config/exporter.yml', { ALIBABA_CLOUD_ACCESS_KEY_ID: 'x'.repeat(10), ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'y'.repeat(10) }).accounts.length, 1);
+    assert.equal(loadConfigFile('config/demo.yml', {}).accounts[0]?.regions[0]?.endpoint, undefined);
+    assert.equal(loadConfigFile('config/demo.yml', {}).accounts[0]?.endpoint, 'http://127.0.0.1:9878');
+  });
+
+  it('names the file when it cannot be read', () => {
+    assert.equal(messageOf(() => loadConfigFile('no/such/file.yml')), 'no/such/file.yml: cannot read the configuration file: no such file');
+  });
+});
+
+describe('config: expandEnv', () => {
+  it('expands, defaults, escapes and reports missing names', () => {
+    const missing: string[] = [];
+    assert.equal(expandEnv('a${X}b${Y:-dflt}c$${Z}', { X: '1' }, (n) => missing.push(n)), 'a1bdfltc${Z}');
+    assert.equal(expandEnv('${NOPE}', {}, (n) => missing.push(n)), '');
+    assert.deepEqual(missing, ['NOPE']);
+  });
+});

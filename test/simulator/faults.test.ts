@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import type { FaultKind } from '../../src/simulator/server.js';
+import { rejection, startHarness, type Harness } from './helpers.js';
+
+describe('simulator fault injection (as pop-core sees it)', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness();
+    h.sim.world.addInstance('rm-a');
+    h.sim.world.addInstance('rm-b');
+  });
+  afterEach(() => h.close());
+
+  const apiFaults: Array<[FaultKind, number]> = [
+    ['Throttling', 400],
+    ['Throttling.User', 400],
+    ['Throttling.Api', 400],
+    ['ServiceUnavailable', 503],
+    ['InternalError', 500],
+    ['InvalidAccessKeyId.NotFound', 404],
+    ['SignatureDoesNotMatch', 400],
+    ['Forbidden.RAM', 403],
+    ['InvalidDBInstanceId.NotFound', 400],
+    ['IncorrectDBInstanceState', 403],
+  ];
+  for (const [kind, status] of apiFaults) {
+    it(`${kind}: rejects with an Error whose code is ${kind} (HTTP ${status})`, async () => {
+      h.sim.inject({ kind });
+      const err = await rejection(h.call('DescribeBackupTasks', { DBInstanceId: 'rm-a' }));
+      assert.ok(err instanceof Error);
+      assert.equal(err.code, kind);
+      assert.equal(err.name, `${kind}Error`);
+      assert.equal((err.data as Record<string, unknown>).Code, kind);
+      assert.deepEqual(h.sim.requests.map((r) => [r.code, r.httpStatus]), [[kind, status]]);
+      await h.call('DescribeBackupTasks', { DBInstanceId: 'rm-a' });
+    });
+  }
+
+  it('html502: rejects with a plain object named SyntaxError, not an Error', async () => {
+    h.sim.inject({ kind: 'html502' });
+    const err = await rejection(h.call('DescribeRegions'));
+    assert.equal(err instanceof Error, false);
+    assert.equal(err.name, 'SyntaxError');
+    assert.match(String(err.text), /502 Bad Gateway/);
+    assert.equal(h.sim.requests[0]?.httpStatus, 502);
+  });
+
+  it('empty: a 200 with no body also rejects as a plain SyntaxError object', async () => {
+    h.sim.inject({ kind: 'empty' });
+    const err = await rejection(h.call('DescribeRegions'));
+    assert.equal(err instanceof Error, false);
+    assert.equal(err.name, 'SyntaxError');
+    assert.equal(h.sim.requests[0]?.code, 'empty');
+  });
+
+  it('http500-no-code: pop-core resolves, because it never checks the HTTP status', async () => {
+    h.sim.inject({ kind: 'http500-no-code' });
+    const body = await h.call('DescribeBackupTasks', { DBInstanceId: 'rm-a' });
+    assert.equal(body.Code, undefined);
+    assert.equal(body.Items, undefined);
+    assert.equal(h.sim.requests[0]?.httpStatus, 500);
+  });
+
+  it('hang: pop-core gives up with RequestTimeoutError after its timeout', async () => {
+    h.sim.inject({ kind: 'hang' });
+    const started = Date.now();
+    const err = await rejection(h.call('DescribeRegions', {}, { timeout: 150 }));
+    assert.equal(err.name, 'RequestTimeoutError');
+    assert.equal(err.code, undefined);
+    assert.ok(Date.now() - started < 2000);
+  });
+
+  it('hang: close() ends a request that is still hanging', async () => {
+    h.sim.inject({ kind: 'hang' });
+    const pending = rejection(h.call('DescribeRegions', {}, { timeout: 10_000 }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    await h.close();
+    const err = await pending;
+    assert.ok(Date.now() - started < 1000);
+    assert.equal(err.code, 'ECONNRESET');
+  });
+
+  it('reset: the socket is destroyed and pop-core rejects with ECONNRESET', async () => {
+    h.sim.inject({ kind: 'reset' });
+    const err = await rejection(h.call('DescribeRegions'));
+    assert.equal(err.code, 'ECONNRESET');
+    await h.call('DescribeRegions');
+  });
+
+  it('rules match by action and instance, in order, each for its number of times', async () => {
+    h.sim.inject({ kind: 'Throttling', action: 'DescribeBackups' });
+    h.sim.inject({ kind: 'InternalError', instanceId: 'rm-b', times: 2 });
+    await h.call('DescribeBackupTasks', { DBInstanceId: 'rm-a' });
+    assert.equal((await rejection(h.call('DescribeBackupTasks', { DBInstanceId: 'rm-b' }))).code, 'InternalError');
+    assert.equal((await rejection(h.call('DescribeBackups', { DBInstanceId: 'rm-b' }))).code, 'Throttling', 'the first matching rule wins');
+    assert.equal((await rejection(h.call('DescribeBackups', { DBInstanceId: 'rm-b' }))).code, 'InternalError');
+    await h.call('DescribeBackups', { DBInstanceId: 'rm-b' });
+  });
+
+  it('times: Infinity lasts until clearFaults()', async () => {
+    h.sim.inject({ kind: 'ServiceUnavailable', times: Infinity });
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await rejection(h.call('DescribeRegions'))).code, 'ServiceUnavailable');
+    }
+    h.sim.clearFaults();
+    await h.call('DescribeRegions');
+  });
+
+  it('faults apply only after authentication passes', async () => {
+    h.sim.inject({ kind: 'Throttling' });
+    const bad = h.client({ accessKeyId: 'LTAInobody', accessKeySecret: 'x' });
+    assert.equal((await rejection(bad.request('DescribeRegions', {}, { method: 'POST' }))).code, 'InvalidAccessKeyId.NotFound');
+    assert.equal((await rejection(h.call('DescribeRegions'))).code, 'Throttling');
+  });
+});

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { World, type BackupStatus, type SimJob } from '../../src/simulator/world.js';
+
+/** Steps until the job ends, recording (status, progressStatus, process) after each step. */
+function runToEnd(world: World, job: SimJob, maxSteps = 30): Array<[BackupStatus | undefined, string, number]> {
+  const trace: Array<[BackupStatus | undefined, string, number]> = [];
+  for (let i = 0; i < maxSteps && job.outcome === undefined; i++) {
+    world.step();
+    trace.push([job.status, job.progressStatus, job.process]);
+  }
+  return trace;
+}
+
+describe('simulator World', () => {
+  it('addInstance fills realistic defaults', () => {
+    const world = new World();
+    const instance = world.addInstance('rm-x');
+    assert.equal(instance.regionId, 'cn-hangzhou');
+    assert.equal(instance.engine, 'MySQL');
+    assert.equal(instance.instanceType, 'Primary');
+    assert.equal(instance.status, 'Running');
+    assert.equal(instance.policy.preferredBackupPeriod, 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday');
+    assert.equal(instance.policy.retentionDays, 7);
+    assert.throws(() => world.addInstance('rm-x'), /already exists/);
+  });
+
+  it('job ids increase from 4762614 and a new job has not reported a status yet', () => {
+    const world = new World();
+    world.addInstance('rm-x');
+    const a = world.addJob('rm-x');
+    const b = world.addJob('rm-x');
+    assert.deepEqual([a.jobId, b.jobId], ['4762614', '4762615']);
+    assert.equal(a.status, undefined);
+    assert.equal(a.progressStatus, 'NoStart');
+    assert.notEqual(a.backupId, b.backupId);
+    assert.throws(() => world.addJob('rm-x', { jobId: '4762614' }), /already exists/);
+    assert.throws(() => world.addJob('rm-nope'), /no instance/);
+  });
+
+  it('step() moves a job through the realistic phases, rising 20-35 % per upload step, then it leaves the listing', () => {
+    const world = new World({ seed: 11 });
+    world.addInstance('rm-x');
+    const job = world.addJob('rm-x');
+    const trace = runToEnd(world, job);
+    const phases = trace.map(([status]) => status).filter((s, i, all) => s !== all[i - 1]);
+    assert.equal(phases[0], 'Preparing');
+    assert.deepEqual(phases.slice(-3), ['Uploading', 'Checking', 'Finished']);
+    assert.ok(phases.every((p) => ['Preparing', 'Waiting', 'Uploading', 'Checking', 'Finished'].includes(p ?? '')));
+    const uploads = trace.filter(([status]) => status === 'Uploading').map(([, , process]) => process);
+    uploads.forEach((p, i) => {
+      const delta = p - (uploads[i - 1] ?? 0);
+      assert.ok(delta >= 20 && delta <= 35, `upload step ${i}: +${delta}`);
+    });
+    for (const [status, progress] of trace) {
+      assert.equal(progress, status === 'Failed' ? 'Finished' : status);
+    }
+    assert.equal(job.process, 100);
+    assert.deepEqual(world.listedJobs('rm-x'), []);
+    const [set] = world.backupSets('rm-x');
+    assert.equal(set?.status, 'Success');
+    assert.equal(set?.backupId, job.backupId);
+  });
+
+  it('failNext() makes the next finishing job on that instance fail, once', () => {
+    const world = new World({ seed: 5 });
+    world.addInstance('rm-x');
+    world.addInstance('rm-y');
+    world.failNext('rm-x');
+    const other = world.addJob('rm-y');
+    const doomed = world.addJob('rm-x');
+    runToEnd(world, doomed);
+    runToEnd(world, other);
+    assert.equal(doomed.outcome, 'Failed');
+    assert.equal(doomed.status, 'Failed');
+    assert.equal(other.outcome, 'Finished');
+    const next = world.addJob('rm-x');
+    runToEnd(world, next);
+    assert.equal(next.outcome, 'Finished');
+    assert.deepEqual(world.backupSets('rm-x').map((s) => s.status), ['Failed', 'Success']);
+  });
+
+  it('failureRate fails about that share of jobs, reproducibly for a seed', () => {
+    const outcomes = (seed: number): string[] => {
+      const world = new World({ seed, failureRate: 0.3 });
+      world.addInstance('rm-x');
+      const result: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        const job = world.addJob('rm-x');
+        runToEnd(world, job);
+        result.push(job.outcome ?? 'running');
+      }
+      return result;
+    };
+    const first = outcomes(42);
+    assert.deepEqual(outcomes(42), first);
+    assert.notDeepEqual(outcomes(43), first);
+    const failed = first.filter((o) => o === 'Failed').length;
+    assert.ok(failed > 40 && failed < 80, `${failed} of 200 failed`);
+  });
+
+  it('finishJob records a backup set ending now and refuses to end a job twice', () => {
+    let clock = 1_700_000_000_000;
+    const world = new World({ now: () => clock });
+    world.addInstance('rm-x', { engine: 'PostgreSQL', engineVersion: '15.0' });
+    const job = world.addJob('rm-x', { mode: 'Manual', sizeBytes: 123 });
+    clock += 60_000;
+    world.finishJob('rm-x', job.jobId, 'Finished');
+    assert.deepEqual(world.backupSets('rm-x'), [{
+      backupId: job.backupId, instanceId: 'rm-x', status: 'Success', startTime: clock - 60_000, endTime: clock, sizeBytes: 123,
+      mode: 'Manual', method: 'Physical', type: 'FullBackup', initiator: 'User', engine: 'PostgreSQL', engineVersion: '15.0',
+    }]);
+    assert.equal(world.job('rm-x', job.jobId)?.endedAt, clock);
+    assert.throws(() => world.finishJob('rm-x', job.jobId, 'Failed'), /already ended/);
+  });
+
+  it('removeInstance drops the instance with its jobs and sets', () => {
+    const world = new World();
+    world.addInstance('rm-x');
+    world.addJob('rm-x');
+    world.addBackupSet('rm-x', { endTime: world.now() });
+    world.removeInstance('rm-x');
+    assert.equal(world.instance('rm-x'), undefined);
+    assert.deepEqual(world.instances(), []);
+    assert.deepEqual(world.listedJobs('rm-x'), []);
+    assert.deepEqual(world.backupSets('rm-x'), []);
+  });
+});
