@@ -6,7 +6,7 @@ import type { Agent } from 'node:http';
 import type { CredentialsProvider } from './credentials.js';
 import { ApiError, classifyApiError } from './errors.js';
 import { sleep, type Semaphore, type TokenBucket } from './limits.js';
-import { normalizeBackupTasks, type BackupTask } from './normalize.js';
+import { MalformedResponseError, normalizeBackupTasks, type BackupTask } from './normalize.js';
 
 export const API_VERSION = '2014-08-15';
 
@@ -48,12 +48,16 @@ export class RdsClient {
 
   constructor(private readonly opts: RdsClientOptions) {
     this.random = opts.random ?? Math.random;
-    this.rpc = new RPCClient({
-      endpoint: opts.endpoint,
-      apiVersion: API_VERSION,
-      // The typings lack credentialsProvider; pop-core asks it before every request.
-      credentialsProvider: opts.credentials,
-    } as unknown as RPCClient.Config);
+    this.rpc = new (RPCClient as unknown as new (config: object, verbose: boolean) => RPCClient)(
+      {
+        endpoint: opts.endpoint,
+        apiVersion: API_VERSION,
+        // The typings lack credentialsProvider; pop-core asks it before every request.
+        credentialsProvider: opts.credentials,
+      },
+      // verbose: also return the HTTP exchange, because pop-core never checks the status itself.
+      true,
+    );
   }
 
   get endpoint(): string {
@@ -87,12 +91,15 @@ export class RdsClient {
     const started = performance.now();
     let code = 'OK';
     try {
-      const body = await withDeadline(
+      const [body, exchange] = await withDeadline(
         // Exactly 'POST': GET would put AccessKeyId, SecurityToken and Signature in the URL,
         // and pop-core copies the URL into its error messages.
-        this.rpc.request<unknown>(action, params, { method: 'POST', timeout: timeoutMs }),
+        this.rpc.request<[unknown, { response?: { statusCode?: number } }]>(action, params, { method: 'POST', timeout: timeoutMs }),
         timeoutMs + 1000,
       );
+      const status = exchange?.response?.statusCode ?? 200;
+      // An error status whose JSON body has no Code resolves in pop-core as if it had succeeded.
+      if (status >= 400) throw new MalformedResponseError(`HTTP ${status} without an error code`);
       return parse(body);
     } catch (err) {
       code = classifyApiError(action, err).code;

@@ -11,8 +11,7 @@ function numeric<T extends z.ZodType>(inner: T) {
 const cronExpression = z.string().superRefine((expr, ctx) => {
   const check = cron.validateDetailed(expr);
   if (!check.valid) {
-    const why = check.errors.map((e) => e.message).join('; ');
-    ctx.addIssue({ code: 'custom', message: `invalid cron expression "${expr}": ${why}` });
+    ctx.addIssue({ code: 'custom', message: `invalid cron expression "${expr}": ${check.errors.map((e) => e.message).join('; ')}` });
   }
 });
 

@@ -76,6 +76,8 @@ export interface FaultRule {
   action?: string;
   /** Only requests with this DBInstanceId; default any. */
   instanceId?: string;
+  /** Only requests carrying each of these parameters with these values (e.g. { BackupJobId: '1' }). */
+  params?: Record<string, string>;
   /** default 1; Infinity = until cleared */
   times?: number;
 }
@@ -326,7 +328,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const index = faults.findIndex(
       ({ rule }) =>
         (rule.action === undefined || rule.action === params.Action) &&
-        (rule.instanceId === undefined || rule.instanceId === params.DBInstanceId),
+        (rule.instanceId === undefined || rule.instanceId === params.DBInstanceId) &&
+        Object.entries(rule.params ?? {}).every(([name, value]) => params[name] === value),
     );
     const active = faults[index];
     if (!active) {

@@ -41,11 +41,11 @@ describe('classifyApiError', () => {
   for (const [what, raw, code, kind, retryable] of table) {
     it(`${what} → ${code} (${kind}, ${retryable ? 'retry' : 'no retry'})`, () => {
       const err = classifyApiError('DescribeBackupTasks', raw);
-      assert.ok(err instanceof ApiError);
+      assert.ok(err instanceof ApiError, 'err instanceof ApiError');
       assert.equal(err.code, code);
       assert.equal(err.kind, kind);
       assert.equal(err.retryable, retryable);
-      assert.ok(err.message.startsWith(`DescribeBackupTasks: ${code}`));
+      assert.ok(err.message.startsWith(`DescribeBackupTasks: ${code}`), 'err.message.startsWith(`DescribeBackupTasks: ${code}`)');
     });
   }
 
@@ -64,7 +64,7 @@ describe('classifyApiError', () => {
   it('scrubs a registered secret that a server message would echo', () => {
     registerSecret('registered-secret-0123456789');
     const err = classifyApiError('DescribeBackupTasks', popCoreApiError('InvalidParameter', 'bad value registered-secret-0123456789'));
-    assert.ok(!err.message.includes('registered-secret-0123456789'));
+    assert.ok(!err.message.includes('registered-secret-0123456789'), '!err.message.includes(\'registered-secret-0123456789\')');
     assert.match(err.message, /\[REDACTED\]/);
   });
 

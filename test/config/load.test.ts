@@ -18,7 +18,7 @@ function messageOf(fn: () => unknown): string {
 
 describe('config: invalid files are rejected with one exact line', () => {
   const files = readdirSync(FIXTURES).filter((f) => f.startsWith('invalid-')).sort();
-  it('has invalid fixtures to check', () => assert.ok(files.length >= 15));
+  it('has invalid fixtures to check', () => assert.ok(files.length >= 15), 'files.length >= 15)');
   for (const file of files) {
     it(file, () => {
       const text = readFileSync(join(FIXTURES, file), 'utf8');
@@ -61,7 +61,7 @@ describe('config: valid files', () => {
     const text = 'accounts:\n  - name: a\n    access_key_id: ${ID}\n    access_key_secret: 12345\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n';
     const message = messageOf(() => parseConfig(text, 'x.yml', { ID: 'LTAI5tSecretishId' }));
     assert.match(message, /access_key_secret: expected string/);
-    assert.ok(!message.includes('12345') && !message.includes('LTAI5tSecretishId'));
+    assert.ok(!message.includes('12345') && !message.includes('LTAI5tSecretishId'), '!message.includes(\'12345\') && !message.includes(\'LTAI5tSecretishId\')');
   });
 
   it('keeps a secret with YAML-significant characters intact (expansion happens after parsing)', () => {

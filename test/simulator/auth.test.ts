@@ -22,7 +22,7 @@ describe('simulator/server authentication', () => {
     const body = await h.call('DescribeRegions', { RegionId: 'cn-hangzhou' });
     assert.match(String(body.RequestId), /^[0-9A-F]{8}-[0-9A-F]{4}-/);
     const [recorded] = h.sim.requests;
-    assert.ok(recorded);
+    assert.ok(recorded, 'recorded');
     assert.equal(recorded.method, 'POST');
     assert.equal(recorded.action, 'DescribeRegions');
     assert.equal(recorded.code, 'OK');
@@ -34,7 +34,7 @@ describe('simulator/server authentication', () => {
 
   it('accepts pop-core GET (signed with GET)', async () => {
     const body = await h.client().request<Record<string, unknown>>('DescribeRegions', {}, { method: 'GET' });
-    assert.ok(body.Regions);
+    assert.ok(body.Regions, 'body.Regions');
     assert.equal(h.sim.requests[0]?.method, 'GET');
   });
 

@@ -28,7 +28,7 @@ describe('simulator fault injection (as pop-core sees it)', () => {
     it(`${kind}: rejects with an Error whose code is ${kind} (HTTP ${status})`, async () => {
       h.sim.inject({ kind });
       const err = await rejection(h.call('DescribeBackupTasks', { DBInstanceId: 'rm-a' }));
-      assert.ok(err instanceof Error);
+      assert.ok(err instanceof Error, 'err instanceof Error');
       assert.equal(err.code, kind);
       assert.equal(err.name, `${kind}Error`);
       assert.equal((err.data as Record<string, unknown>).Code, kind);
@@ -68,7 +68,7 @@ describe('simulator fault injection (as pop-core sees it)', () => {
     const err = await rejection(h.call('DescribeRegions', {}, { timeout: 150 }));
     assert.equal(err.name, 'RequestTimeoutError');
     assert.equal(err.code, undefined);
-    assert.ok(Date.now() - started < 2000);
+    assert.ok(Date.now() - started < 2000, 'Date.now() - started < 2000');
   });
 
   it('hang: close() ends a request that is still hanging', async () => {
@@ -78,7 +78,7 @@ describe('simulator fault injection (as pop-core sees it)', () => {
     const started = Date.now();
     await h.close();
     const err = await pending;
-    assert.ok(Date.now() - started < 1000);
+    assert.ok(Date.now() - started < 1000, 'Date.now() - started < 1000');
     assert.equal(err.code, 'ECONNRESET');
   });
 

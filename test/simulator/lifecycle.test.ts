@@ -39,15 +39,15 @@ describe('simulator lifecycle and demo', () => {
     const sim = await startDemoSimulator({ seed: 1 });
     try {
       const ids = sim.world.instances().map((i) => i.id);
-      assert.ok(ids.length >= 4);
-      assert.ok(new Set(sim.world.instances().map((i) => i.regionId)).size >= 2);
-      assert.ok(new Set(sim.world.instances().map((i) => i.engine)).size >= 2);
+      assert.ok(ids.length >= 4, 'ids.length >= 4');
+      assert.ok(new Set(sim.world.instances().map((i) => i.regionId)).size >= 2, 'new Set(sim.world.instances().map((i) => i.regionId)).size >= 2');
+      assert.ok(new Set(sim.world.instances().map((i) => i.engine)).size >= 2, 'new Set(sim.world.instances().map((i) => i.engine)).size >= 2');
       for (const id of ids) {
         assert.ok(sim.world.backupSets(id).length >= 3, `${id} has history`);
       }
       const last = sim.world.backupSets(DEMO_FAILED_INSTANCE).sort((a, b) => b.endTime - a.endTime)[0];
       assert.equal(last?.status, 'Failed');
-      assert.ok(ids.some((id) => sim.world.listedJobs(id).length > 0));
+      assert.ok(ids.some((id) => sim.world.listedJobs(id).length > 0), 'ids.some((id) => sim.world.listedJobs(id).length > 0)');
     } finally {
       await sim.close();
     }

@@ -116,7 +116,7 @@ describe('simulator listings', () => {
       assert.equal(body.PreferredBackupPeriod, 'Monday,Wednesday');
       const next = new Date(String(body.PreferredNextBackupTime).replace('Z', ':00Z')).getTime();
       assert.match(String(body.PreferredNextBackupTime), /^\d{4}-\d{2}-\d{2}T15:00Z$/);
-      assert.ok(next > NOW && next <= NOW + 7 * 24 * HOUR);
+      assert.ok(next > NOW && next <= NOW + 7 * 24 * HOUR, 'next > NOW && next <= NOW + 7 * 24 * HOUR');
       assert.ok(['Monday', 'Wednesday'].includes(WEEKDAYS[new Date(next).getUTCDay()] ?? ''));
       // No allowed window start between now and the reported one.
       for (let t = next - 24 * HOUR; t > NOW; t -= 24 * HOUR) {
@@ -127,7 +127,7 @@ describe('simulator listings', () => {
       assert.equal(body.EnableBackupLog, '1');
       world.addInstance('rm-daily');
       const daily = new Date(String((await h.call('DescribeBackupPolicy', { DBInstanceId: 'rm-daily' })).PreferredNextBackupTime).replace('Z', ':00Z')).getTime();
-      assert.ok(daily > NOW && daily <= NOW + 24 * HOUR);
+      assert.ok(daily > NOW && daily <= NOW + 24 * HOUR, 'daily > NOW && daily <= NOW + 24 * HOUR');
     });
   });
 
@@ -225,8 +225,8 @@ describe('simulator listings', () => {
       const body = await h.call('DescribeRegions');
       const entries = (body.Regions as { RDSRegion: Row[] }).RDSRegion;
       const regions = entries.map((e) => e.RegionId);
-      assert.ok(regions.filter((r) => r === 'cn-hangzhou').length > 1);
-      assert.ok(entries.some((e) => e.ZoneId === 'eu-central-1b'));
+      assert.ok(regions.filter((r) => r === 'cn-hangzhou').length > 1, 'regions.filter((r) => r === \'cn-hangzhou\').length > 1');
+      assert.ok(entries.some((e) => e.ZoneId === 'eu-central-1b'), 'entries.some((e) => e.ZoneId === \'eu-central-1b\')');
       assert.equal(entries.find((e) => e.RegionId === 'eu-central-1')?.RegionEndpoint, 'rds.eu-central-1.aliyuncs.com');
       assert.equal(entries.find((e) => e.RegionId === 'cn-hangzhou')?.RegionEndpoint, 'rds.aliyuncs.com');
     });

@@ -1,0 +1,136 @@
+// Shared end-to-end fixtures: the simulator, an exporter pointed at it over real HTTP, a log
+// capture, and a small reader of the Prometheus text format.
+import { Writable } from 'node:stream';
+import { configSchema, type Config } from '../src/config/schema.js';
+import { startExporter, type Exporter, type ExporterOptions } from '../src/exporter.js';
+import { createLogger } from '../src/log.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/server.js';
+
+export { DEMO_CREDENTIAL };
+
+/** Collects every log line written, as text. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) this.lines.push(line);
+    done();
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+  records(): Array<Record<string, unknown>> {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+}
+
+export interface TestConfigOptions {
+  /** instance ids per region; default { 'cn-hangzhou': ['rm-test-01'] } */
+  regions?: Record<string, string[]>;
+  poll?: Partial<Config['poll']>;
+  accessKeyId?: string | null;
+  accessKeySecret?: string | null;
+  requestsPerSecond?: number;
+  account?: string;
+}
+
+/** A configuration for one account whose every region points at the simulator. */
+export function testConfig(sim: Simulator, opts: TestConfigOptions = {}): Config {
+  const regions = opts.regions ?? { 'cn-hangzhou': ['rm-test-01'] };
+  const account: Record<string, unknown> = {
+    name: opts.account ?? 'test',
+    endpoint: sim.url,
+    requests_per_second: opts.requestsPerSecond ?? 1000,
+    regions: Object.entries(regions).map(([region, instances]) => ({ region, instances })),
+  };
+  if (opts.accessKeyId !== null) account.access_key_id = opts.accessKeyId ?? DEMO_CREDENTIAL.accessKeyId;
+  if (opts.accessKeySecret !== null) account.access_key_secret = opts.accessKeySecret ?? DEMO_CREDENTIAL.accessKeySecret;
+  return configSchema.parse({
+    poll: { schedule: '0 0 1 1 *', timeout_seconds: 2, max_retries: 2, retry_base_delay_seconds: 0.001, ...opts.poll },
+    accounts: [account],
+  });
+}
+
+export interface Rig {
+  sim: Simulator;
+  exporter: Exporter;
+  logs: LogCapture;
+  /** one poll cycle, awaited */
+  cycle(): Promise<void>;
+  scrape(accept?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A simulator with `instances` added, and an exporter on a free loopback port that polls only when told. */
+export async function startRig(
+  opts: { config?: TestConfigOptions; sim?: SimulatorOptions; exporter?: Partial<ExporterOptions>; addInstances?: boolean } = {},
+): Promise<Rig> {
+  const sim = await startSimulator(opts.sim);
+  const regions = opts.config?.regions ?? { 'cn-hangzhou': ['rm-test-01'] };
+  if (opts.addInstances !== false) {
+    for (const [regionId, ids] of Object.entries(regions)) for (const id of ids) sim.world.addInstance(id, { regionId });
+  }
+  const logs = new LogCapture();
+  const exporter = await startExporter({
+    config: testConfig(sim, { ...opts.config, regions }),
+    log: createLogger({ level: 'debug', destination: logs }),
+    listen: { host: '127.0.0.1', port: 0 },
+    schedule: false,
+    processMetrics: false,
+    retryMaxDelayMs: 5,
+    ...opts.exporter,
+  });
+  return {
+    sim,
+    exporter,
+    logs,
+    cycle: () => exporter.poller.tick(),
+    scrape: async (accept) => {
+      const res = await fetch(`${exporter.url}/metrics`, accept ? { headers: { accept } } : {});
+      if (res.status !== 200) throw new Error(`scrape returned ${res.status}`);
+      return res.text();
+    },
+    close: async () => {
+      await exporter.close();
+      await sim.close();
+    },
+  };
+}
+
+/** Samples of an exposition, keyed `name{label="value",...}` with labels in the order written. */
+export function samples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+/** The value of the one sample of `name` whose labels include all of `labels`; undefined if none. */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const found = series(text, name, labels);
+  if (found.length > 1) throw new Error(`${found.length} series of ${name} match ${JSON.stringify(labels)}`);
+  return found[0]?.value;
+}
+
+export function series(text: string, name: string, labels: Record<string, string> = {}): Array<{ labels: Record<string, string>; value: number }> {
+  const out: Array<{ labels: Record<string, string>; value: number }> = [];
+  for (const [key, value] of samples(text)) {
+    const brace = key.indexOf('{');
+    const metric = brace < 0 ? key : key.slice(0, brace);
+    if (metric !== name) continue;
+    const parsed: Record<string, string> = {};
+    if (brace >= 0) for (const m of key.slice(brace + 1, -1).matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) parsed[m[1]!] = m[2]!;
+    if (Object.entries(labels).every(([k, v]) => parsed[k] === v)) out.push({ labels: parsed, value });
+  }
+  return out;
+}
+
+export const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
