@@ -1,0 +1,78 @@
+// The whole /metrics exposition for a fixed scenario, diffed against a checked-in file so that
+// every rename, new label or changed HELP shows in review. UPDATE_GOLDEN=1 rewrites the file.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { promtool, requirePromtool } from '../promtool.js';
+import { startRig, type Rig } from '../helpers.js';
+
+const GOLDEN = 'test/fixtures/golden/metrics.prom';
+const NOW = Date.parse('2026-11-27T12:00:00Z');
+
+/**
+ * Latencies vary from run to run, and the Node.js version from machine to machine: keep the
+ * series, blank those values. Counts stay exact.
+ */
+export function normalizeVariable(text: string): string {
+  return text
+    .split('\n')
+    .map((line) =>
+      /^alicloud_rds_backup_(api_request_duration_seconds_(bucket|sum)|poll_duration_seconds)\{/.test(line) ? line.replace(/ [^ ]+$/, ' <measured>') : line,
+    )
+    .join('\n')
+    .replace(/nodejs_version="[^"]*"/g, 'nodejs_version="<node>"');
+}
+
+async function scenario(processMetrics: boolean): Promise<Rig> {
+  const rig = await startRig({
+    config: { account: 'golden', regions: { 'cn-hangzhou': ['rm-golden-01', 'rm-golden-02'], 'eu-central-1': ['rm-golden-03'] } },
+    exporter: { now: () => NOW, processMetrics },
+  });
+  const world = rig.sim.world;
+  world.instance('rm-golden-02')!.quirks.omitBackupStatus = true;
+  world.addJob('rm-golden-01', { status: 'Uploading', progressStatus: 'Uploading', process: 45, mode: 'Automated' });
+  world.addJob('rm-golden-01', { mode: 'Manual', taskAction: 'TempBackupTask', progressStatus: 'NoStart', process: 0 });
+  const failing = world.addJob('rm-golden-01', { status: 'Uploading', process: 80, mode: 'Automated' });
+  const finishing = world.addJob('rm-golden-02', { status: 'Checking', progressStatus: 'Checking', process: 99, mode: 'Manual' });
+  world.addJob('rm-golden-03', { status: 'Preparing', progressStatus: 'Preparing', process: 5 });
+  await rig.cycle();
+  world.finishJob('rm-golden-01', failing.jobId, 'Failed');
+  world.finishJob('rm-golden-02', finishing.jobId, 'Finished');
+  rig.sim.inject({ kind: 'Forbidden.RAM', instanceId: 'rm-golden-03', times: Infinity });
+  await rig.cycle();
+  return rig;
+}
+
+describe('golden /metrics', () => {
+  let rig: Rig | undefined;
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+
+  it('matches test/fixtures/golden/metrics.prom', async () => {
+    rig = await scenario(false);
+    const actual = normalizeVariable(await rig.scrape());
+    if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, actual);
+    const expected = readFileSync(GOLDEN, 'utf8');
+    assert.equal(actual, expected, 'the exposition changed: review the diff, then run `npm run test:update-golden`');
+  });
+
+  it('passes promtool check metrics, process metrics included', async function () {
+    requirePromtool(this);
+    rig = await scenario(true);
+    const text = await rig.scrape();
+    assert.match(text, /^process_cpu_seconds_total /m, 'process metrics present');
+    const check = promtool(['check', 'metrics'], text);
+    assert.equal(check.output.trim(), '', `promtool complained:\n${check.output}`);
+    assert.equal(check.status, 0);
+  });
+
+  it('serves valid OpenMetrics (promtool reads it back)', async function () {
+    requirePromtool(this);
+    rig = await scenario(true);
+    const text = await rig.scrape('application/openmetrics-text; version=1.0.0');
+    assert.ok(text.endsWith('# EOF\n'), 'ends with # EOF');
+    assert.match(text, /^# TYPE alicloud_rds_backup_task_failures counter$/m, 'OpenMetrics counter family name');
+    assert.match(text, /^alicloud_rds_backup_task_failures_total\{account="golden",region="cn-hangzhou",instance_id="rm-golden-01",job_mode="Automated"\} 1$/m, 'the failure in OpenMetrics');
+  });
+});

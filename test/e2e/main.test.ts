@@ -1,0 +1,192 @@
+// The built daemon (dist/main.js) as an operator runs it: flags, exit codes, config errors,
+// logs, signals. `npm test` builds dist/ first.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { until } from '../helpers.js';
+
+const MAIN = 'dist/main.js';
+
+before(function () {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does)`);
+});
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 15_000, env: { PATH: process.env.PATH, ...env } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function tempConfig(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rds-exporter-'));
+  const file = join(dir, 'exporter.yml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function simConfig(sim: Simulator, extra = ''): string {
+  return tempConfig(`poll:
+  schedule: "*/1 * * * * *"
+  timeout_seconds: 10
+  max_retries: 0
+${extra}accounts:
+  - name: main-test
+    access_key_id: ${DEMO_CREDENTIAL.accessKeyId}
+    access_key_secret: ${DEMO_CREDENTIAL.accessKeySecret}
+    endpoint: ${sim.url}
+    regions:
+      - region: cn-hangzhou
+        instances: [rm-main-01]
+`);
+}
+
+interface Daemon {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): Daemon {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  child.stdout!.on('data', (d: Buffer) => stdout.push(...d.toString('utf8').split('\n').filter(Boolean)));
+  child.stderr!.on('data', (d: Buffer) => stderr.push(...d.toString('utf8').split('\n').filter(Boolean)));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
+  );
+  return { child, stdout, stderr, exit };
+}
+
+function listeningPort(d: Daemon): number | undefined {
+  for (const line of d.stdout) {
+    const m = /"address":"127\.0\.0\.1:(\d+)"/.exec(line);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+describe('dist/main.js', function () {
+  this.timeout(30_000);
+
+  describe('flags and configuration errors', () => {
+    it('--config.check accepts a good file and says what it watches', () => {
+      const r = run(['--config.check', '--config.file=config/demo.yml']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'config/demo.yml: OK (1 account, 2 regions, 4 instances, schedule "*/5 * * * * *")\n');
+    });
+
+    it('--config.check rejects a bad file with exit 2 and one line naming file and key path', () => {
+      const file = 'test/fixtures/config/invalid-unknown-key.yml';
+      const r = run(['--config.check', `--config.file=${file}`]);
+      assert.equal(r.status, 2);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, `alicloud-rds-backup-exporter: ${file}:6:9: accounts[0].regions[0].instancez: unknown key (and 1 more problem)\n`);
+    });
+
+    it('refuses to start on a bad config, with no stack trace', () => {
+      const file = tempConfig('poll:\n  schedule: "*/61 * * *"\naccounts: []\n');
+      const r = run([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0']);
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
+      assert.match(r.stderr, /poll\.schedule: invalid cron expression "\*\/61 \* \* \*"/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    });
+
+    it('names a missing config file', () => {
+      const r = run(['--config.file=/nonexistent/exporter.yml']);
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr, 'alicloud-rds-backup-exporter: /nonexistent/exporter.yml: cannot read the configuration file: no such file\n');
+    });
+
+    for (const [args, pattern] of [
+      [['--no-such-flag'], /Unknown option '--no-such-flag'/],
+      [['--web.listen-address=9877'], /--web\.listen-address: expected HOST:PORT or :PORT, got "9877"/],
+      [['--log.level=verbose'], /--log\.level: expected one of debug, info, warn, error, got "verbose"/],
+      [['--log.format=xml'], /--log\.format: expected one of json, pretty, got "xml"/],
+      [['--web.telemetry-path=metrics'], /--web\.telemetry-path: expected a path such as \/metrics/],
+    ] as const) {
+      it(`exits 2 on ${args.join(' ')}`, () => {
+        const r = run([...args, '--config.file=config/demo.yml']);
+        assert.equal(r.status, 2);
+        assert.match(r.stderr, pattern);
+        assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, 'one line');
+      });
+    }
+
+    it('--help and --version', () => {
+      const help = run(['--help']);
+      assert.equal(help.status, 0);
+      for (const flag of ['--config.file', '--config.check', '--web.listen-address', '--web.telemetry-path', '--log.level', '--log.format']) assert.ok(help.stdout.includes(flag), flag);
+      const version = run(['--version']);
+      assert.match(version.stdout, /^alicloud-rds-backup-exporter \d+\.\d+\.\d+ \(node v\d+/);
+    });
+  });
+
+  describe('running', () => {
+    let sim: Simulator;
+    beforeEach(async () => {
+      sim = await startSimulator();
+      sim.world.addInstance('rm-main-01');
+      sim.world.addJob('rm-main-01', { status: 'Uploading', process: 50 });
+    });
+    afterEach(async () => sim.close());
+
+    it('serves metrics, logs JSON lines, and exits 0 on SIGTERM even with a request hanging', async () => {
+      const d = startDaemon([`--config.file=${simConfig(sim)}`, '--web.listen-address=127.0.0.1:0']);
+      await until('listening', () => listeningPort(d) !== undefined, 10_000);
+      const url = `http://127.0.0.1:${listeningPort(d)}`;
+      await until('ready', async () => (await fetch(`${url}/-/ready`)).status === 200, 10_000);
+      const text = await (await fetch(`${url}/metrics`)).text();
+      assert.match(text, /^alicloud_rds_backup_tasks\{account="main-test",region="cn-hangzhou",instance_id="rm-main-01",status="Uploading"\} 1$/m);
+
+      // Every further request hangs: the next cycle is stuck in flight when the signal comes.
+      sim.inject({ kind: 'hang', times: Infinity });
+      const before = sim.requests.length;
+      await until('a hanging request', () => sim.requests.length > before, 5000);
+      const sent = performance.now();
+      d.child.kill('SIGTERM');
+      const exit = await d.exit;
+      assert.equal(exit.code, 0, d.stderr.join('\n'));
+      assert.ok(exit.at - sent < 10_000, `exited ${Math.round(exit.at - sent)} ms after SIGTERM`);
+      const records = d.stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.ok(records.some((r) => r.msg === 'shutting down' && r.signal === 'SIGTERM'), 'logs the signal');
+      assert.equal(records.at(-1)?.msg, 'stopped');
+      assert.deepEqual(d.stderr, []);
+    });
+
+    it('exits 0 on SIGINT when idle, promptly', async () => {
+      const d = startDaemon([`--config.file=${simConfig(sim)}`, '--web.listen-address=127.0.0.1:0', '--log.level=warn']);
+      await until('first poll', () => sim.requests.length > 0, 10_000);
+      await new Promise((r) => setTimeout(r, 200));
+      const sent = performance.now();
+      d.child.kill('SIGINT');
+      const exit = await d.exit;
+      assert.equal(exit.code, 0);
+      assert.ok(exit.at - sent < 3000, `exited ${Math.round(exit.at - sent)} ms after SIGINT`);
+      assert.deepEqual(d.stdout, [], 'nothing below warn was logged');
+    });
+
+    it('--log.format=pretty writes human lines', async () => {
+      const d = startDaemon([`--config.file=${simConfig(sim)}`, '--web.listen-address=127.0.0.1:0', '--log.format=pretty']);
+      await until('listening line', () => d.stdout.some((l) => l.includes('listening')), 10_000);
+      d.child.kill('SIGTERM');
+      await d.exit;
+      assert.ok(d.stdout.every((l) => !l.startsWith('{')), 'not JSON');
+      assert.ok(d.stdout.some((l) => /INFO.*listening/.test(l)), d.stdout.join('\n'));
+    });
+
+    it('exits 1 with a clear line when the port is taken', async () => {
+      const first = startDaemon([`--config.file=${simConfig(sim)}`, '--web.listen-address=127.0.0.1:0', '--log.level=info']);
+      await until('listening', () => listeningPort(first) !== undefined, 10_000);
+      const r = run([`--config.file=${simConfig(sim)}`, `--web.listen-address=127.0.0.1:${listeningPort(first)}`]);
+      first.child.kill('SIGTERM');
+      await first.exit;
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: address already in use/);
+    });
+  });
+});

@@ -1,0 +1,18 @@
+// promtool from Debian's prometheus package (.ci/run installs it).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
+
+/** Skips the calling test when promtool is missing on a contributor's machine; under CI its absence is a failure. */
+export function requirePromtool(ctx: Mocha.Context): void {
+  if (existsSync(PROMTOOL)) return;
+  if (process.env.CI) throw new Error(`${PROMTOOL} not found: .ci/run must install Debian's prometheus package`);
+  ctx.skip();
+}
+
+/** Runs promtool with `args`, feeding `input` on stdin. */
+export function promtool(args: string[], input?: string): { status: number | null; output: string } {
+  const run = spawnSync(PROMTOOL, args, { input, encoding: 'utf8', timeout: 30_000 });
+  return { status: run.status, output: `${run.stdout ?? ''}${run.stderr ?? ''}` };
+}
