@@ -1,0 +1,71 @@
+// The documentation mirrors the code: every metric, label and configuration key is described.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { configSchema } from '../src/config/schema.js';
+import { INSTANCE_LABELS, METRICS } from '../src/metrics/definitions.js';
+
+const metricsDoc = readFileSync('docs/metrics.md', 'utf8');
+const configDoc = readFileSync('docs/configuration.md', 'utf8');
+const readme = readFileSync('README.md', 'utf8');
+const changelog = readFileSync('CHANGELOG.md', 'utf8');
+
+/** Every key path of the schema, e.g. accounts[].regions[].instances. */
+function keyPaths(schema: z.ZodType, prefix = ''): string[] {
+  const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType; element?: z.ZodType; shape?: Record<string, z.ZodType> } }).def;
+  switch (def.type) {
+    case 'default': case 'optional': case 'nullable': return keyPaths(def.innerType!, prefix);
+    case 'pipe': return keyPaths(def.out!, prefix);
+    case 'array': return keyPaths(def.element!, `${prefix}[]`);
+    case 'object': return Object.entries(def.shape!).flatMap(([key, inner]) => {
+      const path = prefix ? `${prefix}.${key}` : key;
+      return [path, ...keyPaths(inner, path)];
+    });
+    default: return [];
+  }
+}
+
+describe('documentation', () => {
+  it('docs/metrics.md lists every metric with its type and labels', () => {
+    for (const def of Object.values(METRICS)) {
+      const row = metricsDoc.split('\n').find((l) => l.startsWith(`| \`${def.name}\` |`));
+      assert.ok(row, `${def.name} has no row in docs/metrics.md`);
+      const cells = row.split('|').map((c) => c.trim());
+      assert.equal(cells[2], def.type, `${def.name} type`);
+      const labels = [...(def.perInstance ? INSTANCE_LABELS : []), ...def.labels];
+      const documented = [...cells[3]!.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]);
+      assert.deepEqual(documented, labels, `${def.name} labels`);
+    }
+  });
+
+  it('docs/metrics.md names no metric that does not exist', () => {
+    const known = new Set(Object.values(METRICS).map((d) => d.name));
+    const rows = [...metricsDoc.matchAll(/^\| `(alicloud_rds_backup_[a-z_]+)` \|/gm)].map((m) => m[1]!);
+    assert.deepEqual(rows.filter((n) => !known.has(n)), []);
+  });
+
+  it('docs/configuration.md describes every configuration key', () => {
+    const paths = keyPaths(configSchema);
+    assert.ok(paths.includes('accounts[].regions[].instances'), `schema walk found ${paths.join(', ')}`);
+    for (const path of paths) {
+      const key = path.split('.').at(-1)!.replace('[]', '');
+      const described = configDoc.includes(`| \`${key}\` |`) || configDoc.split('\n').some((l) => l.startsWith("### ") && (l.includes(`\`${path}\``) || l.includes(`\`${path}[]\``)));
+      assert.ok(described, `${path} is described neither in a table row nor by a heading of docs/configuration.md`);
+      assert.ok(configDoc.includes(`${key}:`), `${path} is missing from the grammar block`);
+    }
+  });
+
+  it('the README starts with exactly the two commands', () => {
+    const firstScreen = readme.split('\n').slice(0, 30).join('\n');
+    const commands = [...firstScreen.matchAll(/^```(?:sh|console|bash)?\n([\s\S]*?)^```/gm)].map((m) => m[1]!.trim());
+    assert.deepEqual(commands, ['npm ci && npm run demo', 'npm ci && npm test']);
+  });
+
+  it('the README documents the RAM permissions the exporter uses', () => {
+    assert.match(readme, /rds:DescribeBackupTasks/, 'rds:DescribeBackupTasks');
+  });
+
+  it('CHANGELOG.md has an Unreleased section', () => {
+    assert.match(changelog, /^## Unreleased$/m, '## Unreleased');
+  });
+});
