@@ -39,7 +39,7 @@ describe('documentation', () => {
   });
 
   it('docs/metrics.md names no metric that does not exist', () => {
-    const known = new Set(Object.values(METRICS).map((d) => d.name));
+    const known = new Set<string>(Object.values(METRICS).map((d) => d.name));
     const rows = [...metricsDoc.matchAll(/^\| `(alicloud_rds_backup_[a-z_]+)` \|/gm)].map((m) => m[1]!);
     assert.deepEqual(rows.filter((n) => !known.has(n)), []);
   });
