@@ -3,6 +3,32 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Whether the call starting at `open` (just after "assert.ok(") has a second, top-level argument. */
+function hasSecondArgument(text: string, open: number): boolean {
+  let depth = 0;
+  let quote: string | undefined;
+  let inClass = false;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      // inside a string, or a regular expression literal (quote '/')
+      if (c === '\\') i++;
+      else if (quote === '/' && c === '[') inClass = true;
+      else if (quote === '/' && c === ']') inClass = false;
+      else if (c === quote && !inClass) quote = undefined;
+      continue;
+    }
+    if (c === '/' && '(,=!&|:?[{};>'.includes(text.slice(open, i).trimEnd().at(-1) ?? '(')) quote = '/';
+    else if (c === "'" || c === '"' || c === '`') quote = c;
+    else if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') {
+      if (depth === 0) return false;
+      depth--;
+    } else if (c === ',' && depth === 0) return true;
+  }
+  return false;
+}
+
 function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 }
@@ -13,9 +39,12 @@ describe('the test suite', () => {
     // expression; on tsx-compiled TypeScript that never ends, and the run hangs instead of failing.
     const bare: string[] = [];
     for (const file of tsFiles('test')) {
-      readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-        if (/assert\.ok\(.*\);\s*$/.test(line) && !/, ['`"]/.test(line) && !/, [a-zA-Z]+\)/.test(line)) bare.push(`${file}:${i + 1}`);
-      });
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/assert\.ok\(/g)) {
+        const lineStart = text.lastIndexOf('\n', m.index) + 1;
+        if (/^\s*(\/\/|\/\*|\*)/.test(text.slice(lineStart, m.index))) continue; // a comment
+        if (!hasSecondArgument(text, m.index + m[0].length)) bare.push(`${file}:${text.slice(0, m.index).split('\n').length}`);
+      }
     }
     assert.deepEqual(bare, [], `assert.ok without a message at ${bare.join(', ')}`);
   });

@@ -117,7 +117,7 @@ describe('simulator listings', () => {
       const next = new Date(String(body.PreferredNextBackupTime).replace('Z', ':00Z')).getTime();
       assert.match(String(body.PreferredNextBackupTime), /^\d{4}-\d{2}-\d{2}T15:00Z$/);
       assert.ok(next > NOW && next <= NOW + 7 * 24 * HOUR, 'next > NOW && next <= NOW + 7 * 24 * HOUR');
-      assert.ok(['Monday', 'Wednesday'].includes(WEEKDAYS[new Date(next).getUTCDay()] ?? ''));
+      assert.ok(['Monday', 'Wednesday'].includes(WEEKDAYS[new Date(next).getUTCDay()] ?? ''), 'the next backup falls on a scheduled weekday');
       // No allowed window start between now and the reported one.
       for (let t = next - 24 * HOUR; t > NOW; t -= 24 * HOUR) {
         assert.ok(!['Monday', 'Wednesday'].includes(WEEKDAYS[new Date(t).getUTCDay()] ?? ''), `missed ${minutes(t)}`);

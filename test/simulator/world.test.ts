@@ -45,7 +45,7 @@ describe('simulator World', () => {
     const phases = trace.map(([status]) => status).filter((s, i, all) => s !== all[i - 1]);
     assert.equal(phases[0], 'Preparing');
     assert.deepEqual(phases.slice(-3), ['Uploading', 'Checking', 'Finished']);
-    assert.ok(phases.every((p) => ['Preparing', 'Waiting', 'Uploading', 'Checking', 'Finished'].includes(p ?? '')));
+    assert.ok(phases.every((p) => ['Preparing', 'Waiting', 'Uploading', 'Checking', 'Finished'].includes(p ?? '')), `unexpected phase in ${phases.join(', ')}`);
     const uploads = trace.filter(([status]) => status === 'Uploading').map(([, , process]) => process);
     uploads.forEach((p, i) => {
       const delta = p - (uploads[i - 1] ?? 0);
