@@ -335,6 +335,16 @@ describe('exporter end to end', function () {
   });
 
   describe('HTTP', () => {
+    it('never calls the API on a scrape', async () => {
+      rig = await startRig();
+      rig.sim.world.addJob('rm-test-01', { status: 'Uploading', process: 30 });
+      await rig.cycle();
+      const calls = rig.sim.requests.length;
+      const scrapes = await Promise.all(Array.from({ length: 20 }, () => rig.scrape()));
+      assert.equal(rig.sim.requests.length, calls);
+      assert.equal(new Set(scrapes).size, 1, 'every scrape of one snapshot is the same');
+    });
+
     it('is not ready until the first cycle completes', async () => {
       rig = await startRig();
       assert.equal((await fetch(`${rig.exporter.url}/-/ready`)).status, 503);

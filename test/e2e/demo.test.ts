@@ -1,0 +1,45 @@
+// `npm run demo` as a newcomer runs it: the simulator and the exporter together, live metrics.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { sample, series, until } from '../helpers.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('the demo (dist/demo.js)', function () {
+  this.timeout(40_000);
+
+  it('serves live metrics for the demo instances, with tasks running and jobs ending', async function () {
+    if (!existsSync('dist/demo.js')) throw new Error('dist/demo.js is missing: run `npm run build` (npm test does)');
+    const [port, simPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, ['dist/demo.js'], {
+      env: { PATH: process.env.PATH, DEMO_PORT: String(port), DEMO_SIMULATOR_PORT: String(simPort) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await until('ready', async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200, 15_000);
+      let text = await (await fetch(`${url}/metrics`)).text();
+      for (const id of ['rm-demo-mysql-01', 'rm-demo-mysql-02', 'pgm-demo-pg-01', 'rm-demo-mssql-01']) {
+        assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: id }), 1, `${id} polled`);
+      }
+      assert.ok(series(text, 'alicloud_rds_backup_task_progress_ratio').length > 0, 'a task is running');
+      // Autopilot starts and ends jobs every few seconds; within half a minute some have ended.
+      await until('a job to end', async () => {
+        text = await (await fetch(`${url}/metrics`)).text();
+        return series(text, 'alicloud_rds_backup_task_completions_total').some((s) => s.value > 0);
+      }, 30_000);
+    } finally {
+      child.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, 'the demo stops cleanly on Ctrl-C');
+  });
+});
