@@ -1,0 +1,285 @@
+// Static checks on the Grafana dashboard: importable shape, every query uses only metrics the
+// exporter serves and honours the template variables, and the layout has no overlapping panels.
+// When promtool is installed, every query is also parsed by Prometheus itself.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { INSTANCE_LABELS, METRICS, type MetricDef } from '../../src/metrics/definitions.js';
+
+const DASHBOARD_FILE = 'grafana/alicloud-rds-backup.json';
+const PROMTOOL = '/usr/bin/promtool';
+/** Variables Grafana defines itself. */
+const BUILTIN_VARIABLES = new Set(['__rate_interval', '__interval', '__range', '__range_s', '__interval_ms']);
+const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'];
+
+interface GridPos { x: number; y: number; w: number; h: number }
+interface Target { refId?: string; expr?: string; datasource?: { type?: string; uid?: string } }
+interface Panel {
+  id?: number;
+  type?: string;
+  title?: string;
+  description?: string;
+  gridPos?: GridPos;
+  datasource?: { type?: string; uid?: string };
+  targets?: Target[];
+  panels?: Panel[];
+  fieldConfig?: { defaults?: { unit?: string } };
+}
+interface Variable { name: string; type: string; query?: unknown; definition?: string; multi?: boolean; includeAll?: boolean; datasource?: { uid?: string } }
+interface Dashboard {
+  uid?: string;
+  title?: string;
+  schemaVersion?: number;
+  tags?: string[];
+  __inputs?: Array<{ name: string; type: string; pluginId: string }>;
+  panels: Panel[];
+  templating: { list: Variable[] };
+}
+
+const dashboard = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as Dashboard;
+
+/** Top-level panels and the panels of collapsed rows. */
+function allPanels(): Panel[] {
+  return dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+}
+const queryPanels = (): Panel[] => allPanels().filter((p) => p.type !== 'row');
+const exprsOf = (p: Panel): string[] => (p.targets ?? []).map((t) => t.expr ?? '');
+
+function variableQuery(v: Variable): string {
+  if (typeof v.query === 'string') return v.query;
+  const q = (v.query as { query?: unknown } | undefined)?.query;
+  return typeof q === 'string' ? q : '';
+}
+
+/** Every query in the dashboard, named for messages. */
+function allQueries(): Array<{ where: string; expr: string }> {
+  const fromPanels = queryPanels().flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}" target ${t.refId}`, expr: t.expr ?? '' })));
+  const fromVariables = dashboard.templating.list.filter((v) => v.type === 'query').map((v) => ({ where: `variable $${v.name}`, expr: variableQuery(v) }));
+  return [...fromPanels, ...fromVariables];
+}
+
+const DEFS: MetricDef[] = Object.values(METRICS);
+/** Metric name (with the histogram's series suffixes) → its definition. */
+const SERIES = new Map<string, MetricDef>(
+  DEFS.flatMap((d) => (d.type === 'histogram' ? HISTOGRAM_SUFFIXES.map((s) => [d.name + s, d] as const) : [[d.name, d] as const])),
+);
+const metricTokens = (expr: string): string[] => expr.match(/alicloud_rds_backup_[a-z_]+/g) ?? [];
+
+/** The labels of a metric that the dashboard's variables filter on. */
+function filterLabels(def: MetricDef): string[] {
+  const labels: readonly string[] = def.perInstance ? [...INSTANCE_LABELS, ...def.labels] : def.labels;
+  return INSTANCE_LABELS.filter((l) => labels.includes(l));
+}
+
+/** Each occurrence of a metric in an expression, with the text of its `{...}` matchers ('' if none). */
+function selectors(expr: string): Array<{ name: string; matchers: string }> {
+  return [...expr.matchAll(/(alicloud_rds_backup_[a-z_]+)\s*(\{[^}]*\})?/g)].map((m) => ({ name: m[1] ?? '', matchers: m[2] ?? '' }));
+}
+
+/** A dashboard query as plain PromQL: variables match anything, Grafana's label_values() unwrapped. */
+function asPromQL(expr: string): string {
+  return expr
+    .replace(/^label_values\((.*), *\w+\)$/, '$1')
+    .replace(/\$__rate_interval|\$\{__rate_interval\}/g, '5m')
+    .replace(/\$\{?\w+\}?/g, '.*');
+}
+
+const usedVariables = (expr: string): string[] => [...expr.matchAll(/\$\{?(\w+)/g)].map((m) => m[1] ?? '');
+
+function overlaps(a: GridPos, b: GridPos): boolean {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+describe('Grafana dashboard', () => {
+  it('is importable: uid, title, schemaVersion, tags and a DS_PROMETHEUS input', () => {
+    assert.equal(dashboard.uid, 'alicloud-rds-backup');
+    assert.equal(dashboard.title, 'Alibaba Cloud RDS backups');
+    assert.ok(typeof dashboard.schemaVersion === 'number' && dashboard.schemaVersion >= 36 && dashboard.schemaVersion <= 41, `schemaVersion ${dashboard.schemaVersion} is not one Grafana 10/11 writes`);
+    assert.ok((dashboard.tags ?? []).length > 0, 'the dashboard has no tags');
+    const input = dashboard.__inputs?.find((i) => i.name === 'DS_PROMETHEUS');
+    assert.deepEqual(input && { type: input.type, pluginId: input.pluginId }, { type: 'datasource', pluginId: 'prometheus' });
+    assert.equal((dashboard as unknown as { id: unknown }).id, null, 'an exported dashboard must not carry a database id');
+  });
+
+  it('defines the datasource, account, region and instance_id variables, chained', () => {
+    const byName = new Map(dashboard.templating.list.map((v) => [v.name, v]));
+    const ds = byName.get('datasource');
+    assert.equal(ds?.type, 'datasource');
+    assert.equal(ds?.query, 'prometheus');
+    const chain: Array<[string, string[]]> = [['account', []], ['region', ['account']], ['instance_id', ['account', 'region']]];
+    for (const [name, parents] of chain) {
+      const v = byName.get(name);
+      assert.ok(v, `variable ${name} is missing`);
+      assert.equal(v.type, 'query', `variable ${name}`);
+      assert.ok(v.multi === true && v.includeAll === true, `variable ${name} must be multi-select with All`);
+      assert.equal(v.datasource?.uid, '${datasource}', `variable ${name} must query the selected datasource`);
+      const q = variableQuery(v);
+      assert.match(q, new RegExp(`^label_values\\(${METRICS.pollSuccess.name}\\b.*, ${name}\\)$`), `variable ${name}`);
+      for (const parent of parents) assert.ok(q.includes(`${parent}=~"$${parent}"`), `variable ${name} is not filtered by $${parent}: ${q}`);
+    }
+  });
+
+  it('gives every panel a unique id, a title and a gridPos inside the 24-column grid', () => {
+    const seen = new Set<number>();
+    for (const p of allPanels()) {
+      assert.ok(typeof p.id === 'number', `panel "${p.title}" has no numeric id`);
+      assert.ok(!seen.has(p.id), `panel id ${p.id} is used twice`);
+      seen.add(p.id);
+      assert.ok(typeof p.title === 'string' && p.title.trim() !== '', `panel ${p.id} has no title`);
+      const g = p.gridPos;
+      assert.ok(g && [g.x, g.y, g.w, g.h].every((n) => Number.isInteger(n) && n >= 0), `panel "${p.title}" has no valid gridPos`);
+      assert.ok(g.w > 0 && g.h > 0 && g.x + g.w <= 24, `panel "${p.title}" does not fit the 24-column grid: ${JSON.stringify(g)}`);
+    }
+    assert.ok(seen.size >= 10, `only ${seen.size} panels`);
+  });
+
+  it('has no two panels overlapping', () => {
+    const placed = dashboard.panels.filter((p): p is Panel & { gridPos: GridPos } => p.gridPos !== undefined);
+    const clashes: string[] = [];
+    placed.forEach((a, i) => placed.slice(i + 1).forEach((b) => {
+      if (overlaps(a.gridPos, b.gridPos)) clashes.push(`"${a.title}" / "${b.title}"`);
+    }));
+    assert.deepEqual(clashes, []);
+  });
+
+  it('points every panel and target at the datasource variable', () => {
+    for (const p of queryPanels()) {
+      assert.equal(p.datasource?.uid, '${datasource}', `panel "${p.title}" datasource`);
+      assert.ok((p.targets ?? []).length > 0, `panel "${p.title}" has no queries`);
+      for (const t of p.targets ?? []) assert.equal(t.datasource?.uid, '${datasource}', `panel "${p.title}" target ${t.refId} datasource`);
+    }
+  });
+
+  it('gives every panel a description that says what to do', () => {
+    const missing = queryPanels().filter((p) => (p.description ?? '').trim().length < 40).map((p) => p.title);
+    assert.deepEqual(missing, [], 'panels without a useful description');
+  });
+
+  it('queries only metrics the exporter serves, at least one per query', () => {
+    const unknown: string[] = [];
+    for (const { where, expr } of allQueries()) {
+      const tokens = metricTokens(expr);
+      assert.ok(tokens.length > 0, `${where} uses no exporter metric: ${expr}`);
+      for (const token of tokens) if (!SERIES.has(token)) unknown.push(`${where}: ${token}`);
+    }
+    assert.deepEqual(unknown, [], 'metric names not served by the exporter');
+  });
+
+  it('uses every metric the exporter serves somewhere', () => {
+    const used = new Set(allQueries().flatMap(({ expr }) => metricTokens(expr)).map((t) => SERIES.get(t)?.name));
+    assert.deepEqual(DEFS.map((d) => d.name).filter((n) => !used.has(n)), []);
+  });
+
+  it('filters every selector on the $account, $region and $instance_id labels it has', () => {
+    const unfiltered: string[] = [];
+    for (const { where, expr } of allQueries().filter((q) => q.where.startsWith('panel'))) {
+      for (const { name, matchers } of selectors(expr)) {
+        const def = SERIES.get(name);
+        if (!def) continue;
+        for (const label of filterLabels(def)) if (!matchers.includes(`${label}=~"$${label}"`)) unfiltered.push(`${where}: ${name} lacks ${label}=~"$${label}"`);
+      }
+    }
+    assert.deepEqual(unfiltered, []);
+  });
+
+  it('uses only template variables that are defined', () => {
+    const defined = new Set(dashboard.templating.list.map((v) => v.name));
+    const undefinedUses = allQueries().flatMap(({ where, expr }) => usedVariables(expr).filter((v) => !defined.has(v) && !BUILTIN_VARIABLES.has(v)).map((v) => `${where}: $${v}`));
+    assert.deepEqual(undefinedUses, []);
+  });
+
+  it('sets units: percentunit for the progress ratio, s for durations, reqps for request rates', () => {
+    const uses = (p: Panel, name: string) => exprsOf(p).some((e) => metricTokens(e).some((t) => SERIES.get(t)?.name === name));
+    const graphs = queryPanels().filter((p) => p.type === 'timeseries' || p.type === 'stat');
+    const expect: Array<[string, string]> = [
+      [METRICS.taskProgress.name, 'percentunit'],
+      [METRICS.apiRequestDuration.name, 's'],
+      [METRICS.pollDuration.name, 's'],
+      [METRICS.lastPollTimestamp.name, 's'],
+      [METRICS.apiRequests.name, 'reqps'],
+    ];
+    let checked = 0;
+    for (const [metric, unit] of expect) {
+      for (const p of graphs.filter((g) => uses(g, metric))) {
+        assert.equal(p.fieldConfig?.defaults?.unit, unit, `panel "${p.title}" shows ${metric}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= expect.length, `only ${checked} unit checks ran`);
+  });
+
+  const havePromtool = existsSync(PROMTOOL);
+  /** Skips without promtool, except under CI where a missing promtool is a failure. */
+  function needPromtool(ctx: Mocha.Context): void {
+    if (havePromtool) return;
+    if (process.env.CI) assert.fail(`${PROMTOOL} is required when CI is set (apt-get install -y --no-install-recommends prometheus)`);
+    ctx.skip();
+  }
+  const promtoolNote = havePromtool || process.env.CI ? '' : ` (skipped: ${PROMTOOL} not found; apt-get install prometheus)`;
+
+  /** Runs promtool on a YAML document written to a throwaway directory; fails with its output. */
+  function promtool(command: string, fileName: string, doc: unknown): string {
+    const dir = mkdtempSync(join(tmpdir(), 'dashboard-promql-'));
+    try {
+      const file = join(dir, fileName);
+      writeFileSync(file, stringify(doc));
+      try {
+        return execFileSync(PROMTOOL, [command, 'rules', file], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (err) {
+        const e = err as { stdout?: string; stderr?: string };
+        assert.fail(`promtool ${command} rules failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it(`parses every query with promtool${promtoolNote}`, function () {
+    needPromtool(this);
+    const rules = allQueries().map(({ expr }, i) => ({ record: `dashboard:query_${i}`, expr: asPromQL(expr) }));
+    const output = promtool('check', 'rules.yml', { groups: [{ name: 'dashboard', rules }] });
+    assert.match(output, new RegExp(`SUCCESS: ${rules.length} rules found`));
+  });
+
+  it(`computes the overview stats as their titles say, on sample series${promtoolNote}`, function () {
+    needPromtool(this);
+    const stat = (title: string): string => {
+      const panel = queryPanels().find((p) => p.title === title);
+      assert.ok(panel, `no panel titled "${title}"`);
+      return asPromQL(exprsOf(panel)[0] ?? '');
+    };
+    const a = 'account="prod",region="cn-hangzhou",instance_id="rm-a"';
+    const b = 'account="prod",region="cn-hangzhou",instance_id="rm-b"';
+    // rm-a is healthy, has a task uploading and a job that failed at 30m; rm-b's polls fail from 30m.
+    const inputSeries = [
+      { series: `alicloud_rds_backup_poll_success{${a}}`, values: '1x60' },
+      { series: `alicloud_rds_backup_poll_success{${b}}`, values: '1x30 0x30' },
+      { series: `alicloud_rds_backup_last_poll_timestamp_seconds{${a}}`, values: '0+60x60' },
+      { series: `alicloud_rds_backup_last_poll_timestamp_seconds{${b}}`, values: '0+60x30 1800x30' },
+      { series: `alicloud_rds_backup_task_failures_total{${a},job_mode="Automated"}`, values: '0x30 1x30' },
+      { series: `alicloud_rds_backup_task_failures_total{${b},job_mode="Automated"}`, values: '0x60' },
+      { series: `alicloud_rds_backup_tasks{${a},status="Uploading"}`, values: '0x10 1x50' },
+      { series: `alicloud_rds_backup_tasks{${a},status="Finished"}`, values: '3x60' },
+      { series: `alicloud_rds_backup_tasks{${b},status="Failed"}`, values: '1x60' },
+    ];
+    const at = (evalTime: string, expr: string, value: number) => ({ expr, eval_time: evalTime, exp_samples: [{ labels: '{}', value }] });
+    const tests = [{
+      interval: '1m',
+      input_series: inputSeries,
+      promql_expr_test: [
+        at('20m', stat('Backup failures (24h)'), 0),
+        at('60m', stat('Backup failures (24h)'), 1),
+        at('20m', stat('Instances with failing polls'), 0),
+        at('60m', stat('Instances with failing polls'), 1),
+        at('60m', stat('Running tasks'), 1),
+        at('60m', stat('Oldest successful poll'), 1800),
+        at('60m', stat('Instances watched'), 2),
+      ],
+    }];
+    const output = promtool('test', 'dashboard_test.yml', { tests });
+    assert.match(output, /SUCCESS/);
+  });
+});
