@@ -9,7 +9,8 @@ import { defaultChainCredentials, staticCredentials } from './alicloud/credentia
 import { resolveEndpoint } from './alicloud/endpoints.js';
 import { Semaphore, TokenBucket } from './alicloud/limits.js';
 import { RdsClient } from './alicloud/rds-client.js';
-import { Poller, type InstanceTarget } from './collector/poller.js';
+import { Poller, type RegionTarget } from './collector/poller.js';
+import { loadState, saveState, type SavedInstances } from './collector/state-file.js';
 import { startSchedule, type Schedule } from './collector/scheduler.js';
 import { createApp } from './http/app.js';
 import { describeConfig } from './config/load.js';
@@ -49,10 +50,10 @@ export interface Exporter {
 }
 
 /** Builds one API client per account and region, sharing the account's rate limit and the process-wide concurrency limit. */
-export function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: AbortSignal): { targets: InstanceTarget[]; clients: RdsClient[] } {
+export function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: AbortSignal): { targets: RegionTarget[]; clients: RdsClient[] } {
   const { config } = opts;
   const semaphore = new Semaphore(config.poll.concurrency);
-  const targets: InstanceTarget[] = [];
+  const targets: RegionTarget[] = [];
   const clients: RdsClient[] = [];
   for (const account of config.accounts) {
     const credentials = account.access_key_id !== undefined && account.access_key_secret !== undefined
@@ -74,10 +75,25 @@ export function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, s
         signal,
       });
       clients.push(client);
-      for (const instanceId of region.instances) targets.push({ account: account.name, region: region.region, instanceId, client });
+      targets.push({ account: account.name, region, client, refreshIntervalMs: (region.discovery?.refresh_interval ?? config.poll.discovery_interval) * 1000 });
     }
   }
   return { targets, clients };
+}
+
+/** Saves after each cycle; a failing write is logged when it starts failing and when it recovers. */
+function persistTo(path: string, log: Logger): (states: SavedInstances) => void {
+  let failing = false;
+  return (states) => {
+    try {
+      saveState(path, states);
+      if (failing) log.info({ state_file: path }, 'state file written again');
+      failing = false;
+    } catch (err) {
+      if (!failing) log.warn({ state_file: path, code: (err as NodeJS.ErrnoException).code }, 'cannot write the state file; a restart will start fresh');
+      failing = true;
+    }
+  };
 }
 
 export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
@@ -90,7 +106,16 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     processMetrics: opts.processMetrics ?? true,
   });
   const { targets, clients } = createTargets(opts, metrics, shutdown.signal);
-  poller = new Poller(targets, { log, onSkippedCycle: () => metrics.cycleSkipped(), ...(opts.now ? { now: opts.now } : {}) });
+  const stateFile = config.state_file;
+  poller = new Poller(targets, {
+    log,
+    backupsIntervalMs: config.poll.backups_interval * 1000,
+    backupsLookbackMs: config.poll.backups_lookback * 1000,
+    policyIntervalMs: config.poll.policy_interval * 1000,
+    onSkippedCycle: () => metrics.cycleSkipped(),
+    ...(stateFile ? { saved: loadState(stateFile, log), persist: persistTo(stateFile, log) } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   const livePoller = poller;
 
   const telemetryPath = opts.telemetryPath ?? '/metrics';

@@ -6,9 +6,20 @@ import type { Agent } from 'node:http';
 import type { CredentialsProvider } from './credentials.js';
 import { ApiError, classifyApiError } from './errors.js';
 import { sleep, type Semaphore, type TokenBucket } from './limits.js';
+import {
+  formatApiMinute, normalizeBackupPolicy, normalizeBackupsPage, normalizeInstancesPage, normalizeTagsPage,
+  type BackupPolicy, type BackupSet, type DBInstance,
+} from './backups.js';
 import { MalformedResponseError, normalizeBackupTasks, type BackupTask } from './normalize.js';
 
 export const API_VERSION = '2014-08-15';
+
+/** A listing that pages on past this is not converging: stop rather than loop. */
+const MAX_PAGES = 200;
+/** DescribeDBInstances takes at most this many comma-separated ids. */
+const ID_FILTER_BATCH = 30;
+/** ListTagResources takes at most 50 ResourceId.N. */
+const TAG_BATCH = 50;
 
 /** Told about every HTTP attempt: the action, its result code and how long it took. */
 export type ApiObserver = (action: string, code: string, seconds: number) => void;
@@ -112,6 +123,63 @@ export class RdsClient {
 
   describeBackupTasks(instanceId: string, backupJobId?: string): Promise<BackupTask[]> {
     return this.call('DescribeBackupTasks', { DBInstanceId: instanceId, BackupJobId: backupJobId }, normalizeBackupTasks);
+  }
+
+  /** Every backup set whose start time falls in [startMs, endMs] (minute precision), all pages. */
+  async describeBackups(instanceId: string, startMs: number, endMs: number): Promise<BackupSet[]> {
+    const sets: BackupSet[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const { sets: onPage, total } = await this.call(
+        'DescribeBackups',
+        { DBInstanceId: instanceId, StartTime: formatApiMinute(startMs), EndTime: formatApiMinute(endMs + 59_999), PageSize: 100, PageNumber: page },
+        normalizeBackupsPage,
+      );
+      sets.push(...onPage);
+      if (onPage.length === 0 || sets.length >= total) return sets;
+    }
+    throw new MalformedResponseError(`DescribeBackups did not end within ${MAX_PAGES} pages`);
+  }
+
+  describeBackupPolicy(instanceId: string): Promise<BackupPolicy> {
+    return this.call('DescribeBackupPolicy', { DBInstanceId: instanceId }, normalizeBackupPolicy);
+  }
+
+  /** The region's instances (all pages), or only `ids` when given. */
+  async describeDBInstances(regionId: string, ids?: readonly string[]): Promise<DBInstance[]> {
+    if (ids && ids.length > ID_FILTER_BATCH) {
+      const batches: DBInstance[][] = [];
+      for (let i = 0; i < ids.length; i += ID_FILTER_BATCH) batches.push(await this.describeDBInstances(regionId, ids.slice(i, i + ID_FILTER_BATCH)));
+      return batches.flat();
+    }
+    const instances: DBInstance[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const { instances: onPage, total } = await this.call(
+        'DescribeDBInstances',
+        { RegionId: regionId, DBInstanceId: ids?.join(','), PageSize: 100, PageNumber: page },
+        normalizeInstancesPage,
+      );
+      instances.push(...onPage);
+      if (onPage.length === 0 || instances.length >= total) return instances;
+    }
+    throw new MalformedResponseError(`DescribeDBInstances did not end within ${MAX_PAGES} pages`);
+  }
+
+  /** The tags of `ids`, all pages, 50 resources a call. */
+  async listTags(regionId: string, ids: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    const tags = new Map<string, Record<string, string>>(ids.map((id) => [id, {}]));
+    for (let i = 0; i < ids.length; i += TAG_BATCH) {
+      const params: Params = { RegionId: regionId, ResourceType: 'INSTANCE' };
+      ids.slice(i, i + TAG_BATCH).forEach((id, n) => (params[`ResourceId.${n + 1}`] = id));
+      let nextToken: string | undefined;
+      for (let page = 1; ; page++) {
+        if (page > MAX_PAGES) throw new MalformedResponseError(`ListTagResources did not end within ${MAX_PAGES} pages`);
+        const result = await this.call('ListTagResources', { ...params, NextToken: nextToken }, normalizeTagsPage);
+        for (const { id, key, value } of result.tags) tags.set(id, { ...tags.get(id), [key]: value });
+        nextToken = result.nextToken;
+        if (!nextToken || result.tags.length === 0) break;
+      }
+    }
+    return tags;
   }
 
   /** Closes the keep-alive sockets. */

@@ -42,6 +42,15 @@ export interface Counts {
   completions: ReadonlyMap<string, number>;
 }
 
+/** What a restart must not lose: the jobs in flight, the ids already counted, the counts. */
+export interface TrackerState {
+  active: TrackedJob[];
+  departed: TrackedJob[];
+  counted: Array<[jobId: string, countedAt: number]>;
+  failures: Array<[jobMode: string, count: number]>;
+  completions: Array<[key: string, count: number]>;
+}
+
 export function completionKey(jobMode: string, state: EndState): string {
   return `${jobMode}|${state}`;
 }
@@ -140,6 +149,35 @@ export class JobTracker {
 
   counts(): Counts {
     return { failures: new Map(this.failures), completions: new Map(this.completions) };
+  }
+
+  /** The earliest first sighting of a job still running or not yet resolved. */
+  runningSince(): number | undefined {
+    let earliest: number | undefined;
+    for (const job of [...this.active.values(), ...this.departed.values()]) if (earliest === undefined || job.firstSeen < earliest) earliest = job.firstSeen;
+    return earliest;
+  }
+
+  toState(): TrackerState {
+    return {
+      active: [...this.active.values()].map((j) => ({ ...j })),
+      departed: [...this.departed.values()].map((j) => ({ ...j })),
+      counted: [...this.counted],
+      failures: [...this.failures],
+      completions: [...this.completions],
+    };
+  }
+
+  /** Takes back a saved state. Jobs that were running are resolved by id once they are not listed. */
+  restore(state: TrackerState): void {
+    this.active.clear();
+    this.departed.clear();
+    for (const job of state.active) this.active.set(job.jobId, { ...job });
+    for (const job of state.departed) this.departed.set(job.jobId, { ...job });
+    this.counted.clear();
+    for (const [id, at] of state.counted) this.counted.set(id, at);
+    for (const [mode, n] of state.failures) this.failures.set(mode, n);
+    for (const [key, n] of state.completions) this.completions.set(key, n);
   }
 
   /** Whether `jobId` was already counted (and will not be again). */

@@ -1,24 +1,33 @@
-// One poll cycle: every watched instance is polled (in parallel, within the API limits), its
-// departed jobs resolved by id, and the results assembled into a fresh immutable snapshot that
-// replaces the previous one in a single assignment. /metrics reads only the snapshot, so it never
-// waits on the API and never sees a half-finished cycle.
+// One poll cycle: each region's inventory is refreshed when due (so discovered instances come and
+// go), then every watched instance is polled in parallel within the API limits — its task listing
+// every cycle, its departed jobs by id, its backup sets and policy when due — and the results are
+// assembled into a fresh immutable snapshot that replaces the previous one in one assignment.
+// /metrics reads only the snapshot, so it never waits on the API and never sees half a cycle.
 import type { Logger } from '../log.js';
+import type { BackupPolicy, BackupSet, DBInstance } from '../alicloud/backups.js';
 import { classifyApiError, type ApiError } from '../alicloud/errors.js';
 import type { BackupTask } from '../alicloud/normalize.js';
 import type { RdsClient } from '../alicloud/rds-client.js';
+import type { RegionConfig } from '../config/schema.js';
+import { BackupHistory, type BackupSummary } from './backup-history.js';
+import { RegionInventory } from './inventory.js';
 import { JobTracker, type Counts, type EndState } from './job-tracker.js';
+import { instanceKey, type SavedInstances } from './state-file.js';
 
-export interface InstanceTarget {
+export interface RegionTarget {
   account: string;
-  region: string;
-  instanceId: string;
+  region: RegionConfig;
   client: RdsClient;
+  /** how often DescribeDBInstances is asked (discovery.refresh_interval or poll.discovery_interval) */
+  refreshIntervalMs: number;
 }
 
 export interface InstanceSnapshot {
   account: string;
   region: string;
   instanceId: string;
+  /** what DescribeDBInstances said of it, when known */
+  info?: DBInstance;
   /** every API call for this instance in the last cycle succeeded */
   success: boolean;
   /** the listing of the last cycle; undefined when that listing failed */
@@ -27,6 +36,10 @@ export interface InstanceSnapshot {
   lastSuccessSeconds?: number;
   durationSeconds: number;
   counts: Counts;
+  backups: BackupSummary;
+  /** whether DescribeBackups has answered at least once */
+  backupsKnown: boolean;
+  policy?: BackupPolicy;
 }
 
 export interface Snapshot {
@@ -38,33 +51,77 @@ export interface Snapshot {
 
 export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({ cycles: 0, instances: [] });
 
-interface InstanceState {
-  target: InstanceTarget;
-  tracker: JobTracker;
-  log: Logger;
-  lastSuccessSeconds?: number;
-  /** the error code of the last failing cycle, to log a failure once rather than every cycle */
-  failingWith?: string;
-}
-
 export interface PollerOptions {
   log: Logger;
+  backupsIntervalMs: number;
+  backupsLookbackMs: number;
+  policyIntervalMs: number;
   onSkippedCycle?: () => void;
+  /** states saved by an earlier run, to take back as instances appear */
+  saved?: SavedInstances;
+  /** called with every instance's state after each cycle */
+  persist?: (states: SavedInstances) => void;
   now?: () => number;
 }
 
+/** Logs a failure once when it starts (or its code changes), and once when it ends. */
+class FailureReporter {
+  private failingWith: string | undefined;
+  constructor(private readonly log: Logger, private readonly what: string) {}
+  report(errors: readonly ApiError[]): void {
+    const first = errors[0];
+    if (!first) {
+      if (this.failingWith !== undefined) this.log.info(`${this.what} recovered`);
+      this.failingWith = undefined;
+      return;
+    }
+    const fields = { code: first.code, kind: first.kind, retryable: first.retryable, failed_calls: errors.length };
+    if (this.failingWith !== first.code) this.log.warn(fields, `${this.what} failed: ${first.message}`);
+    else this.log.debug(fields, `${this.what} still failing: ${first.message}`);
+    this.failingWith = first.code;
+  }
+}
+
+interface RegionState {
+  target: RegionTarget;
+  inventory: RegionInventory;
+  reporter: FailureReporter;
+  instances: Map<string, InstanceState>;
+}
+
+interface InstanceState {
+  key: string;
+  account: string;
+  region: string;
+  instanceId: string;
+  client: RdsClient;
+  tracker: JobTracker;
+  history: BackupHistory;
+  backupsKnown: boolean;
+  nextBackupsAt: number;
+  policy?: BackupPolicy;
+  nextPolicyAt: number;
+  info?: DBInstance;
+  lastSuccessSeconds?: number;
+  log: Logger;
+  reporter: FailureReporter;
+}
+
 export class Poller {
-  private readonly states: InstanceState[];
+  private readonly regions: RegionState[];
   private current: Snapshot = EMPTY_SNAPSHOT;
   private inFlight: Promise<void> | undefined;
   private readonly now: () => number;
+  private readonly saved: SavedInstances;
 
-  constructor(targets: readonly InstanceTarget[], private readonly opts: PollerOptions) {
+  constructor(targets: readonly RegionTarget[], private readonly opts: PollerOptions) {
     this.now = opts.now ?? Date.now;
-    this.states = targets.map((target) => ({
+    this.saved = opts.saved ?? new Map();
+    this.regions = targets.map((target) => ({
       target,
-      tracker: new JobTracker(),
-      log: opts.log.child({ account: target.account, region: target.region, instance_id: target.instanceId }),
+      inventory: new RegionInventory(target.region, target.refreshIntervalMs),
+      reporter: new FailureReporter(opts.log.child({ account: target.account, region: target.region.region }), 'instance inventory'),
+      instances: new Map(),
     }));
   }
 
@@ -100,29 +157,100 @@ export class Poller {
   }
 
   private async runCycle(): Promise<void> {
-    const instances = await Promise.all(this.states.map((state) => this.pollInstance(state)));
+    await Promise.all(this.regions.map((region) => this.refreshInventory(region)));
+    const states = this.regions.flatMap((region) => [...region.instances.values()]);
+    const instances = await Promise.all(states.map((state) => this.pollInstance(state)));
     this.current = Object.freeze({ cycles: this.current.cycles + 1, completedAt: this.now(), instances: Object.freeze(instances) });
+    this.opts.persist?.(new Map(states.map((s) => [s.key, { tracker: s.tracker.toState(), history: s.history.toState(), ...(s.lastSuccessSeconds !== undefined ? { lastSuccessSeconds: s.lastSuccessSeconds } : {}) }])));
+  }
+
+  /** Refreshes the region's inventory when due, then adds and drops instance states to match it. */
+  private async refreshInventory(region: RegionState): Promise<void> {
+    const { target, inventory } = region;
+    if (inventory.due(this.now())) {
+      try {
+        await inventory.refresh(target.client, this.now());
+        region.reporter.report([]);
+      } catch (err) {
+        region.reporter.report([classifyApiError('DescribeDBInstances', err)]);
+      }
+    }
+    const watched = inventory.watched();
+    for (const [id, state] of region.instances) {
+      if (!watched.has(id)) {
+        region.instances.delete(id);
+        state.log.info('instance no longer watched (deleted, no longer matching discovery, or gone from the configuration): its series are dropped');
+      }
+    }
+    for (const [id, info] of watched) {
+      let state = region.instances.get(id);
+      if (!state) {
+        state = this.newInstance(target, id);
+        region.instances.set(id, state);
+        if (inventory.known && !target.region.instances.includes(id)) state.log.info({ engine: info?.engine }, 'instance discovered');
+      }
+      if (info) state.info = info;
+    }
+  }
+
+  private newInstance(target: RegionTarget, instanceId: string): InstanceState {
+    const key = instanceKey(target.account, target.region.region, instanceId);
+    const log = this.opts.log.child({ account: target.account, region: target.region.region, instance_id: instanceId });
+    const state: InstanceState = {
+      key,
+      account: target.account,
+      region: target.region.region,
+      instanceId,
+      client: target.client,
+      tracker: new JobTracker(),
+      history: new BackupHistory({ lookbackMs: this.opts.backupsLookbackMs }),
+      backupsKnown: false,
+      nextBackupsAt: 0,
+      nextPolicyAt: 0,
+      log,
+      reporter: new FailureReporter(log, 'poll'),
+    };
+    const saved = this.saved.get(key);
+    if (saved) {
+      state.tracker.restore(saved.tracker);
+      state.history.restore(saved.history);
+      state.backupsKnown = saved.history.initialDone;
+      if (saved.lastSuccessSeconds !== undefined) state.lastSuccessSeconds = saved.lastSuccessSeconds;
+      this.saved.delete(key);
+    }
+    return state;
   }
 
   private async pollInstance(state: InstanceState): Promise<InstanceSnapshot> {
-    const { target, tracker } = state;
+    const { client, tracker, instanceId } = state;
     const started = performance.now();
-    let tasks: BackupTask[] | undefined;
     const errors: ApiError[] = [];
-    try {
-      tasks = await target.client.describeBackupTasks(target.instanceId);
-      for (const ended of tracker.observe(tasks, this.now())) this.logEnd(state, ended.jobId, ended.jobMode, ended.state);
-    } catch (err) {
-      errors.push(classifyApiError('DescribeBackupTasks', err));
-    }
+    const attempt = async <T>(action: string, call: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await call();
+      } catch (err) {
+        errors.push(classifyApiError(action, err));
+        return undefined;
+      }
+    };
+
+    let jobEnded = false;
+    const tasks = await attempt('DescribeBackupTasks', () => client.describeBackupTasks(instanceId));
     if (tasks) {
+      for (const ended of tracker.observe(tasks, this.now())) {
+        this.logEnd(state, ended.jobId, ended.jobMode, ended.state);
+        jobEnded = true;
+      }
       // Each departed job is asked about by id; a failed look-up keeps it pending for next cycle.
       await Promise.all(
         tracker.pending().map(async (job) => {
           try {
-            const found = await target.client.describeBackupTasks(target.instanceId, job.jobId);
+            const found = await client.describeBackupTasks(instanceId, job.jobId);
             const end = tracker.resolve(job.jobId, found.find((t) => t.jobId === job.jobId), this.now());
-            if (end) this.logEnd(state, job.jobId, job.jobMode, end);
+            if (end) {
+              this.logEnd(state, job.jobId, job.jobMode, end);
+              jobEnded = true;
+            }
           } catch (err) {
             const error = classifyApiError('DescribeBackupTasks', err);
             if (error.kind === 'not_found') {
@@ -133,19 +261,49 @@ export class Poller {
         }),
       );
     }
+
+    // A job that just ended has just produced a backup set: look now rather than at the interval.
+    if (jobEnded || this.now() >= state.nextBackupsAt) {
+      const now = this.now();
+      const sets = await attempt('DescribeBackups', async () => {
+        const found: BackupSet[] = [];
+        for (const [start, end] of state.history.windows(now, tracker.runningSince())) found.push(...(await client.describeBackups(instanceId, start, end)));
+        return found;
+      });
+      if (sets) {
+        for (const set of state.history.ingest(sets, now)) {
+          if (set.status === 'Failed' && state.backupsKnown) state.log.warn({ backup_id: set.backupId, backup_type: set.type }, 'backup set failed');
+        }
+        state.backupsKnown = true;
+        state.nextBackupsAt = now + this.opts.backupsIntervalMs;
+      }
+    }
+
+    if (this.now() >= state.nextPolicyAt) {
+      const policy = await attempt('DescribeBackupPolicy', () => client.describeBackupPolicy(instanceId));
+      if (policy) {
+        state.policy = policy;
+        state.nextPolicyAt = this.now() + this.opts.policyIntervalMs;
+      }
+    }
+
     const success = errors.length === 0;
-    this.report(state, errors);
+    state.reporter.report(errors);
     if (success) state.lastSuccessSeconds = this.now() / 1000;
     const snapshot: InstanceSnapshot = {
-      account: target.account,
-      region: target.region,
-      instanceId: target.instanceId,
+      account: state.account,
+      region: state.region,
+      instanceId,
       success,
       durationSeconds: (performance.now() - started) / 1000,
       counts: tracker.counts(),
+      backups: state.history.summary(),
+      backupsKnown: state.backupsKnown,
     };
+    if (state.info) snapshot.info = state.info;
     if (tasks) snapshot.tasks = Object.freeze(tasks);
     if (state.lastSuccessSeconds !== undefined) snapshot.lastSuccessSeconds = state.lastSuccessSeconds;
+    if (state.policy) snapshot.policy = state.policy;
     return Object.freeze(snapshot);
   }
 
@@ -154,19 +312,5 @@ export class Poller {
     if (end === 'Failed') state.log.warn(fields, 'backup job failed');
     else if (end === 'Unknown') state.log.warn(fields, 'backup job left the task list and its end could not be learned');
     else state.log.info(fields, 'backup job finished');
-  }
-
-  /** Logs a failure once when it starts (or changes), and once when the instance recovers. */
-  private report(state: InstanceState, errors: readonly ApiError[]): void {
-    const first = errors[0];
-    if (!first) {
-      if (state.failingWith !== undefined) state.log.info('poll recovered');
-      state.failingWith = undefined;
-      return;
-    }
-    const fields = { code: first.code, kind: first.kind, retryable: first.retryable, failed_calls: errors.length };
-    if (state.failingWith !== first.code) state.log.warn(fields, `poll failed: ${first.message}`);
-    else state.log.debug(fields, `poll still failing: ${first.message}`);
-    state.failingWith = first.code;
   }
 }

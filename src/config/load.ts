@@ -128,6 +128,8 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 export function describeConfig(config: Config): string {
   const regions = config.accounts.reduce((n, a) => n + a.regions.length, 0);
   const instances = config.accounts.reduce((n, a) => n + a.regions.reduce((m, r) => m + r.instances.length, 0), 0);
+  const discovering = config.accounts.reduce((n, a) => n + a.regions.filter((r) => r.discovery).length, 0);
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  return `${plural(config.accounts.length, 'account')}, ${plural(regions, 'region')}, ${plural(instances, 'instance')}, schedule "${config.poll.schedule}"`;
+  const discovery = discovering > 0 ? ` (+ discovery in ${plural(discovering, 'region')})` : '';
+  return `${plural(config.accounts.length, 'account')}, ${plural(regions, 'region')}, ${plural(instances, 'instance')}${discovery}, schedule "${config.poll.schedule}"`;
 }

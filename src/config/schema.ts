@@ -32,14 +32,56 @@ export const endpointUrl = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: `malformed endpoint: ${problem}` });
 });
 
+const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** Parses "90s", "10m", "1h30m", "8d" (or a number of seconds) into seconds. */
+export function parseDuration(text: string): number | undefined {
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/.test(text)) return undefined;
+  let seconds = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) seconds += Number(n) * DURATION_UNITS[unit!]!;
+  return seconds;
+}
+
+/** A duration such as "10m" or "8d", or a number of seconds; yields seconds. */
+function duration(min: number, max: number) {
+  return z
+    .union([z.number(), z.string()])
+    .transform((value, ctx) => {
+      const seconds = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : parseDuration(value);
+      if (seconds === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration such as 90s, 10m, 1h or 8d, got "${value}"` });
+        return z.NEVER;
+      }
+      if (seconds < min || seconds > max) {
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} s and ${max} s, got ${seconds} s` });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+}
+
 const regionId = z.string().regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, 'expected a region id such as cn-hangzhou');
 const instanceId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{1,63}$/, 'expected an RDS instance id such as rm-bp1abc123');
 
-const regionSchema = z.strictObject({
-  region: regionId,
-  endpoint: endpointUrl.optional(),
-  instances: z.array(instanceId).min(1, 'list at least one instance'),
+const discoverySchema = z.strictObject({
+  engines: z.array(z.string().min(1)).min(1).optional(),
+  tags: z.record(z.string().min(1), z.string()).optional(),
+  instance_types: z.array(z.enum(['Primary', 'Readonly', 'Guard', 'Temp'])).min(1).default(['Primary']),
+  refresh_interval: duration(60, 86400).optional(),
 });
+
+const regionSchema = z
+  .strictObject({
+    region: regionId,
+    endpoint: endpointUrl.optional(),
+    instances: z.array(instanceId).default([]),
+    discovery: discoverySchema.optional(),
+  })
+  .superRefine((region, ctx) => {
+    if (region.instances.length === 0 && region.discovery === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['instances'], message: 'list at least one instance, or add a discovery block' });
+    }
+  });
 
 const accountSchema = z
   .strictObject({
@@ -68,11 +110,16 @@ const pollSchema = z.strictObject({
   concurrency: numeric(z.int().min(1).max(256)).default(8),
   max_retries: numeric(z.int().min(0).max(10)).default(3),
   retry_base_delay_seconds: numeric(z.number().min(0).max(60)).default(0.5),
+  backups_interval: duration(60, 86400).default(600),
+  backups_lookback: duration(3600, 90 * 86400).default(8 * 86400),
+  policy_interval: duration(60, 7 * 86400).default(3600),
+  discovery_interval: duration(60, 86400).default(600),
 });
 
 export const configSchema = z
   .strictObject({
     poll: pollSchema.default(() => pollSchema.parse({})),
+    state_file: z.string().min(1).optional(),
     accounts: z.array(accountSchema).min(1, 'list at least one account'),
   })
   .superRefine((config, ctx) => {
@@ -101,3 +148,4 @@ export type Config = z.infer<typeof configSchema>;
 export type AccountConfig = Config['accounts'][number];
 export type RegionConfig = AccountConfig['regions'][number];
 export type PollConfig = Config['poll'];
+export type DiscoveryConfig = NonNullable<RegionConfig['discovery']>;

@@ -4,7 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 import { BACKUP_STATUSES } from '../alicloud/normalize.js';
 import { splitCompletionKey } from '../collector/job-tracker.js';
-import type { Snapshot } from '../collector/poller.js';
+import type { InstanceSnapshot, Snapshot } from '../collector/poller.js';
 import { API_DURATION_BUCKETS, INSTANCE_LABELS, METRICS, type MetricDef } from './definitions.js';
 
 /** Default Node.js metrics that `promtool check metrics` rejects (gauges named `_total`). */
@@ -24,6 +24,10 @@ export interface MetricsOptions {
   version: string;
   /** include process_* and nodejs_* metrics (default true) */
   processMetrics?: boolean;
+}
+
+function labelsOf(inst: InstanceSnapshot): { account: string; region: string; instance_id: string } {
+  return { account: inst.account, region: inst.region, instance_id: inst.instanceId };
 }
 
 function labelNames(def: MetricDef): string[] {
@@ -59,7 +63,7 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
       if (!inst.tasks) continue;
       const byStatus = new Map<string, number>(BACKUP_STATUSES.map((s) => [s, 0]));
       for (const task of inst.tasks) byStatus.set(task.status, (byStatus.get(task.status) ?? 0) + 1);
-      for (const [status, n] of byStatus) g.set({ account: inst.account, region: inst.region, instance_id: inst.instanceId, status }, n);
+      for (const [status, n] of byStatus) g.set({ ...labelsOf(inst), status }, n);
     }
   });
 
@@ -67,14 +71,14 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
     for (const inst of snapshot().instances) {
       for (const task of inst.tasks ?? []) {
         if (task.progressRatio === undefined) continue;
-        g.set({ account: inst.account, region: inst.region, instance_id: inst.instanceId, backup_job_id: task.jobId, job_mode: task.jobMode, task_action: task.taskAction }, task.progressRatio);
+        g.set({ ...labelsOf(inst), backup_job_id: task.jobId, job_mode: task.jobMode, task_action: task.taskAction }, task.progressRatio);
       }
     }
   });
 
   perInstanceCounter(METRICS.taskFailures, (c) => {
     for (const inst of snapshot().instances) {
-      for (const [jobMode, n] of inst.counts.failures) c.inc({ account: inst.account, region: inst.region, instance_id: inst.instanceId, job_mode: jobMode }, n);
+      for (const [jobMode, n] of inst.counts.failures) c.inc({ ...labelsOf(inst), job_mode: jobMode }, n);
     }
   });
 
@@ -82,23 +86,68 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
     for (const inst of snapshot().instances) {
       for (const [key, n] of inst.counts.completions) {
         const [jobMode, status] = splitCompletionKey(key);
-        c.inc({ account: inst.account, region: inst.region, instance_id: inst.instanceId, job_mode: jobMode, status }, n);
+        c.inc({ ...labelsOf(inst), job_mode: jobMode, status }, n);
       }
     }
   });
 
+  const typed = (inst: InstanceSnapshot, backupType: string) => ({ ...labelsOf(inst), backup_type: backupType });
+  perInstanceGauge(METRICS.lastSuccessTimestamp, (g) => {
+    for (const inst of snapshot().instances) for (const [type, set] of inst.backups.newestSuccess) g.set(typed(inst, type), set.endMs / 1000);
+  });
+  perInstanceGauge(METRICS.lastSize, (g) => {
+    for (const inst of snapshot().instances) {
+      for (const [type, set] of inst.backups.newestSuccess) if (set.sizeBytes !== undefined) g.set(typed(inst, type), set.sizeBytes);
+    }
+  });
+  perInstanceGauge(METRICS.lastDuration, (g) => {
+    for (const inst of snapshot().instances) for (const [type, set] of inst.backups.newestSuccess) g.set(typed(inst, type), (set.endMs - set.startMs) / 1000);
+  });
+  perInstanceGauge(METRICS.lastBackupSucceeded, (g) => {
+    for (const inst of snapshot().instances) {
+      const newest = inst.backups.newestFinished;
+      if (newest) g.set(labelsOf(inst), newest.status === 'Success' ? 1 : 0);
+    }
+  });
+  perInstanceCounter(METRICS.setsSeen, (c) => {
+    for (const inst of snapshot().instances) {
+      if (!inst.backupsKnown) continue;
+      // Full backups of both outcomes from the start at 0, so increase() sees the first one.
+      const seen = new Map<string, number>([['FullBackup|Success', 0], ['FullBackup|Failed', 0], ...inst.backups.seen]);
+      for (const [key, n] of seen) {
+        const at = key.lastIndexOf('|');
+        c.inc({ ...labelsOf(inst), backup_type: key.slice(0, at), status: key.slice(at + 1) }, n);
+      }
+    }
+  });
+  perInstanceGauge(METRICS.policyRetention, (g) => {
+    for (const inst of snapshot().instances) if (inst.policy?.retentionDays !== undefined) g.set(labelsOf(inst), inst.policy.retentionDays * 86400);
+  });
+  perInstanceGauge(METRICS.policyExpectedInterval, (g) => {
+    for (const inst of snapshot().instances) if (inst.policy?.expectedIntervalSeconds !== undefined) g.set(labelsOf(inst), inst.policy.expectedIntervalSeconds);
+  });
+  perInstanceGauge(METRICS.policyNextBackup, (g) => {
+    for (const inst of snapshot().instances) if (inst.policy?.nextBackupMs !== undefined) g.set(labelsOf(inst), inst.policy.nextBackupMs / 1000);
+  });
+  perInstanceGauge(METRICS.instanceInfo, (g) => {
+    for (const inst of snapshot().instances) {
+      const info = inst.info;
+      if (info) g.set({ ...labelsOf(inst), engine: info.engine, engine_version: info.engineVersion, description: info.description, instance_type: info.instanceType }, 1);
+    }
+  });
+
   perInstanceGauge(METRICS.pollSuccess, (g) => {
-    for (const inst of snapshot().instances) g.set({ account: inst.account, region: inst.region, instance_id: inst.instanceId }, inst.success ? 1 : 0);
+    for (const inst of snapshot().instances) g.set(labelsOf(inst), inst.success ? 1 : 0);
   });
 
   perInstanceGauge(METRICS.lastPollTimestamp, (g) => {
     for (const inst of snapshot().instances) {
-      if (inst.lastSuccessSeconds !== undefined) g.set({ account: inst.account, region: inst.region, instance_id: inst.instanceId }, inst.lastSuccessSeconds);
+      if (inst.lastSuccessSeconds !== undefined) g.set(labelsOf(inst), inst.lastSuccessSeconds);
     }
   });
 
   perInstanceGauge(METRICS.pollDuration, (g) => {
-    for (const inst of snapshot().instances) g.set({ account: inst.account, region: inst.region, instance_id: inst.instanceId }, inst.durationSeconds);
+    for (const inst of snapshot().instances) g.set(labelsOf(inst), inst.durationSeconds);
   });
 
   const apiRequests = new Counter({ name: METRICS.apiRequests.name, help: METRICS.apiRequests.help, labelNames: labelNames(METRICS.apiRequests), registers });

@@ -40,6 +40,12 @@ export interface SimulatorOptions {
   seed?: number;
   /** Lifetime of each issued STS credential; default 3600 s, like AssumeRole's default. */
   stsTtlSeconds?: number;
+  /**
+   * The clock request Timestamps and nonces are checked against; default the World's clock.
+   * A test that freezes the World's clock (for data with fixed times) passes Date.now here,
+   * since pop-core stamps requests with real time.
+   */
+  requestClock?: () => number;
 }
 
 /** The key the demo and the demo config use. Not a real Alibaba Cloud key. */
@@ -171,6 +177,7 @@ interface Answer {
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const seed = opts.seed ?? 1;
   const world = opts.world ?? new World({ seed });
+  const requestNow = opts.requestClock ?? (() => world.now());
   const staticKeys = new Map((opts.credentials ?? [DEMO_CREDENTIAL]).map((c) => [c.accessKeyId, c]));
   const stsTtlMs = (opts.stsTtlSeconds ?? 3600) * 1000;
   const autopilotRandom = new Random(seed ^ 0x5eed);
@@ -299,7 +306,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return apiError('InvalidSecurityToken.Expired', 400, 'Specified SecurityToken is expired.');
     }
 
-    const now = world.now();
+    const now = requestNow();
     if (Math.abs(now - timestamp) > TIMESTAMP_TOLERANCE_MS) {
       return apiError('InvalidTimeStamp.Expired', 400, `Specified time stamp or date value is expired. Server time is ${formatUtcSeconds(now)}.`);
     }

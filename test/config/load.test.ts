@@ -34,7 +34,11 @@ describe('config: invalid files are rejected with one exact line', () => {
 describe('config: valid files', () => {
   it('applies defaults to a minimal file', () => {
     const config = parseConfig('accounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]', 'x.yml', {});
-    assert.deepEqual(config.poll, { schedule: '*/60 * * * * *', timeout_seconds: 10, concurrency: 8, max_retries: 3, retry_base_delay_seconds: 0.5 });
+    assert.deepEqual(config.poll, {
+      schedule: '*/60 * * * * *', timeout_seconds: 10, concurrency: 8, max_retries: 3, retry_base_delay_seconds: 0.5,
+      backups_interval: 600, backups_lookback: 8 * 86400, policy_interval: 3600, discovery_interval: 600,
+    });
+    assert.equal(config.state_file, undefined);
     assert.equal(config.accounts[0]?.requests_per_second, 10);
     assert.equal(config.accounts[0]?.access_key_id, undefined);
   });
@@ -78,6 +82,27 @@ describe('config: valid files', () => {
 
   it('names the file when it cannot be read', () => {
     assert.equal(messageOf(() => loadConfigFile('no/such/file.yml')), 'no/such/file.yml: cannot read the configuration file: no such file');
+  });
+});
+
+describe('config: durations and discovery', () => {
+  it('reads durations as seconds, in any unit or as a number', () => {
+    const config = parseConfig(
+      'poll: {backups_interval: 1h30m, backups_lookback: 2w, policy_interval: 3600, discovery_interval: "90s"}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]',
+      'x.yml', {},
+    );
+    assert.equal(config.poll.backups_interval, 5400);
+    assert.equal(config.poll.backups_lookback, 14 * 86400);
+    assert.equal(config.poll.policy_interval, 3600);
+    assert.equal(config.poll.discovery_interval, 90);
+  });
+
+  it('accepts a region that only discovers, with defaults', () => {
+    const config = parseConfig('state_file: /var/lib/x/state.json\naccounts: [{name: a, regions: [{region: cn-hangzhou, discovery: {tags: {env: prod}}}]}]', 'x.yml', {});
+    const region = config.accounts[0]!.regions[0]!;
+    assert.deepEqual(region.instances, []);
+    assert.deepEqual(region.discovery, { tags: { env: 'prod' }, instance_types: ['Primary'] });
+    assert.equal(config.state_file, '/var/lib/x/state.json');
   });
 });
 

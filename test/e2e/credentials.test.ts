@@ -87,7 +87,7 @@ describe('credentials', function () {
     assert.deepEqual(used, [[first.accessKeyId, first.securityToken], [rotated.accessKeyId, rotated.securityToken]]);
     const text = await (await fetch(`${exporter.url}/metrics`)).text();
     assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-sts-01' }), 1);
-    assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { code: 'OK' }), 2);
+    assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { action: 'DescribeBackupTasks', code: 'OK' }), 2);
   });
 
   it('reports CredentialsUnavailable when the chain finds nothing, and recovers when credentials appear', async () => {
@@ -98,7 +98,7 @@ describe('credentials', function () {
     exporter = await exporterFor(sim, [{ name: 'nokeys', instances: ['rm-none-01'] }], logs);
     await exporter.poller.tick();
     let text = await (await fetch(`${exporter.url}/metrics`)).text();
-    assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { code: 'CredentialsUnavailable' }), 1, 'not retried');
+    assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { action: 'DescribeBackupTasks', code: 'CredentialsUnavailable' }), 1, 'not retried');
     assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-none-01' }), 0);
     assert.equal(sim.requests.length, 0, 'nothing was sent');
     const warn = logs.records().find((r) => r.level === 'warn');

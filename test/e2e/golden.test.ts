@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { promtool, requirePromtool } from '../promtool.js';
+import { World } from '../../src/simulator/world.js';
 import { startRig, type Rig } from '../helpers.js';
 
 const GOLDEN = 'test/fixtures/golden/metrics.prom';
@@ -23,11 +24,21 @@ export function normalizeVariable(text: string): string {
 }
 
 async function scenario(processMetrics: boolean): Promise<Rig> {
+  // One clock for the simulated data and the exporter, so that every time in the output is fixed.
+  let clock = NOW - 30 * 60_000;
+  const world = new World({ now: () => clock });
   const rig = await startRig({
     config: { account: 'golden', regions: { 'cn-hangzhou': ['rm-golden-01', 'rm-golden-02'], 'eu-central-1': ['rm-golden-03'] } },
-    exporter: { now: () => NOW, processMetrics },
+    sim: { world, requestClock: Date.now },
+    exporter: { now: () => clock, processMetrics },
   });
-  const world = rig.sim.world;
+  const hour = 3600_000;
+  world.instance('rm-golden-01')!.policy.preferredBackupPeriod = 'Monday,Wednesday,Friday,Sunday';
+  world.instance('rm-golden-03')!.policy.retentionDays = 30;
+  world.addBackupSet('rm-golden-01', { backupId: '9001', type: 'FullBackup', status: 'Success', startTime: NOW - 26 * hour, endTime: NOW - 25 * hour, sizeBytes: 1_073_741_824 });
+  world.addBackupSet('rm-golden-01', { backupId: '9002', type: 'IncrementalBackup', status: 'Success', startTime: NOW - 6 * hour, endTime: NOW - 6 * hour + 300_000, sizeBytes: 52_428_800 });
+  world.addBackupSet('rm-golden-03', { backupId: '9003', type: 'FullBackup', status: 'Failed', startTime: NOW - 3 * hour, endTime: NOW - 2 * hour, sizeBytes: 0 });
+  world.addBackupSet('rm-golden-03', { backupId: '9004', type: 'FullBackup', status: 'Success', startTime: NOW - 50 * hour, endTime: NOW - 49 * hour, sizeBytes: 2_147_483_648 });
   world.instance('rm-golden-02')!.quirks.omitBackupStatus = true;
   world.addJob('rm-golden-01', { status: 'Uploading', progressStatus: 'Uploading', process: 45, mode: 'Automated' });
   world.addJob('rm-golden-01', { mode: 'Manual', taskAction: 'TempBackupTask', progressStatus: 'NoStart', process: 0 });
@@ -35,9 +46,11 @@ async function scenario(processMetrics: boolean): Promise<Rig> {
   const finishing = world.addJob('rm-golden-02', { status: 'Checking', progressStatus: 'Checking', process: 99, mode: 'Manual' });
   world.addJob('rm-golden-03', { status: 'Preparing', progressStatus: 'Preparing', process: 5 });
   await rig.cycle();
+  clock += 20 * 60_000;
   world.finishJob('rm-golden-01', failing.jobId, 'Failed');
   world.finishJob('rm-golden-02', finishing.jobId, 'Finished');
   rig.sim.inject({ kind: 'Forbidden.RAM', instanceId: 'rm-golden-03', times: Infinity });
+  clock += 60_000;
   await rig.cycle();
   return rig;
 }

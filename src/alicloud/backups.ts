@@ -1,0 +1,171 @@
+// Records for completed backup sets (DescribeBackups), backup policies (DescribeBackupPolicy),
+// instances (DescribeDBInstances) and their tags (ListTagResources), normalised from what the API
+// sends: counts and sizes as strings or numbers, lists as arrays, lone objects or nothing.
+import { idToString, listOf, MalformedResponseError } from './normalize.js';
+
+export interface BackupSet {
+  backupId: string;
+  /** Success or Failed */
+  status: string;
+  /** FullBackup, IncrementalBackup, ... ("Unknown" when absent) */
+  type: string;
+  startMs: number;
+  endMs: number;
+  sizeBytes?: number;
+}
+
+export interface BackupsPage {
+  sets: BackupSet[];
+  total: number;
+}
+
+export interface BackupPolicy {
+  retentionDays?: number;
+  /** weekdays 0 (Sunday) to 6 */
+  weekdays: number[];
+  /** the longest gap between two scheduled backups, in seconds */
+  expectedIntervalSeconds?: number;
+  nextBackupMs?: number;
+}
+
+export interface DBInstance {
+  id: string;
+  description: string;
+  engine: string;
+  engineVersion: string;
+  regionId: string;
+  instanceType: string;
+  status: string;
+}
+
+export interface InstancesPage {
+  instances: DBInstance[];
+  total: number;
+}
+
+export interface TagsPage {
+  tags: Array<{ id: string; key: string; value: string }>;
+  nextToken?: string;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function str(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value.trim();
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  return idToString(value);
+}
+
+function num(value: unknown): number | undefined {
+  const text = str(value);
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** The API's UTC times: `2026-11-20T16:20:00Z`, or `2026-11-20T16:20Z` at minute precision. */
+export function parseApiTime(value: unknown): number | undefined {
+  const text = str(value);
+  if (text === undefined || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** `yyyy-MM-ddTHH:mmZ`, the form DescribeBackups takes. */
+export function formatApiMinute(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16) + 'Z';
+}
+
+function root(body: unknown): Record<string, unknown> {
+  if (!isRecord(body)) throw new MalformedResponseError('the response is not a JSON object');
+  return body;
+}
+
+export function normalizeBackupSet(item: unknown): BackupSet {
+  if (!isRecord(item)) throw new MalformedResponseError('a Backup entry is not an object');
+  const backupId = idToString(item.BackupId);
+  const startMs = parseApiTime(item.BackupStartTime);
+  const endMs = parseApiTime(item.BackupEndTime);
+  if (backupId === undefined || startMs === undefined || endMs === undefined) {
+    throw new MalformedResponseError('a Backup entry lacks BackupId, BackupStartTime or BackupEndTime');
+  }
+  const set: BackupSet = { backupId, status: str(item.BackupStatus) ?? 'Unknown', type: str(item.BackupType) ?? 'Unknown', startMs, endMs };
+  const size = num(item.BackupSize);
+  if (size !== undefined) set.sizeBytes = size;
+  return set;
+}
+
+export function normalizeBackupsPage(body: unknown): BackupsPage {
+  const data = root(body);
+  const sets = listOf(data.Items, 'Backup').map(normalizeBackupSet);
+  return { sets, total: num(data.TotalRecordCount) ?? sets.length };
+}
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/**
+ * The longest gap between two consecutive scheduled backup days, wrapping round the week:
+ * every day → 86400 s; Monday,Wednesday,Friday,Sunday → 172800 s; one day a week → 604800 s.
+ */
+export function expectedIntervalSeconds(weekdays: readonly number[]): number | undefined {
+  const days = [...new Set(weekdays)].sort((a, b) => a - b);
+  if (days.length === 0) return undefined;
+  let longest = 0;
+  days.forEach((day, i) => {
+    const next = i + 1 < days.length ? days[i + 1]! : days[0]! + 7;
+    longest = Math.max(longest, next - day);
+  });
+  return longest * 86400;
+}
+
+export function normalizeBackupPolicy(body: unknown): BackupPolicy {
+  const data = root(body);
+  const weekdays = (str(data.PreferredBackupPeriod) ?? '')
+    .split(',')
+    .map((d) => WEEKDAYS.indexOf(d.trim()))
+    .filter((d) => d >= 0);
+  const policy: BackupPolicy = { weekdays };
+  const retention = num(data.BackupRetentionPeriod);
+  if (retention !== undefined) policy.retentionDays = retention;
+  const interval = expectedIntervalSeconds(weekdays);
+  if (interval !== undefined) policy.expectedIntervalSeconds = interval;
+  const next = parseApiTime(data.PreferredNextBackupTime);
+  if (next !== undefined) policy.nextBackupMs = next;
+  return policy;
+}
+
+export function normalizeInstancesPage(body: unknown): InstancesPage {
+  const data = root(body);
+  const instances = listOf(data.Items, 'DBInstance').map((item): DBInstance => {
+    if (!isRecord(item)) throw new MalformedResponseError('a DBInstance entry is not an object');
+    const id = str(item.DBInstanceId);
+    if (id === undefined) throw new MalformedResponseError('a DBInstance entry has no DBInstanceId');
+    return {
+      id,
+      description: str(item.DBInstanceDescription) ?? '',
+      engine: str(item.Engine) ?? '',
+      engineVersion: str(item.EngineVersion) ?? '',
+      regionId: str(item.RegionId) ?? '',
+      instanceType: str(item.DBInstanceType) ?? '',
+      status: str(item.DBInstanceStatus) ?? '',
+    };
+  });
+  return { instances, total: num(data.TotalRecordCount) ?? instances.length };
+}
+
+export function normalizeTagsPage(body: unknown): TagsPage {
+  const data = root(body);
+  const tags = listOf(data.TagResources, 'TagResource').map((item) => {
+    if (!isRecord(item)) throw new MalformedResponseError('a TagResource entry is not an object');
+    const id = str(item.ResourceId);
+    const key = str(item.TagKey);
+    if (id === undefined || key === undefined) throw new MalformedResponseError('a TagResource entry lacks ResourceId or TagKey');
+    return { id, key, value: typeof item.TagValue === 'string' ? item.TagValue : (str(item.TagValue) ?? '') };
+  });
+  const page: TagsPage = { tags };
+  const next = str(data.NextToken);
+  if (next !== undefined) page.nextToken = next;
+  return page;
+}

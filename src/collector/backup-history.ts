@@ -1,0 +1,124 @@
+// What one instance's completed backup sets say: the newest successful set of each type, whether
+// the newest finished set succeeded, and how many sets were seen — each BackupId counted once.
+//
+// Cost: the first look-back covers `lookbackMs`, split into windows of `windowMs` because the API
+// advises short ranges; afterwards only the window since the newest set already known is asked
+// for, reaching back `overlapMs` further (and to the start of any backup still running), since
+// the time filter selects on a set's start time and a long backup can end after a shorter one
+// that started later. Results are taken as maxima: the API's order is undocumented.
+import type { BackupSet } from '../alicloud/backups.js';
+
+export interface HistoryOptions {
+  lookbackMs: number;
+  windowMs?: number;
+  overlapMs?: number;
+}
+
+export interface BackupSummary {
+  /** newest Success set of each type, by end time */
+  newestSuccess: ReadonlyMap<string, BackupSet>;
+  /** newest finished set of any type, by end time */
+  newestFinished?: BackupSet;
+  /** sets seen, keyed `${type}|${status}` */
+  seen: ReadonlyMap<string, number>;
+}
+
+export interface HistoryState {
+  initialDone: boolean;
+  newestStartMs?: number;
+  known: Array<[backupId: string, startMs: number]>;
+  newestSuccess: BackupSet[];
+  newestFinished?: BackupSet;
+  seen: Array<[key: string, count: number]>;
+}
+
+export const SET_STATUSES = ['Success', 'Failed'] as const;
+
+export class BackupHistory {
+  private initialDone = false;
+  private newestStartMs: number | undefined;
+  /** ids already counted, with their start time, to prune those older than any future window */
+  private readonly known = new Map<string, number>();
+  private readonly newestSuccess = new Map<string, BackupSet>();
+  private newestFinished: BackupSet | undefined;
+  private readonly seen = new Map<string, number>();
+  private readonly windowMs: number;
+  private readonly overlapMs: number;
+
+  constructor(private readonly opts: HistoryOptions) {
+    this.windowMs = opts.windowMs ?? 2 * 24 * 3600_000;
+    this.overlapMs = opts.overlapMs ?? 3600_000;
+  }
+
+  /**
+   * The [start, end] windows to ask for now. `runningSinceMs` is when the oldest backup job still
+   * running was first seen: its set, when it ends, starts before that.
+   */
+  windows(nowMs: number, runningSinceMs?: number): Array<[number, number]> {
+    const floor = nowMs - this.opts.lookbackMs;
+    let start = floor;
+    if (this.initialDone && this.newestStartMs !== undefined) {
+      start = Math.max(floor, Math.min(this.newestStartMs, runningSinceMs ?? Infinity) - this.overlapMs);
+    } else if (this.initialDone) {
+      start = Math.max(floor, Math.min(nowMs, runningSinceMs ?? Infinity) - this.overlapMs);
+    }
+    const out: Array<[number, number]> = [];
+    for (let from = start; from < nowMs; from += this.windowMs) out.push([from, Math.min(nowMs, from + this.windowMs)]);
+    return out.length > 0 ? out : [[start, nowMs]];
+  }
+
+  /** Takes every set of a fully successful round of windows. Returns the sets new to it. */
+  ingest(sets: readonly BackupSet[], nowMs: number): BackupSet[] {
+    const fresh: BackupSet[] = [];
+    for (const set of sets) {
+      if (this.known.has(set.backupId)) continue;
+      this.known.set(set.backupId, set.startMs);
+      fresh.push(set);
+      const key = `${set.type}|${set.status}`;
+      this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
+      if (this.newestStartMs === undefined || set.startMs > this.newestStartMs) this.newestStartMs = set.startMs;
+      if (set.status === 'Success') {
+        const current = this.newestSuccess.get(set.type);
+        if (!current || set.endMs > current.endMs) this.newestSuccess.set(set.type, set);
+      }
+      if ((set.status === 'Success' || set.status === 'Failed') && (!this.newestFinished || set.endMs > this.newestFinished.endMs)) {
+        this.newestFinished = set;
+      }
+    }
+    this.initialDone = true;
+    // Ids older than the look-back can never be returned again.
+    const oldest = nowMs - this.opts.lookbackMs - this.overlapMs;
+    for (const [id, start] of this.known) if (start < oldest) this.known.delete(id);
+    return fresh;
+  }
+
+  summary(): BackupSummary {
+    const summary: BackupSummary = { newestSuccess: new Map(this.newestSuccess), seen: new Map(this.seen) };
+    if (this.newestFinished) summary.newestFinished = this.newestFinished;
+    return summary;
+  }
+
+  toState(): HistoryState {
+    const state: HistoryState = {
+      initialDone: this.initialDone,
+      known: [...this.known],
+      newestSuccess: [...this.newestSuccess.values()],
+      seen: [...this.seen],
+    };
+    if (this.newestStartMs !== undefined) state.newestStartMs = this.newestStartMs;
+    if (this.newestFinished) state.newestFinished = this.newestFinished;
+    return state;
+  }
+
+  restore(state: HistoryState): void {
+    this.initialDone = state.initialDone;
+    this.newestStartMs = state.newestStartMs;
+    this.known.clear();
+    for (const [id, start] of state.known) this.known.set(id, start);
+    this.newestSuccess.clear();
+    for (const set of state.newestSuccess) this.newestSuccess.set(set.type, set);
+    this.newestFinished = state.newestFinished;
+    this.seen.clear();
+    for (const [key, n] of state.seen) this.seen.set(key, n);
+  }
+}

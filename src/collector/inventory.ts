@@ -1,0 +1,61 @@
+// Which instances of one region are watched, and what they are: the configured ones always, plus
+// those discovery finds (DescribeDBInstances filtered by type and engine, then ListTagResources
+// for tag filters). A failed refresh keeps the previous answer: an API error never makes an
+// instance look deleted.
+import type { DBInstance } from '../alicloud/backups.js';
+import type { RdsClient } from '../alicloud/rds-client.js';
+import type { RegionConfig } from '../config/schema.js';
+
+export class RegionInventory {
+  private readonly explicit: readonly string[];
+  private current = new Map<string, DBInstance | undefined>();
+  private nextRefreshAt = 0;
+  private refreshed = false;
+
+  constructor(
+    private readonly region: RegionConfig,
+    private readonly refreshIntervalMs: number,
+  ) {
+    this.explicit = region.instances;
+    for (const id of this.explicit) this.current.set(id, undefined);
+  }
+
+  due(nowMs: number): boolean {
+    return nowMs >= this.nextRefreshAt;
+  }
+
+  /** Whether a refresh has ever succeeded (before that, only configured instances are known). */
+  get known(): boolean {
+    return this.refreshed;
+  }
+
+  /** Watched instance ids with what DescribeDBInstances said of them (undefined: not listed). */
+  watched(): ReadonlyMap<string, DBInstance | undefined> {
+    return this.current;
+  }
+
+  /** Asks the API; on failure throws and keeps the previous answer. */
+  async refresh(client: RdsClient, nowMs: number): Promise<void> {
+    const { discovery } = this.region;
+    const next = new Map<string, DBInstance | undefined>();
+    if (!discovery) {
+      const listed = new Map((await client.describeDBInstances(this.region.region, this.explicit)).map((i) => [i.id, i]));
+      for (const id of this.explicit) next.set(id, listed.get(id));
+    } else {
+      const all = await client.describeDBInstances(this.region.region);
+      const byId = new Map(all.map((i) => [i.id, i]));
+      const engines = discovery.engines?.map((e) => e.toLowerCase());
+      let found = all.filter((i) => discovery.instance_types.includes(i.instanceType as never) && (!engines || engines.includes(i.engine.toLowerCase())));
+      const wanted = Object.entries(discovery.tags ?? {});
+      if (wanted.length > 0 && found.length > 0) {
+        const tags = await client.listTags(this.region.region, found.map((i) => i.id));
+        found = found.filter((i) => wanted.every(([key, value]) => tags.get(i.id)?.[key] === value));
+      }
+      for (const id of this.explicit) next.set(id, byId.get(id));
+      for (const instance of found) next.set(instance.id, instance);
+    }
+    this.current = next;
+    this.refreshed = true;
+    this.nextRefreshAt = nowMs + this.refreshIntervalMs;
+  }
+}
