@@ -1,11 +1,14 @@
 // What one instance's completed backup sets say: the newest successful set of each type, whether
 // the newest finished set succeeded, and how many sets were seen — each BackupId counted once.
 //
-// Cost: the first look-back covers `lookbackMs`, split into windows of `windowMs` because the API
-// advises short ranges; afterwards only the window since the newest set already known is asked
-// for, reaching back `overlapMs` further (and to the start of any backup still running), since
-// the time filter selects on a set's start time and a long backup can end after a shorter one
-// that started later. Results are taken as maxima: the API's order is undocumented.
+// Cost: the first look covers `lookbackMs`, split into windows of `windowMs` because the API
+// advises short ranges. Afterwards only the time since the last look is asked for. The API's time
+// filter selects on a set's start time, and a set is listed only once it has ended, so a backup
+// that was running at the last look has a start time before it: the window reaches back
+// `overlapMs` further, and back to the first sighting of any backup job still running (long
+// backups are seen in the task listing). This costs less than asking again from the newest known
+// set, which for a weekly schedule would re-read a week every time. Results are taken as maxima:
+// the API's order is undocumented.
 import type { BackupSet } from '../alicloud/backups.js';
 
 export interface HistoryOptions {
@@ -25,7 +28,8 @@ export interface BackupSummary {
 
 export interface HistoryState {
   initialDone: boolean;
-  newestStartMs?: number;
+  /** when the last complete round of windows ended */
+  lastEndMs?: number;
   known: Array<[backupId: string, startMs: number]>;
   newestSuccess: BackupSet[];
   newestFinished?: BackupSet;
@@ -36,7 +40,7 @@ export const SET_STATUSES = ['Success', 'Failed'] as const;
 
 export class BackupHistory {
   private initialDone = false;
-  private newestStartMs: number | undefined;
+  private lastEndMs: number | undefined;
   /** ids already counted, with their start time, to prune those older than any future window */
   private readonly known = new Map<string, number>();
   private readonly newestSuccess = new Map<string, BackupSet>();
@@ -56,18 +60,15 @@ export class BackupHistory {
    */
   windows(nowMs: number, runningSinceMs?: number): Array<[number, number]> {
     const floor = nowMs - this.opts.lookbackMs;
-    let start = floor;
-    if (this.initialDone && this.newestStartMs !== undefined) {
-      start = Math.max(floor, Math.min(this.newestStartMs, runningSinceMs ?? Infinity) - this.overlapMs);
-    } else if (this.initialDone) {
-      start = Math.max(floor, Math.min(nowMs, runningSinceMs ?? Infinity) - this.overlapMs);
-    }
+    const start = this.initialDone && this.lastEndMs !== undefined
+      ? Math.max(floor, Math.min(this.lastEndMs, runningSinceMs ?? Infinity) - this.overlapMs)
+      : floor;
     const out: Array<[number, number]> = [];
     for (let from = start; from < nowMs; from += this.windowMs) out.push([from, Math.min(nowMs, from + this.windowMs)]);
     return out.length > 0 ? out : [[start, nowMs]];
   }
 
-  /** Takes every set of a fully successful round of windows. Returns the sets new to it. */
+  /** Takes every set of a fully successful round of windows ending at `nowMs`. Returns the sets new to it. */
   ingest(sets: readonly BackupSet[], nowMs: number): BackupSet[] {
     const fresh: BackupSet[] = [];
     for (const set of sets) {
@@ -76,7 +77,6 @@ export class BackupHistory {
       fresh.push(set);
       const key = `${set.type}|${set.status}`;
       this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
-      if (this.newestStartMs === undefined || set.startMs > this.newestStartMs) this.newestStartMs = set.startMs;
       if (set.status === 'Success') {
         const current = this.newestSuccess.get(set.type);
         if (!current || set.endMs > current.endMs) this.newestSuccess.set(set.type, set);
@@ -86,6 +86,7 @@ export class BackupHistory {
       }
     }
     this.initialDone = true;
+    this.lastEndMs = nowMs;
     // Ids older than the look-back can never be returned again.
     const oldest = nowMs - this.opts.lookbackMs - this.overlapMs;
     for (const [id, start] of this.known) if (start < oldest) this.known.delete(id);
@@ -105,14 +106,14 @@ export class BackupHistory {
       newestSuccess: [...this.newestSuccess.values()],
       seen: [...this.seen],
     };
-    if (this.newestStartMs !== undefined) state.newestStartMs = this.newestStartMs;
+    if (this.lastEndMs !== undefined) state.lastEndMs = this.lastEndMs;
     if (this.newestFinished) state.newestFinished = this.newestFinished;
     return state;
   }
 
   restore(state: HistoryState): void {
     this.initialDone = state.initialDone;
-    this.newestStartMs = state.newestStartMs;
+    this.lastEndMs = state.lastEndMs;
     this.known.clear();
     for (const [id, start] of state.known) this.known.set(id, start);
     this.newestSuccess.clear();

@@ -35,7 +35,7 @@ const fileSchema = z.object({
       tracker: z.object({ active: z.array(trackedJob), departed: z.array(trackedJob), counted: pairs(z.number()), failures: pairs(z.number()), completions: pairs(z.number()) }),
       history: z.object({
         initialDone: z.boolean(),
-        newestStartMs: z.number().optional(),
+        lastEndMs: z.number().optional(),
         known: pairs(z.number()),
         newestSuccess: z.array(backupSet),
         newestFinished: backupSet.optional(),

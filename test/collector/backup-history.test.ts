@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { expectedIntervalSeconds, normalizeBackupPolicy, normalizeBackupsPage, parseApiTime, formatApiMinute } from '../../src/alicloud/backups.js';
+import type { BackupSet } from '../../src/alicloud/backups.js';
+import { BackupHistory } from '../../src/collector/backup-history.js';
+import { parseDuration } from '../../src/config/schema.js';
+
+const H = 3600_000;
+const D = 24 * H;
+const set = (backupId: string, type: string, status: string, startMs: number, endMs: number, sizeBytes = 1): BackupSet => ({ backupId, type, status, startMs, endMs, sizeBytes });
+
+describe('expectedIntervalSeconds', () => {
+  const cases: Array<[number[], number | undefined]> = [
+    [[0, 1, 2, 3, 4, 5, 6], 86400],
+    [[1, 3, 5, 0], 172800],
+    [[2], 604800],
+    [[1, 2], 6 * 86400],
+    [[6, 0], 6 * 86400],
+    [[], undefined],
+  ];
+  for (const [days, expected] of cases) it(`${JSON.stringify(days)} → ${expected}`, () => assert.equal(expectedIntervalSeconds(days), expected));
+});
+
+describe('normalizing DescribeBackups and DescribeBackupPolicy', () => {
+  it('reads sets with string or number fields', () => {
+    const page = normalizeBackupsPage({
+      TotalRecordCount: '2',
+      Items: { Backup: [
+        { BackupId: 101, BackupStatus: 'Success', BackupType: 'FullBackup', BackupStartTime: '2026-11-20T16:00:00Z', BackupEndTime: '2026-11-20T16:20:00Z', BackupSize: '1024' },
+        { BackupId: '102', BackupStatus: 'Failed', BackupStartTime: '2026-11-21T16:00Z', BackupEndTime: '2026-11-21T16:05Z', BackupSize: 0 },
+      ] },
+    });
+    assert.equal(page.total, 2);
+    assert.deepEqual(page.sets, [
+      { backupId: '101', status: 'Success', type: 'FullBackup', startMs: Date.parse('2026-11-20T16:00:00Z'), endMs: Date.parse('2026-11-20T16:20:00Z'), sizeBytes: 1024 },
+      { backupId: '102', status: 'Failed', type: 'Unknown', startMs: Date.parse('2026-11-21T16:00Z'), endMs: Date.parse('2026-11-21T16:05Z'), sizeBytes: 0 },
+    ]);
+  });
+
+  it('rejects a set without its times', () => {
+    assert.throws(() => normalizeBackupsPage({ Items: { Backup: [{ BackupId: '1', BackupStartTime: 'yesterday' }] } }), /BackupStartTime/);
+  });
+
+  it('reads a policy', () => {
+    const policy = normalizeBackupPolicy({ PreferredBackupPeriod: 'Monday,Wednesday,Friday,Sunday', PreferredNextBackupTime: '2026-11-28T15:15Z', BackupRetentionPeriod: '7' });
+    assert.deepEqual(policy, { weekdays: [1, 3, 5, 0], retentionDays: 7, expectedIntervalSeconds: 172800, nextBackupMs: Date.parse('2026-11-28T15:15:00Z') });
+  });
+
+  it('reads and writes the API time forms', () => {
+    assert.equal(parseApiTime('2026-11-20T16:20:00Z'), Date.parse('2026-11-20T16:20:00Z'));
+    assert.equal(parseApiTime('2026-11-20T16:20Z'), Date.parse('2026-11-20T16:20:00Z'));
+    assert.equal(parseApiTime('2026-11-20 16:20'), undefined);
+    assert.equal(formatApiMinute(Date.parse('2026-11-20T16:20:59.999Z')), '2026-11-20T16:20Z');
+  });
+});
+
+describe('parseDuration', () => {
+  it('reads units and sums', () => {
+    assert.equal(parseDuration('90s'), 90);
+    assert.equal(parseDuration('1h30m'), 5400);
+    assert.equal(parseDuration('8d'), 691200);
+    assert.equal(parseDuration('500ms'), 0.5);
+    assert.equal(parseDuration('10'), undefined);
+    assert.equal(parseDuration('ten minutes'), undefined);
+  });
+});
+
+describe('BackupHistory', () => {
+  it('first looks back over the whole window in 2-day pieces, then only since the last look', () => {
+    const now = 100 * D;
+    const history = new BackupHistory({ lookbackMs: 8 * D });
+    assert.deepEqual(history.windows(now), [[92 * D, 94 * D], [94 * D, 96 * D], [96 * D, 98 * D], [98 * D, 100 * D]]);
+    history.ingest([set('a', 'FullBackup', 'Success', 93 * D, 93 * D + H)], now);
+    const later = now + 10 * 60_000;
+    assert.deepEqual(history.windows(later), [[now - H, later]], 'from the last look, less an hour');
+    // a job running since before the last look pulls the window back to its first sighting
+    assert.deepEqual(history.windows(later, 99 * D), [[99 * D - H, later]]);
+    // split when long, and never further back than the look-back
+    assert.deepEqual(history.windows(later, 97 * D).length, 2);
+    assert.equal(history.windows(later, 1 * D)[0]![0], later - 8 * D);
+  });
+
+  it('after a long gap (a restart with a state file), covers the gap', () => {
+    const history = new BackupHistory({ lookbackMs: 8 * D });
+    history.ingest([], 100 * D);
+    assert.deepEqual(history.windows(103 * D), [[100 * D - H, 102 * D - H], [102 * D - H, 103 * D]]);
+  });
+
+  it('keeps maxima whatever the order, and counts each id once', () => {
+    const history = new BackupHistory({ lookbackMs: 8 * D });
+    const sets = [
+      set('1', 'FullBackup', 'Success', 1 * D, 1 * D + H, 10),
+      set('2', 'FullBackup', 'Success', 3 * D, 3 * D + 2 * H, 30),
+      set('3', 'FullBackup', 'Failed', 4 * D, 4 * D + H, 0),
+      set('4', 'IncrementalBackup', 'Success', 5 * D, 5 * D + 600_000, 5),
+    ];
+    history.ingest([sets[2]!, sets[0]!, sets[3]!, sets[1]!], 6 * D);
+    history.ingest(sets, 6 * D);
+    const s = history.summary();
+    assert.equal(s.newestSuccess.get('FullBackup')?.backupId, '2');
+    assert.equal(s.newestSuccess.get('IncrementalBackup')?.backupId, '4');
+    assert.equal(s.newestFinished?.backupId, '4');
+    assert.deepEqual([...s.seen].sort(), [['FullBackup|Failed', 1], ['FullBackup|Success', 2], ['IncrementalBackup|Success', 1]]);
+  });
+
+  it('survives a save and restore unchanged', () => {
+    const history = new BackupHistory({ lookbackMs: 8 * D });
+    history.ingest([set('1', 'FullBackup', 'Success', D, D + H), set('2', 'FullBackup', 'Failed', 2 * D, 2 * D + H)], 3 * D);
+    const copy = new BackupHistory({ lookbackMs: 8 * D });
+    copy.restore(JSON.parse(JSON.stringify(history.toState())));
+    assert.deepEqual(copy.summary(), history.summary());
+    assert.deepEqual(copy.windows(4 * D), history.windows(4 * D));
+    assert.deepEqual(copy.ingest([set('1', 'FullBackup', 'Success', D, D + H)], 4 * D), [], 'a known id stays known');
+  });
+
+  it('counts every id exactly once however the sets are split into rounds (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ id: fc.integer({ min: 1, max: 40 }), end: fc.integer({ min: 1, max: 100 }), ok: fc.boolean() }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 5 }),
+        (raw, rounds) => {
+          // one definition per id
+          const byId = new Map(raw.map((r) => [r.id, set(String(r.id), 'FullBackup', r.ok ? 'Success' : 'Failed', r.end * H - H, r.end * H)]));
+          const all = [...raw.map((r) => byId.get(r.id)!)];
+          const history = new BackupHistory({ lookbackMs: 1000 * D });
+          for (let i = 0; i < rounds; i++) history.ingest(all.filter((_, n) => n % rounds <= i), 101 * H);
+          const seen = history.summary().seen;
+          const total = (seen.get('FullBackup|Success') ?? 0) + (seen.get('FullBackup|Failed') ?? 0);
+          assert.equal(total, byId.size);
+          const newest = [...byId.values()].filter((s) => s.status === 'Success').sort((a, b) => b.endMs - a.endMs)[0];
+          assert.equal(history.summary().newestSuccess.get('FullBackup')?.endMs, newest?.endMs);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
