@@ -5,6 +5,7 @@ import { configSchema, type Config } from '../src/config/schema.js';
 import { startExporter, type Exporter, type ExporterOptions } from '../src/exporter.js';
 import { createLogger } from '../src/log.js';
 import { DEMO_CREDENTIAL, startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/server.js';
+import { World } from '../src/simulator/world.js';
 
 export { DEMO_CREDENTIAL };
 
@@ -51,6 +52,10 @@ export function testConfig(sim: Simulator, opts: TestConfigOptions = {}): Config
 }
 
 export interface Rig {
+  /** the shared clock of the simulated data and the exporter (ms) */
+  now(): number;
+  /** moves that clock on */
+  advance(ms: number): void;
   sim: Simulator;
   exporter: Exporter;
   logs: LogCapture;
@@ -62,16 +67,22 @@ export interface Rig {
 
 /** A simulator with `instances` added, and an exporter on a free loopback port that polls only when told. */
 export async function startRig(
-  opts: { config?: TestConfigOptions; sim?: SimulatorOptions; exporter?: Partial<ExporterOptions>; addInstances?: boolean } = {},
+  opts: { config?: TestConfigOptions; sim?: SimulatorOptions; exporter?: Partial<ExporterOptions>; addInstances?: boolean; stateFile?: string } = {},
 ): Promise<Rig> {
-  const sim = await startSimulator(opts.sim);
+  // One clock for the simulated data and the exporter, moved by the test; requests are still
+  // signed and checked in real time.
+  let clock = Date.now();
+  const sim = await startSimulator({ world: new World({ now: () => clock }), requestClock: Date.now, ...opts.sim });
   const regions = opts.config?.regions ?? { 'cn-hangzhou': ['rm-test-01'] };
   if (opts.addInstances !== false) {
     for (const [regionId, ids] of Object.entries(regions)) for (const id of ids) sim.world.addInstance(id, { regionId });
   }
   const logs = new LogCapture();
+  const config = testConfig(sim, { ...opts.config, regions });
+  if (opts.stateFile) config.state_file = opts.stateFile;
   const exporter = await startExporter({
-    config: testConfig(sim, { ...opts.config, regions }),
+    config,
+    now: () => clock,
     log: createLogger({ level: 'debug', destination: logs }),
     listen: { host: '127.0.0.1', port: 0 },
     schedule: false,
@@ -80,6 +91,10 @@ export async function startRig(
     ...opts.exporter,
   });
   return {
+    now: () => clock,
+    advance: (ms) => {
+      clock += ms;
+    },
     sim,
     exporter,
     logs,

@@ -1,6 +1,7 @@
 // The exporter against the simulator over real HTTP with the real pop-core client: each behaviour
 // the core promises, seen from /metrics.
 import assert from 'node:assert/strict';
+import { World } from '../../src/simulator/world.js';
 import { sample, series, startRig, until, type Rig } from '../helpers.js';
 
 const A = { account: 'test', region: 'cn-hangzhou', instance_id: 'rm-test-01' };
@@ -279,7 +280,8 @@ describe('exporter end to end', function () {
     it('holds requests_per_second, every action together', async () => {
       const ids = Array.from({ length: 12 }, (_, i) => `rm-rate-${String(i).padStart(2, '0')}`);
       const rate = 50;
-      rig = await startRig({ config: { regions: { 'cn-hangzhou': ids }, requestsPerSecond: rate } });
+      // the simulator records each request at real time here
+      rig = await startRig({ config: { regions: { 'cn-hangzhou': ids }, requestsPerSecond: rate }, sim: { world: new World() } });
       await rig.cycle();
       const times = rig.sim.requests.map((r) => r.at).sort((a, b) => a - b);
       assert.ok(times.length > rate + 10, `enough calls to need pacing (${times.length})`);

@@ -145,6 +145,12 @@ describe('Grafana dashboard', () => {
     assert.deepEqual(clashes, []);
   });
 
+  it('puts the rows in order: overview, backup freshness, backup tasks, exporter', () => {
+    const rows = dashboard.panels.filter((p) => p.type === 'row').sort((a, b) => (a.gridPos?.y ?? 0) - (b.gridPos?.y ?? 0));
+    const prefixes = ['Overview', 'Backup freshness', 'Backup tasks', 'Exporter'];
+    assert.deepEqual(rows.map((r, i) => (r.title ?? '').startsWith(prefixes[i] ?? '\0')), prefixes.map(() => true), `rows: ${rows.map((r) => r.title).join(' | ')}`);
+  });
+
   it('points every panel and target at the datasource variable', () => {
     for (const p of queryPanels()) {
       assert.equal(p.datasource?.uid, '${datasource}', `panel "${p.title}" datasource`);
@@ -191,7 +197,7 @@ describe('Grafana dashboard', () => {
     assert.deepEqual(undefinedUses, []);
   });
 
-  it('sets units: percentunit for the progress ratio, s for durations, reqps for request rates', () => {
+  it('sets units: percentunit for the progress ratio, s for durations, reqps for request rates, bytes for sizes', () => {
     const uses = (p: Panel, name: string) => exprsOf(p).some((e) => metricTokens(e).some((t) => SERIES.get(t)?.name === name));
     const graphs = queryPanels().filter((p) => p.type === 'timeseries' || p.type === 'stat');
     const expect: Array<[string, string]> = [
@@ -200,6 +206,8 @@ describe('Grafana dashboard', () => {
       [METRICS.pollDuration.name, 's'],
       [METRICS.lastPollTimestamp.name, 's'],
       [METRICS.apiRequests.name, 'reqps'],
+      [METRICS.lastDuration.name, 's'],
+      [METRICS.lastSize.name, 'bytes'],
     ];
     let checked = 0;
     for (const [metric, unit] of expect) {
@@ -237,6 +245,15 @@ describe('Grafana dashboard', () => {
     }
   }
 
+  /** The query of the panel with this title (its first, or the one with this refId), as plain PromQL. */
+  function panelExpr(title: string, refId?: string): string {
+    const panel = queryPanels().find((p) => p.title === title);
+    assert.ok(panel, `no panel titled "${title}"`);
+    const target = refId === undefined ? panel.targets?.[0] : panel.targets?.find((t) => t.refId === refId);
+    assert.ok(target?.expr, `panel "${title}" has no query${refId === undefined ? '' : ` ${refId}`}`);
+    return asPromQL(target.expr);
+  }
+
   it(`parses every query with promtool${promtoolNote}`, function () {
     needPromtool(this);
     const rules = allQueries().map(({ expr }, i) => ({ record: `dashboard:query_${i}`, expr: asPromQL(expr) }));
@@ -246,11 +263,7 @@ describe('Grafana dashboard', () => {
 
   it(`computes the overview stats as their titles say, on sample series${promtoolNote}`, function () {
     needPromtool(this);
-    const stat = (title: string): string => {
-      const panel = queryPanels().find((p) => p.title === title);
-      assert.ok(panel, `no panel titled "${title}"`);
-      return asPromQL(exprsOf(panel)[0] ?? '');
-    };
+    const stat = (title: string): string => panelExpr(title);
     const a = 'account="prod",region="cn-hangzhou",instance_id="rm-a"';
     const b = 'account="prod",region="cn-hangzhou",instance_id="rm-b"';
     // rm-a is healthy, has a task uploading and a job that failed at 30m; rm-b's polls fail from 30m.
@@ -280,6 +293,68 @@ describe('Grafana dashboard', () => {
       ],
     }];
     const output = promtool('test', 'dashboard_test.yml', { tests });
+    assert.match(output, /SUCCESS/);
+  });
+
+  it(`computes the backup freshness stats and overdue flags against each instance's schedule, on sample series${promtoolNote}`, function () {
+    needPromtool(this);
+    const lbl = (id: string) => `account="prod",region="cn-hangzhou",instance_id="${id}"`;
+    const full = (id: string) => `alicloud_rds_backup_last_success_timestamp_seconds{${lbl(id)},backup_type="FullBackup"}`;
+    const interval = (id: string) => `alicloud_rds_backup_policy_expected_interval_seconds{${lbl(id)}}`;
+    const sets = (id: string, type: string, status: string) => `alicloud_rds_backup_sets_total{${lbl(id)},backup_type="${type}",status="${status}"}`;
+    const succeeded = (id: string) => `alicloud_rds_backup_last_backup_succeeded{${lbl(id)}}`;
+    // One sample an hour for 30 hours; time() is the eval time in seconds.
+    // rm-a: daily policy, last full backup ended at 2h (incrementals keep coming): overdue once older than 24h + 1h grace, i.e. after 27h.
+    // rm-b: weekly policy, last full backup at 0: 28h old is on schedule; its newest backup set failed from 10h on.
+    // rm-c: daily policy, full backups at 1h and 25h: never overdue.
+    // rm-d: daily policy, backup list read from 10h on, incrementals only: no full backup, so not overdue but counted apart.
+    const inputSeries = [
+      { series: full('rm-a'), values: '7200x30' },
+      { series: `alicloud_rds_backup_last_success_timestamp_seconds{${lbl('rm-a')},backup_type="IncrementalBackup"}`, values: '0+3600x30' },
+      { series: full('rm-b'), values: '0x30' },
+      { series: full('rm-c'), values: '3600x24 90000x6' },
+      { series: `alicloud_rds_backup_last_success_timestamp_seconds{${lbl('rm-d')},backup_type="IncrementalBackup"}`, values: '_x10 0+3600x20' },
+      { series: interval('rm-a'), values: '86400x30' },
+      { series: interval('rm-b'), values: '604800x30' },
+      { series: interval('rm-c'), values: '86400x30' },
+      { series: interval('rm-d'), values: '86400x30' },
+      { series: sets('rm-a', 'FullBackup', 'Success'), values: '1x30' },
+      { series: sets('rm-b', 'FullBackup', 'Success'), values: '1x30' },
+      { series: sets('rm-c', 'FullBackup', 'Success'), values: '1x24 2x6' },
+      { series: sets('rm-d', 'FullBackup', 'Success'), values: '_x10 0x20' },
+      { series: sets('rm-d', 'FullBackup', 'Failed'), values: '_x10 0x20' },
+      { series: sets('rm-d', 'IncrementalBackup', 'Success'), values: '_x10 1+1x20' },
+      { series: succeeded('rm-a'), values: '1x30' },
+      { series: succeeded('rm-b'), values: '1x10 0x20' },
+      { series: succeeded('rm-c'), values: '1x30' },
+      { series: succeeded('rm-d'), values: '_x10 1x20' },
+    ];
+    const at = (evalTime: string, expr: string, value: number) => ({ expr, eval_time: evalTime, exp_samples: [{ labels: '{}', value }] });
+    const perInstance = (evalTime: string, expr: string, values: Record<string, number>) => ({
+      expr,
+      eval_time: evalTime,
+      exp_samples: Object.entries(values).map(([id, value]) => ({ labels: `{${lbl(id)}}`, value })),
+    });
+    const overdue = panelExpr('Instances overdue for their schedule');
+    const table = 'Backup freshness by instance';
+    const tests = [{
+      interval: '1h',
+      input_series: inputSeries,
+      promql_expr_test: [
+        at('20h', overdue, 0),
+        at('27h', overdue, 0),
+        at('28h', overdue, 1),
+        at('5h', panelExpr('Last backup failed'), 0),
+        at('28h', panelExpr('Last backup failed'), 1),
+        at('5h', panelExpr('Instances without a successful full backup'), 0),
+        at('28h', panelExpr('Instances without a successful full backup'), 1),
+        perInstance('28h', panelExpr(table, 'B'), { 'rm-a': 93600, 'rm-b': 100800, 'rm-c': 10800 }),
+        perInstance('28h', panelExpr(table, 'D'), { 'rm-a': 93600 / 86400, 'rm-b': 100800 / 604800, 'rm-c': 10800 / 86400 }),
+        perInstance('27h', panelExpr(table, 'E'), { 'rm-a': 0, 'rm-b': 0, 'rm-c': 0 }),
+        perInstance('28h', panelExpr(table, 'E'), { 'rm-a': 1, 'rm-b': 0, 'rm-c': 0 }),
+      ],
+    }];
+    const output = promtool('test', 'freshness_test.yml', { tests });
     assert.match(output, /SUCCESS/);
   });
 });
