@@ -71,7 +71,7 @@ export async function startRig(
 ): Promise<Rig> {
   // One clock for the simulated data and the exporter, moved by the test; requests are still
   // signed and checked in real time.
-  let clock = Date.now();
+  let clock = Math.floor(Date.now() / 60_000) * 60_000;
   const sim = await startSimulator({ world: new World({ now: () => clock }), requestClock: Date.now, ...opts.sim });
   const regions = opts.config?.regions ?? { 'cn-hangzhou': ['rm-test-01'] };
   if (opts.addInstances !== false) {

@@ -235,6 +235,8 @@ export class Poller {
     };
 
     let jobEnded = false;
+    // Taken before the listing: a job that ends in this cycle still reaches the backups window back to its start.
+    const runningSince = tracker.runningSince();
     const tasks = await attempt('DescribeBackupTasks', () => client.describeBackupTasks(instanceId));
     if (tasks) {
       for (const ended of tracker.observe(tasks, this.now())) {
@@ -267,7 +269,7 @@ export class Poller {
       const now = this.now();
       const sets = await attempt('DescribeBackups', async () => {
         const found: BackupSet[] = [];
-        for (const [start, end] of state.history.windows(now, tracker.runningSince())) found.push(...(await client.describeBackups(instanceId, start, end)));
+        for (const [start, end] of state.history.windows(now, runningSince)) found.push(...(await client.describeBackups(instanceId, start, end)));
         return found;
       });
       if (sets) {

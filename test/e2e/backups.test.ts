@@ -1,0 +1,150 @@
+// Completed backups (DescribeBackups), the backup policy (DescribeBackupPolicy), and what they
+// cost, against the simulator over HTTP.
+import assert from 'node:assert/strict';
+import { sample, series, startRig, type Rig } from '../helpers.js';
+
+const I = { account: 'test', region: 'cn-hangzhou', instance_id: 'rm-test-01' };
+const H = 3600_000;
+const MIN = 60_000;
+
+const calls = (rig: Rig, action: string, instanceId = 'rm-test-01') => rig.sim.requests.filter((r) => r.action === action && (r.params.DBInstanceId === instanceId || r.params.RegionId !== undefined)).length;
+
+describe('backup sets and policy', function () {
+  this.timeout(20_000);
+  let rig: Rig;
+  afterEach(async () => rig?.close());
+
+  it('reports the newest successful set of each type, its size and duration, and whether the newest finished set succeeded', async () => {
+    rig = await startRig();
+    const now = rig.now();
+    const world = rig.sim.world;
+    world.instance('rm-test-01')!.quirks.numericFields = true;
+    // 250 sets in the last two days, so one window's answer spans three pages, in an order
+    // unrelated to time.
+    for (let i = 0; i < 250; i++) {
+      const end = now - 48 * H + i * 10 * MIN;
+      world.addBackupSet('rm-test-01', { backupId: String(50_000 + i), type: i % 3 === 0 ? 'FullBackup' : 'IncrementalBackup', status: 'Success', startTime: end - 10 * MIN, endTime: end, sizeBytes: 1000 + i });
+    }
+    // the newest full backup, then a newer failed incremental one
+    world.addBackupSet('rm-test-01', { backupId: '60001', type: 'FullBackup', status: 'Success', startTime: now - 3 * H, endTime: now - 2 * H, sizeBytes: 987_654_321 });
+    world.addBackupSet('rm-test-01', { backupId: '60002', type: 'IncrementalBackup', status: 'Failed', startTime: now - 40 * MIN, endTime: now - 30 * MIN, sizeBytes: 0 });
+    await rig.cycle();
+    const text = await rig.scrape();
+    assert.equal(sample(text, 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'FullBackup' }), (now - 2 * H) / 1000);
+    assert.equal(sample(text, 'alicloud_rds_backup_last_size_bytes', { ...I, backup_type: 'FullBackup' }), 987_654_321);
+    assert.equal(sample(text, 'alicloud_rds_backup_last_duration_seconds', { ...I, backup_type: 'FullBackup' }), 3600);
+    const newestIncremental = now - 48 * H + 248 * 10 * MIN;
+    assert.equal(sample(text, 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'IncrementalBackup' }), newestIncremental / 1000);
+    assert.equal(sample(text, 'alicloud_rds_backup_last_duration_seconds', { ...I, backup_type: 'IncrementalBackup' }), 600);
+    assert.equal(sample(text, 'alicloud_rds_backup_last_backup_succeeded', I), 0, 'the newest finished set failed');
+    assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Success' }), 84 + 1);
+    assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'IncrementalBackup', status: 'Success' }), 166);
+    assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'IncrementalBackup', status: 'Failed' }), 1);
+    assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Failed' }), 0, 'present at 0');
+    assert.ok(rig.sim.requests.some((r) => r.action === 'DescribeBackups' && r.params.PageNumber === '3'), 'paged');
+    for (const r of rig.sim.requests.filter((q) => q.action === 'DescribeBackups')) assert.match(r.params.StartTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/, 'UTC minute form');
+  });
+
+  it('ignores sets older than the look-back', async () => {
+    rig = await startRig();
+    rig.sim.world.addBackupSet('rm-test-01', { backupId: '1', status: 'Success', startTime: rig.now() - 9 * 24 * H, endTime: rig.now() - 9 * 24 * H + H });
+    await rig.cycle();
+    const text = await rig.scrape();
+    assert.deepEqual(series(text, 'alicloud_rds_backup_last_success_timestamp_seconds'), []);
+    assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Success' }), 0);
+  });
+
+  it('counts each set once across overlapping windows and repeated looks, and a new one when it comes', async () => {
+    rig = await startRig();
+    rig.sim.world.addBackupSet('rm-test-01', { backupId: '1', status: 'Success', startTime: rig.now() - 30 * MIN, endTime: rig.now() - 20 * MIN });
+    for (let i = 0; i < 4; i++) {
+      await rig.cycle();
+      rig.advance(11 * MIN);
+    }
+    assert.ok(calls(rig, 'DescribeBackups') >= 7, `looked again each interval (${calls(rig, 'DescribeBackups')} calls)`);
+    let text = await rig.scrape();
+    assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Success' }), 1);
+    rig.sim.world.addBackupSet('rm-test-01', { backupId: '2', status: 'Failed', startTime: rig.now() - 5 * MIN, endTime: rig.now() - 2 * MIN });
+    await rig.cycle();
+    text = await rig.scrape();
+    assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Failed' }), 1);
+    assert.equal(sample(text, 'alicloud_rds_backup_last_backup_succeeded', I), 0);
+  });
+
+  it('looks for the new set right after a tracked job ends, not at the next interval', async () => {
+    rig = await startRig();
+    const job = rig.sim.world.addJob('rm-test-01', { status: 'Uploading', process: 70 });
+    await rig.cycle();
+    const before = calls(rig, 'DescribeBackups');
+    rig.advance(2 * MIN);
+    rig.sim.world.finishJob('rm-test-01', job.jobId, 'Finished');
+    await rig.cycle();
+    assert.equal(calls(rig, 'DescribeBackups'), before + 1, 'one look, in the same cycle');
+    const text = await rig.scrape();
+    assert.equal(sample(text, 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'FullBackup' }), rig.now() / 1000);
+    assert.equal(sample(text, 'alicloud_rds_backup_last_backup_succeeded', I), 1);
+  });
+
+  it('finds a long backup that started before the last look and ended after it', async () => {
+    rig = await startRig();
+    // A six-hour job, first seen running; meanwhile the exporter looks at the sets many times.
+    const job = rig.sim.world.addJob('rm-test-01', { status: 'Uploading', process: 5 });
+    for (let i = 0; i < 36; i++) {
+      await rig.cycle();
+      rig.advance(10 * MIN);
+    }
+    rig.sim.world.finishJob('rm-test-01', job.jobId, 'Failed');
+    await rig.cycle();
+    const text = await rig.scrape();
+    assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Failed' }), 1, 'its set, starting 6 h back, was in the window');
+    assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Automated' }), 1);
+  });
+
+  it('keeps the last known values when DescribeBackups fails, and says so', async () => {
+    rig = await startRig();
+    rig.sim.world.addBackupSet('rm-test-01', { backupId: '1', status: 'Success', startTime: rig.now() - H, endTime: rig.now() - 30 * MIN });
+    await rig.cycle();
+    rig.advance(11 * MIN);
+    rig.sim.inject({ kind: 'InternalError', action: 'DescribeBackups', times: Infinity });
+    await rig.cycle();
+    const text = await rig.scrape();
+    assert.equal(sample(text, 'alicloud_rds_backup_poll_success', I), 0);
+    assert.equal(sample(text, 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'FullBackup' }), (rig.now() - 11 * MIN - 30 * MIN) / 1000);
+    assert.ok(sample(text, 'alicloud_rds_backup_tasks', { ...I, status: 'Uploading' }) !== undefined, 'the task listing, which worked, is shown');
+  });
+
+  it('reports the policy: retention, the longest scheduled gap, the next backup', async () => {
+    rig = await startRig({ config: { regions: { 'cn-hangzhou': ['rm-test-01', 'rm-test-02'] } } });
+    Object.assign(rig.sim.world.instance('rm-test-01')!.policy, { preferredBackupPeriod: 'Monday,Wednesday,Friday,Sunday', retentionDays: 7 });
+    Object.assign(rig.sim.world.instance('rm-test-02')!.policy, { preferredBackupPeriod: 'Tuesday', retentionDays: 30 });
+    await rig.cycle();
+    const text = await rig.scrape();
+    assert.equal(sample(text, 'alicloud_rds_backup_policy_expected_interval_seconds', I), 172800);
+    assert.equal(sample(text, 'alicloud_rds_backup_policy_expected_interval_seconds', { instance_id: 'rm-test-02' }), 604800);
+    assert.equal(sample(text, 'alicloud_rds_backup_policy_retention_seconds', I), 7 * 86400);
+    assert.equal(sample(text, 'alicloud_rds_backup_policy_retention_seconds', { instance_id: 'rm-test-02' }), 30 * 86400);
+    const next = sample(text, 'alicloud_rds_backup_policy_next_backup_timestamp_seconds', { instance_id: 'rm-test-02' })!;
+    assert.equal(new Date(next * 1000).getUTCDay(), 2, 'next backup on a Tuesday');
+    assert.ok(next * 1000 > rig.now() && next * 1000 <= rig.now() + 7 * 24 * H, 'within the coming week');
+  });
+
+  it('costs, per instance per hour in steady state, 60 task listings, 6 backup looks and 1 policy read', async function () {
+    this.timeout(60_000);
+    rig = await startRig();
+    const count = () => Object.fromEntries(['DescribeBackupTasks', 'DescribeBackups', 'DescribeBackupPolicy', 'DescribeDBInstances'].map((a) => [a, calls(rig, a)]));
+    // the first hour, polled every minute (the default schedule)
+    for (let minute = 0; minute < 60; minute++) {
+      await rig.cycle();
+      rig.advance(MIN);
+    }
+    const first = count();
+    assert.deepEqual(first, { DescribeBackupTasks: 60, DescribeBackups: 4 + 5, DescribeBackupPolicy: 1, DescribeDBInstances: 6 }, 'first hour: 4 windows for the look-back, then one look every 10 min');
+    for (let minute = 0; minute < 60; minute++) {
+      await rig.cycle();
+      rig.advance(MIN);
+    }
+    const second = count();
+    const hour = Object.fromEntries(Object.entries(second).map(([a, n]) => [a, n - first[a]!]));
+    assert.deepEqual(hour, { DescribeBackupTasks: 60, DescribeBackups: 6, DescribeBackupPolicy: 1, DescribeDBInstances: 6 });
+  });
+});
