@@ -1,0 +1,135 @@
+// The state file: a restart loses nothing — a failure that happened while the exporter was down
+// is counted once — and a missing, corrupt or unwritable file never stops the exporter.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema } from '../../src/config/schema.js';
+import { startExporter, type Exporter } from '../../src/exporter.js';
+import { createLogger } from '../../src/log.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { World } from '../../src/simulator/world.js';
+import { LogCapture, sample } from '../helpers.js';
+
+const MIN = 60_000;
+const I = { instance_id: 'rm-state-01' };
+
+describe('state file', function () {
+  this.timeout(20_000);
+  let sim: Simulator;
+  let clock: number;
+  const running: Exporter[] = [];
+
+  beforeEach(async () => {
+    clock = Math.floor(Date.now() / MIN) * MIN;
+    sim = await startSimulator({ world: new World({ now: () => clock }), requestClock: Date.now });
+    sim.world.addInstance('rm-state-01');
+  });
+
+  afterEach(async () => {
+    for (const e of running.splice(0)) await e.close();
+    await sim.close();
+  });
+
+  async function exporterWith(stateFile: string, logs = new LogCapture()): Promise<{ exporter: Exporter; logs: LogCapture }> {
+    const config = configSchema.parse({
+      state_file: stateFile,
+      poll: { max_retries: 0 },
+      accounts: [{
+        name: 'state', requests_per_second: 1000, access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret, endpoint: sim.url,
+        regions: [{ region: 'cn-hangzhou', instances: ['rm-state-01'] }],
+      }],
+    });
+    const exporter = await startExporter({ config, log: createLogger({ level: 'debug', destination: logs }), listen: { host: '127.0.0.1', port: 0 }, schedule: false, processMetrics: false, now: () => clock });
+    running.push(exporter);
+    return { exporter, logs };
+  }
+
+  async function stop(exporter: Exporter): Promise<void> {
+    running.splice(running.indexOf(exporter), 1);
+    await exporter.close();
+  }
+
+  const scrape = async (e: Exporter) => (await fetch(`${e.url}/metrics`)).text();
+  const tempDir = () => mkdtempSync(join(tmpdir(), 'rds-state-'));
+
+  it('counts, after a restart, a failure that happened while the exporter was stopped — exactly once', async () => {
+    const file = join(tempDir(), 'state.json');
+    const w = sim.world;
+    const earlier = w.addJob('rm-state-01', { status: 'Uploading', process: 50, mode: 'Manual' });
+    const first = await exporterWith(file);
+    await first.exporter.poller.tick();
+    w.finishJob('rm-state-01', earlier.jobId, 'Failed');
+    clock += MIN;
+    await first.exporter.poller.tick();
+    const running = w.addJob('rm-state-01', { status: 'Uploading', process: 20 });
+    clock += MIN;
+    await first.exporter.poller.tick();
+    assert.equal(sample(await scrape(first.exporter), 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Manual' }), 1);
+    await stop(first.exporter);
+    assert.ok(existsSync(file), 'state written');
+    assert.equal((statSync(file).mode & 0o777).toString(8), '600', 'readable by the exporter only');
+
+    // While the exporter is down, the running job fails and leaves the listing.
+    clock += 30 * MIN;
+    w.finishJob('rm-state-01', running.jobId, 'Failed');
+    clock += 30 * MIN;
+
+    const second = await exporterWith(file);
+    await second.exporter.poller.tick();
+    await second.exporter.poller.tick();
+    const text = await scrape(second.exporter);
+    assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Automated' }), 1, 'the failure while down, once');
+    assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Manual' }), 1, 'the earlier counter carried over, not counted again');
+    assert.equal(sample(text, 'alicloud_rds_backup_task_completions_total', { ...I, job_mode: 'Automated', status: 'Failed' }), 1);
+    assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Failed' }), 2, 'both failed sets, each once');
+    assert.equal(sim.requests.filter((r) => r.params.BackupJobId === running.jobId).length, 1, 'resolved by id once');
+    assert.ok(second.logs.records().some((r) => r.msg === 'state restored' && r.instances === 1), 'logged the restore');
+    // DescribeBackups resumed from the last look, not from the whole look-back
+    const looks = sim.requests.filter((r) => r.action === 'DescribeBackups');
+    const lastLook = looks.at(-1)!;
+    assert.ok(Date.parse(lastLook.params.StartTime!.replace('Z', ':00Z')) > clock - 3 * 3600_000, `asked from ${lastLook.params.StartTime}`);
+
+    // and a third start counts nothing again
+    await stop(second.exporter);
+    const third = await exporterWith(file);
+    await third.exporter.poller.tick();
+    assert.equal(sample(await scrape(third.exporter), 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Automated' }), 1);
+  });
+
+  for (const [what, content] of [
+    ['corrupt (not JSON)', '{"version": 1, "instances": {'],
+    ['of the wrong shape', JSON.stringify({ version: 1, saved_at: 'x', instances: { 'state/cn-hangzhou/rm-state-01': { tracker: 'nope' } } })],
+    ['of another version', JSON.stringify({ version: 99, saved_at: 'x', instances: {} })],
+  ] as const) {
+    it(`survives a state file ${what}: logs it, keeps it aside, starts fresh`, async () => {
+      const dir = tempDir();
+      const file = join(dir, 'state.json');
+      writeFileSync(file, content);
+      const { exporter, logs } = await startAndTick(file);
+      assert.equal(sample(await scrape(exporter), 'alicloud_rds_backup_poll_success', I), 1, 'polls normally');
+      const warn = logs.records().find((r) => r.level === 'warn' && String(r.msg).startsWith('state file ignored'));
+      assert.ok(warn, 'one warning');
+      const aside = readdirSync(dir).filter((f) => f.startsWith('state.json.corrupt-'));
+      assert.equal(aside.length, 1, 'the bad file is kept aside');
+      assert.equal(readFileSync(join(dir, aside[0]!), 'utf8'), content, 'unchanged');
+      assert.equal(JSON.parse(readFileSync(file, 'utf8')).version, 1, 'a fresh state was written');
+    });
+  }
+
+  async function startAndTick(file: string) {
+    const started = await exporterWith(file);
+    await started.exporter.poller.tick();
+    return started;
+  }
+
+  it('starts fresh without a state file, and keeps running when it cannot write one', async () => {
+    const file = join(tempDir(), 'no-such-dir', 'state.json');
+    const { exporter, logs } = await startAndTick(file);
+    await exporter.poller.tick();
+    assert.equal(sample(await scrape(exporter), 'alicloud_rds_backup_poll_success', I), 1);
+    const warnings = logs.records().filter((r) => r.level === 'warn' && r.msg === 'cannot write the state file; a restart will start fresh');
+    assert.equal(warnings.length, 1, 'logged once, not every cycle');
+    assert.equal(warnings[0]?.code, 'ENOENT');
+  });
+});
