@@ -32,6 +32,13 @@ describe('the demo (dist/demo.js)', function () {
         assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: id }), 1, `${id} polled`);
       }
       assert.ok(series(text, 'alicloud_rds_backup_task_progress_ratio').length > 0, 'a task is running');
+      for (const id of ['pgm-demo-pg-01', 'rm-demo-mssql-01']) {
+        assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: id }), 1, `${id} discovered by tag`);
+      }
+      for (const name of ['last_success_timestamp_seconds', 'last_size_bytes', 'last_duration_seconds', 'last_backup_succeeded', 'sets_total', 'policy_retention_seconds', 'policy_expected_interval_seconds', 'policy_next_backup_timestamp_seconds']) {
+        assert.equal(series(text, `alicloud_rds_backup_${name}`, { instance_id: 'rm-demo-mysql-01' }).length > 0, true, `the demo shows ${name}`);
+      }
+      assert.equal(sample(text, 'alicloud_rds_backup_policy_expected_interval_seconds', { instance_id: 'rm-demo-mssql-01' }), 3 * 86400, 'Tuesday,Thursday,Saturday');
       // Autopilot starts and ends jobs every few seconds; within half a minute some have ended.
       await until('a job to end', async () => {
         text = await (await fetch(`${url}/metrics`)).text();
