@@ -161,7 +161,25 @@ export class Poller {
     const states = this.regions.flatMap((region) => [...region.instances.values()]);
     const instances = await Promise.all(states.map((state) => this.pollInstance(state)));
     this.current = Object.freeze({ cycles: this.current.cycles + 1, completedAt: this.now(), instances: Object.freeze(instances) });
-    this.opts.persist?.(new Map(states.map((s) => [s.key, { tracker: s.tracker.toState(), history: s.history.toState(), ...(s.lastSuccessSeconds !== undefined ? { lastSuccessSeconds: s.lastSuccessSeconds } : {}) }])));
+    if (this.opts.persist) this.opts.persist(this.stateToSave(states));
+  }
+
+  /**
+   * Every watched instance's state, plus the saved states not taken back yet of regions whose
+   * inventory has never answered: their instances may still exist, and must not lose their jobs
+   * because DescribeDBInstances failed at start-up.
+   */
+  private stateToSave(states: readonly InstanceState[]): SavedInstances {
+    const out: SavedInstances = new Map();
+    for (const region of this.regions) {
+      if (region.inventory.known) continue;
+      const prefix = instanceKey(region.target.account, region.target.region.region, '');
+      for (const [key, saved] of this.saved) if (key.startsWith(prefix)) out.set(key, saved);
+    }
+    for (const s of states) {
+      out.set(s.key, { tracker: s.tracker.toState(), history: s.history.toState(), ...(s.lastSuccessSeconds !== undefined ? { lastSuccessSeconds: s.lastSuccessSeconds } : {}) });
+    }
+    return out;
   }
 
   /** Refreshes the region's inventory when due, then adds and drops instance states to match it. */

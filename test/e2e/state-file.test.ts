@@ -31,13 +31,13 @@ describe('state file', function () {
     await sim.close();
   });
 
-  async function exporterWith(stateFile: string, logs = new LogCapture()): Promise<{ exporter: Exporter; logs: LogCapture }> {
+  async function exporterWith(stateFile: string, logs = new LogCapture(), discovery?: Record<string, unknown>): Promise<{ exporter: Exporter; logs: LogCapture }> {
     const config = configSchema.parse({
       state_file: stateFile,
       poll: { max_retries: 0 },
       accounts: [{
         name: 'state', requests_per_second: 1000, access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret, endpoint: sim.url,
-        regions: [{ region: 'cn-hangzhou', instances: ['rm-state-01'] }],
+        regions: [discovery ? { region: 'cn-hangzhou', discovery } : { region: 'cn-hangzhou', instances: ['rm-state-01'] }],
       }],
     });
     const exporter = await startExporter({ config, log: createLogger({ level: 'debug', destination: logs }), listen: { host: '127.0.0.1', port: 0 }, schedule: false, processMetrics: false, now: () => clock });
@@ -95,6 +95,26 @@ describe('state file', function () {
     const third = await exporterWith(file);
     await third.exporter.poller.tick();
     assert.equal(sample(await scrape(third.exporter), 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Automated' }), 1);
+  });
+
+  it('keeps the saved state of discovered instances while discovery cannot answer', async () => {
+    const file = join(tempDir(), 'state.json');
+    sim.world.addInstance('rm-found-01', { tags: { env: 'prod' } });
+    const job = sim.world.addJob('rm-found-01', { status: 'Uploading', process: 30 });
+    const discovering = (stateFile: string) => exporterWith(stateFile, new LogCapture(), { tags: { env: 'prod' } });
+    const first = await discovering(file);
+    await first.exporter.poller.tick();
+    await stop(first.exporter);
+    sim.world.finishJob('rm-found-01', job.jobId, 'Failed');
+
+    // Restarted while DescribeDBInstances fails: rm-found-01 is not known yet, and a cycle saves.
+    sim.inject({ kind: 'ServiceUnavailable', action: 'DescribeDBInstances', times: 1 });
+    const second = await discovering(file);
+    await second.exporter.poller.tick();
+    assert.ok(Object.keys(JSON.parse(readFileSync(file, 'utf8')).instances).includes('state/cn-hangzhou/rm-found-01'), 'its state is still saved');
+    clock += 11 * MIN;
+    await second.exporter.poller.tick();
+    assert.equal(sample(await scrape(second.exporter), 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-found-01', job_mode: 'Automated' }), 1, 'and its failure counted once discovery answers');
   });
 
   for (const [what, content] of [
