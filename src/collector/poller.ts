@@ -103,6 +103,11 @@ interface InstanceState {
   nextPolicyAt: number;
   info?: DBInstance;
   lastSuccessSeconds?: number;
+  /**
+   * The last failure of the calls that are not made every cycle, until one succeeds: a permission
+   * error retried only at the interval must keep poll_success at 0 in between.
+   */
+  standing: { backups?: ApiError; policy?: ApiError };
   log: Logger;
   reporter: FailureReporter;
 }
@@ -197,7 +202,7 @@ export class Poller {
     for (const [id, state] of region.instances) {
       if (!watched.has(id)) {
         region.instances.delete(id);
-        state.log.info('instance no longer watched (deleted, no longer matching discovery, or gone from the configuration): its series are dropped');
+        state.log.info('instance no longer watched (deleted, or no longer matching discovery): its series are dropped');
       }
     }
     for (const [id, info] of watched) {
@@ -225,6 +230,7 @@ export class Poller {
       backupsKnown: false,
       nextBackupsAt: 0,
       nextPolicyAt: 0,
+      standing: {},
       log,
       reporter: new FailureReporter(log, 'poll'),
     };
@@ -295,18 +301,21 @@ export class Poller {
           if (set.status === 'Failed' && state.backupsKnown) state.log.warn({ backup_id: set.backupId, backup_type: set.type }, 'backup set failed');
         }
         state.backupsKnown = true;
-        state.nextBackupsAt = now + this.opts.backupsIntervalMs;
       }
+      // A transient failure is tried again next cycle; a permanent one (permission, auth) waits
+      // for the interval like a success, so it does not triple the calls of every cycle.
+      state.standing.backups = sets ? undefined : errors.at(-1);
+      if (sets || !errors.at(-1)?.retryable) state.nextBackupsAt = now + this.opts.backupsIntervalMs;
     }
 
     if (this.now() >= state.nextPolicyAt) {
       const policy = await attempt('DescribeBackupPolicy', () => client.describeBackupPolicy(instanceId));
-      if (policy) {
-        state.policy = policy;
-        state.nextPolicyAt = this.now() + this.opts.policyIntervalMs;
-      }
+      if (policy) state.policy = policy;
+      state.standing.policy = policy ? undefined : errors.at(-1);
+      if (policy || !errors.at(-1)?.retryable) state.nextPolicyAt = this.now() + this.opts.policyIntervalMs;
     }
 
+    for (const standing of [state.standing.backups, state.standing.policy]) if (standing && !errors.includes(standing)) errors.push(standing);
     const success = errors.length === 0;
     state.reporter.report(errors);
     if (success) state.lastSuccessSeconds = this.now() / 1000;

@@ -111,7 +111,7 @@ export const METRICS = {
   pollSuccess: {
     name: `${PREFIX}_poll_success`,
     type: 'gauge',
-    help: `1 if every API call for this instance in the last poll succeeded, else 0. ${FROM_POLL}`,
+    help: `1 if every API call of the last poll of this instance succeeded, and its last DescribeBackups and DescribeBackupPolicy reads (made at their own intervals) too; else 0. ${FROM_POLL}`,
     labels: [],
     perInstance: true,
   },

@@ -113,6 +113,25 @@ describe('backup sets and policy', function () {
     assert.ok(sample(text, 'alicloud_rds_backup_tasks', { ...I, status: 'Uploading' }) !== undefined, 'the task listing, which worked, is shown');
   });
 
+  it('retries a transient failure next cycle, but a permission error only at the interval', async () => {
+    rig = await startRig();
+    rig.sim.inject({ kind: 'ServiceUnavailable', action: 'DescribeBackupPolicy', times: 1 });
+    rig.sim.inject({ kind: 'Forbidden.RAM', action: 'DescribeBackups', times: Infinity });
+    await rig.cycle();
+    rig.advance(MIN);
+    await rig.cycle();
+    assert.equal(calls(rig, 'DescribeBackupPolicy'), 2, 'the policy, failed transiently, asked again at once');
+    assert.equal(calls(rig, 'DescribeBackups'), 1, 'the forbidden backups not asked again before the interval');
+    assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_poll_success', I), 0, 'still failing in between: no flapping');
+    rig.advance(10 * MIN);
+    await rig.cycle();
+    assert.equal(calls(rig, 'DescribeBackups'), 2);
+    assert.equal(calls(rig, 'DescribeBackupPolicy'), 2, 'the policy, read, waits its hour');
+    const text = await rig.scrape();
+    assert.equal(sample(text, 'alicloud_rds_backup_poll_success', I), 0, 'the missing permission shows');
+    assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { action: 'DescribeBackups', code: 'Forbidden.RAM' }), 2);
+  });
+
   it('reports the policy: retention, the longest scheduled gap, the next backup', async () => {
     rig = await startRig({ config: { regions: { 'cn-hangzhou': ['rm-test-01', 'rm-test-02'] } } });
     Object.assign(rig.sim.world.instance('rm-test-01')!.policy, { preferredBackupPeriod: 'Monday,Wednesday,Friday,Sunday', retentionDays: 7 });
