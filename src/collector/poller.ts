@@ -82,6 +82,17 @@ class FailureReporter {
   }
 }
 
+/**
+ * Whether a failed interval call (DescribeBackups, DescribeBackupPolicy) waits for its interval
+ * rather than being tried again next cycle: a missing permission for that one action, a deleted
+ * instance or a rejected parameter will not be fixed by asking every minute, and asking would
+ * triple the calls of each cycle. Transient failures, and bad credentials or clock (whose fix
+ * should show at once), are tried again next cycle.
+ */
+function waitsForInterval(error: ApiError | undefined): boolean {
+  return error !== undefined && (error.kind === 'permission' || error.kind === 'not_found' || error.kind === 'client' || error.kind === 'state');
+}
+
 interface RegionState {
   target: RegionTarget;
   inventory: RegionInventory;
@@ -302,17 +313,15 @@ export class Poller {
         }
         state.backupsKnown = true;
       }
-      // A transient failure is tried again next cycle; a permanent one (permission, auth) waits
-      // for the interval like a success, so it does not triple the calls of every cycle.
       state.standing.backups = sets ? undefined : errors.at(-1);
-      if (sets || !errors.at(-1)?.retryable) state.nextBackupsAt = now + this.opts.backupsIntervalMs;
+      if (sets || waitsForInterval(errors.at(-1))) state.nextBackupsAt = now + this.opts.backupsIntervalMs;
     }
 
     if (this.now() >= state.nextPolicyAt) {
       const policy = await attempt('DescribeBackupPolicy', () => client.describeBackupPolicy(instanceId));
       if (policy) state.policy = policy;
       state.standing.policy = policy ? undefined : errors.at(-1);
-      if (policy || !errors.at(-1)?.retryable) state.nextPolicyAt = this.now() + this.opts.policyIntervalMs;
+      if (policy || waitsForInterval(errors.at(-1))) state.nextPolicyAt = this.now() + this.opts.policyIntervalMs;
     }
 
     for (const standing of [state.standing.backups, state.standing.policy]) if (standing && !errors.includes(standing)) errors.push(standing);

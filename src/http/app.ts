@@ -29,9 +29,8 @@ export function createApp(opts: AppOptions): express.Express {
   app.set('etag', false);
 
   app.get(opts.telemetryPath, async (req: Request, res: Response) => {
-    const registry = wantsOpenMetrics(req.get('accept')) ? opts.metrics.openMetrics : opts.metrics.prometheus;
-    const body = await registry.metrics();
-    res.set('Content-Type', registry.contentType).set('Cache-Control', 'no-store').send(body);
+    const { contentType, body } = await opts.metrics.render(wantsOpenMetrics(req.get('accept')));
+    res.set('Content-Type', contentType).set('Cache-Control', 'no-store').send(body);
   });
 
   app.get('/-/healthy', (_req, res) => {

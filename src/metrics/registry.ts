@@ -1,6 +1,10 @@
 // Builds the prom-client registries served on /metrics. Per-instance metrics are filled at scrape
-// time from the current poll snapshot (synchronously, so two scrapes cannot interleave); process
-// metrics (API calls, skipped cycles) are live counters fed by the client and the scheduler.
+// time from one poll snapshot, pinned for the whole rendering; process metrics (API calls,
+// skipped cycles) are live counters fed by the client and the scheduler.
+//
+// The text and OpenMetrics registries hold separate metric objects: prom-client renames a counter
+// in place (dropping `_total`) when an OpenMetrics registry renders it, which would corrupt the
+// text format of a shared object after the first OpenMetrics scrape.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 import { BACKUP_STATUSES } from '../alicloud/normalize.js';
 import { splitCompletionKey } from '../collector/job-tracker.js';
@@ -10,13 +14,23 @@ import { API_DURATION_BUCKETS, INSTANCE_LABELS, METRICS, type MetricDef } from '
 /** Default Node.js metrics that `promtool check metrics` rejects (gauges named `_total`). */
 const REJECTED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
+export interface Exposition {
+  contentType: string;
+  body: string;
+}
+
 export interface ExporterMetrics {
-  /** text format 0.0.4 */
-  prometheus: Registry;
-  /** OpenMetrics 1.0, for scrapers that ask for it */
-  openMetrics: Registry<OpenMetricsContentType>;
+  /** The whole exposition, in OpenMetrics 1.0 or else the text format 0.0.4. */
+  render(openMetrics: boolean): Promise<Exposition>;
   observeApiCall(account: string, region: string, action: string, code: string, seconds: number): void;
   cycleSkipped(): void;
+}
+
+/** The live metrics of one registry, fed as things happen. */
+interface LiveMetrics {
+  apiRequests: Counter;
+  apiDuration: Histogram;
+  skipped: Counter;
 }
 
 export interface MetricsOptions {
@@ -38,8 +52,37 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
   const prometheus = new Registry();
   const openMetrics = new Registry<OpenMetricsContentType>();
   openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-  const registers = [prometheus, openMetrics] as unknown as Registry[];
-  const { snapshot } = opts;
+  // One snapshot for a whole rendering (and for renderings that overlap it).
+  let pinned: Snapshot | undefined;
+  let rendering = 0;
+  const snapshot = () => pinned ?? opts.snapshot();
+  const live = [registerAll(prometheus, snapshot, opts), registerAll(openMetrics as unknown as Registry, snapshot, opts)];
+
+  return {
+    async render(asOpenMetrics) {
+      const registry = asOpenMetrics ? openMetrics : prometheus;
+      if (rendering++ === 0) pinned = opts.snapshot();
+      try {
+        return { contentType: registry.contentType, body: await registry.metrics() };
+      } finally {
+        if (--rendering === 0) pinned = undefined;
+      }
+    },
+    observeApiCall(account, region, action, code, seconds) {
+      for (const m of live) {
+        m.apiRequests.inc({ account, region, action, code });
+        m.apiDuration.observe({ account, region, action }, seconds);
+      }
+    },
+    cycleSkipped() {
+      for (const m of live) m.skipped.inc();
+    },
+  };
+}
+
+/** Declares every metric in `registry`, filled from `snapshot()`. */
+function registerAll(registry: Registry, snapshot: () => Snapshot, opts: MetricsOptions): LiveMetrics {
+  const registers = [registry];
 
   const perInstanceGauge = (def: MetricDef, fill: (g: Gauge) => void) =>
     new Gauge({
@@ -161,21 +204,8 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
   buildInfo.set({ version: opts.version, nodejs_version: process.version }, 1);
 
   if (opts.processMetrics !== false) {
-    for (const register of registers) {
-      collectDefaultMetrics({ register });
-      for (const name of REJECTED_DEFAULTS) register.removeSingleMetric(name);
-    }
+    collectDefaultMetrics({ register: registry });
+    for (const name of REJECTED_DEFAULTS) registry.removeSingleMetric(name);
   }
-
-  return {
-    prometheus,
-    openMetrics,
-    observeApiCall(account, region, action, code, seconds) {
-      apiRequests.inc({ account, region, action, code });
-      apiDuration.observe({ account, region, action }, seconds);
-    },
-    cycleSkipped() {
-      skipped.inc();
-    },
-  };
+  return { apiRequests, apiDuration, skipped };
 }

@@ -376,6 +376,16 @@ describe('exporter end to end', function () {
       assert.match(body, /^alicloud_rds_backup_task_failures_total\{.*job_mode="Automated"\} 0$/m);
     });
 
+    it('serves the same text format after an OpenMetrics scrape (no counter loses _total)', async () => {
+      rig = await startRig();
+      await rig.cycle();
+      const before = await rig.scrape();
+      await rig.scrape('application/openmetrics-text; version=1.0.0');
+      const after = await rig.scrape();
+      assert.match(after, /^alicloud_rds_backup_task_failures_total\{/m, 'counter keeps _total');
+      assert.equal(after, before);
+    });
+
     it('serves metrics on a custom telemetry path', async () => {
       rig = await startRig({ exporter: { telemetryPath: '/custom' } });
       assert.equal((await fetch(`${rig.exporter.url}/custom`)).status, 200);
