@@ -9,7 +9,7 @@ import { defaultChainCredentials, staticCredentials } from './alicloud/credentia
 import { resolveEndpoint } from './alicloud/endpoints.js';
 import { Semaphore, TokenBucket } from './alicloud/limits.js';
 import { RdsClient } from './alicloud/rds-client.js';
-import { Poller, type RegionTarget } from './collector/poller.js';
+import { Poller, type PollSettings, type RegionTarget } from './collector/poller.js';
 import { loadState, saveState, type SavedInstances } from './collector/state-file.js';
 import { startSchedule, type Schedule } from './collector/scheduler.js';
 import { createApp } from './http/app.js';
@@ -46,6 +46,12 @@ export interface Exporter {
   server: Server;
   poller: Poller;
   metrics: ExporterMetrics;
+  /**
+   * Applies a new, already validated configuration between two cycles: instances that stay keep
+   * their state, removed ones lose their series at the next cycle, the schedule and limits
+   * follow. The listen address and telemetry path (flags) do not change.
+   */
+  reload(config: Config): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,8 +102,18 @@ function persistTo(path: string, log: Logger): (states: SavedInstances) => void 
   };
 }
 
+function pollSettings(config: Config, log: Logger): PollSettings {
+  return {
+    backupsIntervalMs: config.poll.backups_interval * 1000,
+    backupsLookbackMs: config.poll.backups_lookback * 1000,
+    policyIntervalMs: config.poll.policy_interval * 1000,
+    ...(config.state_file ? { persist: persistTo(config.state_file, log) } : {}),
+  };
+}
+
 export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
-  const { config, log } = opts;
+  let { config } = opts;
+  const { log } = opts;
   const shutdown = new AbortController();
   let poller: Poller | undefined;
   const metrics = createMetrics({
@@ -105,21 +121,20 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     version: VERSION,
     processMetrics: opts.processMetrics ?? true,
   });
-  const { targets, clients } = createTargets(opts, metrics, shutdown.signal);
-  const stateFile = config.state_file;
-  poller = new Poller(targets, {
+  const initial = createTargets(opts, metrics, shutdown.signal);
+  let clients = initial.clients;
+  poller = new Poller(initial.targets, {
     log,
-    backupsIntervalMs: config.poll.backups_interval * 1000,
-    backupsLookbackMs: config.poll.backups_lookback * 1000,
-    policyIntervalMs: config.poll.policy_interval * 1000,
+    ...pollSettings(config, log),
     onSkippedCycle: () => metrics.cycleSkipped(),
-    ...(stateFile ? { saved: loadState(stateFile, log), persist: persistTo(stateFile, log) } : {}),
+    ...(config.state_file ? { saved: loadState(config.state_file, log) } : {}),
     ...(opts.now ? { now: opts.now } : {}),
   });
   const livePoller = poller;
+  metrics.configLoaded(true, (opts.now ?? Date.now)());
 
   const telemetryPath = opts.telemetryPath ?? '/metrics';
-  const app = createApp({ metrics, telemetryPath, isReady: () => livePoller.ready, version: VERSION, summary: describeConfig(config), log });
+  const app = createApp({ metrics, telemetryPath, isReady: () => livePoller.ready, version: VERSION, summary: () => describeConfig(config), log });
   const server = app.listen(opts.listen.port, opts.listen.host ?? '');
   // Slow or stuck clients must not hold the process at shutdown.
   server.headersTimeout = 10_000;
@@ -133,9 +148,27 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   let schedule: Schedule | undefined;
   if (opts.schedule !== false) schedule = startSchedule(config.poll.schedule, livePoller, log, () => metrics.cycleSkipped());
 
+  // Reloads one at a time, each applied between two cycles.
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = (next: Config) =>
+    (reloading = reloading.then(async () => {
+      const built = createTargets({ ...opts, config: next }, metrics, shutdown.signal);
+      await livePoller.reconfigure(built.targets, pollSettings(next, log));
+      for (const client of clients) client.close();
+      clients = built.clients;
+      if (schedule && next.poll.schedule !== config.poll.schedule) {
+        await schedule.stop();
+        schedule = startSchedule(next.poll.schedule, livePoller, log, () => metrics.cycleSkipped());
+      }
+      config = next;
+      metrics.configLoaded(true, (opts.now ?? Date.now)());
+      log.info({ watching: describeConfig(next) }, 'configuration reloaded');
+    }));
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      await reloading.catch(() => undefined);
       await schedule?.stop();
       const grace = opts.shutdownGraceMs ?? 5000;
       if (livePoller.busy) {
@@ -152,5 +185,5 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       });
     })());
 
-  return { url, server, poller: livePoller, metrics, close };
+  return { url, server, poller: livePoller, metrics, reload, close };
 }

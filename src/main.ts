@@ -77,6 +77,22 @@ async function main(argv: readonly string[]): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // SIGHUP reloads the configuration file; a bad file is reported and the running one kept.
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    let next;
+    try {
+      next = loadConfigFile(flags.configFile);
+    } catch (err) {
+      exporter.metrics.configLoaded(false, Date.now());
+      log.error({ config_file: flags.configFile }, `configuration reload failed, keeping the running configuration: ${err instanceof ConfigError ? err.message : String(err)}`);
+      return;
+    }
+    exporter.reload(next).catch((err: unknown) => {
+      exporter.metrics.configLoaded(false, Date.now());
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'configuration reload failed');
+    });
+  });
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

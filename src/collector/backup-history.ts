@@ -49,9 +49,14 @@ export class BackupHistory {
   private readonly windowMs: number;
   private readonly overlapMs: number;
 
-  constructor(private readonly opts: HistoryOptions) {
+  constructor(private opts: HistoryOptions) {
     this.windowMs = opts.windowMs ?? 2 * 24 * 3600_000;
     this.overlapMs = opts.overlapMs ?? 3600_000;
+  }
+
+  /** A reloaded configuration may change how far back to look. */
+  setLookback(lookbackMs: number): void {
+    this.opts = { ...this.opts, lookbackMs };
   }
 
   /**

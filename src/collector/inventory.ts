@@ -34,6 +34,18 @@ export class RegionInventory {
     return this.current;
   }
 
+  /**
+   * After a configuration reload: keeps what the previous inventory of the same region had
+   * discovered, if this one discovers too, until its own first refresh (due at once) answers;
+   * a failing refresh must not drop instances.
+   */
+  carryOver(previous: RegionInventory): void {
+    for (const [id, info] of previous.current) {
+      if (this.current.has(id)) this.current.set(id, info ?? this.current.get(id));
+      else if (this.region.discovery && !previous.explicit.includes(id)) this.current.set(id, info);
+    }
+  }
+
   /** Asks the API; on failure throws and keeps the previous answer. */
   async refresh(client: RdsClient, nowMs: number): Promise<void> {
     const { discovery } = this.region;

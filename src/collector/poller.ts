@@ -51,16 +51,20 @@ export interface Snapshot {
 
 export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({ cycles: 0, instances: [] });
 
-export interface PollerOptions {
-  log: Logger;
+/** What a configuration reload may change, besides the targets. */
+export interface PollSettings {
   backupsIntervalMs: number;
   backupsLookbackMs: number;
   policyIntervalMs: number;
+  /** called with every instance's state after each cycle */
+  persist?: (states: SavedInstances) => void;
+}
+
+export interface PollerOptions extends PollSettings {
+  log: Logger;
   onSkippedCycle?: () => void;
   /** states saved by an earlier run, to take back as instances appear */
   saved?: SavedInstances;
-  /** called with every instance's state after each cycle */
-  persist?: (states: SavedInstances) => void;
   now?: () => number;
 }
 
@@ -91,6 +95,10 @@ class FailureReporter {
  */
 function waitsForInterval(error: ApiError | undefined): boolean {
   return error !== undefined && (error.kind === 'permission' || error.kind === 'not_found' || error.kind === 'client' || error.kind === 'state');
+}
+
+function regionKey(target: RegionTarget): string {
+  return `${target.account}/${target.region.region}`;
 }
 
 interface RegionState {
@@ -124,7 +132,8 @@ interface InstanceState {
 }
 
 export class Poller {
-  private readonly regions: RegionState[];
+  private regions: RegionState[];
+  private settings: PollSettings;
   private current: Snapshot = EMPTY_SNAPSHOT;
   private inFlight: Promise<void> | undefined;
   private readonly now: () => number;
@@ -133,12 +142,43 @@ export class Poller {
   constructor(targets: readonly RegionTarget[], private readonly opts: PollerOptions) {
     this.now = opts.now ?? Date.now;
     this.saved = opts.saved ?? new Map();
-    this.regions = targets.map((target) => ({
+    this.settings = opts;
+    this.regions = targets.map((target) => this.newRegion(target));
+  }
+
+  /**
+   * Takes a reloaded configuration, between two cycles: regions and instances that stay keep
+   * their state (jobs in flight, counters, backup history); those no longer configured are
+   * dropped with their series at the next cycle. Resolves once applied.
+   */
+  async reconfigure(targets: readonly RegionTarget[], settings: PollSettings): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+    const previous = new Map(this.regions.map((r) => [regionKey(r.target), r]));
+    this.settings = settings;
+    this.regions = targets.map((target) => {
+      const region = this.newRegion(target);
+      const before = previous.get(regionKey(target));
+      if (before) {
+        region.reporter = before.reporter;
+        region.inventory.carryOver(before.inventory);
+        for (const [id, state] of before.instances) {
+          state.client = target.client;
+          state.history.setLookback(settings.backupsLookbackMs);
+          region.instances.set(id, state);
+        }
+      }
+      this.reconcile(region);
+      return region;
+    });
+  }
+
+  private newRegion(target: RegionTarget): RegionState {
+    return {
       target,
       inventory: new RegionInventory(target.region, target.refreshIntervalMs),
-      reporter: new FailureReporter(opts.log.child({ account: target.account, region: target.region.region }), 'instance inventory'),
+      reporter: new FailureReporter(this.opts.log.child({ account: target.account, region: target.region.region }), 'instance inventory'),
       instances: new Map(),
-    }));
+    };
   }
 
   get snapshot(): Snapshot {
@@ -177,7 +217,7 @@ export class Poller {
     const states = this.regions.flatMap((region) => [...region.instances.values()]);
     const instances = await Promise.all(states.map((state) => this.pollInstance(state)));
     this.current = Object.freeze({ cycles: this.current.cycles + 1, completedAt: this.now(), instances: Object.freeze(instances) });
-    if (this.opts.persist) this.opts.persist(this.stateToSave(states));
+    this.settings.persist?.(this.stateToSave(states));
   }
 
   /**
@@ -209,11 +249,17 @@ export class Poller {
         region.reporter.report([classifyApiError('DescribeDBInstances', err)]);
       }
     }
+    this.reconcile(region);
+  }
+
+  /** Adds and drops instance states to match the region's inventory. */
+  private reconcile(region: RegionState): void {
+    const { target, inventory } = region;
     const watched = inventory.watched();
     for (const [id, state] of region.instances) {
       if (!watched.has(id)) {
         region.instances.delete(id);
-        state.log.info('instance no longer watched (deleted, or no longer matching discovery): its series are dropped');
+        state.log.info('instance no longer watched (deleted, no longer matching discovery, or removed from the configuration): its series are dropped');
       }
     }
     for (const [id, info] of watched) {
@@ -237,7 +283,7 @@ export class Poller {
       instanceId,
       client: target.client,
       tracker: new JobTracker(),
-      history: new BackupHistory({ lookbackMs: this.opts.backupsLookbackMs }),
+      history: new BackupHistory({ lookbackMs: this.settings.backupsLookbackMs }),
       backupsKnown: false,
       nextBackupsAt: 0,
       nextPolicyAt: 0,
@@ -314,14 +360,14 @@ export class Poller {
         state.backupsKnown = true;
       }
       state.standing.backups = sets ? undefined : errors.at(-1);
-      if (sets || waitsForInterval(errors.at(-1))) state.nextBackupsAt = now + this.opts.backupsIntervalMs;
+      if (sets || waitsForInterval(errors.at(-1))) state.nextBackupsAt = now + this.settings.backupsIntervalMs;
     }
 
     if (this.now() >= state.nextPolicyAt) {
       const policy = await attempt('DescribeBackupPolicy', () => client.describeBackupPolicy(instanceId));
       if (policy) state.policy = policy;
       state.standing.policy = policy ? undefined : errors.at(-1);
-      if (policy || waitsForInterval(errors.at(-1))) state.nextPolicyAt = this.now() + this.opts.policyIntervalMs;
+      if (policy || waitsForInterval(errors.at(-1))) state.nextPolicyAt = this.now() + this.settings.policyIntervalMs;
     }
 
     for (const standing of [state.standing.backups, state.standing.policy]) if (standing && !errors.includes(standing)) errors.push(standing);

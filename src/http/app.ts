@@ -9,8 +9,8 @@ export interface AppOptions {
   telemetryPath: string;
   isReady: () => boolean;
   version: string;
-  /** one line for the landing page, e.g. "2 accounts, 3 regions, 5 instances" */
-  summary: string;
+  /** one line for the landing page, e.g. "2 accounts, 3 regions, 5 instances" (follows reloads) */
+  summary: () => string;
   log: Logger;
 }
 
@@ -48,7 +48,7 @@ export function createApp(opts: AppOptions): express.Express {
 <html lang="en"><head><meta charset="utf-8"><title>Alibaba Cloud RDS backup exporter</title></head>
 <body>
 <h1>Alibaba Cloud RDS backup exporter</h1>
-<p>Version ${escapeHtml(opts.version)} &middot; watching ${escapeHtml(opts.summary)} &middot; ${opts.isReady() ? 'ready' : 'waiting for the first poll cycle'}</p>
+<p>Version ${escapeHtml(opts.version)} &middot; watching ${escapeHtml(opts.summary())} &middot; ${opts.isReady() ? 'ready' : 'waiting for the first poll cycle'}</p>
 <ul>
 <li><a href="${path}">Metrics</a></li>
 <li><a href="/-/healthy">Health</a></li>

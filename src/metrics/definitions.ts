@@ -150,6 +150,20 @@ export const METRICS = {
     labels: [],
     perInstance: false,
   },
+  configReloadSuccessful: {
+    name: `${PREFIX}_config_last_reload_successful`,
+    type: 'gauge',
+    help: 'Whether the last configuration reload (SIGHUP) succeeded; a failed one leaves the previous configuration running.',
+    labels: [],
+    perInstance: false,
+  },
+  configReloadTimestamp: {
+    name: `${PREFIX}_config_last_reload_success_timestamp_seconds`,
+    type: 'gauge',
+    help: 'Unix time of the last successful configuration load (start-up or reload).',
+    labels: [],
+    perInstance: false,
+  },
   buildInfo: {
     name: `${PREFIX}_exporter_build_info`,
     type: 'gauge',

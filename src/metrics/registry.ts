@@ -24,6 +24,8 @@ export interface ExporterMetrics {
   render(openMetrics: boolean): Promise<Exposition>;
   observeApiCall(account: string, region: string, action: string, code: string, seconds: number): void;
   cycleSkipped(): void;
+  /** a configuration load or reload succeeded (with its time) or failed */
+  configLoaded(ok: boolean, atMs: number): void;
 }
 
 /** The live metrics of one registry, fed as things happen. */
@@ -31,6 +33,8 @@ interface LiveMetrics {
   apiRequests: Counter;
   apiDuration: Histogram;
   skipped: Counter;
+  reloadOk: Gauge;
+  reloadAt: Gauge;
 }
 
 export interface MetricsOptions {
@@ -76,6 +80,12 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
     },
     cycleSkipped() {
       for (const m of live) m.skipped.inc();
+    },
+    configLoaded(ok, atMs) {
+      for (const m of live) {
+        m.reloadOk.set(ok ? 1 : 0);
+        if (ok) m.reloadAt.set(atMs / 1000);
+      }
     },
   };
 }
@@ -200,6 +210,8 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
   });
   const skipped = new Counter({ name: METRICS.pollCyclesSkipped.name, help: METRICS.pollCyclesSkipped.help, registers });
   skipped.inc(0);
+  const reloadOk = new Gauge({ name: METRICS.configReloadSuccessful.name, help: METRICS.configReloadSuccessful.help, registers });
+  const reloadAt = new Gauge({ name: METRICS.configReloadTimestamp.name, help: METRICS.configReloadTimestamp.help, registers });
   const buildInfo = new Gauge({ name: METRICS.buildInfo.name, help: METRICS.buildInfo.help, labelNames: labelNames(METRICS.buildInfo), registers });
   buildInfo.set({ version: opts.version, nodejs_version: process.version }, 1);
 
@@ -207,5 +219,5 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
     collectDefaultMetrics({ register: registry });
     for (const name of REJECTED_DEFAULTS) registry.removeSingleMetric(name);
   }
-  return { apiRequests, apiDuration, skipped };
+  return { apiRequests, apiDuration, skipped, reloadOk, reloadAt };
 }

@@ -2,7 +2,7 @@
 // logs, signals. `npm test` builds dist/ first.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
@@ -156,6 +156,31 @@ describe('dist/main.js', function () {
       assert.ok(records.some((r) => r.msg === 'shutting down' && r.signal === 'SIGTERM'), 'logs the signal');
       assert.equal(records.at(-1)?.msg, 'stopped');
       assert.deepEqual(d.stderr, []);
+    });
+
+    it('reloads its configuration on SIGHUP, and keeps the running one when the new file is bad', async () => {
+      sim.world.addInstance('rm-main-02');
+      const file = simConfig(sim);
+      const d = startDaemon([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0']);
+      await until('listening', () => listeningPort(d) !== undefined, 10_000);
+      const url = `http://127.0.0.1:${listeningPort(d)}`;
+      const metrics = async () => (await fetch(`${url}/metrics`)).text();
+      await until('ready', async () => (await fetch(`${url}/-/ready`)).status === 200, 10_000);
+
+      writeFileSync(file, readFileSync(file, 'utf8').replace('instances: [rm-main-01]', 'instances: [rm-main-01, rm-main-02]'));
+      d.child.kill('SIGHUP');
+      await until('rm-main-02 polled', async () => /instance_id="rm-main-02"/.test(await metrics()), 10_000);
+
+      writeFileSync(file, 'accounts: [oops');
+      d.child.kill('SIGHUP');
+      await until('the failed reload', async () => /^alicloud_rds_backup_config_last_reload_successful 0$/m.test(await metrics()), 10_000);
+      assert.match(await metrics(), /instance_id="rm-main-02"/, 'still running the last good configuration');
+      const records = d.stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.ok(records.some((r) => r.msg === 'configuration reloaded'), 'the good reload was logged');
+      const failure = records.find((r) => r.level === 'error');
+      assert.match(String(failure?.msg), /^configuration reload failed, keeping the running configuration: .*exporter\.yml:1:\d+: invalid YAML/);
+      d.child.kill('SIGTERM');
+      assert.equal((await d.exit).code, 0);
     });
 
     it('exits 0 on SIGINT when idle, promptly', async () => {

@@ -1,0 +1,57 @@
+// Configuration reload: instances that stay keep their state, removed ones lose every series at
+// the next cycle, added ones are polled.
+import assert from 'node:assert/strict';
+import { sample, series, startRig, testConfig, type Rig } from '../helpers.js';
+
+describe('configuration reload', function () {
+  this.timeout(20_000);
+  let rig: Rig;
+  afterEach(async () => rig?.close());
+
+  const ids = (text: string) => series(text, 'alicloud_rds_backup_poll_success').map((s) => s.labels.instance_id).sort();
+
+  it('keeps the state of instances that stay, drops removed ones, adds new ones', async () => {
+    rig = await startRig({ config: { regions: { 'cn-hangzhou': ['rm-keep', 'rm-drop'] } } });
+    rig.sim.world.addInstance('rm-new');
+    const failed = rig.sim.world.addJob('rm-keep', { status: 'Uploading', process: 10 });
+    const running = rig.sim.world.addJob('rm-keep', { status: 'Uploading', process: 40 });
+    await rig.cycle();
+    rig.sim.world.finishJob('rm-keep', failed.jobId, 'Failed');
+    await rig.cycle();
+    assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-keep', job_mode: 'Automated' }), 1);
+
+    await rig.exporter.reload(testConfig(rig.sim, { regions: { 'cn-hangzhou': ['rm-keep', 'rm-new'] }, poll: { timeout_seconds: 3 } }));
+    rig.sim.world.finishJob('rm-keep', running.jobId, 'Failed');
+    await rig.cycle();
+    const text = await rig.scrape();
+    assert.deepEqual(ids(text), ['rm-keep', 'rm-new']);
+    assert.equal(text.split('\n').filter((l) => l.includes('instance_id="rm-drop"')).length, 0, 'no series of the removed instance');
+    assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-keep', job_mode: 'Automated' }), 2, 'the counter carried on, and the job in flight was followed to its end');
+    assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-new' }), 1);
+    assert.equal(sample(text, 'alicloud_rds_backup_config_last_reload_successful'), 1);
+    assert.ok(rig.logs.records().some((r) => r.msg === 'configuration reloaded'), 'logged');
+  });
+
+  it('switches to a new endpoint and keys', async () => {
+    rig = await startRig();
+    await rig.cycle();
+    const other = testConfig(rig.sim, { accessKeySecret: 'a-wrong-secret-after-reload' });
+    await rig.exporter.reload(other);
+    await rig.cycle();
+    const text = await rig.scrape();
+    assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { action: 'DescribeBackupTasks', code: 'SignatureDoesNotMatch' }), 1, 'the new key is used');
+    assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-test-01' }), 0);
+  });
+
+  it('waits for a running cycle before applying', async () => {
+    rig = await startRig({ config: { poll: { timeout_seconds: 0.5, max_retries: 0 }, regions: { 'cn-hangzhou': ['rm-a', 'rm-b'] } } });
+    rig.sim.inject({ kind: 'hang', action: 'DescribeBackupTasks', instanceId: 'rm-a', times: 1 });
+    const cycle = rig.cycle();
+    const reloaded = rig.exporter.reload(testConfig(rig.sim, { regions: { 'cn-hangzhou': ['rm-a'] } }));
+    await cycle;
+    assert.deepEqual(ids(await rig.scrape()), ['rm-a', 'rm-b'], 'the running cycle finished with the old configuration');
+    await reloaded;
+    await rig.cycle();
+    assert.deepEqual(ids(await rig.scrape()), ['rm-a']);
+  });
+});
