@@ -1,5 +1,6 @@
 // Shared end-to-end fixtures: the simulator, an exporter pointed at it over real HTTP, a log
 // capture, and a small reader of the Prometheus text format.
+import { createServer, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { configSchema, type Config } from '../src/config/schema.js';
 import { startExporter, type Exporter, type ExporterOptions } from '../src/exporter.js';
@@ -140,6 +141,15 @@ export function series(text: string, name: string, labels: Record<string, string
     if (Object.entries(labels).every(([k, v]) => parsed[k] === v)) out.push({ labels: parsed, value });
   }
   return out;
+}
+
+/** A loopback port free right now (for programs that must be told their port). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 export const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> => {
