@@ -1,7 +1,7 @@
 // Assembles a running exporter from a validated configuration: API clients → poller → schedule →
 // HTTP server, and takes it apart again in order. main.ts adds flags, signals and exit codes;
 // tests and the demo call this directly.
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
@@ -115,6 +115,9 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   let { config } = opts;
   const { log } = opts;
   const shutdown = new AbortController();
+  // Every request waiting for the rate limit, a concurrency slot or a backoff listens on this
+  // signal: thousands with a large fleet, all removed when they finish.
+  setMaxListeners(0, shutdown.signal);
   let poller: Poller | undefined;
   const metrics = createMetrics({
     snapshot: () => poller?.snapshot ?? { cycles: 0, instances: [] },
