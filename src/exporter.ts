@@ -151,10 +151,12 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   let schedule: Schedule | undefined;
   if (opts.schedule !== false) schedule = startSchedule(config.poll.schedule, livePoller, log, () => metrics.cycleSkipped());
 
+  let closing: Promise<void> | undefined;
   // Reloads one at a time, each applied between two cycles.
   let reloading: Promise<void> = Promise.resolve();
   const reload = (next: Config) =>
     (reloading = reloading.then(async () => {
+      if (closing) return;
       const built = createTargets({ ...opts, config: next }, metrics, shutdown.signal);
       await livePoller.reconfigure(built.targets, pollSettings(next, log));
       for (const client of clients) client.close();
@@ -168,10 +170,8 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       log.info({ watching: describeConfig(next) }, 'configuration reloaded');
     }));
 
-  let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      await reloading.catch(() => undefined);
       await schedule?.stop();
       const grace = opts.shutdownGraceMs ?? 5000;
       if (livePoller.busy) {
@@ -182,6 +182,9 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       shutdown.abort();
       for (const client of clients) client.close();
       await Promise.race([livePoller.idle(), new Promise((r) => setTimeout(r, 1000).unref())]);
+      // A reload that was waiting for that cycle has now applied (or given up): close what it built.
+      await Promise.race([reloading.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+      for (const client of clients) client.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

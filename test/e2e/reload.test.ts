@@ -43,6 +43,18 @@ describe('configuration reload', function () {
     assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-test-01' }), 0);
   });
 
+  it('does not hold up shutdown when a reload waits for a stuck cycle', async () => {
+    rig = await startRig({ config: { poll: { timeout_seconds: 8, max_retries: 0 } }, exporter: { shutdownGraceMs: 300 } });
+    rig.sim.inject({ kind: 'hang', action: 'DescribeBackupTasks', times: 1 });
+    const cycle = rig.cycle();
+    const reloaded = rig.exporter.reload(testConfig(rig.sim, {}));
+    const started = performance.now();
+    await rig.exporter.close();
+    assert.ok(performance.now() - started < 3000, `closed in ${Math.round(performance.now() - started)} ms`);
+    await cycle;
+    await reloaded;
+  });
+
   it('waits for a running cycle before applying', async () => {
     rig = await startRig({ config: { poll: { timeout_seconds: 0.5, max_retries: 0 }, regions: { 'cn-hangzhou': ['rm-a', 'rm-b'] } } });
     rig.sim.inject({ kind: 'hang', action: 'DescribeBackupTasks', instanceId: 'rm-a', times: 1 });
