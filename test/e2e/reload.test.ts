@@ -48,6 +48,7 @@ describe('configuration reload', function () {
     rig.sim.inject({ kind: 'hang', action: 'DescribeBackupTasks', times: 1 });
     const cycle = rig.cycle();
     const reloaded = rig.exporter.reload(testConfig(rig.sim, {}));
+    await new Promise((r) => setImmediate(r)); // the reload is now waiting for the cycle
     const started = performance.now();
     await rig.exporter.close();
     assert.ok(performance.now() - started < 3000, `closed in ${Math.round(performance.now() - started)} ms`);
