@@ -39,6 +39,10 @@ export interface ExporterOptions {
   shutdownGraceMs?: number;
   random?: () => number;
   now?: () => number;
+  /** reads the configuration again (throws ConfigError); enables reloadFromSource() */
+  loadConfig?: () => Config;
+  /** serve POST /-/reload (--web.enable-lifecycle) */
+  enableLifecycle?: boolean;
 }
 
 export interface Exporter {
@@ -52,6 +56,12 @@ export interface Exporter {
    * follow. The listen address and telemetry path (flags) do not change.
    */
   reload(config: Config): Promise<void>;
+  /**
+   * Reads the configuration again with `loadConfig` and reloads it (SIGHUP, POST /-/reload). A bad
+   * file is logged in one line, counted in config_last_reload_successful, and thrown; the running
+   * configuration stays.
+   */
+  reloadFromSource(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -137,7 +147,10 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   metrics.configLoaded(true, (opts.now ?? Date.now)());
 
   const telemetryPath = opts.telemetryPath ?? '/metrics';
-  const app = createApp({ metrics, telemetryPath, isReady: () => livePoller.ready, version: VERSION, summary: () => describeConfig(config), log });
+  const app = createApp({
+    metrics, telemetryPath, isReady: () => livePoller.ready, version: VERSION, summary: () => describeConfig(config), log,
+    ...(opts.enableLifecycle ? { reload: () => reloadFromSource() } : {}),
+  });
   const server = app.listen(opts.listen.port, opts.listen.host ?? '');
   // Slow or stuck clients must not hold the process at shutdown.
   server.headersTimeout = 10_000;
@@ -170,6 +183,25 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       log.info({ watching: describeConfig(next) }, 'configuration reloaded');
     }));
 
+  const reloadFromSource = async () => {
+    if (!opts.loadConfig) throw new Error('this exporter has no configuration source to reload from');
+    let next: Config;
+    try {
+      next = opts.loadConfig();
+    } catch (err) {
+      metrics.configLoaded(false, (opts.now ?? Date.now)());
+      log.error(`configuration reload failed, keeping the running configuration: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+    try {
+      await reload(next);
+    } catch (err) {
+      metrics.configLoaded(false, (opts.now ?? Date.now)());
+      log.error(`configuration reload failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+  };
+
   const close = () =>
     (closing ??= (async () => {
       await schedule?.stop();
@@ -191,5 +223,5 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       });
     })());
 
-  return { url, server, poller: livePoller, metrics, reload, close };
+  return { url, server, poller: livePoller, metrics, reload, reloadFromSource, close };
 }

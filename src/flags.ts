@@ -11,6 +11,7 @@ export interface Flags {
   logLevel: LogLevel;
   logFormat: LogFormat;
   configCheck: boolean;
+  enableLifecycle: boolean;
   help: boolean;
   version: boolean;
 }
@@ -25,6 +26,7 @@ export const USAGE = `Usage: alicloud-rds-backup-exporter [flags]
   --config.check                validate the configuration file, print the result, exit 0 or 2
   --web.listen-address=ADDR     HOST:PORT to serve on; ":PORT" for every interface (default :9877)
   --web.telemetry-path=PATH     path of the metrics endpoint (default /metrics)
+  --web.enable-lifecycle        serve POST /-/reload to reload the configuration (SIGHUP always does)
   --log.level=LEVEL             debug, info, warn or error (default info)
   --log.format=FORMAT           json or pretty (default json)
   --version                     print the version and exit
@@ -55,6 +57,7 @@ export function parseFlags(argv: readonly string[]): Flags {
         'config.check': { type: 'boolean', default: false },
         'web.listen-address': { type: 'string', default: ':9877' },
         'web.telemetry-path': { type: 'string', default: '/metrics' },
+        'web.enable-lifecycle': { type: 'boolean', default: false },
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'json' },
         version: { type: 'boolean', default: false },
@@ -80,6 +83,7 @@ export function parseFlags(argv: readonly string[]): Flags {
     logLevel: level,
     logFormat: format,
     configCheck: values['config.check'],
+    enableLifecycle: values['web.enable-lifecycle'],
     help: values.help,
     version: values.version,
   };

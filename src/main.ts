@@ -48,7 +48,11 @@ async function main(argv: readonly string[]): Promise<void> {
   log.info({ config_file: flags.configFile, watching: describeConfig(config) }, 'starting');
   let exporter;
   try {
-    exporter = await startExporter({ config, log, listen: flags.listen, telemetryPath: flags.telemetryPath });
+    exporter = await startExporter({
+      config, log, listen: flags.listen, telemetryPath: flags.telemetryPath,
+      loadConfig: () => loadConfigFile(flags.configFile),
+      enableLifecycle: flags.enableLifecycle,
+    });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     fail(1, e.code === 'EADDRINUSE' ? `cannot listen on ${flags.listenText}: address already in use` : `cannot start: ${e.code ?? e.message}`);
@@ -77,21 +81,10 @@ async function main(argv: readonly string[]): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  // SIGHUP reloads the configuration file; a bad file is reported and the running one kept.
+  // SIGHUP reloads the configuration file; a bad file is reported (by the exporter) and the
+  // running one kept.
   process.on('SIGHUP', () => {
-    if (stopping) return;
-    let next;
-    try {
-      next = loadConfigFile(flags.configFile);
-    } catch (err) {
-      exporter.metrics.configLoaded(false, Date.now());
-      log.error({ config_file: flags.configFile }, `configuration reload failed, keeping the running configuration: ${err instanceof ConfigError ? err.message : String(err)}`);
-      return;
-    }
-    exporter.reload(next).catch((err: unknown) => {
-      exporter.metrics.configLoaded(false, Date.now());
-      log.error({ err: err instanceof Error ? err.message : String(err) }, 'configuration reload failed');
-    });
+    if (!stopping) exporter.reloadFromSource().catch(() => undefined);
   });
 }
 

@@ -12,6 +12,8 @@ export interface AppOptions {
   /** one line for the landing page, e.g. "2 accounts, 3 regions, 5 instances" (follows reloads) */
   summary: () => string;
   log: Logger;
+  /** reloads the configuration; present when the lifecycle API is enabled */
+  reload?: () => Promise<void>;
 }
 
 /** Whether the scraper asked for OpenMetrics (Prometheus does when its scrape protocols allow it). */
@@ -40,6 +42,23 @@ export function createApp(opts: AppOptions): express.Express {
   app.get('/-/ready', (_req, res) => {
     if (opts.isReady()) res.type('text/plain').send('Ready.\n');
     else res.status(503).type('text/plain').send('Not ready: the first poll cycle has not completed yet.\n');
+  });
+
+  // Like Prometheus: off unless --web.enable-lifecycle, and only by POST or PUT.
+  app.all('/-/reload', async (req, res) => {
+    if (req.method !== 'POST' && req.method !== 'PUT') {
+      res.status(405).set('Allow', 'POST, PUT').type('text/plain').send('Only POST or PUT requests allowed.\n');
+    } else if (!opts.reload) {
+      res.status(403).type('text/plain').send('Lifecycle API is not enabled (--web.enable-lifecycle).\n');
+    } else {
+      try {
+        await opts.reload();
+        res.type('text/plain').send('Configuration reloaded.\n');
+      } catch (err) {
+        // A ConfigError names file, line and key path, never a value.
+        res.status(500).type('text/plain').send(`Reload failed, the running configuration is kept: ${err instanceof Error ? err.message : String(err)}\n`);
+      }
+    }
   });
 
   app.get('/', (_req, res) => {

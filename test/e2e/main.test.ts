@@ -183,6 +183,31 @@ describe('dist/main.js', function () {
       assert.equal((await d.exit).code, 0);
     });
 
+    it('reloads on POST /-/reload with --web.enable-lifecycle, and refuses it without', async () => {
+      sim.world.addInstance('rm-main-02');
+      const file = simConfig(sim);
+      const on = startDaemon([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0', '--web.enable-lifecycle']);
+      const off = startDaemon([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0']);
+      await until('listening', () => listeningPort(on) !== undefined && listeningPort(off) !== undefined, 10_000);
+      const urlOn = `http://127.0.0.1:${listeningPort(on)}`;
+      const urlOff = `http://127.0.0.1:${listeningPort(off)}`;
+      assert.equal((await fetch(`${urlOff}/-/reload`, { method: 'POST' })).status, 403);
+      assert.equal((await fetch(`${urlOn}/-/reload`)).status, 405, 'not by GET');
+
+      writeFileSync(file, readFileSync(file, 'utf8').replace('instances: [rm-main-01]', 'instances: [rm-main-01, rm-main-02]'));
+      const ok = await fetch(`${urlOn}/-/reload`, { method: 'POST' });
+      assert.equal(ok.status, 200, await ok.text());
+      await until('rm-main-02 polled', async () => /instance_id="rm-main-02"/.test(await (await fetch(`${urlOn}/metrics`)).text()), 10_000);
+
+      writeFileSync(file, readFileSync(file, 'utf8').replace('max_retries: 0', 'max_retries: many'));
+      const bad = await fetch(`${urlOn}/-/reload`, { method: 'PUT' });
+      assert.equal(bad.status, 500);
+      assert.match(await bad.text(), /^Reload failed, the running configuration is kept: .*exporter\.yml:4:16: poll\.max_retries: expected number\n$/);
+      for (const d of [on, off]) d.child.kill('SIGTERM');
+      assert.equal((await on.exit).code, 0);
+      assert.equal((await off.exit).code, 0);
+    });
+
     it('exits 0 on SIGINT when idle, promptly', async () => {
       const d = startDaemon([`--config.file=${simConfig(sim)}`, '--web.listen-address=127.0.0.1:0', '--log.level=warn']);
       await until('first poll', () => sim.requests.length > 0, 10_000);
