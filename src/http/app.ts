@@ -1,4 +1,5 @@
-// The HTTP face of the exporter. It only reads: the metrics registries and the poller's state.
+// The HTTP face of the exporter: it renders the metrics of the last poll snapshot, reports
+// health and readiness, and (with --web.enable-lifecycle) asks for a configuration reload.
 // Nothing here calls the Alibaba Cloud API.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log.js';
