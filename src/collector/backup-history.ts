@@ -36,7 +36,8 @@ export interface HistoryState {
   seen: Array<[key: string, count: number]>;
 }
 
-export const SET_STATUSES = ['Success', 'Failed'] as const;
+const SET_STATUSES = ['Success', 'Failed'] as const;
+const FINAL: ReadonlySet<string> = new Set(SET_STATUSES);
 
 export class BackupHistory {
   private initialDone = false;
@@ -77,7 +78,9 @@ export class BackupHistory {
   ingest(sets: readonly BackupSet[], nowMs: number): BackupSet[] {
     const fresh: BackupSet[] = [];
     for (const set of sets) {
-      if (this.known.has(set.backupId)) continue;
+      // Only a finished set is counted and remembered; one in another state (the API documents
+      // none, but if it ever lists them) is taken when it has ended.
+      if (!FINAL.has(set.status) || this.known.has(set.backupId)) continue;
       this.known.set(set.backupId, set.startMs);
       fresh.push(set);
       const key = `${set.type}|${set.status}`;
@@ -86,7 +89,7 @@ export class BackupHistory {
         const current = this.newestSuccess.get(set.type);
         if (!current || set.endMs > current.endMs) this.newestSuccess.set(set.type, set);
       }
-      if ((set.status === 'Success' || set.status === 'Failed') && (!this.newestFinished || set.endMs > this.newestFinished.endMs)) {
+      if (!this.newestFinished || set.endMs > this.newestFinished.endMs) {
         this.newestFinished = set;
       }
     }

@@ -103,6 +103,14 @@ describe('BackupHistory', () => {
     assert.deepEqual([...s.seen].sort(), [['FullBackup|Failed', 1], ['FullBackup|Success', 2], ['IncrementalBackup|Success', 1]]);
   });
 
+  it('takes a set only once it has finished, so its final status is the one counted', () => {
+    const history = new BackupHistory({ lookbackMs: 8 * D });
+    assert.deepEqual(history.ingest([set('7', 'FullBackup', 'Running', D, 2 * D)], 3 * D), []);
+    const fresh = history.ingest([set('7', 'FullBackup', 'Failed', D, 2 * D)], 3 * D);
+    assert.deepEqual(fresh.map((s) => s.status), ['Failed']);
+    assert.deepEqual([...history.summary().seen], [['FullBackup|Failed', 1]]);
+  });
+
   it('survives a save and restore unchanged', () => {
     const history = new BackupHistory({ lookbackMs: 8 * D });
     history.ingest([set('1', 'FullBackup', 'Success', D, D + H), set('2', 'FullBackup', 'Failed', 2 * D, 2 * D + H)], 3 * D);
