@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { FlagError, parseFlags, parseListenAddress } from '../src/flags.js';
+
+describe('flags', () => {
+  it('has the documented defaults', () => {
+    const flags = parseFlags([]);
+    assert.equal(flags.configFile, 'config/exporter.yml');
+    assert.deepEqual(flags.listen, { port: 9877 });
+    assert.equal(flags.telemetryPath, '/metrics');
+    assert.equal(flags.logLevel, 'info');
+    assert.equal(flags.logFormat, 'json');
+    assert.equal(flags.configCheck, false);
+    assert.equal(flags.enableLifecycle, false);
+  });
+
+  it('takes --flag=value and --flag value', () => {
+    const flags = parseFlags(['--config.file', 'a.yml', '--web.listen-address=127.0.0.1:1234', '--log.level=debug', '--web.enable-lifecycle']);
+    assert.equal(flags.configFile, 'a.yml');
+    assert.deepEqual(flags.listen, { host: '127.0.0.1', port: 1234 });
+    assert.equal(flags.logLevel, 'debug');
+    assert.equal(flags.enableLifecycle, true);
+  });
+
+  it('reads listen addresses', () => {
+    assert.deepEqual(parseListenAddress(':9877'), { port: 9877 });
+    assert.deepEqual(parseListenAddress('0.0.0.0:80'), { host: '0.0.0.0', port: 80 });
+    assert.deepEqual(parseListenAddress('[::1]:9877'), { host: '::1', port: 9877 });
+    assert.deepEqual(parseListenAddress('localhost:9877'), { host: 'localhost', port: 9877 });
+    for (const bad of ['9877', 'host:', ':99999', '[::1]', 'a:b:1']) assert.throws(() => parseListenAddress(bad), FlagError, bad);
+  });
+
+  it('rejects a positional argument and a telemetry path that would hide another endpoint', () => {
+    assert.throws(() => parseFlags(['extra']), FlagError);
+    assert.throws(() => parseFlags(['--web.telemetry-path=/-/ready']), FlagError);
+    assert.throws(() => parseFlags(['--web.telemetry-path=/']), FlagError);
+  });
+});
