@@ -128,27 +128,26 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   // Every request waiting for the rate limit, a concurrency slot or a backoff listens on this
   // signal: thousands with a large fleet, all removed when they finish.
   setMaxListeners(0, shutdown.signal);
-  let poller: Poller | undefined;
   const metrics = createMetrics({
-    snapshot: () => poller?.snapshot ?? { cycles: 0, instances: [] },
+    // Read at scrape time only, once the poller below exists.
+    snapshot: () => poller.snapshot,
     version: VERSION,
     processMetrics: opts.processMetrics ?? true,
   });
   const initial = createTargets(opts, metrics, shutdown.signal);
   let clients = initial.clients;
-  poller = new Poller(initial.targets, {
+  const poller = new Poller(initial.targets, {
     log,
     ...pollSettings(config, log),
     onSkippedCycle: () => metrics.cycleSkipped(),
     ...(config.state_file ? { saved: loadState(config.state_file, log) } : {}),
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const livePoller = poller;
   metrics.configLoaded(true, (opts.now ?? Date.now)());
 
   const telemetryPath = opts.telemetryPath ?? '/metrics';
   const app = createApp({
-    metrics, telemetryPath, isReady: () => livePoller.ready, version: VERSION, summary: () => describeConfig(config), log,
+    metrics, telemetryPath, isReady: () => poller.ready, version: VERSION, summary: () => describeConfig(config), log,
     ...(opts.enableLifecycle ? { reload: () => reloadFromSource() } : {}),
   });
   const server = app.listen(opts.listen.port, opts.listen.host ?? '');
@@ -162,7 +161,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   log.info({ address: `${host}:${address.port}`, telemetry_path: telemetryPath, version: VERSION }, 'listening');
 
   let schedule: Schedule | undefined;
-  if (opts.schedule !== false) schedule = startSchedule(config.poll.schedule, livePoller, log, () => metrics.cycleSkipped());
+  if (opts.schedule !== false) schedule = startSchedule(config.poll.schedule, poller, log, () => metrics.cycleSkipped());
 
   let closing: Promise<void> | undefined;
   // Reloads one at a time, each applied between two cycles.
@@ -171,12 +170,12 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     (reloading = reloading.then(async () => {
       if (closing) return;
       const built = createTargets({ ...opts, config: next }, metrics, shutdown.signal);
-      await livePoller.reconfigure(built.targets, pollSettings(next, log));
+      await poller.reconfigure(built.targets, pollSettings(next, log));
       for (const client of clients) client.close();
       clients = built.clients;
       if (schedule && next.poll.schedule !== config.poll.schedule) {
         await schedule.stop();
-        schedule = startSchedule(next.poll.schedule, livePoller, log, () => metrics.cycleSkipped());
+        schedule = startSchedule(next.poll.schedule, poller, log, () => metrics.cycleSkipped());
       }
       config = next;
       metrics.configLoaded(true, (opts.now ?? Date.now)());
@@ -206,14 +205,14 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     (closing ??= (async () => {
       await schedule?.stop();
       const grace = opts.shutdownGraceMs ?? 5000;
-      if (livePoller.busy) {
+      if (poller.busy) {
         log.info({ grace_ms: grace }, 'waiting for the running poll cycle to end');
-        await Promise.race([livePoller.idle(), new Promise((r) => setTimeout(r, grace).unref())]);
+        await Promise.race([poller.idle(), new Promise((r) => setTimeout(r, grace).unref())]);
       }
       // Cut what is still waiting or in flight: backoff sleeps end, sockets close.
       shutdown.abort();
       for (const client of clients) client.close();
-      await Promise.race([livePoller.idle(), new Promise((r) => setTimeout(r, 1000).unref())]);
+      await Promise.race([poller.idle(), new Promise((r) => setTimeout(r, 1000).unref())]);
       // A reload that was waiting for that cycle has now applied (or given up): close what it built.
       await Promise.race([reloading.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
       for (const client of clients) client.close();
@@ -223,5 +222,5 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       });
     })());
 
-  return { url, server, poller: livePoller, metrics, reload, reloadFromSource, close };
+  return { url, server, poller, metrics, reload, reloadFromSource, close };
 }
