@@ -39,12 +39,22 @@ export function defaultChainCredentials(): CredentialsProvider {
   // The chain remembers the provider that answered last, even when it failed; start afresh after
   // a failure so that a later fix (say, a credentials file appearing) is picked up.
   let chain: DefaultCredentialsProvider | undefined;
+  // While the chain searches, it marks each provider it tries as the one to use: a second call
+  // during the search would ask that provider alone and fail. Calls wait for a search to end.
+  let searching: Promise<unknown> | undefined;
   return {
     async getCredentials() {
-      chain ??= DefaultCredentialsProvider.builder().build();
+      while (searching) await searching.catch(() => undefined);
       let creds;
       try {
-        creds = await chain.getCredentials();
+        if (chain) {
+          creds = await chain.getCredentials();
+        } else {
+          chain = DefaultCredentialsProvider.builder().build();
+          const search = chain.getCredentials();
+          searching = search;
+          creds = await search.finally(() => (searching = undefined));
+        }
       } catch {
         chain = undefined;
         throw new CredentialsError();
