@@ -46,6 +46,8 @@ export interface SimulatorOptions {
    * since pop-core stamps requests with real time.
    */
   requestClock?: () => number;
+  /** How long every RPC answer waits (a slow region); default 0. Settable later as `latencyMs`. */
+  latencyMs?: number;
 }
 
 /** The key the demo and the demo config use. Not a real Alibaba Cloud key. */
@@ -122,6 +124,8 @@ export interface Simulator {
   credentialsUri: string;
   /** Demo mode: timers that step the world and start new tasks; unref'd; stopped by close(). */
   autopilot(opts: { stepMs: number; newJobEveryMs: number; failureRate: number }): void;
+  /** How long every RPC answer waits, in real time (a slow region; 0 = none). */
+  latencyMs: number;
   /** Stops timers, ends hanging requests, closes all sockets. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -355,6 +359,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const requestId = randomUUID().toUpperCase();
     const method = req.method ?? 'GET';
     const body = method === 'POST' ? await readBody(req) : '';
+    if (simulator.latencyMs > 0) {
+      // unref'd: a slow answer never keeps a finished test alive; close() destroys the socket.
+      await new Promise((resolve) => setTimeout(resolve, simulator.latencyMs).unref());
+      if (res.destroyed) return;
+    }
 
     // Like the real gateway, parameters may come in the query string, the form body, or both.
     const params: Record<string, string> = {};
@@ -508,7 +517,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   let closing: Promise<void> | undefined;
 
-  return {
+  const simulator: Simulator = {
+    latencyMs: opts.latencyMs ?? 0,
     url,
     port,
     world,
@@ -541,6 +551,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return closing;
     },
   };
+  return simulator;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
