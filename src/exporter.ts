@@ -51,9 +51,9 @@ export interface Exporter {
   poller: Poller;
   metrics: ExporterMetrics;
   /**
-   * Applies a new, already validated configuration between two cycles: instances that stay keep
-   * their state, removed ones lose their series at the next cycle, the schedule and limits
-   * follow. The listen address and telemetry path (flags) do not change.
+   * Applies a new, already validated configuration at once: instances that stay keep their state,
+   * removed ones lose their series, polls already running end with the clients they had, the
+   * schedule and limits follow. The listen address and telemetry path (flags) do not change.
    */
   reload(config: Config): Promise<void>;
   /**
@@ -65,10 +65,12 @@ export interface Exporter {
   close(): Promise<void>;
 }
 
-/** Builds one API client per account and region, sharing the account's rate limit and the process-wide concurrency limit. */
-export function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: AbortSignal): { targets: RegionTarget[]; clients: RdsClient[] } {
-  const { config } = opts;
-  const semaphore = new Semaphore(config.poll.concurrency);
+/**
+ * Builds one API client per account and region, sharing the account's rate limit; each region has
+ * its own concurrency limit, so that requests hanging on one endpoint never hold up another's.
+ */
+function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: AbortSignal): { targets: RegionTarget[]; clients: RdsClient[] } {
+  const { config, log } = opts;
   const targets: RegionTarget[] = [];
   const clients: RdsClient[] = [];
   for (const account of config.accounts) {
@@ -81,17 +83,22 @@ export function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, s
         endpoint: resolveEndpoint(region.region, region.endpoint, account.endpoint),
         credentials,
         bucket,
-        semaphore,
+        semaphore: new Semaphore(config.poll.concurrency),
         timeoutMs: config.poll.timeout_seconds * 1000,
         maxRetries: config.poll.max_retries,
         retryBaseDelayMs: config.poll.retry_base_delay_seconds * 1000,
         ...(opts.retryMaxDelayMs !== undefined ? { retryMaxDelayMs: opts.retryMaxDelayMs } : {}),
         ...(opts.random ? { random: opts.random } : {}),
-        observe: (action, code, seconds) => metrics.observeApiCall(account.name, region.region, action, code, seconds),
+        observe: ({ action, code, seconds, retry, instanceId }) => {
+          metrics.observeApiCall(account.name, region.region, action, code, seconds);
+          if (log.isLevelEnabled('debug')) {
+            log.debug({ account: account.name, region: region.region, instance_id: instanceId, action, code, duration_seconds: seconds, retry }, 'API call');
+          }
+        },
         signal,
       });
       clients.push(client);
-      targets.push({ account: account.name, region, client, refreshIntervalMs: (region.discovery?.refresh_interval ?? config.poll.discovery_interval) * 1000 });
+      targets.push({ account: account.name, region, api: client, refreshIntervalMs: (region.discovery?.refresh_interval ?? config.poll.discovery_interval) * 1000 });
     }
   }
   return { targets, clients };
@@ -114,6 +121,8 @@ function persistTo(path: string, log: Logger): (states: SavedInstances) => void 
 
 function pollSettings(config: Config, log: Logger): PollSettings {
   return {
+    deadlineMs: config.poll.deadline * 1000,
+    lookupsPerPoll: config.poll.lookups_per_poll,
     backupsIntervalMs: config.poll.backups_interval * 1000,
     backupsLookbackMs: config.poll.backups_lookback * 1000,
     policyIntervalMs: config.poll.policy_interval * 1000,
@@ -136,10 +145,11 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   });
   const initial = createTargets(opts, metrics, shutdown.signal);
   let clients = initial.clients;
+  /** clients replaced by a reload, closed once the work using them has ended (or at shutdown) */
+  const retired = new Set<RdsClient>();
   const poller = new Poller(initial.targets, {
     log,
     ...pollSettings(config, log),
-    onSkippedCycle: () => metrics.cycleSkipped(),
     ...(config.state_file ? { saved: loadState(config.state_file, log) } : {}),
     ...(opts.now ? { now: opts.now } : {}),
   });
@@ -147,7 +157,8 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
 
   const telemetryPath = opts.telemetryPath ?? '/metrics';
   const app = createApp({
-    metrics, telemetryPath, isReady: () => poller.ready, version: VERSION, summary: () => describeConfig(config), log,
+    metrics, telemetryPath, isReady: () => poller.ready, version: VERSION, log,
+    summary: () => `${describeConfig(config)}; ${poller.watchedCount} instances watched now (configured and discovered)`,
     ...(opts.enableLifecycle ? { reload: () => reloadFromSource() } : {}),
   });
   const server = app.listen(opts.listen.port, opts.listen.host ?? '');
@@ -161,21 +172,28 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   log.info({ address: `${host}:${address.port}`, telemetry_path: telemetryPath, version: VERSION }, 'listening');
 
   let schedule: Schedule | undefined;
-  if (opts.schedule !== false) schedule = startSchedule(config.poll.schedule, poller, log, () => metrics.cycleSkipped());
+  if (opts.schedule !== false) schedule = startSchedule(config.poll.schedule, poller, log);
 
   let closing: Promise<void> | undefined;
-  // Reloads one at a time, each applied between two cycles.
+  // Reloads one at a time. Each applies at once: polls and refreshes running keep the clients they
+  // started with, which are closed when those have ended.
   let reloading: Promise<void> = Promise.resolve();
   const reload = (next: Config) =>
     (reloading = reloading.then(async () => {
       if (closing) return;
       const built = createTargets({ ...opts, config: next }, metrics, shutdown.signal);
-      await poller.reconfigure(built.targets, pollSettings(next, log));
-      for (const client of clients) client.close();
+      const previous = clients;
       clients = built.clients;
+      for (const client of previous) retired.add(client);
+      void poller.reconfigure(built.targets, pollSettings(next, log)).then(() => {
+        for (const client of previous) {
+          client.close();
+          retired.delete(client);
+        }
+      });
       if (schedule && next.poll.schedule !== config.poll.schedule) {
         await schedule.stop();
-        schedule = startSchedule(next.poll.schedule, poller, log, () => metrics.cycleSkipped());
+        schedule = startSchedule(next.poll.schedule, poller, log);
       }
       config = next;
       metrics.configLoaded(true, (opts.now ?? Date.now)());
@@ -206,14 +224,14 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       await schedule?.stop();
       const grace = opts.shutdownGraceMs ?? 5000;
       if (poller.busy) {
-        log.info({ grace_ms: grace }, 'waiting for the running poll cycle to end');
+        log.info({ grace_ms: grace }, 'waiting for the running polls to end');
         await Promise.race([poller.idle(), new Promise((r) => setTimeout(r, grace).unref())]);
       }
       // Cut what is still waiting or in flight: backoff sleeps end, sockets close.
       shutdown.abort();
-      for (const client of clients) client.close();
+      for (const client of [...clients, ...retired]) client.close();
       await Promise.race([poller.idle(), new Promise((r) => setTimeout(r, 1000).unref())]);
-      // A reload that was waiting for that cycle has now applied (or given up): close what it built.
+      // A reload that was under way has now applied (or given up): close what it built.
       await Promise.race([reloading.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
       for (const client of clients) client.close();
       await new Promise<void>((resolve) => {

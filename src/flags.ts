@@ -28,7 +28,7 @@ export const USAGE = `Usage: alicloud-rds-backup-exporter [flags]
   --web.telemetry-path=PATH     path of the metrics endpoint (default /metrics)
   --web.enable-lifecycle        serve POST /-/reload to reload the configuration (SIGHUP always does)
   --log.level=LEVEL             debug, info, warn or error (default info)
-  --log.format=FORMAT           json or pretty (default json)
+  --log.format=FORMAT           json, logfmt or pretty (default json)
   --version                     print the version and exit
   --help                        print this help and exit
 `;
@@ -43,7 +43,7 @@ export function parseListenAddress(text: string): ListenAddress {
 }
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-const FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+const FORMATS: readonly LogFormat[] = ['json', 'logfmt', 'pretty'];
 
 export function parseFlags(argv: readonly string[]): Flags {
   let values;

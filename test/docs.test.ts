@@ -15,7 +15,8 @@ function keyPaths(schema: z.ZodType, prefix = ''): string[] {
   const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType; element?: z.ZodType; shape?: Record<string, z.ZodType> } }).def;
   switch (def.type) {
     case 'default': case 'optional': case 'nullable': return keyPaths(def.innerType!, prefix);
-    case 'pipe': return keyPaths(def.out!, prefix);
+    // A preprocess or a transform is one side of a pipe; the keys are on the other.
+    case 'pipe': return keyPaths((def.out as unknown as { def: { type: string } }).def.type === 'transform' ? def.in! : def.out!, prefix);
     case 'array': return keyPaths(def.element!, `${prefix}[]`);
     case 'object': return Object.entries(def.shape!).flatMap(([key, inner]) => {
       const path = prefix ? `${prefix}.${key}` : key;

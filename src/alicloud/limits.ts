@@ -25,11 +25,78 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Who goes first when requests queue for the rate limit or a concurrency slot: each instance's
+ * task listing (`listing`) before any backlog of job look-ups, history pages and interval reads
+ * (`backlog`), so that a backlog on one instance never makes another instance's listing late.
+ */
+export type Priority = 'listing' | 'backlog';
+
+/**
+ * Listings first, in arrival order; then backlog, round-robin between its owners (instances), so
+ * that one instance's long backlog never makes another's few reads wait behind all of it. A
+ * waiter whose signal aborts leaves its queue with AbortedError.
+ */
+class WaitQueue {
+  private readonly listings: Array<() => void> = [];
+  /** per owner, in turn order: the owner served next comes first, and goes to the back after */
+  private readonly backlog = new Map<string, Array<() => void>>();
+  private waiting = 0;
+
+  get length(): number {
+    return this.waiting;
+  }
+
+  /** Resolves when `wakeNext()` reaches this waiter. */
+  wait(priority: Priority, signal?: AbortSignal, owner = ''): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let queue = this.listings;
+      if (priority === 'backlog') {
+        queue = this.backlog.get(owner) ?? [];
+        if (queue.length === 0) this.backlog.set(owner, queue);
+      }
+      const onAbort = () => {
+        const at = queue.indexOf(waiter);
+        if (at >= 0) {
+          queue.splice(at, 1);
+          this.waiting--;
+          if (queue.length === 0 && queue !== this.listings) this.backlog.delete(owner);
+        }
+        reject(new AbortedError());
+      };
+      const waiter = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      queue.push(waiter);
+      this.waiting++;
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Wakes the next waiter in line; false when none waits. */
+  wakeNext(): boolean {
+    let next = this.listings.shift();
+    if (!next) {
+      const turn = this.backlog.entries().next();
+      if (turn.done) return false;
+      const [owner, queue] = turn.value;
+      next = queue.shift()!;
+      this.backlog.delete(owner);
+      if (queue.length > 0) this.backlog.set(owner, queue);
+    }
+    this.waiting--;
+    next();
+    return true;
+  }
+}
+
 /** Allows `rate` acquisitions per second on average, with bursts of at most `burst`. */
 export class TokenBucket {
   private tokens: number;
   private last: number;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly waiting = new WaitQueue();
+  private pumping = false;
 
   constructor(
     private readonly rate: number,
@@ -40,32 +107,43 @@ export class TokenBucket {
     this.last = now();
   }
 
-  /** Waits for a token. Callers are served in arrival order. */
-  acquire(signal?: AbortSignal): Promise<void> {
-    const turn = this.queue.then(() => this.take(signal));
-    // A rejected wait (shutdown) must not block the callers behind it.
-    this.queue = turn.catch(() => undefined);
+  /** Waits for a token: listings first, then backlog round-robin by `owner`. */
+  acquire(signal?: AbortSignal, priority: Priority = 'backlog', owner = ''): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new AbortedError());
+    if (this.waiting.length === 0 && this.take()) return Promise.resolve();
+    const turn = this.waiting.wait(priority, signal, owner);
+    void this.pump();
     return turn;
   }
 
-  private async take(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const now = this.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
-      this.last = now;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
+  private take(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Hands out tokens to the waiters as they refill; one pump runs at a time. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.waiting.length > 0) {
+        if (this.take()) this.waiting.wakeNext();
+        else await sleep(Math.max(1, Math.ceil(((1 - this.tokens) / this.rate) * 1000)));
       }
-      await sleep(Math.ceil(((1 - this.tokens) / this.rate) * 1000), signal);
+    } finally {
+      this.pumping = false;
     }
   }
 }
 
-/** At most `limit` holders at once; waiters are served in arrival order. */
+/** At most `limit` holders at once; listings are served first, then backlog round-robin by `owner`. */
 export class Semaphore {
   private active = 0;
-  private readonly waiters: Array<() => void> = [];
+  private readonly waiting = new WaitQueue();
 
   constructor(readonly limit: number) {}
 
@@ -73,33 +151,16 @@ export class Semaphore {
     return this.active;
   }
 
-  async acquire(signal?: AbortSignal): Promise<() => void> {
+  async acquire(signal?: AbortSignal, priority: Priority = 'backlog', owner = ''): Promise<() => void> {
     if (signal?.aborted) throw new AbortedError();
-    if (this.active < this.limit) {
-      this.active++;
-    } else {
-      await new Promise<void>((resolve, reject) => {
-        const wake = () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const onAbort = () => {
-          const at = this.waiters.indexOf(wake);
-          if (at >= 0) this.waiters.splice(at, 1);
-          reject(new AbortedError());
-        };
-        this.waiters.push(wake);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
-    }
+    if (this.active < this.limit) this.active++;
+    else await this.waiting.wait(priority, signal, owner);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = this.waiters.shift();
       // Hand the slot straight to the next waiter, or give it back.
-      if (next) next();
-      else this.active--;
+      if (!this.waiting.wakeNext()) this.active--;
     };
   }
 }

@@ -1,11 +1,13 @@
-// The only code that talks to the RDS API. Every call goes through `call()`: the account's rate
-// limit, the process-wide concurrency limit, a time-out, classification of failures, bounded
-// retries with exponential backoff and full jitter, and one observation per HTTP attempt.
+// The only code that talks to the RDS API, and the one implementation of RdsApi. Every call goes
+// through `call()`: the account's rate limit, the region's concurrency limit (both serving task
+// listings first), a time-out, the caller's deadline, classification of failures, bounded retries
+// with exponential backoff and full jitter, and one observation per HTTP attempt.
 import RPCClient from '@alicloud/pop-core';
 import type { Agent } from 'node:http';
 import type { CredentialsProvider } from './credentials.js';
 import { ApiError, classifyApiError } from './errors.js';
-import { sleep, type Semaphore, type TokenBucket } from './limits.js';
+import { AbortedError, sleep, type Semaphore, type TokenBucket } from './limits.js';
+import type { CallOptions, RdsApi } from './rds-api.js';
 import {
   formatApiMinute, normalizeBackupPolicy, normalizeBackupsPage, normalizeInstancesPage, normalizeTagsPage,
   type BackupPolicy, type BackupSet, type DBInstance,
@@ -21,15 +23,27 @@ const ID_FILTER_BATCH = 30;
 /** ListTagResources takes at most 50 ResourceId.N. */
 const TAG_BATCH = 50;
 
-/** Told about every HTTP attempt: the action, its result code and how long it took. */
-export type ApiObserver = (action: string, code: string, seconds: number) => void;
+/** One HTTP attempt, as told to the observer. */
+export interface ApiAttempt {
+  action: string;
+  /** OK, or the classified error code */
+  code: string;
+  seconds: number;
+  /** 0 for the first attempt of a call, 1 for its first retry... */
+  retry: number;
+  /** the DBInstanceId parameter, when the action has one */
+  instanceId?: string;
+}
+
+/** Told about every HTTP attempt. */
+export type ApiObserver = (attempt: ApiAttempt) => void;
 
 export interface RdsClientOptions {
   endpoint: string;
   credentials: CredentialsProvider;
   /** the account's requests_per_second */
   bucket: TokenBucket;
-  /** poll.concurrency, shared by every client */
+  /** poll.concurrency, for this account and region */
   semaphore: Semaphore;
   timeoutMs: number;
   maxRetries: number;
@@ -45,7 +59,7 @@ export interface RdsClientOptions {
 export type Params = Record<string, string | number | undefined | null>;
 
 /** pop-core sends undefined and null as the strings "undefined" and "null": drop them. */
-export function cleanParams(params: Params): Record<string, string> {
+function cleanParams(params: Params): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(params)) {
     if (value !== undefined && value !== null) out[key] = String(value);
@@ -53,7 +67,7 @@ export function cleanParams(params: Params): Record<string, string> {
   return out;
 }
 
-export class RdsClient {
+export class RdsClient implements RdsApi {
   private readonly rpc: RPCClient;
   private readonly random: () => number;
 
@@ -71,84 +85,94 @@ export class RdsClient {
     );
   }
 
-  get endpoint(): string {
-    return this.opts.endpoint;
-  }
-
   /**
    * One API action, retried while the failure is transient. `parse` runs inside the attempt, so
-   * a body of the wrong shape counts (and retries) as MalformedResponse.
+   * a body of the wrong shape counts (and retries) as MalformedResponse. Rejects only with an
+   * ApiError; once `opts.signal` aborts, with one of code Timeout.
    */
-  async call<T>(action: string, params: Params, parse: (body: unknown) => T): Promise<T> {
-    const { maxRetries, retryBaseDelayMs, signal } = this.opts;
+  async call<T>(action: string, params: Params, parse: (body: unknown) => T, opts: CallOptions = {}): Promise<T> {
+    const { maxRetries, retryBaseDelayMs } = this.opts;
     const retryMaxDelayMs = this.opts.retryMaxDelayMs ?? 10_000;
-    for (let attempt = 0; ; attempt++) {
-      let error: ApiError;
-      try {
-        return await this.attempt(action, cleanParams(params), parse);
-      } catch (err) {
-        error = classifyApiError(action, err);
+    const deadline = opts.signal;
+    const signal = deadline && this.opts.signal ? AbortSignal.any([this.opts.signal, deadline]) : (deadline ?? this.opts.signal);
+    const clean = cleanParams(params);
+    try {
+      for (let retry = 0; ; retry++) {
+        let error: ApiError;
+        try {
+          return await this.attempt(action, clean, parse, retry, signal, opts);
+        } catch (err) {
+          error = classifyApiError(action, err);
+        }
+        if (!error.retryable || retry >= maxRetries || signal?.aborted) throw error;
+        const ceiling = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** retry);
+        await sleep(Math.round(this.random() * ceiling), signal);
       }
-      if (!error.retryable || attempt >= maxRetries || signal?.aborted) throw error;
-      const ceiling = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** attempt);
-      await sleep(Math.round(this.random() * ceiling), signal);
+    } catch (err) {
+      // Whatever was going on when the caller's deadline passed (a wait, a backoff, a request) ends as Timeout.
+      if (deadline?.aborted && !this.opts.signal?.aborted) throw new ApiError(action, 'Timeout', 'timeout', 'abandoned at the poll deadline');
+      throw classifyApiError(action, err);
     }
   }
 
-  private async attempt<T>(action: string, params: Record<string, string>, parse: (body: unknown) => T): Promise<T> {
-    const { bucket, semaphore, timeoutMs, observe, signal } = this.opts;
-    await bucket.acquire(signal);
-    const release = await semaphore.acquire(signal);
+  private async attempt<T>(action: string, params: Record<string, string>, parse: (body: unknown) => T, retry: number, signal: AbortSignal | undefined, call: CallOptions): Promise<T> {
+    const { bucket, semaphore, timeoutMs, observe } = this.opts;
+    const priority = call.priority ?? 'backlog';
+    await bucket.acquire(signal, priority, call.owner);
+    const release = await semaphore.acquire(signal, priority, call.owner);
     const started = performance.now();
     let code = 'OK';
+    // Exactly 'POST': GET would put AccessKeyId, SecurityToken and Signature in the URL, and
+    // pop-core copies the URL into its error messages.
+    const request = withDeadline(this.rpc.request<[unknown, { response?: { statusCode?: number } }]>(action, params, { method: 'POST', timeout: timeoutMs }), timeoutMs + 1000);
+    // The slot is held until the request really ends, even when the caller abandons it: pop-core
+    // cannot cancel a request, and the region's concurrency must stay true.
+    request.then(release, release);
     try {
-      const [body, exchange] = await withDeadline(
-        // Exactly 'POST': GET would put AccessKeyId, SecurityToken and Signature in the URL,
-        // and pop-core copies the URL into its error messages.
-        this.rpc.request<[unknown, { response?: { statusCode?: number } }]>(action, params, { method: 'POST', timeout: timeoutMs }),
-        timeoutMs + 1000,
-      );
+      const [body, exchange] = await abandonOnAbort(request, signal);
       const status = exchange?.response?.statusCode ?? 200;
       // An error status whose JSON body has no Code resolves in pop-core as if it had succeeded.
       if (status >= 400) throw new MalformedResponseError(`HTTP ${status} without an error code`);
       return parse(body);
     } catch (err) {
-      code = classifyApiError(action, err).code;
+      code = err instanceof AbortedError ? 'Timeout' : classifyApiError(action, err).code;
       throw err;
     } finally {
-      release();
-      observe?.(action, code, (performance.now() - started) / 1000);
+      const attempt: ApiAttempt = { action, code, seconds: (performance.now() - started) / 1000, retry };
+      if (params.DBInstanceId !== undefined) attempt.instanceId = params.DBInstanceId;
+      observe?.(attempt);
     }
   }
 
-  describeBackupTasks(instanceId: string, backupJobId?: string): Promise<BackupTask[]> {
-    return this.call('DescribeBackupTasks', { DBInstanceId: instanceId, BackupJobId: backupJobId }, normalizeBackupTasks);
+  describeBackupTasks(instanceId: string, backupJobId?: string, opts?: CallOptions): Promise<BackupTask[]> {
+    return this.call('DescribeBackupTasks', { DBInstanceId: instanceId, BackupJobId: backupJobId }, normalizeBackupTasks, opts);
   }
 
   /** Every backup set whose start time falls in [startMs, endMs] (minute precision), all pages. */
-  async describeBackups(instanceId: string, startMs: number, endMs: number): Promise<BackupSet[]> {
+  async describeBackups(instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<BackupSet[]> {
     const sets: BackupSet[] = [];
     for (let page = 1; page <= MAX_PAGES; page++) {
       const { sets: onPage, total } = await this.call(
         'DescribeBackups',
         { DBInstanceId: instanceId, StartTime: formatApiMinute(startMs), EndTime: formatApiMinute(endMs + 59_999), PageSize: 100, PageNumber: page },
         normalizeBackupsPage,
+        opts,
       );
       sets.push(...onPage);
       if (onPage.length === 0 || sets.length >= total) return sets;
     }
-    throw new MalformedResponseError(`DescribeBackups did not end within ${MAX_PAGES} pages`);
+    throw endless('DescribeBackups');
   }
 
-  describeBackupPolicy(instanceId: string): Promise<BackupPolicy> {
-    return this.call('DescribeBackupPolicy', { DBInstanceId: instanceId }, normalizeBackupPolicy);
+  describeBackupPolicy(instanceId: string, opts?: CallOptions): Promise<BackupPolicy> {
+    return this.call('DescribeBackupPolicy', { DBInstanceId: instanceId }, normalizeBackupPolicy, opts);
   }
 
   /** The region's instances (all pages), or only `ids` when given. */
-  async describeDBInstances(regionId: string, ids?: readonly string[]): Promise<DBInstance[]> {
+  async describeDBInstances(regionId: string, ids?: readonly string[], opts?: CallOptions): Promise<DBInstance[]> {
     if (ids && ids.length > ID_FILTER_BATCH) {
       const batches: DBInstance[][] = [];
-      for (let i = 0; i < ids.length; i += ID_FILTER_BATCH) batches.push(await this.describeDBInstances(regionId, ids.slice(i, i + ID_FILTER_BATCH)));
+      for (let i = 0; i < ids.length; i += ID_FILTER_BATCH) batches.push(await this.describeDBInstances(regionId, ids.slice(i, i + ID_FILTER_BATCH), opts));
       return batches.flat();
     }
     const instances: DBInstance[] = [];
@@ -157,23 +181,24 @@ export class RdsClient {
         'DescribeDBInstances',
         { RegionId: regionId, DBInstanceId: ids?.join(','), PageSize: 100, PageNumber: page },
         normalizeInstancesPage,
+        opts,
       );
       instances.push(...onPage);
       if (onPage.length === 0 || instances.length >= total) return instances;
     }
-    throw new MalformedResponseError(`DescribeDBInstances did not end within ${MAX_PAGES} pages`);
+    throw endless('DescribeDBInstances');
   }
 
   /** The tags of `ids`, all pages, 50 resources a call. */
-  async listTags(regionId: string, ids: readonly string[]): Promise<Map<string, Record<string, string>>> {
+  async listTags(regionId: string, ids: readonly string[], opts?: CallOptions): Promise<Map<string, Record<string, string>>> {
     const tags = new Map<string, Record<string, string>>(ids.map((id) => [id, {}]));
     for (let i = 0; i < ids.length; i += TAG_BATCH) {
       const params: Params = { RegionId: regionId, ResourceType: 'INSTANCE' };
       ids.slice(i, i + TAG_BATCH).forEach((id, n) => (params[`ResourceId.${n + 1}`] = id));
       let nextToken: string | undefined;
       for (let page = 1; ; page++) {
-        if (page > MAX_PAGES) throw new MalformedResponseError(`ListTagResources did not end within ${MAX_PAGES} pages`);
-        const result = await this.call('ListTagResources', { ...params, NextToken: nextToken }, normalizeTagsPage);
+        if (page > MAX_PAGES) throw endless('ListTagResources');
+        const result = await this.call('ListTagResources', { ...params, NextToken: nextToken }, normalizeTagsPage, opts);
         for (const { id, key, value } of result.tags) tags.set(id, { ...tags.get(id), [key]: value });
         nextToken = result.nextToken;
         if (!nextToken || result.tags.length === 0) break;
@@ -186,6 +211,22 @@ export class RdsClient {
   close(): void {
     (this.rpc as unknown as { keepAliveAgent?: Agent }).keepAliveAgent?.destroy();
   }
+}
+
+function endless(action: string): ApiError {
+  return new ApiError(action, 'MalformedResponse', 'malformed', `the listing did not end within ${MAX_PAGES} pages`);
+}
+
+/** Rejects with AbortedError as soon as `signal` aborts; otherwise settles as `promise` does. */
+function abandonOnAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(new AbortedError());
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new AbortedError());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** pop-core has its own time-outs; this is the guard for a request stuck anywhere else. */

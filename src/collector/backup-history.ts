@@ -2,7 +2,8 @@
 // the newest finished set succeeded, and how many sets were seen — each BackupId counted once.
 //
 // Cost: the first look covers `lookbackMs`, split into windows of `windowMs` because the API
-// advises short ranges. Afterwards only the time since the last look is asked for. The API's time
+// advises short ranges; each window is taken as it answers, so a first look cut by a poll's
+// deadline goes on from there. Afterwards only the time since the last look is asked for. The API's time
 // filter selects on a set's start time, and a set is listed only once it has ended, so a backup
 // that was running at the last look has a start time before it: the window reaches back
 // `overlapMs` further, and back to the first sighting of any backup job still running (long
@@ -55,6 +56,11 @@ export class BackupHistory {
     this.overlapMs = opts.overlapMs ?? 3600_000;
   }
 
+  /** Whether a first round of windows has been taken. */
+  get initialLookDone(): boolean {
+    return this.initialDone;
+  }
+
   /** A reloaded configuration may change how far back to look. */
   setLookback(lookbackMs: number): void {
     this.opts = { ...this.opts, lookbackMs };
@@ -66,7 +72,8 @@ export class BackupHistory {
    */
   windows(nowMs: number, runningSinceMs?: number): Array<[number, number]> {
     const floor = nowMs - this.opts.lookbackMs;
-    const start = this.initialDone && this.lastEndMs !== undefined
+    // lastEndMs is also set part-way through a first look that a deadline cut: it goes on from there.
+    const start = this.lastEndMs !== undefined
       ? Math.max(floor, Math.min(this.lastEndMs, runningSinceMs ?? Infinity) - this.overlapMs)
       : floor;
     const out: Array<[number, number]> = [];
@@ -74,8 +81,12 @@ export class BackupHistory {
     return out.length > 0 ? out : [[start, nowMs]];
   }
 
-  /** Takes every set of a fully successful round of windows ending at `nowMs`. Returns the sets new to it. */
-  ingest(sets: readonly BackupSet[], nowMs: number): BackupSet[] {
+  /**
+   * Takes every set of the windows up to `nowMs`, all of whose pages answered. `roundDone` is false
+   * for a window that is not the last of its round (a long first look goes on at the next poll
+   * from there). Returns the sets new to it.
+   */
+  ingest(sets: readonly BackupSet[], nowMs: number, roundDone = true): BackupSet[] {
     const fresh: BackupSet[] = [];
     for (const set of sets) {
       // Only a finished set is counted and remembered; one in another state (the API documents
@@ -93,7 +104,7 @@ export class BackupHistory {
         this.newestFinished = set;
       }
     }
-    this.initialDone = true;
+    if (roundDone) this.initialDone = true;
     this.lastEndMs = nowMs;
     // Ids older than the look-back can never be returned again.
     const oldest = nowMs - this.opts.lookbackMs - this.overlapMs;

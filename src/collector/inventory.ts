@@ -2,13 +2,14 @@
 // those discovery finds (DescribeDBInstances filtered by type and engine, then ListTagResources
 // for tag filters). A failed refresh keeps the previous answer: an API error never makes an
 // instance look deleted.
-import type { DBInstance } from '../alicloud/backups.js';
-import type { RdsClient } from '../alicloud/rds-client.js';
+import type { CallOptions, DBInstance, RdsApi } from '../alicloud/rds-api.js';
 import type { RegionConfig } from '../config/schema.js';
 
 export class RegionInventory {
   private readonly explicit: readonly string[];
   private current = new Map<string, DBInstance | undefined>();
+  /** every instance of the region in the last discovery listing, matching or not */
+  private listed: ReadonlySet<string> = new Set();
   private nextRefreshAt = 0;
   private refreshed = false;
 
@@ -29,6 +30,14 @@ export class RegionInventory {
     return this.refreshed;
   }
 
+  /**
+   * Whether the last discovery listing no longer had the instance at all (deleted), as opposed to
+   * no longer matching the filters. Without discovery, or before it answered: false.
+   */
+  isGone(id: string): boolean {
+    return this.refreshed && this.region.discovery !== undefined && !this.listed.has(id);
+  }
+
   /** Watched instance ids with what DescribeDBInstances said of them (undefined: not listed). */
   watched(): ReadonlyMap<string, DBInstance | undefined> {
     return this.current;
@@ -46,25 +55,26 @@ export class RegionInventory {
     }
   }
 
-  /** Asks the API; on failure throws and keeps the previous answer. */
-  async refresh(client: RdsClient, nowMs: number): Promise<void> {
+  /** Asks the API; on failure rejects with the ApiError and keeps the previous answer. */
+  async refresh(api: RdsApi, nowMs: number, call: CallOptions): Promise<void> {
     const { discovery } = this.region;
     const next = new Map<string, DBInstance | undefined>();
     if (!discovery) {
-      const listed = new Map((await client.describeDBInstances(this.region.region, this.explicit)).map((i) => [i.id, i]));
+      const listed = new Map((await api.describeDBInstances(this.region.region, this.explicit, call)).map((i) => [i.id, i]));
       for (const id of this.explicit) next.set(id, listed.get(id));
     } else {
-      const all = await client.describeDBInstances(this.region.region);
+      const all = await api.describeDBInstances(this.region.region, undefined, call);
       const byId = new Map(all.map((i) => [i.id, i]));
       const engines = discovery.engines?.map((e) => e.toLowerCase());
       let found = all.filter((i) => discovery.instance_types.includes(i.instanceType as never) && (!engines || engines.includes(i.engine.toLowerCase())));
       const wanted = Object.entries(discovery.tags ?? {});
       if (wanted.length > 0 && found.length > 0) {
-        const tags = await client.listTags(this.region.region, found.map((i) => i.id));
+        const tags = await api.listTags(this.region.region, found.map((i) => i.id), call);
         found = found.filter((i) => wanted.every(([key, value]) => tags.get(i.id)?.[key] === value));
       }
       for (const id of this.explicit) next.set(id, byId.get(id));
       for (const instance of found) next.set(instance.id, instance);
+      this.listed = new Set(byId.keys());
     }
     this.current = next;
     this.refreshed = true;

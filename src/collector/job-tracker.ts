@@ -8,13 +8,11 @@
 import { isTerminal, JOB_MODES, type BackupTask } from '../alicloud/normalize.js';
 
 export type EndState = 'Finished' | 'Failed' | 'Unknown';
-export const END_STATES: readonly EndState[] = ['Finished', 'Failed', 'Unknown'];
+const END_STATES: readonly EndState[] = ['Finished', 'Failed', 'Unknown'];
 
 export interface TrackedJob {
   jobId: string;
   jobMode: string;
-  taskAction: string;
-  lastStatus: string;
   firstSeen: number;
   /** by-id look-ups that found no such job */
   misses: number;
@@ -94,14 +92,7 @@ export class JobTracker {
       }
       const known = this.active.get(task.jobId) ?? this.departed.get(task.jobId);
       this.departed.delete(task.jobId);
-      this.active.set(task.jobId, {
-        jobId: task.jobId,
-        jobMode: task.jobMode,
-        taskAction: task.taskAction,
-        lastStatus: task.status,
-        firstSeen: known?.firstSeen ?? now,
-        misses: 0,
-      });
+      this.active.set(task.jobId, { jobId: task.jobId, jobMode: task.jobMode, firstSeen: known?.firstSeen ?? now, misses: 0 });
     }
     for (const [id, job] of this.active) {
       if (!listed.has(id)) {
@@ -113,9 +104,28 @@ export class JobTracker {
     return ended;
   }
 
-  /** Jobs that left the listing and whose end is not known yet: ask for each by id. */
+  /** Jobs that left the listing and whose end is not known yet, oldest first: ask for each by id. */
   pending(): TrackedJob[] {
-    return [...this.departed.values()];
+    return [...this.departed.values()].sort((a, b) => a.firstSeen - b.firstSeen);
+  }
+
+  /** Jobs that left the listing and are still to be looked up. */
+  get pendingCount(): number {
+    return this.departed.size;
+  }
+
+  /** Jobs followed and not ended yet: listed as running, or departed and not resolved. */
+  get inFlight(): number {
+    return this.active.size + this.departed.size;
+  }
+
+  /**
+   * The instance no longer lists anything (it is gone): every job still listed as running is
+   * asked about by id from now on, like a job that left the listing.
+   */
+  departAll(): void {
+    for (const [id, job] of this.active) this.departed.set(id, job);
+    this.active.clear();
   }
 
   /**
@@ -129,10 +139,7 @@ export class JobTracker {
       this.count(jobId, job.jobMode, task.status, now);
       return task.status;
     }
-    if (task) {
-      job.lastStatus = task.status;
-      return undefined;
-    }
+    if (task) return undefined;
     job.misses++;
     if (job.misses >= this.maxMisses) {
       this.count(jobId, job.jobMode, 'Unknown', now);

@@ -1,50 +1,56 @@
-// One poll cycle: each region's inventory is refreshed when due (so discovered instances come and
-// go), then every watched instance is polled in parallel within the API limits (what one poll
-// asks is in watched-instance.ts), and the results are assembled into a fresh immutable snapshot
-// that replaces the previous one in one assignment. /metrics reads only the snapshot, so it never
-// waits on the API and never sees half a cycle. The state file is written after each cycle.
-import type { Logger } from '../log.js';
-import { classifyApiError } from '../alicloud/errors.js';
-import type { RdsClient } from '../alicloud/rds-client.js';
+// Independent units of work: each watched instance's poll (watched-instance.ts) and each region's
+// inventory refresh (inventory.ts) runs on its own. A tick starts every unit that is not still
+// busy and skips (and counts) those that are; everything a tick starts ends by the tick's
+// deadline (poll.deadline), so one black-holed endpoint delays nothing but its own instances.
+// Each instance publishes its snapshot as soon as its poll ends; /metrics reads the published
+// snapshots, so it never waits on the API, never sees half a poll, and never waits for another
+// instance. The state file is written when the work a tick started has ended.
+import type { ApiError, RdsApi } from '../alicloud/rds-api.js';
 import type { RegionConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
 import { FailureReporter } from './failure-reporter.js';
 import { RegionInventory } from './inventory.js';
 import { instanceKey, type SavedInstances } from './state-file.js';
-import { WatchedInstance, type InstanceSnapshot } from './watched-instance.js';
+import { WatchedInstance, type InstanceSettings, type InstanceSnapshot } from './watched-instance.js';
 
 export type { InstanceSnapshot };
 
 export interface RegionTarget {
   account: string;
   region: RegionConfig;
-  client: RdsClient;
+  api: RdsApi;
   /** how often DescribeDBInstances is asked (discovery.refresh_interval or poll.discovery_interval) */
   refreshIntervalMs: number;
 }
 
-export interface Snapshot {
-  /** completed cycles so far */
-  cycles: number;
-  completedAt?: number;
-  instances: readonly InstanceSnapshot[];
+export interface RegionSnapshot {
+  account: string;
+  region: string;
+  /** whether the last inventory refresh (DescribeDBInstances, ListTagResources) worked; absent before the first */
+  discoverySuccess?: boolean;
+  /** unix seconds of the last inventory refresh that worked */
+  discoveryLastSuccessSeconds?: number;
 }
 
-export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({ cycles: 0, instances: [] });
+/** What /metrics shows: the last published state of every watched instance and region. */
+export interface Snapshot {
+  instances: readonly InstanceSnapshot[];
+  regions: readonly RegionSnapshot[];
+}
 
 /** What a configuration reload may change, besides the targets. */
-export interface PollSettings {
-  backupsIntervalMs: number;
-  backupsLookbackMs: number;
-  policyIntervalMs: number;
-  /** called with every instance's state after each cycle */
+export interface PollSettings extends InstanceSettings {
+  /** how long everything a tick starts may take (poll.deadline) */
+  deadlineMs: number;
+  /** called with every instance's state once the work a tick started has ended */
   persist?: (states: SavedInstances) => void;
 }
 
 export interface PollerOptions extends PollSettings {
   log: Logger;
-  onSkippedCycle?: () => void;
   /** states saved by an earlier run, to take back as instances appear */
   saved?: SavedInstances;
+  /** the data clock (ms); deadlines always run on real time */
   now?: () => number;
 }
 
@@ -55,15 +61,22 @@ function regionKey(target: RegionTarget): string {
 interface RegionState {
   target: RegionTarget;
   inventory: RegionInventory;
+  log: Logger;
   reporter: FailureReporter;
   instances: Map<string, WatchedInstance>;
+  /** the refresh running now, since when (performance.now()) */
+  refreshingSince?: number;
+  skipLogged: boolean;
+  health: RegionSnapshot;
 }
 
 export class Poller {
   private regions: RegionState[];
   private settings: PollSettings;
-  private current: Snapshot = EMPTY_SNAPSHOT;
-  private inFlight: Promise<void> | undefined;
+  private readonly running = new Set<Promise<void>>();
+  private version = 0;
+  private cached: { version: number; snapshot: Snapshot } | undefined;
+  private readyLatch = false;
   private readonly now: () => number;
   private readonly saved: SavedInstances;
 
@@ -72,15 +85,17 @@ export class Poller {
     this.saved = opts.saved ?? new Map();
     this.settings = opts;
     this.regions = targets.map((target) => this.newRegion(target));
+    for (const region of this.regions) this.reconcile(region, false);
   }
 
   /**
-   * Takes a reloaded configuration, between two cycles: regions and instances that stay keep
-   * their state (jobs in flight, counters, backup history); those no longer configured are
-   * dropped with their series at the next cycle. Resolves once applied.
+   * Takes a reloaded configuration at once: regions and instances that stay keep their state
+   * (jobs in flight, counters, backup history) and use the new targets from their next poll;
+   * those no longer configured are dropped with their series. Resolves once the work that was
+   * running has ended, so that the caller can close what it used.
    */
-  async reconfigure(targets: readonly RegionTarget[], settings: PollSettings): Promise<void> {
-    while (this.inFlight) await this.inFlight;
+  reconfigure(targets: readonly RegionTarget[], settings: PollSettings): Promise<void> {
+    const drained = Promise.all([...this.running]).then(() => undefined);
     const previous = new Map(this.regions.map((r) => [regionKey(r.target), r]));
     this.settings = settings;
     this.regions = targets.map((target) => {
@@ -88,63 +103,178 @@ export class Poller {
       const before = previous.get(regionKey(target));
       if (before) {
         region.reporter = before.reporter;
+        region.health = before.health;
         region.inventory.carryOver(before.inventory);
         for (const [id, instance] of before.instances) {
-          instance.reconfigure(target.client, settings.backupsLookbackMs);
+          instance.reconfigure(settings);
           region.instances.set(id, instance);
         }
       }
-      this.reconcile(region);
+      this.reconcile(region, false);
       return region;
     });
+    this.changed();
+    return drained;
   }
 
   private newRegion(target: RegionTarget): RegionState {
+    const log = this.opts.log.child({ account: target.account, region: target.region.region });
     return {
       target,
       inventory: new RegionInventory(target.region, target.refreshIntervalMs),
-      reporter: new FailureReporter(this.opts.log.child({ account: target.account, region: target.region.region }), 'instance inventory'),
+      log,
+      reporter: new FailureReporter(log, 'instance inventory'),
       instances: new Map(),
+      skipLogged: false,
+      health: { account: target.account, region: target.region.region },
     };
   }
 
+  /** The published state of every watched instance and region (one immutable object per change). */
   get snapshot(): Snapshot {
-    return this.current;
-  }
-
-  /** true once a first cycle has completed */
-  get ready(): boolean {
-    return this.current.cycles > 0;
-  }
-
-  get busy(): boolean {
-    return this.inFlight !== undefined;
-  }
-
-  /** Runs a cycle, unless one is still running: then the tick is skipped and counted. */
-  tick(): Promise<void> {
-    if (this.inFlight) {
-      this.opts.onSkippedCycle?.();
-      this.opts.log.warn('poll cycle skipped: the previous cycle is still running (is poll.schedule too frequent for the API latency?)');
-      return this.inFlight;
+    if (this.cached?.version !== this.version) {
+      const instances: InstanceSnapshot[] = [];
+      for (const region of this.regions) for (const instance of region.instances.values()) if (instance.published) instances.push(instance.published);
+      const snapshot = Object.freeze({ instances: Object.freeze(instances), regions: Object.freeze(this.regions.map((r) => r.health)) });
+      this.cached = { version: this.version, snapshot };
     }
-    this.inFlight = this.runCycle().finally(() => {
-      this.inFlight = undefined;
-    });
-    return this.inFlight;
+    return this.cached.snapshot;
   }
 
-  /** Resolves when the running cycle (if any) has ended. */
+  /**
+   * True once every region's inventory has answered or failed once and every watched instance has
+   * had a first poll end (succeeded, failed or cut by the deadline): within one deadline of the
+   * first tick. Stays true.
+   */
+  get ready(): boolean {
+    this.readyLatch ||= this.regions.every((r) => r.health.discoverySuccess !== undefined && [...r.instances.values()].every((i) => i.published !== undefined));
+    return this.readyLatch;
+  }
+
+  /** Instances watched now: configured, discovered, and retiring ones. */
+  get watchedCount(): number {
+    return this.regions.reduce((n, r) => n + r.instances.size, 0);
+  }
+
+  /** Whether any poll or refresh is running. */
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
+
+  /** Resolves when no poll or refresh is running. */
   async idle(): Promise<void> {
-    await this.inFlight;
+    while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
-  private async runCycle(): Promise<void> {
-    await Promise.all(this.regions.map((region) => this.refreshInventory(region)));
-    const watched = this.regions.flatMap((region) => [...region.instances.values()]);
-    const instances = await Promise.all(watched.map((instance) => instance.poll(this.settings, this.now)));
-    this.current = Object.freeze({ cycles: this.current.cycles + 1, completedAt: this.now(), instances: Object.freeze(instances) });
-    this.settings.persist?.(this.stateToSave(watched));
+  /**
+   * Starts every poll and inventory refresh that is due and not still running; the busy ones are
+   * skipped and counted. Resolves when the work this tick started has ended (at the latest at its
+   * deadline), after writing the state file.
+   */
+  async tick(): Promise<void> {
+    const deadlineAt = performance.now() + this.settings.deadlineMs;
+    const work: Array<Promise<void>> = [];
+    for (const region of this.regions) {
+      this.reconcile(region, true);
+      if (region.inventory.due(this.now())) work.push(this.refresh(region, deadlineAt));
+      for (const instance of region.instances.values()) work.push(this.poll(region, instance, deadlineAt));
+    }
+    await Promise.all(work);
+    this.settings.persist?.(this.stateToSave());
+  }
+
+  private track(run: Promise<void>): Promise<void> {
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+    return run;
+  }
+
+  private changed(): void {
+    this.version++;
+  }
+
+  private poll(region: RegionState, instance: WatchedInstance, deadlineAt: number): Promise<void> {
+    if (instance.busy) {
+      instance.skip();
+      return Promise.resolve();
+    }
+    const signal = AbortSignal.timeout(Math.max(0, Math.round(deadlineAt - performance.now())));
+    return this.track(
+      instance.poll({ api: region.target.api, signal, now: this.now }).then(
+        () => undefined,
+        // poll() turns every API failure into its snapshot; anything else is a bug, and must not stop the others.
+        (err: unknown) => instance.log.error({ err: err instanceof Error ? err.message : String(err) }, 'poll failed unexpectedly'),
+      ),
+    );
+  }
+
+  /** Refreshes the region's inventory, then adds and drops instances to match it and polls the new ones. */
+  private refresh(region: RegionState, deadlineAt: number): Promise<void> {
+    const { log } = region;
+    if (region.refreshingSince !== undefined) {
+      if (!region.skipLogged) log.warn({ running_for_seconds: Math.round((performance.now() - region.refreshingSince) / 1000) }, 'instance inventory refresh skipped: the previous refresh of this region is still running');
+      region.skipLogged = true;
+      return Promise.resolve();
+    }
+    region.refreshingSince = performance.now();
+    region.skipLogged = false;
+    const signal = AbortSignal.timeout(Math.max(0, Math.round(deadlineAt - performance.now())));
+    return this.track(
+      (async () => {
+        try {
+          await region.inventory.refresh(region.target.api, this.now(), { signal, priority: 'backlog', owner: regionKey(region.target) });
+          region.reporter.report([]);
+          region.health = { ...region.health, discoverySuccess: true, discoveryLastSuccessSeconds: this.now() / 1000 };
+        } catch (err) {
+          region.reporter.report([err as ApiError]);
+          region.health = { ...region.health, discoverySuccess: false };
+        }
+        region.refreshingSince = undefined;
+        this.reconcile(region, false);
+        this.changed();
+        // Instances found now are polled now, within the same deadline: ready stays bounded.
+        const fresh = [...region.instances.values()].filter((i) => i.published === undefined && !i.busy);
+        await Promise.all(fresh.map((instance) => this.poll(region, instance, deadlineAt)));
+      })(),
+    );
+  }
+
+  /**
+   * Adds and drops instances to match the region's inventory. One that stopped matching the
+   * discovery filters, or left the configuration, is dropped at once. A deleted one is kept
+   * (retiring) until its backup jobs in flight are resolved — counted once, as Unknown when the API
+   * no longer knows them — and dropped at the first tick after that (`atTick`), so that the count
+   * is published for a tick interval before its series go.
+   */
+  private reconcile(region: RegionState, atTick: boolean): void {
+    const { target, inventory } = region;
+    const watched = inventory.watched();
+    for (const [id, instance] of region.instances) {
+      if (watched.has(id)) {
+        instance.retiring = false;
+        continue;
+      }
+      if (!instance.retiring && inventory.isGone(id)) {
+        instance.retiring = true;
+        if (instance.jobsInFlight > 0) instance.log.info({ jobs_in_flight: instance.jobsInFlight }, 'instance deleted: kept until its backup jobs in flight are resolved');
+        continue;
+      }
+      if (instance.retiring && (!atTick || instance.busy || instance.jobsInFlight > 0)) continue;
+      region.instances.delete(id);
+      this.changed();
+      instance.log.info('instance no longer watched (deleted, no longer matching discovery, or removed from the configuration): its series are dropped');
+    }
+    for (const [id, info] of watched) {
+      let instance = region.instances.get(id);
+      if (!instance) {
+        const key = instanceKey(target.account, target.region.region, id);
+        instance = new WatchedInstance(key, target.account, target.region.region, id, this.settings, this.opts.log, () => this.changed(), this.saved.get(key));
+        this.saved.delete(key);
+        region.instances.set(id, instance);
+        if (inventory.known && !target.region.instances.includes(id)) instance.log.info({ engine: info?.engine }, 'instance discovered');
+      }
+      instance.info = info;
+    }
   }
 
   /**
@@ -152,51 +282,14 @@ export class Poller {
    * inventory has never answered: their instances may still exist, and must not lose their jobs
    * because DescribeDBInstances failed at start-up.
    */
-  private stateToSave(watched: readonly WatchedInstance[]): SavedInstances {
+  private stateToSave(): SavedInstances {
     const out: SavedInstances = new Map();
     for (const region of this.regions) {
       if (region.inventory.known) continue;
       const prefix = instanceKey(region.target.account, region.target.region.region, '');
       for (const [key, saved] of this.saved) if (key.startsWith(prefix)) out.set(key, saved);
     }
-    for (const instance of watched) out.set(instance.key, instance.toSaved());
+    for (const region of this.regions) for (const instance of region.instances.values()) out.set(instance.key, instance.toSaved());
     return out;
-  }
-
-  /** Refreshes the region's inventory when due, then adds and drops instance states to match it. */
-  private async refreshInventory(region: RegionState): Promise<void> {
-    const { target, inventory } = region;
-    if (inventory.due(this.now())) {
-      try {
-        await inventory.refresh(target.client, this.now());
-        region.reporter.report([]);
-      } catch (err) {
-        region.reporter.report([classifyApiError('DescribeDBInstances', err)]);
-      }
-    }
-    this.reconcile(region);
-  }
-
-  /** Adds and drops instance states to match the region's inventory. */
-  private reconcile(region: RegionState): void {
-    const { target, inventory } = region;
-    const watched = inventory.watched();
-    for (const [id, instance] of region.instances) {
-      if (!watched.has(id)) {
-        region.instances.delete(id);
-        instance.log.info('instance no longer watched (deleted, no longer matching discovery, or removed from the configuration): its series are dropped');
-      }
-    }
-    for (const [id, info] of watched) {
-      let instance = region.instances.get(id);
-      if (!instance) {
-        const key = instanceKey(target.account, target.region.region, id);
-        instance = new WatchedInstance(key, target.account, target.region.region, id, target.client, this.settings.backupsLookbackMs, this.opts.log, this.saved.get(key));
-        this.saved.delete(key);
-        region.instances.set(id, instance);
-        if (inventory.known && !target.region.instances.includes(id)) instance.log.info({ engine: info?.engine }, 'instance discovered');
-      }
-      if (info) instance.info = info;
-    }
   }
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { HistoryState } from './backup-history.js';
 import type { TrackerState } from './job-tracker.js';
 
-export const STATE_VERSION = 1;
+const STATE_VERSION = 1;
 
 export interface SavedInstance {
   tracker: TrackerState;
@@ -22,7 +22,8 @@ export function instanceKey(account: string, region: string, instanceId: string)
   return `${account}/${region}/${instanceId}`;
 }
 
-const trackedJob = z.object({ jobId: z.string(), jobMode: z.string(), taskAction: z.string(), lastStatus: z.string(), firstSeen: z.number(), misses: z.number() });
+// Files written before 0.2 also hold taskAction and lastStatus per job: never read, so dropped here.
+const trackedJob = z.object({ jobId: z.string(), jobMode: z.string(), firstSeen: z.number(), misses: z.number() });
 const backupSet = z.object({ backupId: z.string(), status: z.string(), type: z.string(), startMs: z.number(), endMs: z.number(), sizeBytes: z.number().optional() });
 const pairs = <T extends z.ZodType>(value: T) => z.array(z.tuple([z.string(), value]));
 

@@ -1,14 +1,16 @@
-// One watched instance: its job tracker, its backup-set history, its policy, and the poll that
-// moves them on — the task listing every cycle, departed jobs by id, DescribeBackups and
-// DescribeBackupPolicy when due — ending in an immutable snapshot of what it now knows.
-import type { BackupPolicy, BackupSet, DBInstance } from '../alicloud/backups.js';
-import { classifyApiError, type ApiError } from '../alicloud/errors.js';
-import type { BackupTask } from '../alicloud/normalize.js';
-import type { RdsClient } from '../alicloud/rds-client.js';
+// One watched instance, polled on its own: its job tracker and its reads made at their own
+// intervals (backup sets, policy), and the poll that moves them on — the task listing, then the
+// departed jobs by id (oldest first, a bounded number per poll), then the reads that are due —
+// ending in an immutable snapshot of what it now knows, published at once. A poll is cut by its
+// deadline: what it had learned by then is kept, what it had not is asked again at the next poll.
+import type { ApiError, BackupPolicy, BackupTask, CallOptions, DBInstance, RdsApi } from '../alicloud/rds-api.js';
 import type { Logger } from '../log.js';
-import { BackupHistory, type BackupSummary } from './backup-history.js';
+import type { BackupSummary } from './backup-history.js';
+import { BackupsRead } from './backups-read.js';
 import { FailureReporter } from './failure-reporter.js';
+import type { IntervalRead, ReadContext } from './interval-read.js';
 import { JobTracker, type Counts, type EndState } from './job-tracker.js';
+import { PolicyRead } from './policy-read.js';
 import type { SavedInstance } from './state-file.js';
 
 export interface InstanceSnapshot {
@@ -17,9 +19,11 @@ export interface InstanceSnapshot {
   instanceId: string;
   /** what DescribeDBInstances said of it, when known */
   info?: DBInstance;
-  /** the last poll's calls, and the last interval calls, all succeeded */
+  /** the last poll's calls, and the last attempt of each interval read, all succeeded */
   success: boolean;
-  /** the listing of the last cycle; undefined when that listing failed */
+  /** the first error code of the last poll (Timeout when its deadline cut it); absent on success */
+  errorCode?: string;
+  /** the listing of the last poll; undefined when that listing failed */
   tasks?: readonly BackupTask[];
   /** unix seconds of the last poll that succeeded */
   lastSuccessSeconds?: number;
@@ -29,110 +33,174 @@ export interface InstanceSnapshot {
   /** whether DescribeBackups has answered at least once */
   backupsKnown: boolean;
   policy?: BackupPolicy;
+  /** jobs that left the listing and are still to be looked up by id */
+  pendingLookups: number;
+  /** polls not started because the previous poll of this instance was still running */
+  skippedPolls: number;
 }
 
-export interface IntervalSettings {
+/** What a configuration reload may change for an instance. */
+export interface InstanceSettings {
   backupsIntervalMs: number;
+  backupsLookbackMs: number;
   policyIntervalMs: number;
+  /** most departed jobs looked up by id in one poll */
+  lookupsPerPoll: number;
 }
 
-/**
- * Whether a failed interval call (DescribeBackups, DescribeBackupPolicy) waits for its interval
- * rather than being tried again next cycle: a missing permission for that one action, a deleted
- * instance or a rejected parameter will not be fixed by asking every minute, and asking would
- * triple the calls of each cycle. Transient failures, and bad credentials or clock (whose fix
- * should show at once), are tried again next cycle.
- */
-function waitsForInterval(error: ApiError | undefined): boolean {
-  return error !== undefined && (error.kind === 'permission' || error.kind === 'not_found' || error.kind === 'client' || error.kind === 'state');
+export interface PollContext {
+  api: RdsApi;
+  /** aborts at the poll's deadline */
+  signal: AbortSignal;
+  /** the data clock (ms) */
+  now(): number;
 }
 
 export class WatchedInstance {
-  /** what DescribeDBInstances last said of it */
-  info?: DBInstance;
   readonly log: Logger;
-  private readonly tracker = new JobTracker();
-  private readonly history: BackupHistory;
-  private backupsKnown = false;
-  private nextBackupsAt = 0;
-  private policy?: BackupPolicy;
-  private nextPolicyAt = 0;
-  private lastSuccessSeconds?: number;
   /**
-   * The last failure of the calls that are not made every cycle, until one succeeds: a permission
-   * error retried only at the interval must keep poll_success at 0 in between.
+   * No longer in the region's inventory, but kept until its jobs in flight are resolved (counted
+   * once, as Unknown when the instance is gone), so that a deletion in the middle of a backup is
+   * still counted; then dropped. Makes no interval reads meanwhile.
    */
-  private readonly standing: { backups?: ApiError; policy?: ApiError } = {};
+  retiring = false;
+  private infoValue: DBInstance | undefined;
+  private readonly tracker = new JobTracker();
+  private readonly backups: BackupsRead;
+  private readonly policy: PolicyRead;
+  private readonly reads: ReadonlyArray<IntervalRead<unknown>>;
+  private settings: InstanceSettings;
+  private lastSuccessSeconds: number | undefined;
   private readonly reporter: FailureReporter;
+  private current: InstanceSnapshot | undefined;
+  /** the poll running now: when it started (performance.now()) and what it is doing */
+  private running: { startedAt: number; step: string } | undefined;
+  private skipped = 0;
+  private skipLogged = false;
 
   constructor(
     readonly key: string,
     readonly account: string,
     readonly region: string,
     readonly instanceId: string,
-    private client: RdsClient,
-    lookbackMs: number,
+    settings: InstanceSettings,
     parentLog: Logger,
+    /** told whenever the published snapshot changes */
+    private readonly onPublish: () => void,
     saved?: SavedInstance,
   ) {
     this.log = parentLog.child({ account, region, instance_id: instanceId });
     this.reporter = new FailureReporter(this.log, 'poll');
-    this.history = new BackupHistory({ lookbackMs });
+    this.settings = settings;
+    this.backups = new BackupsRead(settings.backupsIntervalMs, settings.backupsLookbackMs);
+    this.policy = new PolicyRead(settings.policyIntervalMs);
+    this.reads = [this.backups, this.policy];
     if (saved) {
       this.tracker.restore(saved.tracker);
-      this.history.restore(saved.history);
-      this.backupsKnown = saved.history.initialDone;
-      if (saved.lastSuccessSeconds !== undefined) this.lastSuccessSeconds = saved.lastSuccessSeconds;
+      this.backups.restore(saved.history);
+      this.lastSuccessSeconds = saved.lastSuccessSeconds;
     }
   }
 
-  /** After a configuration reload: the region's new client and look-back. */
-  reconfigure(client: RdsClient, lookbackMs: number): void {
-    this.client = client;
-    this.history.setLookback(lookbackMs);
+  /** After a configuration reload: intervals, look-back, look-ups per poll. */
+  reconfigure(settings: InstanceSettings): void {
+    this.settings = settings;
+    this.backups.setInterval(settings.backupsIntervalMs);
+    this.backups.history.setLookback(settings.backupsLookbackMs);
+    this.policy.setInterval(settings.policyIntervalMs);
+  }
+
+  /** The snapshot of the last poll that ended (undefined before the first). */
+  get published(): InstanceSnapshot | undefined {
+    return this.current;
+  }
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Jobs followed and not ended yet. */
+  get jobsInFlight(): number {
+    return this.tracker.inFlight;
+  }
+
+  /** What DescribeDBInstances last said of it. */
+  get info(): DBInstance | undefined {
+    return this.infoValue;
+  }
+
+  set info(info: DBInstance | undefined) {
+    if (info === undefined || info === this.infoValue) return;
+    this.infoValue = info;
+    // The labels of instance_info follow the inventory at once, not at the next poll.
+    if (this.current) this.publish({ ...this.current, info });
   }
 
   /** What a restart must not lose. */
   toSaved(): SavedInstance {
-    const saved: SavedInstance = { tracker: this.tracker.toState(), history: this.history.toState() };
+    const saved: SavedInstance = { tracker: this.tracker.toState(), history: this.backups.history.toState() };
     if (this.lastSuccessSeconds !== undefined) saved.lastSuccessSeconds = this.lastSuccessSeconds;
     return saved;
   }
 
-  async poll(settings: IntervalSettings, now: () => number): Promise<InstanceSnapshot> {
-    const { client, tracker, history, instanceId } = this;
-    const started = performance.now();
-    const errors: ApiError[] = [];
-    const attempt = async <T>(action: string, call: () => Promise<T>): Promise<T | undefined> => {
-      try {
-        return await call();
-      } catch (err) {
-        errors.push(classifyApiError(action, err));
-        return undefined;
-      }
-    };
+  /** A tick found the previous poll still running: counted, and logged once per run of skips. */
+  skip(): void {
+    this.skipped++;
+    if (!this.skipLogged && this.running) {
+      this.log.warn(
+        { running_for_seconds: Math.round((performance.now() - this.running.startedAt) / 100) / 10, step: this.running.step },
+        'poll skipped: the previous poll of this instance is still running',
+      );
+      this.skipLogged = true;
+    }
+    if (this.current) this.publish({ ...this.current, skippedPolls: this.skipped });
+  }
 
+  /** One poll; never rejects (API failures end up in the snapshot). Publishes its snapshot when it ends. */
+  async poll(ctx: PollContext): Promise<InstanceSnapshot> {
+    const { api, signal, now } = ctx;
+    const { tracker, instanceId } = this;
+    const running = (this.running = { startedAt: performance.now(), step: 'DescribeBackupTasks' });
+    this.skipLogged = false;
+    const listing: CallOptions = { signal, priority: 'listing' };
+    const backlog: CallOptions = { signal, priority: 'backlog', owner: this.key };
+    const errors: ApiError[] = [];
     let jobEnded = false;
-    // Taken before the listing: a job that ends in this cycle still reaches the backups window back to its start.
+    // Taken before the listing: a job that ends in this poll still reaches the backups window back to its start.
     const runningSince = tracker.runningSince();
-    const tasks = await attempt('DescribeBackupTasks', () => client.describeBackupTasks(instanceId));
-    if (tasks) {
+
+    let tasks: BackupTask[] | undefined;
+    let gone = false;
+    try {
+      tasks = await api.describeBackupTasks(instanceId, undefined, listing);
       for (const ended of tracker.observe(tasks, now())) {
         this.logEnd(ended.jobId, ended.jobMode, ended.state);
         jobEnded = true;
       }
-      // Each departed job is asked about by id; a failed look-up keeps it pending for next cycle.
+    } catch (err) {
+      const error = err as ApiError;
+      errors.push(error);
+      // The instance is gone: its jobs will never be listed again; learn their end by id.
+      if (error.kind === 'not_found') {
+        tracker.departAll();
+        gone = true;
+      }
+    }
+
+    // A failed listing says nothing about which jobs left, unless the instance is gone.
+    if (tasks || gone) {
+      running.step = 'DescribeBackupTasks (job look-ups)';
       await Promise.all(
-        tracker.pending().map(async (job) => {
+        tracker.pending().slice(0, this.settings.lookupsPerPoll).map(async (job) => {
           try {
-            const found = await client.describeBackupTasks(instanceId, job.jobId);
+            const found = await api.describeBackupTasks(instanceId, job.jobId, backlog);
             const end = tracker.resolve(job.jobId, found.find((t) => t.jobId === job.jobId), now());
             if (end) {
               this.logEnd(job.jobId, job.jobMode, end);
               jobEnded = true;
             }
           } catch (err) {
-            const error = classifyApiError('DescribeBackupTasks', err);
+            const error = err as ApiError;
             if (error.kind === 'not_found') {
               tracker.abandon(job.jobId, now());
               this.logEnd(job.jobId, job.jobMode, 'Unknown');
@@ -143,31 +211,16 @@ export class WatchedInstance {
     }
 
     // A job that just ended has just produced a backup set: look now rather than at the interval.
-    if (jobEnded || now() >= this.nextBackupsAt) {
-      const at = now();
-      const sets = await attempt('DescribeBackups', async () => {
-        const found: BackupSet[] = [];
-        for (const [start, end] of history.windows(at, runningSince)) found.push(...(await client.describeBackups(instanceId, start, end)));
-        return found;
-      });
-      if (sets) {
-        for (const set of history.ingest(sets, at)) {
-          if (set.status === 'Failed' && this.backupsKnown) this.log.warn({ backup_id: set.backupId, backup_type: set.type }, 'backup set failed');
-        }
-        this.backupsKnown = true;
-      }
-      this.standing.backups = sets ? undefined : errors.at(-1);
-      if (sets || waitsForInterval(errors.at(-1))) this.nextBackupsAt = at + settings.backupsIntervalMs;
+    if (jobEnded) this.backups.soon();
+    this.backups.runningSinceMs = runningSince;
+    const readContext: ReadContext = { api, instanceId, call: backlog, now, log: this.log };
+    for (const read of this.reads) {
+      if (this.retiring || signal.aborted || !read.appliesTo(this.infoValue) || !read.due(now())) continue;
+      running.step = read.action;
+      await read.run(readContext);
     }
+    for (const read of this.reads) if (read.error && !errors.includes(read.error)) errors.push(read.error);
 
-    if (now() >= this.nextPolicyAt) {
-      const policy = await attempt('DescribeBackupPolicy', () => client.describeBackupPolicy(instanceId));
-      if (policy) this.policy = policy;
-      this.standing.policy = policy ? undefined : errors.at(-1);
-      if (policy || waitsForInterval(errors.at(-1))) this.nextPolicyAt = now() + settings.policyIntervalMs;
-    }
-
-    for (const standing of [this.standing.backups, this.standing.policy]) if (standing && !errors.includes(standing)) errors.push(standing);
     const success = errors.length === 0;
     this.reporter.report(errors);
     if (success) this.lastSuccessSeconds = now() / 1000;
@@ -176,16 +229,30 @@ export class WatchedInstance {
       region: this.region,
       instanceId,
       success,
-      durationSeconds: (performance.now() - started) / 1000,
+      durationSeconds: (performance.now() - running.startedAt) / 1000,
       counts: tracker.counts(),
-      backups: history.summary(),
-      backupsKnown: this.backupsKnown,
+      backups: this.backups.history.summary(),
+      backupsKnown: this.backups.known,
+      pendingLookups: tracker.pendingCount,
+      skippedPolls: this.skipped,
     };
-    if (this.info) snapshot.info = this.info;
+    if (errors[0]) snapshot.errorCode = errors[0].code;
+    if (this.infoValue) snapshot.info = this.infoValue;
     if (tasks) snapshot.tasks = Object.freeze(tasks);
     if (this.lastSuccessSeconds !== undefined) snapshot.lastSuccessSeconds = this.lastSuccessSeconds;
-    if (this.policy) snapshot.policy = this.policy;
-    return Object.freeze(snapshot);
+    if (this.policy.policy) snapshot.policy = this.policy.policy;
+    this.running = undefined;
+    this.log.debug(
+      { duration_seconds: snapshot.durationSeconds, success, code: snapshot.errorCode, pending_lookups: snapshot.pendingLookups, jobs_in_flight: tracker.inFlight },
+      'poll ended',
+    );
+    return this.publish(snapshot);
+  }
+
+  private publish(snapshot: InstanceSnapshot): InstanceSnapshot {
+    this.current = Object.freeze(snapshot);
+    this.onPublish();
+    return this.current;
   }
 
   private logEnd(jobId: string, jobMode: string, end: EndState): void {

@@ -15,6 +15,27 @@ const cronExpression = z.string().superRefine((expr, ctx) => {
   }
 });
 
+/**
+ * The shortest time between two ticks of a cron expression, in seconds, over its next 200 ticks
+ * (enough to meet the shortest gap of any schedule that repeats within a week or so).
+ */
+function shortestTickGapSeconds(expression: string): number {
+  const task = cron.createTask(expression, () => undefined);
+  try {
+    const runs = task.getNextRuns(200).map((d) => d.getTime());
+    let gap = Infinity;
+    for (let i = 1; i < runs.length; i++) gap = Math.min(gap, runs[i]! - runs[i - 1]!);
+    return gap / 1000;
+  } finally {
+    void task.destroy();
+  }
+}
+
+/** poll.deadline when not set: 90 % of the shortest gap between ticks, at most 10 minutes. */
+function defaultDeadlineSeconds(schedule: string): number {
+  return Math.min(600, Math.floor(shortestTickGapSeconds(schedule) * 9) / 10);
+}
+
 /** An API endpoint: scheme and host (and port) only; no path, query or embedded credentials. */
 export const endpointUrl = z.string().superRefine((value, ctx) => {
   let url: URL;
@@ -104,17 +125,29 @@ const accountSchema = z
     }
   });
 
-const pollSchema = z.strictObject({
-  schedule: cronExpression.default('*/60 * * * * *'),
-  timeout_seconds: numeric(z.number().positive().max(300)).default(10),
-  concurrency: numeric(z.int().min(1).max(256)).default(8),
-  max_retries: numeric(z.int().min(0).max(10)).default(3),
-  retry_base_delay_seconds: numeric(z.number().min(0).max(60)).default(0.5),
-  backups_interval: duration(60, 86400).default(600),
-  backups_lookback: duration(3600, 90 * 86400).default(8 * 86400),
-  policy_interval: duration(60, 7 * 86400).default(3600),
-  discovery_interval: duration(60, 86400).default(600),
-});
+const pollSchema = z
+  .strictObject({
+    schedule: cronExpression.default('*/60 * * * * *'),
+    deadline: duration(1, 86400).optional(),
+    lookups_per_poll: numeric(z.int().min(1).max(1000)).default(50),
+    timeout_seconds: numeric(z.number().positive().max(300)).default(10),
+    concurrency: numeric(z.int().min(1).max(256)).default(8),
+    max_retries: numeric(z.int().min(0).max(10)).default(3),
+    retry_base_delay_seconds: numeric(z.number().min(0).max(60)).default(0.5),
+    backups_interval: duration(60, 86400).default(600),
+    backups_lookback: duration(3600, 90 * 86400).default(8 * 86400),
+    policy_interval: duration(60, 7 * 86400).default(3600),
+    discovery_interval: duration(60, 86400).default(600),
+  })
+  .transform((poll, ctx) => {
+    if (!cron.validate(poll.schedule)) return { ...poll, deadline: 0 };
+    const gap = shortestTickGapSeconds(poll.schedule);
+    if (poll.deadline !== undefined && poll.deadline > gap) {
+      ctx.addIssue({ code: 'custom', path: ['deadline'], message: `must not be longer than the shortest interval between two ticks of poll.schedule (${gap} s), got ${poll.deadline} s` });
+      return z.NEVER;
+    }
+    return { ...poll, deadline: poll.deadline ?? defaultDeadlineSeconds(poll.schedule) };
+  });
 
 export const configSchema = z
   .strictObject({

@@ -42,7 +42,7 @@ export function createApp(opts: AppOptions): express.Express {
 
   app.get('/-/ready', (_req, res) => {
     if (opts.isReady()) res.type('text/plain').send('Ready.\n');
-    else res.status(503).type('text/plain').send('Not ready: the first poll cycle has not completed yet.\n');
+    else res.status(503).type('text/plain').send('Not ready: not every watched instance has had its first poll yet.\n');
   });
 
   // Like Prometheus: off unless --web.enable-lifecycle, and only by POST or PUT.
@@ -68,7 +68,7 @@ export function createApp(opts: AppOptions): express.Express {
 <html lang="en"><head><meta charset="utf-8"><title>Alibaba Cloud RDS backup exporter</title></head>
 <body>
 <h1>Alibaba Cloud RDS backup exporter</h1>
-<p>Version ${escapeHtml(opts.version)} &middot; watching ${escapeHtml(opts.summary())} &middot; ${opts.isReady() ? 'ready' : 'waiting for the first poll cycle'}</p>
+<p>Version ${escapeHtml(opts.version)} &middot; watching ${escapeHtml(opts.summary())} &middot; ${opts.isReady() ? 'ready' : 'waiting for the first polls'}</p>
 <ul>
 <li><a href="${path}">Metrics</a></li>
 <li><a href="/-/healthy">Health</a></li>

@@ -13,7 +13,7 @@ export interface MetricDef {
   perInstance: boolean;
 }
 
-const FROM_POLL = 'Value from the last completed poll, not from the scrape.';
+const FROM_POLL = 'Value from the last completed poll of the instance, not from the scrape.';
 
 export const METRICS = {
   tasks: {
@@ -118,16 +118,44 @@ export const METRICS = {
   lastPollTimestamp: {
     name: `${PREFIX}_last_poll_timestamp_seconds`,
     type: 'gauge',
-    help: 'Unix time of the last poll of this instance that succeeded.',
+    help: 'Unix time of the end of the last poll of this instance that succeeded (not of the last poll: a failing instance keeps its last good time, so its age shows staleness).',
     labels: [],
     perInstance: true,
   },
   pollDuration: {
     name: `${PREFIX}_poll_duration_seconds`,
     type: 'gauge',
-    help: `Duration of the last poll of this instance, retries and job look-ups included. ${FROM_POLL}`,
+    help: `Duration of the last poll of this instance, retries and job look-ups included; at most poll.deadline. ${FROM_POLL}`,
     labels: [],
     perInstance: true,
+  },
+  pollsSkipped: {
+    name: `${PREFIX}_polls_skipped_total`,
+    type: 'counter',
+    help: 'Scheduled polls of this instance not started because its previous poll was still running (only possible with poll.deadline longer than the time between ticks minus the poll start-up).',
+    labels: [],
+    perInstance: true,
+  },
+  pendingLookups: {
+    name: `${PREFIX}_pending_job_lookups`,
+    type: 'gauge',
+    help: `Backup jobs that left the task listing and whose end is still to be asked by id (at most poll.lookups_per_poll a poll, oldest first): a backlog that drains over several polls. ${FROM_POLL}`,
+    labels: [],
+    perInstance: true,
+  },
+  discoverySuccess: {
+    name: `${PREFIX}_discovery_success`,
+    type: 'gauge',
+    help: '1 if the last inventory refresh of this account and region (DescribeDBInstances, and ListTagResources with discovery tags) worked, else 0; while it fails the previous inventory is kept.',
+    labels: ['account', 'region'],
+    perInstance: false,
+  },
+  discoveryLastSuccessTimestamp: {
+    name: `${PREFIX}_discovery_last_success_timestamp_seconds`,
+    type: 'gauge',
+    help: 'Unix time of the last inventory refresh of this account and region that worked.',
+    labels: ['account', 'region'],
+    perInstance: false,
   },
   apiRequests: {
     name: `${PREFIX}_api_requests_total`,
@@ -143,17 +171,10 @@ export const METRICS = {
     labels: ['account', 'region', 'action'],
     perInstance: false,
   },
-  pollCyclesSkipped: {
-    name: `${PREFIX}_poll_cycles_skipped_total`,
-    type: 'counter',
-    help: 'Scheduled poll cycles skipped because the previous cycle was still running.',
-    labels: [],
-    perInstance: false,
-  },
   configReloadSuccessful: {
     name: `${PREFIX}_config_last_reload_successful`,
     type: 'gauge',
-    help: 'Whether the last configuration reload (SIGHUP) succeeded; a failed one leaves the previous configuration running.',
+    help: 'Whether the last configuration reload (SIGHUP or POST /-/reload) succeeded; a failed one leaves the previous configuration running.',
     labels: [],
     perInstance: false,
   },

@@ -1,6 +1,6 @@
-// Builds the prom-client registries served on /metrics. Per-instance metrics are filled at scrape
-// time from one poll snapshot, pinned for the whole rendering; process metrics (API calls,
-// skipped cycles) are live counters fed by the client and the scheduler.
+// Builds the prom-client registries served on /metrics. Per-instance and per-region metrics are
+// filled at scrape time from one snapshot of what the polls published, pinned for the whole
+// rendering; process metrics (API calls, reloads) are live, fed by the client and the exporter.
 //
 // The text and OpenMetrics registries hold separate metric objects: prom-client renames a counter
 // in place (dropping `_total`) when an OpenMetrics registry renders it, which would corrupt the
@@ -23,7 +23,6 @@ export interface ExporterMetrics {
   /** The whole exposition, in OpenMetrics 1.0 or else the text format 0.0.4. */
   render(openMetrics: boolean): Promise<Exposition>;
   observeApiCall(account: string, region: string, action: string, code: string, seconds: number): void;
-  cycleSkipped(): void;
   /** a configuration load or reload succeeded (with its time) or failed */
   configLoaded(ok: boolean, atMs: number): void;
 }
@@ -32,7 +31,6 @@ export interface ExporterMetrics {
 interface LiveMetrics {
   apiRequests: Counter;
   apiDuration: Histogram;
-  skipped: Counter;
   reloadOk: Gauge;
   reloadAt: Gauge;
 }
@@ -78,9 +76,6 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
         m.apiDuration.observe({ account, region, action }, seconds);
       }
     },
-    cycleSkipped() {
-      for (const m of live) m.skipped.inc();
-    },
     configLoaded(ok, atMs) {
       for (const m of live) {
         m.reloadOk.set(ok ? 1 : 0);
@@ -94,7 +89,8 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
 function registerAll(registry: Registry, snapshot: () => Snapshot, opts: MetricsOptions): LiveMetrics {
   const registers = [registry];
 
-  const perInstanceGauge = (def: MetricDef, fill: (g: Gauge) => void) =>
+  // Gauges and counters refilled from the snapshot at each scrape (per instance, or per region).
+  const snapshotGauge = (def: MetricDef, fill: (g: Gauge) => void) =>
     new Gauge({
       name: def.name, help: def.help, labelNames: labelNames(def), registers,
       collect() {
@@ -102,7 +98,7 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
         fill(this);
       },
     });
-  const perInstanceCounter = (def: MetricDef, fill: (c: Counter) => void) =>
+  const snapshotCounter = (def: MetricDef, fill: (c: Counter) => void) =>
     new Counter({
       name: def.name, help: def.help, labelNames: labelNames(def), registers,
       collect() {
@@ -111,7 +107,7 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
       },
     });
 
-  perInstanceGauge(METRICS.tasks, (g) => {
+  snapshotGauge(METRICS.tasks, (g) => {
     for (const inst of snapshot().instances) {
       if (!inst.tasks) continue;
       const byStatus = new Map<string, number>(BACKUP_STATUSES.map((s) => [s, 0]));
@@ -120,7 +116,7 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
     }
   });
 
-  perInstanceGauge(METRICS.taskProgress, (g) => {
+  snapshotGauge(METRICS.taskProgress, (g) => {
     for (const inst of snapshot().instances) {
       for (const task of inst.tasks ?? []) {
         if (task.progressRatio === undefined) continue;
@@ -129,13 +125,13 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
     }
   });
 
-  perInstanceCounter(METRICS.taskFailures, (c) => {
+  snapshotCounter(METRICS.taskFailures, (c) => {
     for (const inst of snapshot().instances) {
       for (const [jobMode, n] of inst.counts.failures) c.inc({ ...labelsOf(inst), job_mode: jobMode }, n);
     }
   });
 
-  perInstanceCounter(METRICS.taskCompletions, (c) => {
+  snapshotCounter(METRICS.taskCompletions, (c) => {
     for (const inst of snapshot().instances) {
       for (const [key, n] of inst.counts.completions) {
         const [jobMode, status] = splitCompletionKey(key);
@@ -145,24 +141,24 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
   });
 
   const typed = (inst: InstanceSnapshot, backupType: string) => ({ ...labelsOf(inst), backup_type: backupType });
-  perInstanceGauge(METRICS.lastSuccessTimestamp, (g) => {
+  snapshotGauge(METRICS.lastSuccessTimestamp, (g) => {
     for (const inst of snapshot().instances) for (const [type, set] of inst.backups.newestSuccess) g.set(typed(inst, type), set.endMs / 1000);
   });
-  perInstanceGauge(METRICS.lastSize, (g) => {
+  snapshotGauge(METRICS.lastSize, (g) => {
     for (const inst of snapshot().instances) {
       for (const [type, set] of inst.backups.newestSuccess) if (set.sizeBytes !== undefined) g.set(typed(inst, type), set.sizeBytes);
     }
   });
-  perInstanceGauge(METRICS.lastDuration, (g) => {
+  snapshotGauge(METRICS.lastDuration, (g) => {
     for (const inst of snapshot().instances) for (const [type, set] of inst.backups.newestSuccess) g.set(typed(inst, type), (set.endMs - set.startMs) / 1000);
   });
-  perInstanceGauge(METRICS.lastBackupSucceeded, (g) => {
+  snapshotGauge(METRICS.lastBackupSucceeded, (g) => {
     for (const inst of snapshot().instances) {
       const newest = inst.backups.newestFinished;
       if (newest) g.set(labelsOf(inst), newest.status === 'Success' ? 1 : 0);
     }
   });
-  perInstanceCounter(METRICS.setsSeen, (c) => {
+  snapshotCounter(METRICS.setsSeen, (c) => {
     for (const inst of snapshot().instances) {
       if (!inst.backupsKnown) continue;
       // Full backups of both outcomes from the start at 0, so increase() sees the first one.
@@ -173,34 +169,50 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
       }
     }
   });
-  perInstanceGauge(METRICS.policyRetention, (g) => {
+  snapshotGauge(METRICS.policyRetention, (g) => {
     for (const inst of snapshot().instances) if (inst.policy?.retentionDays !== undefined) g.set(labelsOf(inst), inst.policy.retentionDays * 86400);
   });
-  perInstanceGauge(METRICS.policyExpectedInterval, (g) => {
+  snapshotGauge(METRICS.policyExpectedInterval, (g) => {
     for (const inst of snapshot().instances) if (inst.policy?.expectedIntervalSeconds !== undefined) g.set(labelsOf(inst), inst.policy.expectedIntervalSeconds);
   });
-  perInstanceGauge(METRICS.policyNextBackup, (g) => {
+  snapshotGauge(METRICS.policyNextBackup, (g) => {
     for (const inst of snapshot().instances) if (inst.policy?.nextBackupMs !== undefined) g.set(labelsOf(inst), inst.policy.nextBackupMs / 1000);
   });
-  perInstanceGauge(METRICS.instanceInfo, (g) => {
+  snapshotGauge(METRICS.instanceInfo, (g) => {
     for (const inst of snapshot().instances) {
       const info = inst.info;
       if (info) g.set({ ...labelsOf(inst), engine: info.engine, engine_version: info.engineVersion, description: info.description, instance_type: info.instanceType }, 1);
     }
   });
 
-  perInstanceGauge(METRICS.pollSuccess, (g) => {
+  snapshotGauge(METRICS.pollSuccess, (g) => {
     for (const inst of snapshot().instances) g.set(labelsOf(inst), inst.success ? 1 : 0);
   });
 
-  perInstanceGauge(METRICS.lastPollTimestamp, (g) => {
+  snapshotGauge(METRICS.lastPollTimestamp, (g) => {
     for (const inst of snapshot().instances) {
       if (inst.lastSuccessSeconds !== undefined) g.set(labelsOf(inst), inst.lastSuccessSeconds);
     }
   });
 
-  perInstanceGauge(METRICS.pollDuration, (g) => {
+  snapshotGauge(METRICS.pollDuration, (g) => {
     for (const inst of snapshot().instances) g.set(labelsOf(inst), inst.durationSeconds);
+  });
+
+  snapshotCounter(METRICS.pollsSkipped, (c) => {
+    for (const inst of snapshot().instances) c.inc(labelsOf(inst), inst.skippedPolls);
+  });
+
+  snapshotGauge(METRICS.pendingLookups, (g) => {
+    for (const inst of snapshot().instances) g.set(labelsOf(inst), inst.pendingLookups);
+  });
+
+  snapshotGauge(METRICS.discoverySuccess, (g) => {
+    for (const r of snapshot().regions) if (r.discoverySuccess !== undefined) g.set({ account: r.account, region: r.region }, r.discoverySuccess ? 1 : 0);
+  });
+
+  snapshotGauge(METRICS.discoveryLastSuccessTimestamp, (g) => {
+    for (const r of snapshot().regions) if (r.discoveryLastSuccessSeconds !== undefined) g.set({ account: r.account, region: r.region }, r.discoveryLastSuccessSeconds);
   });
 
   const apiRequests = new Counter({ name: METRICS.apiRequests.name, help: METRICS.apiRequests.help, labelNames: labelNames(METRICS.apiRequests), registers });
@@ -208,8 +220,6 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
     name: METRICS.apiRequestDuration.name, help: METRICS.apiRequestDuration.help, labelNames: labelNames(METRICS.apiRequestDuration),
     buckets: API_DURATION_BUCKETS, registers,
   });
-  const skipped = new Counter({ name: METRICS.pollCyclesSkipped.name, help: METRICS.pollCyclesSkipped.help, registers });
-  skipped.inc(0);
   const reloadOk = new Gauge({ name: METRICS.configReloadSuccessful.name, help: METRICS.configReloadSuccessful.help, registers });
   const reloadAt = new Gauge({ name: METRICS.configReloadTimestamp.name, help: METRICS.configReloadTimestamp.help, registers });
   const buildInfo = new Gauge({ name: METRICS.buildInfo.name, help: METRICS.buildInfo.help, labelNames: labelNames(METRICS.buildInfo), registers });
@@ -219,5 +229,5 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
     collectDefaultMetrics({ register: registry });
     for (const name of REJECTED_DEFAULTS) registry.removeSingleMetric(name);
   }
-  return { apiRequests, apiDuration, skipped, reloadOk, reloadAt };
+  return { apiRequests, apiDuration, reloadOk, reloadAt };
 }

@@ -80,3 +80,63 @@ describe('Semaphore', () => {
     assert.equal(sem.inUse, 0);
   });
 });
+
+describe('priorities', () => {
+  it('TokenBucket serves a waiting listing before backlog that queued earlier', async () => {
+    let clock = 0;
+    const bucket = new TokenBucket(100, 1, () => clock);
+    await bucket.acquire();
+    const order: string[] = [];
+    const waits = [
+      bucket.acquire(undefined, 'backlog').then(() => order.push('backlog-1')),
+      bucket.acquire(undefined, 'backlog').then(() => order.push('backlog-2')),
+      bucket.acquire(undefined, 'listing').then(() => order.push('listing')),
+    ];
+    for (let i = 0; i < 3; i++) {
+      await sleep(15);
+      clock += 10;
+    }
+    await Promise.all(waits);
+    assert.deepEqual(order, ['listing', 'backlog-1', 'backlog-2']);
+  });
+
+  it('Semaphore hands a freed slot to a waiting listing before earlier backlog', async () => {
+    const sem = new Semaphore(1);
+    const release = await sem.acquire();
+    const order: string[] = [];
+    const waits = [
+      sem.acquire(undefined, 'backlog').then((r) => (order.push('backlog'), r())),
+      sem.acquire(undefined, 'listing').then((r) => (order.push('listing'), r())),
+    ];
+    release();
+    await Promise.all(waits);
+    assert.deepEqual(order, ['listing', 'backlog']);
+  });
+});
+
+describe('backlog fairness', () => {
+  it('serves backlog round-robin between owners, each in its own order', async () => {
+    const sem = new Semaphore(1);
+    const release = await sem.acquire();
+    const order: string[] = [];
+    const waits = ['a1', 'a2', 'a3', 'b1', 'c1', 'b2'].map((name) => sem.acquire(undefined, 'backlog', name[0]).then((r) => (order.push(name), r())));
+    release();
+    await Promise.all(waits);
+    assert.deepEqual(order, ['a1', 'b1', 'c1', 'a2', 'b2', 'a3']);
+    assert.equal(sem.inUse, 0);
+  });
+
+  it('a waiter that aborts leaves its owner\'s queue; the owner keeps its turn for the rest', async () => {
+    const sem = new Semaphore(1);
+    const release = await sem.acquire();
+    const controller = new AbortController();
+    const order: string[] = [];
+    const gone = sem.acquire(controller.signal, 'backlog', 'a');
+    const waits = [sem.acquire(undefined, 'backlog', 'b').then((r) => (order.push('b'), r())), sem.acquire(undefined, 'backlog', 'a').then((r) => (order.push('a'), r()))];
+    controller.abort();
+    await assert.rejects(gone, AbortedError);
+    release();
+    await Promise.all(waits);
+    assert.deepEqual(order, ['a', 'b']);
+  });
+});

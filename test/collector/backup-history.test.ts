@@ -80,6 +80,20 @@ describe('BackupHistory', () => {
     assert.equal(history.windows(later, 1 * D)[0]![0], later - 8 * D);
   });
 
+  it('takes a first look window by window: cut part-way, it goes on from the last window taken', () => {
+    const now = 100 * D;
+    const history = new BackupHistory({ lookbackMs: 8 * D });
+    const [first, second] = history.windows(now);
+    history.ingest([set('a', 'FullBackup', 'Success', 93 * D, 93 * D + H)], first![1], false);
+    history.ingest([], second![1], false);
+    assert.equal(history.initialLookDone, false, 'not done before its last window');
+    assert.equal(history.summary().newestSuccess.get('FullBackup')?.backupId, 'a', 'what was read is kept');
+    const later = now + 60_000;
+    assert.deepEqual(history.windows(later), [[96 * D - H, 98 * D - H], [98 * D - H, 100 * D - H], [100 * D - H, later]], 'goes on from the last window taken');
+    history.ingest([], later, true);
+    assert.equal(history.initialLookDone, true);
+  });
+
   it('after a long gap (a restart with a state file), covers the gap', () => {
     const history = new BackupHistory({ lookbackMs: 8 * D });
     history.ingest([], 100 * D);

@@ -35,7 +35,7 @@ describe('config: valid files', () => {
   it('applies defaults to a minimal file', () => {
     const config = parseConfig('accounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]', 'x.yml', {});
     assert.deepEqual(config.poll, {
-      schedule: '*/60 * * * * *', timeout_seconds: 10, concurrency: 8, max_retries: 3, retry_base_delay_seconds: 0.5,
+      schedule: '*/60 * * * * *', deadline: 54, lookups_per_poll: 50, timeout_seconds: 10, concurrency: 8, max_retries: 3, retry_base_delay_seconds: 0.5,
       backups_interval: 600, backups_lookback: 8 * 86400, policy_interval: 3600, discovery_interval: 600,
     });
     assert.equal(config.state_file, undefined);
@@ -86,6 +86,23 @@ describe('config: valid files', () => {
 });
 
 describe('config: durations and discovery', () => {
+  it('sets poll.deadline to 90 % of the shortest gap between ticks by default, at most 10 minutes', () => {
+    const deadlineFor = (schedule: string) => parseConfig(`poll: {schedule: "${schedule}"}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`, 'x.yml', {}).poll.deadline;
+    assert.equal(deadlineFor('*/10 * * * * *'), 9);
+    assert.equal(deadlineFor('*/5 * * * *'), 270);
+    assert.equal(deadlineFor('0 9-17 * * 1-5'), 600, 'hourly on working days: capped at 10 minutes');
+    assert.equal(deadlineFor('0 0 1 1 *'), 600);
+  });
+
+  it('takes a poll.deadline up to the shortest gap between ticks, and refuses a longer one', () => {
+    const file = (deadline: string) => `poll: {schedule: "*/30 * * * * *", deadline: ${deadline}}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`;
+    assert.equal(parseConfig(file('30s'), 'x.yml', {}).poll.deadline, 30);
+    assert.equal(
+      messageOf(() => parseConfig(file('31s'), 'x.yml', {})),
+      'x.yml:1:46: poll.deadline: must not be longer than the shortest interval between two ticks of poll.schedule (30 s), got 31 s',
+    );
+  });
+
   it('reads durations as seconds, in any unit or as a number', () => {
     const config = parseConfig(
       'poll: {backups_interval: 1h30m, backups_lookback: 2w, policy_interval: 3600, discovery_interval: "90s"}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]',

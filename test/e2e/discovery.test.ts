@@ -65,7 +65,7 @@ describe('discovery', function () {
     assert.ok(tagCalls.some((r) => r.params.NextToken !== undefined), 'followed NextToken');
   });
 
-  it('adds a new match and drops one that stops matching or is deleted, with every series, at the next refresh', async () => {
+  it('adds a new match and drops one that stops matching at the next refresh, a deleted one a tick later, with every series', async () => {
     await start({ tags: { env: 'prod' } });
     const w = sim.world;
     w.addInstance('rm-a', { tags: { env: 'prod' } });
@@ -87,12 +87,14 @@ describe('discovery', function () {
     await exporter.poller.tick();
     text = await scrape();
     assert.deepEqual(watchedIds(text), ['rm-a', 'rm-c']);
-    assert.deepEqual(seriesOf(text, 'rm-b'), [], 'no stale series of the untagged instance');
+    assert.deepEqual(seriesOf(text, 'rm-b'), [], 'no stale series of the untagged instance, although its backup was running');
     assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'rm-c' }), 1);
     assert.ok(logs.records().some((r) => r.msg === 'instance discovered' && r.instance_id === 'rm-c'), 'logged the new one');
 
     w.removeInstance('rm-a');
     clock += 11 * MIN;
+    await exporter.poller.tick();
+    assert.deepEqual(watchedIds(await scrape()), ['rm-a', 'rm-c'], 'a deleted instance is kept for the tick in which it is found gone');
     await exporter.poller.tick();
     text = await scrape();
     assert.deepEqual(watchedIds(text), ['rm-c']);

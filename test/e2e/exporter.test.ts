@@ -310,34 +310,47 @@ describe('exporter end to end', function () {
   });
 
   describe('scheduling', () => {
-    it('counts a tick that finds the previous cycle still running as skipped', async () => {
-      rig = await startRig({ config: { poll: { timeout_seconds: 0.5, max_retries: 0 } } });
-      rig.sim.inject({ action: TASKS, kind: 'hang', times: 1 });
+    it('skips and counts, per instance, a tick that finds its previous poll still running; the others are polled', async () => {
+      rig = await startRig({ config: { regions: { 'cn-hangzhou': ['rm-a', 'rm-b'] }, poll: { timeout_seconds: 0.5, max_retries: 0 } } });
+      rig.sim.inject({ action: TASKS, kind: 'hang', instanceId: 'rm-a', times: 1 });
       const first = rig.cycle();
+      await until('rm-b published', () => rig.exporter.poller.snapshot.instances.some((i) => i.instanceId === 'rm-b'));
       await rig.cycle();
+      await rig.cycle();
+      assert.equal(taskCalls(rig).filter((r) => r.params.DBInstanceId === 'rm-b').length, 3, 'rm-b polled at every tick');
       await first;
-      assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_poll_cycles_skipped_total'), 1);
+      const text = await rig.scrape();
+      assert.equal(sample(text, 'alicloud_rds_backup_polls_skipped_total', { instance_id: 'rm-a' }), 2);
+      assert.equal(sample(text, 'alicloud_rds_backup_polls_skipped_total', { instance_id: 'rm-b' }), 0);
+      const skips = rig.logs.records().filter((r) => r.msg === 'poll skipped: the previous poll of this instance is still running');
+      assert.equal(skips.length, 1, 'logged once for the run of skips, not at every tick');
+      assert.equal(skips[0]!.instance_id, 'rm-a');
+      assert.equal(skips[0]!.step, 'DescribeBackupTasks', 'says what the poll is doing');
     });
 
     it('runs on the cron schedule, at start and on each tick', async function () {
       this.timeout(10000);
       rig = await startRig({ config: { poll: { schedule: '* * * * * *' } }, exporter: { schedule: true } });
-      await until('two cycles', () => rig.exporter.poller.snapshot.cycles >= 2, 5000);
-      assert.ok(taskCalls(rig).length >= 2, 'taskCalls(rig).length >= 2');
+      await until('two polls', () => taskCalls(rig).length >= 2, 5000);
     });
 
-    it('never shows a half-done cycle: a scrape during a cycle sees the previous one', async () => {
-      rig = await startRig({ config: { regions: { 'cn-hangzhou': ['rm-test-01', 'rm-test-02'] }, poll: { timeout_seconds: 0.5, max_retries: 0 } } });
+    it('publishes a poll when it ends, never half of it', async () => {
+      rig = await startRig({ config: { poll: { timeout_seconds: 0.5, max_retries: 0 } } });
       rig.sim.world.addJob('rm-test-01', { status: 'Uploading', process: 10 });
       await rig.cycle();
       rig.sim.world.setJob('rm-test-01', rig.sim.world.listedJobs('rm-test-01')[0]!.jobId, { process: 80 });
-      rig.sim.inject({ action: TASKS, kind: 'hang', instanceId: 'rm-test-02', times: 1 });
+      // The listing answers, then the backup look (due again) hangs until its time-out.
+      rig.advance(11 * 60_000);
+      rig.sim.inject({ action: 'DescribeBackups', kind: 'hang', times: 1 });
       const running = rig.cycle();
-      await until('rm-test-01 polled', () => taskCalls(rig).filter((r) => r.params.DBInstanceId === 'rm-test-01').length === 2);
+      await until('listed, and the backup look hanging', () => rig.sim.requests.some((r) => r.action === 'DescribeBackups' && r.httpStatus === 0));
       const during = await rig.scrape();
-      assert.equal(series(during, 'alicloud_rds_backup_task_progress_ratio', A)[0]?.value, 0.1, 'old value while the cycle runs');
+      assert.equal(series(during, 'alicloud_rds_backup_task_progress_ratio', A)[0]?.value, 0.1, 'the listing of a poll not ended yet is not shown');
+      assert.equal(sample(during, 'alicloud_rds_backup_poll_success', A), 1);
       await running;
-      assert.equal(series(await rig.scrape(), 'alicloud_rds_backup_task_progress_ratio', A)[0]?.value, 0.8);
+      const after = await rig.scrape();
+      assert.equal(series(after, 'alicloud_rds_backup_task_progress_ratio', A)[0]?.value, 0.8);
+      assert.equal(sample(after, 'alicloud_rds_backup_poll_success', A), 0, 'the backup look timed out');
     });
   });
 

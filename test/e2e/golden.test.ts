@@ -10,12 +10,32 @@ const GOLDEN = 'test/fixtures/golden/metrics.prom';
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 
 /**
+ * The API request series are created as requests first complete, and requests of different
+ * instances and regions run at once: order them by their labels (a histogram's lines keep their
+ * own order), so that the file does not depend on which answer came first.
+ */
+function orderApiSeries(lines: string[]): string[] {
+  const out = [...lines];
+  const isApi = (line: string) => /^alicloud_rds_backup_api_request/.test(line);
+  const seriesKey = (line: string) => line.replace(/^[a-z_]+?(_bucket|_sum|_count)?\{/, '{').replace(/le="[^"]*",?/, '').replace(/ [^ ]+$/, '');
+  for (let start = 0; start < out.length; start++) {
+    if (!isApi(out[start]!)) continue;
+    let end = start;
+    while (end < out.length && isApi(out[end]!)) end++;
+    const block = out.slice(start, end).map((line, i) => ({ line, i, key: seriesKey(line) }));
+    block.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i));
+    out.splice(start, block.length, ...block.map((b) => b.line));
+    start = end;
+  }
+  return out;
+}
+
+/**
  * Latencies vary from run to run, and the Node.js version from machine to machine: keep the
  * series, blank those values. Counts stay exact.
  */
 export function normalizeVariable(text: string): string {
-  return text
-    .split('\n')
+  return orderApiSeries(text.split('\n'))
     .map((line) =>
       /^alicloud_rds_backup_(api_request_duration_seconds_(bucket|sum)|poll_duration_seconds)\{/.test(line) ? line.replace(/ [^ ]+$/, ' <measured>') : line,
     )

@@ -106,7 +106,7 @@ describe('dist/main.js', function () {
       [['--no-such-flag'], /Unknown option '--no-such-flag'/],
       [['--web.listen-address=9877'], /--web\.listen-address: expected HOST:PORT or :PORT, got "9877"/],
       [['--log.level=verbose'], /--log\.level: expected one of debug, info, warn, error, got "verbose"/],
-      [['--log.format=xml'], /--log\.format: expected one of json, pretty, got "xml"/],
+      [['--log.format=xml'], /--log\.format: expected one of json, logfmt, pretty, got "xml"/],
       [['--web.telemetry-path=metrics'], /--web\.telemetry-path: expected a path such as \/metrics/],
     ] as const) {
       it(`exits 2 on ${args.join(' ')}`, () => {
@@ -227,6 +227,17 @@ describe('dist/main.js', function () {
       await d.exit;
       assert.ok(d.stdout.every((l) => !l.startsWith('{')), 'not JSON');
       assert.ok(d.stdout.some((l) => /INFO.*listening/.test(l)), d.stdout.join('\n'));
+    });
+
+    it('--log.format=logfmt writes key=value lines, debug ones for each API call and poll', async () => {
+      const d = startDaemon([`--config.file=${simConfig(sim)}`, '--web.listen-address=127.0.0.1:0', '--log.format=logfmt', '--log.level=debug']);
+      await until('a poll ended', () => d.stdout.some((l) => l.includes('msg="poll ended"')), 10_000);
+      d.child.kill('SIGTERM');
+      await d.exit;
+      assert.ok(d.stdout.every((l) => /^ts=\S+ level=(debug|info|warn|error) msg=/.test(l)), d.stdout.join('\n'));
+      const call = d.stdout.find((l) => l.includes('msg="API call"') && l.includes('action=DescribeBackupTasks'));
+      assert.match(call ?? '', /instance_id=\S+ action=DescribeBackupTasks code=OK duration_seconds=[\d.e-]+ retry=0/);
+      assert.match(d.stdout.find((l) => l.includes('msg="poll ended"')) ?? '', / success=true /);
     });
 
     it('exits 1 with a clear line when the port is taken', async () => {

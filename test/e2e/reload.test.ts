@@ -1,5 +1,5 @@
-// Configuration reload: instances that stay keep their state, removed ones lose every series at
-// the next cycle, added ones are polled.
+// Configuration reload: applied at once; instances that stay keep their state, removed ones lose
+// every series, added ones are polled.
 import assert from 'node:assert/strict';
 import { sample, series, startRig, testConfig, type Rig } from '../helpers.js';
 
@@ -56,15 +56,18 @@ describe('configuration reload', function () {
     await reloaded;
   });
 
-  it('waits for a running cycle before applying', async () => {
-    rig = await startRig({ config: { poll: { timeout_seconds: 0.5, max_retries: 0 }, regions: { 'cn-hangzhou': ['rm-a', 'rm-b'] } } });
-    rig.sim.inject({ kind: 'hang', action: 'DescribeBackupTasks', instanceId: 'rm-a', times: 1 });
-    const cycle = rig.cycle();
-    const reloaded = rig.exporter.reload(testConfig(rig.sim, { regions: { 'cn-hangzhou': ['rm-a'] } }));
-    await cycle;
-    assert.deepEqual(ids(await rig.scrape()), ['rm-a', 'rm-b'], 'the running cycle finished with the old configuration');
-    await reloaded;
+  it('applies at once; a poll already running ends with the client it started with', async () => {
+    rig = await startRig({ config: { regions: { 'cn-hangzhou': ['rm-a', 'rm-b'] } } });
     await rig.cycle();
-    assert.deepEqual(ids(await rig.scrape()), ['rm-a']);
+    rig.sim.latencyMs = 300;
+    const cycle = rig.cycle();
+    await new Promise((r) => setTimeout(r, 100)); // both listings are now in flight
+    await rig.exporter.reload(testConfig(rig.sim, { regions: { 'cn-hangzhou': ['rm-a'] } }));
+    assert.deepEqual(ids(await rig.scrape()), ['rm-a'], 'rm-b is dropped at once, before its running poll ends');
+    await cycle;
+    const text = await rig.scrape();
+    assert.deepEqual(ids(text), ['rm-a'], 'the poll of rm-b that was running does not bring it back');
+    assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-a' }), 1, 'the running poll ended normally: its client was not closed under it');
+    assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { action: 'DescribeBackupTasks', code: 'NetworkError' }), undefined);
   });
 });

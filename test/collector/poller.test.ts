@@ -1,0 +1,265 @@
+// The collector against a scripted fake of the RDS API: independent polls, the deadline, the
+// per-instance skip, publishing as each poll ends, jobs carried over a cut poll, look-up backlog,
+// deleted instances, readiness and inventory health.
+import assert from 'node:assert/strict';
+import type { RegionConfig } from '../../src/config/schema.js';
+import { Poller, type PollSettings } from '../../src/collector/poller.js';
+import type { InstanceSnapshot } from '../../src/collector/watched-instance.js';
+import { createLogger } from '../../src/log.js';
+import { LogCapture, until } from '../helpers.js';
+import { apiError, dbInstance, HANG, ScriptedApi, task } from './scripted-api.js';
+
+const SETTINGS: PollSettings = {
+  deadlineMs: 250,
+  lookupsPerPoll: 50,
+  backupsIntervalMs: 600_000,
+  backupsLookbackMs: 8 * 86400_000,
+  policyIntervalMs: 3600_000,
+};
+
+interface Setup {
+  poller: Poller;
+  api: ScriptedApi;
+  logs: LogCapture;
+  advance(ms: number): void;
+  inst(id: string): InstanceSnapshot | undefined;
+}
+
+function setup(regions: RegionConfig[], settings: Partial<PollSettings> = {}, refreshIntervalMs = 600_000): Setup {
+  const api = new ScriptedApi();
+  const logs = new LogCapture();
+  let clock = Date.UTC(2026, 10, 28, 12);
+  const poller = new Poller(
+    regions.map((region) => ({ account: 'acct', region, api, refreshIntervalMs })),
+    { ...SETTINGS, ...settings, log: createLogger({ level: 'debug', destination: logs }), now: () => clock },
+  );
+  return {
+    poller,
+    api,
+    logs,
+    advance: (ms) => (clock += ms),
+    inst: (id) => poller.snapshot.instances.find((i) => i.instanceId === id),
+  };
+}
+
+const hz = (...instances: string[]): RegionConfig => ({ region: 'cn-hangzhou', instances });
+const failures = (s: InstanceSnapshot | undefined) => s?.counts.failures.get('Automated');
+const completions = (s: InstanceSnapshot | undefined, state: string) => s?.counts.completions.get(`Automated|${state}`);
+
+describe('Poller (scripted API)', function () {
+  this.timeout(10_000);
+
+  it('cuts a poll at its deadline: success 0 with Timeout, the jobs it followed kept and counted once later', async () => {
+    const { poller, api, inst } = setup([hz('rm-a')]);
+    api.tasks = () => [task('1', 'Uploading')];
+    await poller.tick();
+    assert.equal(inst('rm-a')?.success, true);
+
+    api.tasks = () => HANG;
+    const started = performance.now();
+    await poller.tick();
+    const took = performance.now() - started;
+    assert.ok(took >= 240 && took < 600, `the tick ended at its 250 ms deadline (${Math.round(took)} ms)`);
+    assert.equal(inst('rm-a')?.success, false);
+    assert.equal(inst('rm-a')?.errorCode, 'Timeout');
+    assert.ok(inst('rm-a')!.durationSeconds < 0.6, `poll_duration ${inst('rm-a')!.durationSeconds}`);
+    assert.equal(inst('rm-a')?.tasks, undefined, 'no listing shown for the cut poll');
+
+    api.tasks = (_, jobId) => (jobId === '1' ? [task('1', 'Failed')] : []);
+    await poller.tick();
+    assert.equal(failures(inst('rm-a')), 1, 'the job followed before the cut poll is counted');
+    await poller.tick();
+    assert.equal(failures(inst('rm-a')), 1, 'and only once');
+    assert.equal(inst('rm-a')?.success, true);
+  });
+
+  it('asks again at the next poll for a look-up the deadline cut, and counts the job once', async () => {
+    const { poller, api, inst } = setup([hz('rm-a')]);
+    api.tasks = () => [task('7', 'Uploading')];
+    await poller.tick();
+    api.tasks = (_, jobId) => (jobId === undefined ? [] : HANG);
+    await poller.tick();
+    assert.equal(inst('rm-a')?.pendingLookups, 1);
+    assert.equal(inst('rm-a')?.errorCode, 'Timeout');
+    api.tasks = (_, jobId) => (jobId === '7' ? [task('7', 'Failed')] : []);
+    await poller.tick();
+    assert.equal(failures(inst('rm-a')), 1);
+    assert.equal(inst('rm-a')?.pendingLookups, 0);
+    await poller.tick();
+    assert.equal(failures(inst('rm-a')), 1);
+  });
+
+  it('skips and counts only the instance whose poll is still running; the others are polled', async () => {
+    const { poller, api, inst, logs } = setup([hz('rm-a', 'rm-b')], { deadlineMs: 400 });
+    api.tasks = (id) => (id === 'rm-a' ? HANG : []);
+    const first = poller.tick();
+    await until('rm-b published', () => inst('rm-b') !== undefined);
+    await poller.tick();
+    await poller.tick();
+    assert.equal(api.callsOf('describeBackupTasks', 'rm-b').length, 3, 'rm-b polled at every tick');
+    assert.equal(api.callsOf('describeBackupTasks', 'rm-a').length, 1, 'rm-a not polled again while busy');
+    await first;
+    assert.equal(inst('rm-a')?.skippedPolls, 2);
+    assert.equal(inst('rm-b')?.skippedPolls, 0);
+    assert.equal(logs.records().filter((r) => r.msg === 'poll skipped: the previous poll of this instance is still running').length, 1, 'logged once per run of skips');
+  });
+
+  it('publishes each instance as its own poll ends, without waiting for the others', async () => {
+    const { poller, api, inst } = setup([hz('rm-slow', 'rm-fast')], { deadlineMs: 400 });
+    api.tasks = (id) => (id === 'rm-slow' ? HANG : [task('9', 'Uploading')]);
+    const tick = poller.tick();
+    await until('rm-fast published', () => inst('rm-fast') !== undefined, 300);
+    assert.equal(inst('rm-fast')?.tasks?.length, 1);
+    assert.equal(inst('rm-slow'), undefined, 'rm-slow has no finished poll yet');
+    assert.equal(poller.ready, false, 'not ready while a watched instance has had no first poll');
+    await tick;
+    assert.equal(inst('rm-slow')?.errorCode, 'Timeout');
+    assert.equal(poller.ready, true);
+  });
+
+  it('is ready within one deadline even when the inventory and every call hang', async () => {
+    const { poller, api, inst } = setup([hz('rm-a'), { region: 'cn-shanghai', instances: [], discovery: { instance_types: ['Primary'] } }]);
+    api.instances = () => HANG;
+    api.tasks = () => HANG;
+    const started = performance.now();
+    await poller.tick();
+    assert.ok(performance.now() - started < 600, `${Math.round(performance.now() - started)} ms`);
+    assert.equal(poller.ready, true);
+    assert.equal(inst('rm-a')?.success, false);
+    assert.deepEqual(
+      poller.snapshot.regions.map((r) => [r.region, r.discoverySuccess, r.discoveryLastSuccessSeconds]),
+      [['cn-hangzhou', false, undefined], ['cn-shanghai', false, undefined]],
+    );
+  });
+
+  it('reports each region inventory: success and the time of the last one that worked', async () => {
+    const { poller, api, advance } = setup([hz('rm-a')], {}, 60_000);
+    await poller.tick();
+    const first = poller.snapshot.regions[0]!;
+    assert.equal(first.discoverySuccess, true);
+    assert.equal(first.discoveryLastSuccessSeconds, Date.UTC(2026, 10, 28, 12) / 1000);
+    api.instances = () => {
+      throw apiError('Forbidden.RAM', 'permission', 'DescribeDBInstances');
+    };
+    advance(61_000);
+    await poller.tick();
+    assert.equal(poller.snapshot.regions[0]!.discoverySuccess, false);
+    assert.equal(poller.snapshot.regions[0]!.discoveryLastSuccessSeconds, first.discoveryLastSuccessSeconds, 'keeps the last good time');
+  });
+
+  it('looks up at most lookups_per_poll departed jobs a poll, oldest first, behind the listings', async () => {
+    const { poller, api, inst, advance } = setup([hz('rm-a')], { lookupsPerPoll: 2 });
+    const listed: string[] = [];
+    api.tasks = (_, jobId) => (jobId === undefined ? listed.map((id) => task(id, 'Uploading')) : [task(jobId, 'Finished')]);
+    for (const id of ['3', '1', '2']) {
+      listed.push(id);
+      await poller.tick();
+      advance(60_000);
+    }
+    listed.length = 0;
+    api.calls.length = 0;
+    await poller.tick();
+    const lookups = api.callsOf('describeBackupTasks').filter((c) => c.args[1] !== undefined);
+    assert.deepEqual(lookups.map((c) => c.args[1]), ['3', '1'], 'the two first seen');
+    assert.ok(lookups.every((c) => c.priority === 'backlog'), 'look-ups queue as backlog');
+    assert.equal(api.callsOf('describeBackupTasks').find((c) => c.args[1] === undefined)?.priority, 'listing');
+    assert.equal(inst('rm-a')?.pendingLookups, 1);
+    await poller.tick();
+    assert.equal(inst('rm-a')?.pendingLookups, 0);
+    assert.equal(completions(inst('rm-a'), 'Finished'), 3);
+  });
+
+  it('resolves the jobs of a configured instance that was deleted: counted once as Unknown', async () => {
+    const { poller, api, inst } = setup([hz('rm-gone')]);
+    api.tasks = () => [task('5', 'Uploading')];
+    await poller.tick();
+    api.tasks = () => {
+      throw apiError('InvalidDBInstanceId.NotFound', 'not_found');
+    };
+    await poller.tick();
+    assert.equal(completions(inst('rm-gone'), 'Unknown'), 1);
+    assert.equal(inst('rm-gone')?.errorCode, 'InvalidDBInstanceId.NotFound');
+    const lookups = api.callsOf('describeBackupTasks').filter((c) => c.args[1] === '5').length;
+    await poller.tick();
+    assert.equal(completions(inst('rm-gone'), 'Unknown'), 1, 'once');
+    assert.equal(api.callsOf('describeBackupTasks').filter((c) => c.args[1] === '5').length, lookups, 'never asked again');
+  });
+
+  it('keeps a deleted discovered instance until its jobs are counted, then drops it a tick later', async () => {
+    const region: RegionConfig = { region: 'cn-hangzhou', instances: [], discovery: { instance_types: ['Primary'] } };
+    const { poller, api, inst } = setup([region], {}, 0);
+    let present = true;
+    api.instances = () => (present ? [dbInstance('rm-d'), dbInstance('rm-other')] : [dbInstance('rm-other')]);
+    api.tasks = (id) => (id === 'rm-d' ? [task('11', 'Uploading')] : []);
+    await poller.tick();
+    assert.equal(inst('rm-d')?.tasks?.length, 1);
+
+    present = false;
+    api.tasks = (id) => {
+      if (id === 'rm-d') throw apiError('InvalidDBInstanceId.NotFound', 'not_found');
+      return [];
+    };
+    await poller.tick();
+    assert.equal(completions(inst('rm-d'), 'Unknown'), 1, 'the job in flight is counted, and shown');
+    await poller.tick();
+    assert.equal(inst('rm-d'), undefined, 'then the instance goes');
+    assert.ok(inst('rm-other'), 'the instance still listed stays');
+  });
+
+  it('drops at once a discovered instance that merely stops matching, jobs or not', async () => {
+    const region: RegionConfig = { region: 'cn-hangzhou', instances: [], discovery: { instance_types: ['Primary'], engines: ['MySQL'] } };
+    const { poller, api, inst } = setup([region], {}, 0);
+    let engine = 'MySQL';
+    api.instances = () => [dbInstance('rm-m', { engine })];
+    api.tasks = () => [task('12', 'Uploading')];
+    await poller.tick();
+    assert.ok(inst('rm-m'), 'watched while it matches');
+    engine = 'PostgreSQL';
+    await poller.tick();
+    assert.equal(inst('rm-m'), undefined);
+  });
+
+  it('polls an instance as soon as the refresh that discovers it ends', async () => {
+    const region: RegionConfig = { region: 'cn-hangzhou', instances: [], discovery: { instance_types: ['Primary'] } };
+    const { poller, api, inst } = setup([region]);
+    api.instances = () => [dbInstance('rm-new')];
+    await poller.tick();
+    assert.equal(inst('rm-new')?.success, true, 'polled by the tick that discovered it');
+    assert.equal(poller.ready, true);
+  });
+
+  it('applies a reload at once, and its promise resolves when the polls that were running have ended', async () => {
+    const { poller, api, inst } = setup([hz('rm-a', 'rm-b')], { deadlineMs: 300 });
+    api.tasks = (id) => (id === 'rm-b' ? HANG : []);
+    const tick = poller.tick();
+    await until('rm-a published', () => inst('rm-a') !== undefined);
+    let drained = false;
+    const reconfigured = poller.reconfigure([{ account: 'acct', region: hz('rm-a'), api, refreshIntervalMs: 600_000 }], SETTINGS).then(() => (drained = true));
+    assert.equal(poller.watchedCount, 1, 'rm-b is dropped at once');
+    assert.equal(drained, false, 'the poll of rm-b is still running');
+    await tick;
+    await reconfigured;
+    assert.equal(inst('rm-b'), undefined, 'its poll ending does not bring it back');
+  });
+});
+
+describe('Poller (scripted API): a first history look longer than a deadline', function () {
+  this.timeout(10_000);
+
+  it('goes on window by window across polls instead of starting over', async () => {
+    const { poller, api, inst } = setup([hz('rm-a')], { deadlineMs: 200 });
+    let answered = 0;
+    // Each window answers after 120 ms: one fits in a 200 ms poll, four do not.
+    api.backups = async () => {
+      await new Promise((r) => setTimeout(r, 120));
+      answered++;
+      return [];
+    };
+    await poller.tick();
+    assert.equal(inst('rm-a')?.errorCode, 'Timeout');
+    assert.equal(inst('rm-a')?.backupsKnown, false);
+    for (let i = 0; i < 6 && !inst('rm-a')?.backupsKnown; i++) await poller.tick();
+    assert.equal(inst('rm-a')?.backupsKnown, true, 'the first look completed across polls');
+    assert.ok(answered <= 6, `${answered} windows asked for 4 (+ the one cut at each deadline)`);
+  });
+});
