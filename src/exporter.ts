@@ -158,7 +158,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   const telemetryPath = opts.telemetryPath ?? '/metrics';
   const app = createApp({
     metrics, telemetryPath, isReady: () => poller.ready, version: VERSION, log,
-    summary: () => `${describeConfig(config)}; ${poller.watchedCount} instances watched now (configured and discovered)`,
+    summary: () => `${describeConfig(config)}; ${poller.watchedCount} instance${poller.watchedCount === 1 ? '' : 's'} watched now (configured and discovered)`,
     ...(opts.enableLifecycle ? { reload: () => reloadFromSource() } : {}),
   });
   const server = app.listen(opts.listen.port, opts.listen.host ?? '');
