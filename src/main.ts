@@ -10,8 +10,9 @@ import { VERSION } from './version.js';
 /** How long shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 9000;
 
+/** Writes each line of `message` (a ConfigError holds one per problem) with the program's name. */
 function fail(code: number, message: string): never {
-  process.stderr.write(`alicloud-rds-backup-exporter: ${message}\n`);
+  process.stderr.write(message.split('\n').map((line) => `alicloud-rds-backup-exporter: ${line}\n`).join(''));
   process.exit(code);
 }
 
@@ -36,8 +37,9 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     config = loadConfigFile(flags.configFile);
   } catch (err) {
-    if (err instanceof ConfigError) fail(2, err.message);
-    throw err;
+    // Any failure to load is a configuration failure (exit 2); only a ConfigError's text is
+    // known to quote nothing from the file.
+    fail(2, err instanceof ConfigError ? err.message : `${flags.configFile}: the configuration cannot be loaded`);
   }
   if (flags.configCheck) {
     process.stdout.write(`${flags.configFile}: OK (${describeConfig(config)})\n`);
