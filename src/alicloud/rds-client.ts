@@ -4,13 +4,14 @@
 import RPCClient from '@alicloud/pop-core';
 import type { Agent } from 'node:http';
 import type { CredentialsProvider } from './credentials.js';
-import { ApiError, classifyApiError } from './errors.js';
+import { ApiError, classifyApiError, httpStatusError } from './errors.js';
 import { sleep, type Semaphore, type TokenBucket } from './limits.js';
 import {
   formatApiMinute, normalizeBackupPolicy, normalizeBackupsPage, normalizeInstancesPage, normalizeTagsPage,
   type BackupPolicy, type BackupSet, type DBInstance,
 } from './backups.js';
 import { MalformedResponseError, normalizeBackupTasks, type BackupTask } from './normalize.js';
+import { guardedAgent, newExchange, tagExchange } from './response-guard.js';
 
 export const API_VERSION = '2014-08-15';
 
@@ -69,6 +70,8 @@ export class RdsClient {
       // verbose: also return the HTTP exchange, because pop-core never checks the status itself.
       true,
     );
+    // pop-core sends every request through its keep-alive agent: this one bounds each response.
+    (this.rpc as unknown as { keepAliveAgent: Agent }).keepAliveAgent = guardedAgent(opts.endpoint);
   }
 
   get endpoint(): string {
@@ -101,20 +104,22 @@ export class RdsClient {
     const release = await semaphore.acquire(signal);
     const started = performance.now();
     let code = 'OK';
+    const exchange = newExchange();
     try {
-      const [body, exchange] = await withDeadline(
+      const [body, entry] = await withDeadline(
         // Exactly 'POST': GET would put AccessKeyId, SecurityToken and Signature in the URL,
         // and pop-core copies the URL into its error messages.
-        this.rpc.request<[unknown, { response?: { statusCode?: number } }]>(action, params, { method: 'POST', timeout: timeoutMs }),
+        this.rpc.request<[unknown, { response?: { statusCode?: number } }]>(action, params, { method: 'POST', timeout: timeoutMs, beforeRequest: tagExchange(exchange) }),
         timeoutMs + 1000,
       );
-      const status = exchange?.response?.statusCode ?? 200;
+      const status = entry?.response?.statusCode ?? 200;
       // An error status whose JSON body has no Code resolves in pop-core as if it had succeeded.
-      if (status >= 400) throw new MalformedResponseError(`HTTP ${status} without an error code`);
+      if (status < 200 || status > 299) throw httpStatusError(action, status);
       return parse(body);
     } catch (err) {
-      code = classifyApiError(action, err).code;
-      throw err;
+      const error = classifyApiError(action, err, exchange);
+      code = error.code;
+      throw error;
     } finally {
       release();
       observe?.(action, code, (performance.now() - started) / 1000);
