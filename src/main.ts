@@ -4,6 +4,7 @@
 import { ConfigError, describeConfig, loadConfigFile } from './config/load.js';
 import { startExporter } from './exporter.js';
 import { FlagError, parseFlags, USAGE } from './flags.js';
+import { WebConfig } from './http/web-config.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 
@@ -41,12 +42,21 @@ async function main(argv: readonly string[]): Promise<void> {
     // known to quote nothing from the file.
     fail(2, err instanceof ConfigError ? err.message : `${flags.configFile}: the configuration cannot be loaded`);
   }
+  const log = createLogger({ level: flags.logLevel, format: flags.logFormat });
+  let webConfig: WebConfig | undefined;
+  if (flags.webConfigFile !== undefined) {
+    try {
+      webConfig = new WebConfig(flags.webConfigFile, log);
+    } catch (err) {
+      fail(2, err instanceof ConfigError ? err.message : `${flags.webConfigFile}: the web configuration cannot be loaded`);
+    }
+  }
   if (flags.configCheck) {
     process.stdout.write(`${flags.configFile}: OK (${describeConfig(config)})\n`);
+    if (flags.webConfigFile !== undefined) process.stdout.write(`${flags.webConfigFile}: OK\n`);
     return;
   }
 
-  const log = createLogger({ level: flags.logLevel, format: flags.logFormat });
   log.info({ config_file: flags.configFile, watching: describeConfig(config) }, 'starting');
   let exporter;
   try {
@@ -54,6 +64,7 @@ async function main(argv: readonly string[]): Promise<void> {
       config, log, listen: flags.listen, telemetryPath: flags.telemetryPath,
       loadConfig: () => loadConfigFile(flags.configFile),
       enableLifecycle: flags.enableLifecycle,
+      ...(webConfig ? { webConfig } : {}),
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

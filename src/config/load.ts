@@ -61,8 +61,9 @@ export function expandEnv(value: string, env: NodeJS.ProcessEnv, onMissing: (nam
   return out;
 }
 
-function expandTree(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv, problems: Problem[]): unknown {
-  if (typeof value === 'string') {
+/** A plain copy of the parsed tree, with `${ENV}` expanded in strings when `env` is given. */
+function expandTree(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv | undefined, problems: Problem[]): unknown {
+  if (typeof value === 'string' && env) {
     return expandEnv(
       value, env,
       (name) => problems.push({ path, message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)` }),
@@ -178,6 +179,14 @@ function fail(source: string, doc: Document | undefined, lines: LineCounter, pro
  * is one line of the ConfigError's message (at most MAX_PROBLEMS_SHOWN + 1 lines).
  */
 export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Config {
+  return parseYaml(text, source, configSchema, { env });
+}
+
+/**
+ * YAML text validated against `schema`, with the rules of the main configuration file: nothing
+ * quoted, every problem one line. `${ENV}` references are expanded when `env` is given.
+ */
+export function parseYaml<S extends z.ZodType>(text: string, source: string, schema: S, opts: { env?: NodeJS.ProcessEnv; allowEmpty?: boolean } = {}): z.output<S> {
   const lines = new LineCounter();
   let doc: Document;
   try {
@@ -206,14 +215,15 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
     const exhausted = err instanceof Error && /resource exhaustion|alias/i.test(err.message);
     throw new ConfigError(`${source}: invalid YAML: ${exhausted ? YAML_MESSAGES.RESOURCE_EXHAUSTION! : 'the file cannot be turned into data'}`);
   }
+  if ((raw === null || raw === undefined) && opts.allowEmpty) raw = {};
   if (raw === null || raw === undefined) throw new ConfigError(`${source}: the file is empty (at least "accounts" is required)`);
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: expected a mapping of keys at the top level`);
 
   const problems: Problem[] = [];
-  const expanded = expandTree(raw, [], env, problems);
+  const expanded = expandTree(raw, [], opts.env, problems);
   let result;
   try {
-    result = configSchema.safeParse(expanded);
+    result = schema.safeParse(expanded);
   } catch {
     throw new ConfigError(`${source}: the configuration cannot be checked`);
   }

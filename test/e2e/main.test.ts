@@ -111,6 +111,17 @@ describe('dist/main.js', function () {
       assert.doesNotMatch(r.stderr, /\n\s+at /);
     });
 
+    it('--web.config.file: checked with --config.check, a bad one is exit 2 with one line per problem and no value', () => {
+      const good = tempConfig('http_server_config:\n  headers: {X-Frame-Options: deny}\n');
+      const ok = run(['--config.check', '--config.file=config/demo.yml', `--web.config.file=${good}`]);
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.match(ok.stdout, new RegExp(`^${good}: OK$`, 'm'));
+      const bad = tempConfig('basic_auth_users:\n  alice: plain-password-value\n');
+      const r = run(['--config.check', '--config.file=config/demo.yml', `--web.config.file=${bad}`]);
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr, `alicloud-rds-backup-exporter: ${bad}:2:10: basic_auth_users.alice: expected a bcrypt hash such as $2y$10$...\n`);
+    });
+
     it('names a missing config file', () => {
       const r = run(['--config.file=/nonexistent/exporter.yml']);
       assert.equal(r.status, 2);
