@@ -31,11 +31,15 @@ interface Problem {
   bare?: boolean;
 }
 
+/** Key names are shown when they look like names; anything else written as a key (a value put in the wrong place?) is not. */
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
 export function formatPath(path: Path): string {
   let out = '';
   for (const key of path) {
+    const name = typeof key === 'string' && !PLAIN_KEY.test(key) ? '(key)' : String(key);
     if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
+    else out += out === '' ? name : `.${name}`;
   }
   return out === '' ? '(top level)' : out;
 }

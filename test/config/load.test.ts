@@ -135,6 +135,11 @@ describe('config: hostile and careless files', () => {
     }
   });
 
+  it('names a key only when it looks like a name', () => {
+    const message = messageOf(() => parseConfig(`accounts:\n  - name: a\n    ${secret} and more: 1\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n`, 'x.yml', {}));
+    assert.equal(message, 'x.yml:3:5: accounts[0].(key): unknown key');
+  });
+
   it('shows every problem, one per line, capped', () => {
     const regions = Array.from({ length: 30 }, (_, i) => `      - {region: Bad${i}, instances: [rm-abc${i}]}`).join('\n');
     const message = messageOf(() => parseConfig(`accounts:\n  - name: a\n    regions:\n${regions}\n`, 'x.yml', {}));
