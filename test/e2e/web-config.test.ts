@@ -74,6 +74,15 @@ describe('--web.config.file', function () {
     assert.equal((await fetch(`${rig.exporter.url}/-/healthy`)).status, 401);
   });
 
+  it('a changed password applies after a reload (or on a new connection), without a restart', async () => {
+    const { rig, file } = await serve(`basic_auth_users:\n  prometheus: ${HASH}\n`, { lifecycle: true });
+    const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`prometheus:${password}`).toString('base64')}` });
+    writeFileSync(file, `basic_auth_users:\n  prometheus: ${hashSync('the-new-password', 4)}\n`);
+    await rig.exporter.reloadFromSource(); // as SIGHUP does; a new connection would re-read it too
+    assert.equal((await fetch(`${rig.exporter.url}/metrics`, { headers: basic(PASSWORD) })).status, 401, 'the old password no longer');
+    assert.equal((await fetch(`${rig.exporter.url}/metrics`, { headers: basic('the-new-password') })).status, 200, 'the new one');
+  });
+
   it('TLS: serves HTTPS with the configured certificate, and gzip when asked', async () => {
     const { rig } = await serve(tlsBlock());
     assert.match(rig.exporter.url, /^https:\/\//);
