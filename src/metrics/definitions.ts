@@ -160,7 +160,7 @@ export const METRICS = {
   apiRequests: {
     name: `${PREFIX}_api_requests_total`,
     type: 'counter',
-    help: 'RDS API HTTP requests by action and result: OK, the API error code, Timeout, NetworkError, MalformedResponse or CredentialsUnavailable. Retries count one each.',
+    help: 'RDS API HTTP requests by action and result: OK, a known API error code or OtherApiError, HTTP<status> without a code, Timeout, NetworkError, MalformedResponse, ResponseTooLarge or CredentialsUnavailable. Retries count one each.',
     labels: ['account', 'region', 'action', 'code'],
     perInstance: false,
   },

@@ -236,9 +236,9 @@ describe('exporter end to end', function () {
     }
 
     const junk = [
-      ['html502', 'MalformedResponse'],
+      ['html502', 'HTTP502'],
       ['empty', 'MalformedResponse'],
-      ['http500-no-code', 'MalformedResponse'],
+      ['http500-no-code', 'HTTP500'],
       ['reset', 'NetworkError'],
       ['hang', 'Timeout'],
     ] as const;

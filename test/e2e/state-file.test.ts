@@ -33,13 +33,14 @@ describe('state file', function () {
 
   async function exporterWith(stateFile: string, logs = new LogCapture(), discovery?: Record<string, unknown>): Promise<{ exporter: Exporter; logs: LogCapture }> {
     const config = configSchema.parse({
-      state_file: stateFile,
       poll: { max_retries: 0 },
       accounts: [{
         name: 'state', requests_per_second: 1000, access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret, endpoint: sim.url,
         regions: [discovery ? { region: 'cn-hangzhou', discovery } : { region: 'cn-hangzhou', instances: ['rm-state-01'] }],
       }],
     });
+    // Set after the check, which refuses a missing directory: one can still vanish at run time.
+    config.state_file = stateFile;
     const exporter = await startExporter({ config, log: createLogger({ level: 'debug', destination: logs }), listen: { host: '127.0.0.1', port: 0 }, schedule: false, processMetrics: false, now: () => clock });
     running.push(exporter);
     return { exporter, logs };
