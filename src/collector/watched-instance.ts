@@ -19,6 +19,8 @@ export interface InstanceSnapshot {
   info?: DBInstance;
   /** the last poll's calls, and the last interval calls, all succeeded */
   success: boolean;
+  /** the code of the first failing call of the last poll (when success is false) */
+  errorCode?: string;
   /** the listing of the last cycle; undefined when that listing failed */
   tasks?: readonly BackupTask[];
   /** unix seconds of the last poll that succeeded */
@@ -182,6 +184,7 @@ export class WatchedInstance {
       backupsKnown: this.backupsKnown,
     };
     if (this.info) snapshot.info = this.info;
+    if (errors[0]) snapshot.errorCode = errors[0].code;
     if (tasks) snapshot.tasks = Object.freeze(tasks);
     if (this.lastSuccessSeconds !== undefined) snapshot.lastSuccessSeconds = this.lastSuccessSeconds;
     if (this.policy) snapshot.policy = this.policy;
