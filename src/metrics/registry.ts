@@ -162,6 +162,12 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
       if (newest) g.set(labelsOf(inst), newest.status === 'Success' ? 1 : 0);
     }
   });
+  perInstanceGauge(METRICS.lastFailureTimestamp, (g) => {
+    for (const inst of snapshot().instances) {
+      const newest = Math.max(inst.backups.newestFailedEndMs ?? -Infinity, inst.counts.lastFailureMs ?? -Infinity);
+      if (newest > -Infinity) g.set(labelsOf(inst), newest / 1000);
+    }
+  });
   perInstanceCounter(METRICS.setsSeen, (c) => {
     for (const inst of snapshot().instances) {
       if (!inst.backupsKnown) continue;
