@@ -148,6 +148,10 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   const telemetryPath = opts.telemetryPath ?? '/metrics';
   const app = createApp({
     metrics, telemetryPath, isReady: () => poller.ready, version: VERSION, summary: () => describeConfig(config), log,
+    status: () => ({
+      snapshot: poller.snapshot, version: VERSION, ready: poller.ready, configSummary: describeConfig(config),
+      ...metrics.selfStatus(), nowMs: (opts.now ?? Date.now)(), metricsPath: telemetryPath,
+    }),
     ...(opts.enableLifecycle ? { reload: () => reloadFromSource() } : {}),
   });
   const server = app.listen(opts.listen.port, opts.listen.host ?? '');

@@ -1,9 +1,11 @@
-// The HTTP face of the exporter: it renders the metrics of the last poll snapshot, reports
-// health and readiness, and (with --web.enable-lifecycle) asks for a configuration reload.
+// The HTTP face of the exporter: it renders the metrics and the status page of the last poll
+// snapshot, reports health and readiness, and (with --web.enable-lifecycle) asks for a
+// configuration reload.
 // Nothing here calls the Alibaba Cloud API.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log.js';
 import type { ExporterMetrics } from '../metrics/registry.js';
+import { parseStatusFilter, renderStatusPage, type StatusInput } from './status-page.js';
 
 export interface AppOptions {
   metrics: ExporterMetrics;
@@ -13,6 +15,8 @@ export interface AppOptions {
   /** one line for the landing page, e.g. "2 accounts, 3 regions, 5 instances" (follows reloads) */
   summary: () => string;
   log: Logger;
+  /** what GET /status shows, read once per request */
+  status: () => StatusInput;
   /** reloads the configuration; present when the lifecycle API is enabled */
   reload?: () => Promise<void>;
 }
@@ -34,6 +38,10 @@ export function createApp(opts: AppOptions): express.Express {
   app.get(opts.telemetryPath, async (req: Request, res: Response) => {
     const { contentType, body } = await opts.metrics.render(wantsOpenMetrics(req.get('accept')));
     res.set('Content-Type', contentType).set('Cache-Control', 'no-store').send(body);
+  });
+
+  app.get('/status', (req, res) => {
+    res.type('html').set('Cache-Control', 'no-store').send(renderStatusPage(opts.status(), parseStatusFilter(req.query as Record<string, unknown>)));
   });
 
   app.get('/-/healthy', (_req, res) => {
@@ -70,6 +78,7 @@ export function createApp(opts: AppOptions): express.Express {
 <h1>Alibaba Cloud RDS backup exporter</h1>
 <p>Version ${escapeHtml(opts.version)} &middot; watching ${escapeHtml(opts.summary())} &middot; ${opts.isReady() ? 'ready' : 'waiting for the first poll cycle'}</p>
 <ul>
+<li><a href="/status">Backup status</a>: every instance, its running tasks, last backup and failures</li>
 <li><a href="${path}">Metrics</a></li>
 <li><a href="/-/healthy">Health</a></li>
 <li><a href="/-/ready">Readiness</a></li>

@@ -26,6 +26,13 @@ export interface ExporterMetrics {
   cycleSkipped(): void;
   /** a configuration load or reload succeeded (with its time) or failed */
   configLoaded(ok: boolean, atMs: number): void;
+  /** the exporter's own health, as counted here, for the status page */
+  selfStatus(): SelfStatus;
+}
+
+export interface SelfStatus {
+  skippedCycles: number;
+  reload: { successful: boolean; lastSuccessMs?: number };
 }
 
 /** The live metrics of one registry, fed as things happen. */
@@ -61,6 +68,7 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
   let rendering = 0;
   const snapshot = () => pinned ?? opts.snapshot();
   const live = [registerAll(prometheus, snapshot, opts), registerAll(openMetrics as unknown as Registry, snapshot, opts)];
+  const self: SelfStatus = { skippedCycles: 0, reload: { successful: true } };
 
   return {
     async render(asOpenMetrics) {
@@ -80,13 +88,16 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
     },
     cycleSkipped() {
       for (const m of live) m.skipped.inc();
+      self.skippedCycles++;
     },
     configLoaded(ok, atMs) {
       for (const m of live) {
         m.reloadOk.set(ok ? 1 : 0);
         if (ok) m.reloadAt.set(atMs / 1000);
       }
+      self.reload = ok ? { successful: true, lastSuccessMs: atMs } : { ...self.reload, successful: false };
     },
+    selfStatus: () => ({ skippedCycles: self.skippedCycles, reload: { ...self.reload } }),
   };
 }
 

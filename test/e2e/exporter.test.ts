@@ -365,7 +365,7 @@ describe('exporter end to end', function () {
       await rig.cycle();
       const landing = await fetch(`${rig.exporter.url}/`);
       assert.equal(landing.status, 200);
-      assert.match(await landing.text(), /href="\/metrics"[\s\S]*href="\/-\/healthy"[\s\S]*href="\/-\/ready"/);
+      assert.match(await landing.text(), /href="\/status"[\s\S]*href="\/metrics"[\s\S]*href="\/-\/healthy"[\s\S]*href="\/-\/ready"/);
       assert.equal((await fetch(`${rig.exporter.url}/nope`)).status, 404);
       const plain = await fetch(`${rig.exporter.url}/metrics`);
       assert.match(plain.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
