@@ -207,7 +207,7 @@ describe('Grafana dashboard', () => {
 
   it('has an alerts row: critical and warning counts and a table of this exporter\'s firing alerts', () => {
     const alertQueries = allQueries().filter(({ expr }) => ALERTS_SELECTOR.test(expr));
-    assert.ok(alertQueries.some(({ expr }) => expr.includes('severity="critical"')) && alertQueries.some(({ expr }) => expr.includes('severity="warning"')));
+    assert.ok(alertQueries.some(({ expr }) => expr.includes('severity="critical"')) && alertQueries.some(({ expr }) => expr.includes('severity="warning"')), 'a critical and a warning count');
     assert.ok(alertQueries.every(({ expr }) => expr.includes('alertstate="firing"')), 'only firing alerts');
     assert.ok(queryPanels().some((p) => p.type === 'table' && exprsOf(p).some((e) => ALERTS_SELECTOR.test(e))), 'a table of the firing alerts');
   });

@@ -110,7 +110,7 @@ describe('status page', () => {
       errorCode: evil,
     })], { configSummary: evil, version: evil }), { instance: evil, account: `a${evil}` });
     assert.doesNotMatch(html, /<img|<b>x/);
-    assert.ok(html.includes('&#60;img src=x onerror=&#34;alert(1)&#34;&#62;&#38;'));
+    assert.ok(html.includes('&#60;img src=x onerror=&#34;alert(1)&#34;&#62;&#38;'), 'shown, escaped');
   });
 
   it('filters by account, region and a case-insensitive part of the id or description', () => {

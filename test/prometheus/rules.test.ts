@@ -65,7 +65,7 @@ describe('Prometheus rules and alerts', () => {
   });
 
   it('name recording rules level:metric:operations, from this exporter\'s metrics', () => {
-    assert.ok(records.length >= 10);
+    assert.ok(records.length >= 10, `only ${records.length} recording rules`);
     for (const r of records) assert.match(r.record ?? '', /^[a-z_]+:alicloud_rds_backup_[a-z0-9_]+(:[a-z0-9_]+)?$/, `recording rule ${r.record}`);
   });
 
