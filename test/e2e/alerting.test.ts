@@ -150,6 +150,21 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
     return body?.status === 'success' ? body.data!.result : [];
   }
 
+  it('tests the shipped alerts: the copy differs from prometheus/alerts.yml only in its for durations', () => {
+    const shipped = readFileSync('prometheus/alerts.yml', 'utf8');
+    const strip = (text: string) => {
+      const doc = parse(text) as { groups: Array<{ rules: Array<Record<string, unknown>> }> };
+      const fors = doc.groups.flatMap((g) => g.rules.map((r) => r.for));
+      for (const group of doc.groups) for (const rule of group.rules) delete rule.for;
+      return { doc, fors };
+    };
+    const original = strip(shipped);
+    const copy = strip(shortenedAlerts(shipped));
+    assert.deepEqual(copy.doc, original.doc);
+    assert.deepEqual(copy.fors, original.fors.map((f) => (f === undefined ? undefined : TEST_FOR)));
+    assert.ok(original.fors.filter((f) => f !== undefined && f !== TEST_FOR).length >= 8, 'the production for durations are longer');
+  });
+
   it('sends AlicloudRdsBackupFailed for exactly the instance whose backup failed, and nothing before', async () => {
     const job = sim!.world.addJob('rm-alert-01', { status: 'Uploading', process: 40 });
     // the exporter has seen the job running
