@@ -163,6 +163,10 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   const app = createApp({
     metrics, telemetryPath, isReady: () => poller.ready, version: VERSION, log,
     summary: () => `${describeConfig(config)}; ${poller.watchedCount} instance${poller.watchedCount === 1 ? '' : 's'} watched now (configured and discovered)`,
+    status: () => ({
+      snapshot: poller.snapshot, version: VERSION, ready: poller.ready, configSummary: describeConfig(config),
+      ...metrics.selfStatus(), nowMs: (opts.now ?? Date.now)(), metricsPath: telemetryPath,
+    }),
     ...(opts.enableLifecycle ? { reload: () => reloadFromSource() } : {}),
     ...(opts.webConfig ? { web: () => opts.webConfig!.settings } : {}),
   });

@@ -25,6 +25,8 @@ export interface BackupSummary {
   newestFinished?: BackupSet;
   /** sets seen, keyed `${type}|${status}` */
   seen: ReadonlyMap<string, number>;
+  /** BackupEndTime of the newest Failed set, any type */
+  newestFailedEndMs?: number;
 }
 
 export interface HistoryState {
@@ -35,6 +37,7 @@ export interface HistoryState {
   newestSuccess: BackupSet[];
   newestFinished?: BackupSet;
   seen: Array<[key: string, count: number]>;
+  newestFailedEndMs?: number;
 }
 
 const SET_STATUSES = ['Success', 'Failed'] as const;
@@ -47,6 +50,7 @@ export class BackupHistory {
   private readonly known = new Map<string, number>();
   private readonly newestSuccess = new Map<string, BackupSet>();
   private newestFinished: BackupSet | undefined;
+  private newestFailedEndMs: number | undefined;
   private readonly seen = new Map<string, number>();
   private readonly windowMs: number;
   private readonly overlapMs: number;
@@ -99,7 +103,7 @@ export class BackupHistory {
       if (set.status === 'Success') {
         const current = this.newestSuccess.get(set.type);
         if (!current || set.endMs > current.endMs) this.newestSuccess.set(set.type, set);
-      }
+      } else if (this.newestFailedEndMs === undefined || set.endMs > this.newestFailedEndMs) this.newestFailedEndMs = set.endMs;
       if (!this.newestFinished || set.endMs > this.newestFinished.endMs) {
         this.newestFinished = set;
       }
@@ -115,6 +119,7 @@ export class BackupHistory {
   summary(): BackupSummary {
     const summary: BackupSummary = { newestSuccess: new Map(this.newestSuccess), seen: new Map(this.seen) };
     if (this.newestFinished) summary.newestFinished = this.newestFinished;
+    if (this.newestFailedEndMs !== undefined) summary.newestFailedEndMs = this.newestFailedEndMs;
     return summary;
   }
 
@@ -127,6 +132,7 @@ export class BackupHistory {
     };
     if (this.lastEndMs !== undefined) state.lastEndMs = this.lastEndMs;
     if (this.newestFinished) state.newestFinished = this.newestFinished;
+    if (this.newestFailedEndMs !== undefined) state.newestFailedEndMs = this.newestFailedEndMs;
     return state;
   }
 
@@ -138,6 +144,7 @@ export class BackupHistory {
     this.newestSuccess.clear();
     for (const set of state.newestSuccess) this.newestSuccess.set(set.type, set);
     this.newestFinished = state.newestFinished;
+    this.newestFailedEndMs = state.newestFailedEndMs;
     this.seen.clear();
     for (const [key, n] of state.seen) this.seen.set(key, n);
   }

@@ -34,7 +34,7 @@ const fileSchema = z.object({
   instances: z.record(
     z.string(),
     z.object({
-      tracker: z.object({ active: z.array(trackedJob), departed: z.array(trackedJob), counted: pairs(z.number()), failures: pairs(z.number()), completions: pairs(z.number()) }),
+      tracker: z.object({ active: z.array(trackedJob), departed: z.array(trackedJob), counted: pairs(z.number()), failures: pairs(z.number()), completions: pairs(z.number()), lastFailureMs: z.number().optional() }),
       history: z.object({
         initialDone: z.boolean(),
         lastEndMs: z.number().optional(),
@@ -42,6 +42,7 @@ const fileSchema = z.object({
         newestSuccess: z.array(backupSet),
         newestFinished: backupSet.optional(),
         seen: pairs(z.number()),
+        newestFailedEndMs: z.number().optional(),
       }),
       lastSuccessSeconds: z.number().optional(),
     }),

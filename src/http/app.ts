@@ -1,5 +1,6 @@
-// The HTTP face of the exporter: it renders the metrics of the last poll snapshot, reports
-// health and readiness, and (with --web.enable-lifecycle) asks for a configuration reload.
+// The HTTP face of the exporter: it renders the metrics and the status page of the last poll
+// snapshot, reports health and readiness, and (with --web.enable-lifecycle) asks for a
+// configuration reload.
 // Nothing here calls the Alibaba Cloud API.
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -7,6 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../log.js';
 import type { ExporterMetrics } from '../metrics/registry.js';
 import { BasicAuth } from './basic-auth.js';
+import { parseStatusFilter, renderStatusPage, type StatusInput } from './status-page.js';
 import type { WebSettings } from './web-config.js';
 
 const gzipAsync = promisify(gzip);
@@ -19,6 +21,8 @@ export interface AppOptions {
   /** one line for the landing page, e.g. "2 accounts, 3 regions, 5 instances" (follows reloads) */
   summary: () => string;
   log: Logger;
+  /** what GET /status shows, read once per request */
+  status: () => StatusInput;
   /** reloads the configuration; present when the lifecycle API is enabled */
   reload?: () => Promise<void>;
   /** the web configuration in force (--web.config.file): users and headers, asked per request */
@@ -69,6 +73,10 @@ export function createApp(opts: AppOptions): express.Express {
     res.status(405).set('Allow', 'GET, HEAD').type('text/plain').send('Method not allowed: use GET.\n');
   });
 
+  app.get('/status', (req, res) => {
+    res.type('html').set('Cache-Control', 'no-store').send(renderStatusPage(opts.status(), parseStatusFilter(req.query as Record<string, unknown>)));
+  });
+
   app.get('/-/healthy', (_req, res) => {
     res.type('text/plain').send('Healthy.\n');
   });
@@ -103,6 +111,7 @@ export function createApp(opts: AppOptions): express.Express {
 <h1>Alibaba Cloud RDS backup exporter</h1>
 <p>Version ${escapeHtml(opts.version)} &middot; watching ${escapeHtml(opts.summary())} &middot; ${opts.isReady() ? 'ready' : 'waiting for the first polls'}</p>
 <ul>
+<li><a href="/status">Backup status</a>: every instance, its running tasks, last backup and failures</li>
 <li><a href="${path}">Metrics</a></li>
 <li><a href="/-/healthy">Health</a></li>
 <li><a href="/-/ready">Readiness</a></li>

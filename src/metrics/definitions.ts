@@ -72,6 +72,13 @@ export const METRICS = {
     labels: [],
     perInstance: true,
   },
+  lastFailureTimestamp: {
+    name: `${PREFIX}_last_failure_timestamp_seconds`,
+    type: 'gauge',
+    help: `End of the newest backup failure: BackupEndTime of the newest Failed backup set, or when a tracked job was learned to have ended Failed, whichever is newer. Absent until one is known. ${FROM_POLL}`,
+    labels: [],
+    perInstance: true,
+  },
   setsSeen: {
     name: `${PREFIX}_sets_total`,
     type: 'counter',

@@ -379,7 +379,7 @@ describe('exporter end to end', function () {
       const landing = await fetch(`${rig.exporter.url}/`);
       assert.equal(landing.status, 200);
       const page = await landing.text();
-      assert.match(page, /href="\/metrics"[\s\S]*href="\/-\/healthy"[\s\S]*href="\/-\/ready"/);
+      assert.match(page, /href="\/status"[\s\S]*href="\/metrics"[\s\S]*href="\/-\/healthy"[\s\S]*href="\/-\/ready"/);
       assert.match(page, /1 instance watched now \(configured and discovered\)/);
       assert.equal((await fetch(`${rig.exporter.url}/nope`)).status, 404);
       const plain = await fetch(`${rig.exporter.url}/metrics`);

@@ -14,7 +14,8 @@ describe('HTTP app', () => {
   /** The app on a loopback port; requests go over real HTTP. */
   async function serve(): Promise<string> {
     const metrics = { render: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: EXPOSITION }) } as unknown as ExporterMetrics;
-    const app = createApp({ metrics, telemetryPath: '/metrics', isReady: () => true, version: '0.0.0', summary: () => '', log: createLogger({ destination: new LogCapture() }) });
+    const status = () => ({ snapshot: { instances: [], regions: [] }, version: '0.0.0', ready: true, configSummary: '', reload: { successful: true }, nowMs: 0, metricsPath: '/metrics' });
+    const app = createApp({ metrics, telemetryPath: '/metrics', isReady: () => true, version: '0.0.0', summary: () => '', status, log: createLogger({ destination: new LogCapture() }) });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     close = () => new Promise((r) => server.close(() => r()));
