@@ -102,7 +102,7 @@ function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: 
         signal,
       });
       clients.push(client);
-      targets.push({ account: account.name, region, api: client, refreshIntervalMs: (region.discovery?.refresh_interval ?? config.poll.discovery_interval) * 1000 });
+      targets.push({ account: account.name, region, shard: config.shard, api: client, refreshIntervalMs: (region.discovery?.refresh_interval ?? config.poll.discovery_interval) * 1000 });
     }
   }
   return { targets, clients };
@@ -145,6 +145,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     // Read at scrape time only, once the poller below exists.
     snapshot: () => poller.snapshot,
     version: VERSION,
+    shard: () => config.shard,
     processMetrics: opts.processMetrics ?? true,
   });
   const initial = createTargets(opts, metrics, shutdown.signal);

@@ -195,8 +195,8 @@ export const METRICS = {
   buildInfo: {
     name: `${PREFIX}_exporter_build_info`,
     type: 'gauge',
-    help: 'Always 1; labels give the exporter version and the Node.js version it runs on.',
-    labels: ['version', 'nodejs_version'],
+    help: 'Always 1; labels give the exporter version, the Node.js version it runs on, and the shard of the instances this replica watches (--shard.index of --shard.count).',
+    labels: ['version', 'nodejs_version', 'shard_index', 'shard_count'],
     perInstance: false,
   },
 } as const satisfies Record<string, MetricDef>;
