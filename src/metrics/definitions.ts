@@ -178,6 +178,13 @@ export const METRICS = {
     labels: ['account', 'region', 'action'],
     perInstance: false,
   },
+  apiRateLimit: {
+    name: `${PREFIX}_api_rate_limit_requests_per_second`,
+    type: 'gauge',
+    help: 'The rate limit of the account now: requests_per_second, halved on throttling (at most once a second, down to 1/100) and given back by 1/20 a second without it.',
+    labels: ['account'],
+    perInstance: false,
+  },
   configReloadSuccessful: {
     name: `${PREFIX}_config_last_reload_successful`,
     type: 'gauge',

@@ -47,6 +47,8 @@ export interface MetricsOptions {
   version: string;
   /** this replica's shard, which a reload may change (default: the only one) */
   shard?: () => Shard;
+  /** each account's adaptive rate limit now */
+  rateLimits?: () => ReadonlyMap<string, { readonly current: number }>;
   /** include process_* and nodejs_* metrics (default true) */
   processMetrics?: boolean;
 }
@@ -240,6 +242,13 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
   });
   const reloadOk = new Gauge({ name: METRICS.configReloadSuccessful.name, help: METRICS.configReloadSuccessful.help, registers });
   const reloadAt = new Gauge({ name: METRICS.configReloadTimestamp.name, help: METRICS.configReloadTimestamp.help, registers });
+  new Gauge({
+    name: METRICS.apiRateLimit.name, help: METRICS.apiRateLimit.help, labelNames: labelNames(METRICS.apiRateLimit), registers,
+    collect() {
+      this.reset();
+      for (const [account, rate] of opts.rateLimits?.() ?? []) this.set({ account }, rate.current);
+    },
+  });
   new Gauge({
     name: METRICS.buildInfo.name, help: METRICS.buildInfo.help, labelNames: labelNames(METRICS.buildInfo), registers,
     collect() {
