@@ -138,6 +138,7 @@ function pollSettings(config: Config, log: Logger): PollSettings {
   return {
     deadlineMs: config.poll.deadline * 1000,
     lookupsPerPoll: config.poll.lookups_per_poll,
+    idleListingMs: config.poll.idle_interval * 1000,
     backupsIntervalMs: config.poll.backups_interval * 1000,
     backupsLookbackMs: config.poll.backups_lookback * 1000,
     policyIntervalMs: config.poll.policy_interval * 1000,

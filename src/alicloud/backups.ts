@@ -25,6 +25,8 @@ export interface BackupPolicy {
   weekdays: number[];
   /** the longest gap between two scheduled backups, in seconds */
   expectedIntervalSeconds?: number;
+  /** PreferredBackupTime, in UTC minutes of the day; `end` below `start` crosses midnight */
+  window?: { start: number; end: number };
   nextBackupMs?: number;
 }
 
@@ -133,7 +135,30 @@ export function normalizeBackupPolicy(body: unknown): BackupPolicy {
   if (interval !== undefined) policy.expectedIntervalSeconds = interval;
   const next = parseApiTime(data.PreferredNextBackupTime);
   if (next !== undefined) policy.nextBackupMs = next;
+  const window = /^(\d{2}):(\d{2})Z-(\d{2}):(\d{2})Z$/.exec(str(data.PreferredBackupTime) ?? '');
+  if (window) {
+    const [start, end] = [Number(window[1]) * 60 + Number(window[2]), Number(window[3]) * 60 + Number(window[4])];
+    if (start < 1440 && end < 1440) policy.window = { start, end };
+  }
   return policy;
+}
+
+/**
+ * Whether a scheduled backup can be starting or running at `nowMs`: inside PreferredBackupTime on
+ * a scheduled weekday (of the window's start), or within `tailMs` after such a window ended.
+ * Without a window or weekdays, always (nothing is known to rule it out).
+ */
+export function inBackupWindow(policy: BackupPolicy, nowMs: number, tailMs: number): boolean {
+  if (!policy.window || policy.weekdays.length === 0) return true;
+  const { start, end } = policy.window;
+  const lengthMs = (((end - start + 1440) % 1440) || 1440) * 60_000;
+  const day = Math.floor(nowMs / 86_400_000) * 86_400_000;
+  // The window that began today, or yesterday (it may run past midnight, or its tail may).
+  for (const began of [day + start * 60_000, day - 86_400_000 + start * 60_000]) {
+    if (!policy.weekdays.includes(new Date(began).getUTCDay())) continue;
+    if (nowMs >= began && nowMs < began + lengthMs + tailMs) return true;
+  }
+  return false;
 }
 
 export function normalizeInstancesPage(body: unknown): InstancesPage {

@@ -197,6 +197,8 @@ export class Poller {
   }
 
   private poll(region: RegionState, instance: WatchedInstance, deadlineAt: number): Promise<void> {
+    // Idle (no backup can be running, no read due): nothing to ask at this tick.
+    if (!instance.due(this.now())) return Promise.resolve();
     if (instance.busy) {
       instance.skip();
       return Promise.resolve();

@@ -11,10 +11,18 @@ export interface Shard {
 
 export const NO_SHARDING: Shard = Object.freeze({ count: 1, index: 0 });
 
+function hash32(text: string): number {
+  return createHash('sha256').update(text).digest().readUInt32BE(0);
+}
+
 /** The shard (0 to count - 1) of one instance: the first 32 bits of SHA-256, modulo count. */
 export function shardOf(account: string, region: string, instanceId: string, count: number): number {
-  if (count <= 1) return 0;
-  return createHash('sha256').update(`${account}/${region}/${instanceId}`).digest().readUInt32BE(0) % count;
+  return count <= 1 ? 0 : hash32(`${account}/${region}/${instanceId}`) % count;
+}
+
+/** A stable number in [0, 1) for a key: spreads per-instance timings so that they do not all fall due together. */
+export function spreadOf(key: string): number {
+  return hash32(`spread:${key}`) / 2 ** 32;
 }
 
 /** Whether `shard` watches this instance. */

@@ -3,6 +3,7 @@
 // departed jobs by id (oldest first, a bounded number per poll), then the reads that are due —
 // ending in an immutable snapshot of what it now knows, published at once. A poll is cut by its
 // deadline: what it had learned by then is kept, what it had not is asked again at the next poll.
+import { inBackupWindow } from '../alicloud/backups.js';
 import type { ApiError, BackupPolicy, BackupTask, CallOptions, DBInstance, RdsApi } from '../alicloud/rds-api.js';
 import type { Logger } from '../log.js';
 import type { BackupSummary } from './backup-history.js';
@@ -11,6 +12,7 @@ import { FailureReporter } from './failure-reporter.js';
 import type { IntervalRead, ReadContext } from './interval-read.js';
 import { JobTracker, type Counts, type EndState } from './job-tracker.js';
 import { PolicyRead } from './policy-read.js';
+import { spreadOf } from './shard.js';
 import type { SavedInstance } from './state-file.js';
 
 export interface InstanceSnapshot {
@@ -39,8 +41,16 @@ export interface InstanceSnapshot {
   skippedPolls: number;
 }
 
+/** How long after a backup window ends, or after a job was last followed, the listing stays at every tick. */
+export const ACTIVE_TAIL_MS = 30 * 60_000;
+
 /** What a configuration reload may change for an instance. */
 export interface InstanceSettings {
+  /**
+   * How often the task listing is asked while no backup can be running (outside the policy's
+   * window and its tail, no job followed); 0: at every tick.
+   */
+  idleListingMs: number;
   backupsIntervalMs: number;
   backupsLookbackMs: number;
   policyIntervalMs: number;
@@ -77,6 +87,14 @@ export class WatchedInstance {
   private running: { startedAt: number; step: string } | undefined;
   private skipped = 0;
   private skipLogged = false;
+  /** the last successful listing, shown while the listing is not asked (idle) */
+  private lastTasks: readonly BackupTask[] | undefined;
+  /** when the idle listing is due next */
+  private nextListingAt = 0;
+  /** the listing stays at every tick until then (a job was followed recently) */
+  private activeUntil = 0;
+  /** the first idle listing comes after this share (0.5 to 1) of the idle interval: instances spread out */
+  private readonly phase: number;
 
   constructor(
     readonly key: string,
@@ -90,6 +108,7 @@ export class WatchedInstance {
     saved?: SavedInstance,
   ) {
     this.log = parentLog.child({ account, region, instance_id: instanceId });
+    this.phase = 0.5 + spreadOf(key) / 2;
     this.reporter = new FailureReporter(this.log, 'poll');
     this.settings = settings;
     this.backups = new BackupsRead(settings.backupsIntervalMs, settings.backupsLookbackMs);
@@ -156,10 +175,28 @@ export class WatchedInstance {
     if (this.current) this.publish({ ...this.current, skippedPolls: this.skipped });
   }
 
+  /**
+   * Whether the task listing is asked at this tick: always while a backup can be running — a job
+   * is followed or was lately, the policy's window (or its tail) is open, or the policy is not
+   * known yet — and at `idleListingMs` otherwise, where only manual backups can start.
+   */
+  private listingDue(nowMs: number): boolean {
+    const { idleListingMs } = this.settings;
+    if (idleListingMs === 0 || nowMs >= this.nextListingAt || nowMs < this.activeUntil || this.tracker.inFlight > 0) return true;
+    const policy = this.policy.policy;
+    return policy === undefined || inBackupWindow(policy, nowMs, ACTIVE_TAIL_MS);
+  }
+
+  /** Whether this tick has anything to ask: the listing, or a read whose interval has come. */
+  due(nowMs: number): boolean {
+    return this.listingDue(nowMs) || (!this.retiring && this.reads.some((r) => r.appliesTo(this.infoValue) && r.due(nowMs)));
+  }
+
   /** One poll; never rejects (API failures end up in the snapshot). Publishes its snapshot when it ends. */
   async poll(ctx: PollContext): Promise<InstanceSnapshot> {
     const { api, signal, now } = ctx;
     const { tracker, instanceId } = this;
+    const listed = this.listingDue(now());
     const running = (this.running = { startedAt: performance.now(), step: 'DescribeBackupTasks' });
     this.skipLogged = false;
     const listing: CallOptions = { signal, priority: 'listing' };
@@ -172,10 +209,15 @@ export class WatchedInstance {
     let tasks: BackupTask[] | undefined;
     let gone = false;
     try {
-      tasks = await api.describeBackupTasks(instanceId, undefined, listing);
-      for (const ended of tracker.observe(tasks, now())) {
-        this.logEnd(ended.jobId, ended.jobMode, ended.state);
-        jobEnded = true;
+      if (listed) {
+        tasks = await api.describeBackupTasks(instanceId, undefined, listing);
+        for (const ended of tracker.observe(tasks, now())) {
+          this.logEnd(ended.jobId, ended.jobMode, ended.state);
+          jobEnded = true;
+        }
+        this.lastTasks = Object.freeze(tasks);
+        this.nextListingAt = now() + this.settings.idleListingMs * (this.nextListingAt === 0 ? this.phase : 1);
+        if (tasks.length > 0 || jobEnded) this.activeUntil = now() + ACTIVE_TAIL_MS;
       }
     } catch (err) {
       const error = err as ApiError;
@@ -188,7 +230,7 @@ export class WatchedInstance {
     }
 
     // A failed listing says nothing about which jobs left, unless the instance is gone.
-    if (tasks || gone) {
+    if ((listed && tasks) || gone) {
       running.step = 'DescribeBackupTasks (job look-ups)';
       await Promise.all(
         tracker.pending().slice(0, this.settings.lookupsPerPoll).map(async (job) => {
@@ -223,7 +265,8 @@ export class WatchedInstance {
 
     const success = errors.length === 0;
     this.reporter.report(errors);
-    if (success) this.lastSuccessSeconds = now() / 1000;
+    // The time of the last good listing: what the task series show is that old.
+    if (success && listed) this.lastSuccessSeconds = now() / 1000;
     const snapshot: InstanceSnapshot = {
       account: this.account,
       region: this.region,
@@ -238,7 +281,8 @@ export class WatchedInstance {
     };
     if (errors[0]) snapshot.errorCode = errors[0].code;
     if (this.infoValue) snapshot.info = this.infoValue;
-    if (tasks) snapshot.tasks = Object.freeze(tasks);
+    // Not listed at this tick (idle): the last good listing still holds. A failed listing: none.
+    if (listed ? tasks : this.lastTasks) snapshot.tasks = listed ? Object.freeze(tasks!) : this.lastTasks!;
     if (this.lastSuccessSeconds !== undefined) snapshot.lastSuccessSeconds = this.lastSuccessSeconds;
     if (this.policy.policy) snapshot.policy = this.policy.policy;
     this.running = undefined;

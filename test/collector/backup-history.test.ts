@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { expectedIntervalSeconds, normalizeBackupPolicy, normalizeBackupsPage, parseApiTime, formatApiMinute } from '../../src/alicloud/backups.js';
+import { expectedIntervalSeconds, inBackupWindow, normalizeBackupPolicy, normalizeBackupsPage, parseApiTime, formatApiMinute } from '../../src/alicloud/backups.js';
 import type { BackupSet } from '../../src/alicloud/backups.js';
 import { BackupHistory } from '../../src/collector/backup-history.js';
 import { parseDuration } from '../../src/config/schema.js';
@@ -62,6 +62,32 @@ describe('parseDuration', () => {
     assert.equal(parseDuration('500ms'), 0.5);
     assert.equal(parseDuration('10'), undefined);
     assert.equal(parseDuration('ten minutes'), undefined);
+  });
+});
+
+describe('inBackupWindow', () => {
+  const at = (iso: string) => Date.parse(iso);
+  // 2026-11-28 is a Saturday (6), 2026-11-29 a Sunday (0)
+  it('is open inside PreferredBackupTime on a scheduled day, and for the tail after it', () => {
+    const policy = normalizeBackupPolicy({ PreferredBackupTime: '02:00Z-03:00Z', PreferredBackupPeriod: 'Saturday' });
+    assert.deepEqual(policy.window, { start: 120, end: 180 });
+    assert.equal(inBackupWindow(policy, at('2026-11-28T01:59:00Z'), 30 * 60_000), false);
+    assert.equal(inBackupWindow(policy, at('2026-11-28T02:00:00Z'), 30 * 60_000), true);
+    assert.equal(inBackupWindow(policy, at('2026-11-28T03:29:00Z'), 30 * 60_000), true, 'tail');
+    assert.equal(inBackupWindow(policy, at('2026-11-28T03:30:00Z'), 30 * 60_000), false);
+    assert.equal(inBackupWindow(policy, at('2026-11-29T02:30:00Z'), 30 * 60_000), false, 'not on Sunday');
+  });
+
+  it('follows a window across midnight into the next day, by the day it began', () => {
+    const policy = normalizeBackupPolicy({ PreferredBackupTime: '23:30Z-00:30Z', PreferredBackupPeriod: 'Saturday' });
+    assert.equal(inBackupWindow(policy, at('2026-11-28T23:45:00Z'), 0), true);
+    assert.equal(inBackupWindow(policy, at('2026-11-29T00:15:00Z'), 0), true, 'Saturday\'s window, now Sunday');
+    assert.equal(inBackupWindow(policy, at('2026-11-29T23:45:00Z'), 0), false, 'Sunday is not scheduled');
+  });
+
+  it('is always open when the policy gives no window or no day: nothing rules a backup out', () => {
+    assert.equal(inBackupWindow(normalizeBackupPolicy({ PreferredBackupPeriod: 'Monday' }), at('2026-11-28T12:00:00Z'), 0), true);
+    assert.equal(inBackupWindow(normalizeBackupPolicy({ PreferredBackupTime: '02:00Z-03:00Z' }), at('2026-11-28T12:00:00Z'), 0), true);
   });
 });
 

@@ -11,6 +11,7 @@ import { apiError, dbInstance, HANG, ScriptedApi, task } from './scripted-api.js
 
 const SETTINGS: PollSettings = {
   deadlineMs: 250,
+  idleListingMs: 0,
   lookupsPerPoll: 50,
   backupsIntervalMs: 600_000,
   backupsLookbackMs: 8 * 86400_000,

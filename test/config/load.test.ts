@@ -38,7 +38,7 @@ describe('config: valid files', () => {
     const config = parseConfig('accounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]', 'x.yml', {});
     assert.deepEqual(config.poll, {
       schedule: '*/60 * * * * *', deadline: 54, lookups_per_poll: 50, timeout_seconds: 10, concurrency: 8, max_retries: 3, retry_base_delay_seconds: 0.5,
-      backups_interval: 600, backups_lookback: 8 * 86400, policy_interval: 3600, discovery_interval: 600,
+      idle_interval: 900, backups_interval: 1200, backups_lookback: 8 * 86400, policy_interval: 3600, discovery_interval: 600,
     });
     assert.equal(config.state_file, undefined);
     assert.equal(config.accounts[0]?.requests_per_second, 10);

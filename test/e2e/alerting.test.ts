@@ -95,7 +95,7 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
       sim.world.addBackupSet(id, { type: 'FullBackup', status: 'Success', endTime: Date.now() - 2 * 3600_000 });
     }
     const config = configSchema.parse({
-      poll: { schedule: '* * * * * *', timeout_seconds: 2, max_retries: 0 },
+      poll: { schedule: '* * * * * *', timeout_seconds: 2, max_retries: 0, idle_interval: 0 },
       accounts: [{
         name: 'e2e', endpoint: sim.url, requests_per_second: 1000,
         access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret,

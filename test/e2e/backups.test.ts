@@ -1,6 +1,7 @@
 // Completed backups (DescribeBackups), the backup policy (DescribeBackupPolicy), and what they
 // cost, against the simulator over HTTP.
 import assert from 'node:assert/strict';
+import { configSchema } from '../../src/config/schema.js';
 import { sample, series, startRig, type Rig } from '../helpers.js';
 
 const I = { account: 'test', region: 'cn-hangzhou', instance_id: 'rm-test-01' };
@@ -174,7 +175,7 @@ describe('backup sets and policy', function () {
     assert.ok(next * 1000 > rig.now() && next * 1000 <= rig.now() + 7 * 24 * H, 'within the coming week');
   });
 
-  it('costs, per instance per hour in steady state, 60 task listings, 6 backup looks and 1 policy read', async function () {
+  it('costs, per instance per hour in steady state with a listing at every tick (idle_interval 0) and backups_interval 10m, 60 task listings, 6 backup looks and 1 policy read', async function () {
     this.timeout(60_000);
     rig = await startRig();
     const count = (): Record<string, number> => Object.fromEntries(['DescribeBackupTasks', 'DescribeBackups', 'DescribeBackupPolicy', 'DescribeDBInstances'].map((a) => [a, calls(rig, a)]));
@@ -193,5 +194,42 @@ describe('backup sets and policy', function () {
     const second = count();
     const hour = Object.fromEntries(Object.entries(second).map(([a, n]) => [a, n - baseline[a]!]));
     assert.deepEqual(hour, { DescribeBackupTasks: 60, DescribeBackups: 6, DescribeBackupPolicy: 1, DescribeDBInstances: 6 });
+  });
+
+  it('costs at most 15 calls per instance-hour with the defaults: listings at every tick only while a backup can run', async function () {
+    this.timeout(120_000);
+    const defaults = configSchema.parse({ accounts: [{ name: 'x', regions: [{ region: 'cn-hangzhou', instances: ['rm-x'] }] }] }).poll;
+    rig = await startRig({ config: { poll: { idle_interval: defaults.idle_interval, backups_interval: defaults.backups_interval } } });
+    const world = rig.sim.world;
+    // A daily backup window at 02:00-03:00 UTC; the clock starts at midnight.
+    world.instance('rm-test-01')!.policy.preferredBackupTime = '02:00Z-03:00Z';
+    rig.advance(Math.ceil(rig.now() / 86_400_000) * 86_400_000 - rig.now());
+    const count = (): Record<string, number> => Object.fromEntries(['DescribeBackupTasks', 'DescribeBackups', 'DescribeBackupPolicy'].map((a) => [a, calls(rig, a)]));
+    const listingsAt: number[] = [];
+    let job: { jobId: string } | undefined;
+    for (let minute = 0; minute < 24 * 60; minute++) {
+      // the scheduled backup runs 02:10-02:50 and succeeds
+      if (minute === 130) job = world.addJob('rm-test-01', { status: 'Uploading', process: 10 });
+      if (minute === 170) world.finishJob('rm-test-01', job!.jobId, 'Finished');
+      const before = calls(rig, 'DescribeBackupTasks');
+      await rig.cycle();
+      if (calls(rig, 'DescribeBackupTasks') > before) listingsAt.push(minute);
+      rig.advance(MIN);
+    }
+    const day = count();
+    const active = listingsAt.filter((m) => m >= 120 && m < 210);
+    assert.equal(active.length, 90, 'every tick from the window start (02:00) to 30 min after its end (03:30)');
+    const idle = listingsAt.filter((m) => m < 120 || m >= 210);
+    const gaps = idle.slice(1).map((m, i) => m - idle[i]!).filter((g) => g < 90);
+    assert.ok(gaps.every((g) => g <= 15), `idle listings at most 15 min apart: ${gaps.join(',')}`);
+    assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_task_completions_total', { instance_id: 'rm-test-01', job_mode: 'Automated', status: 'Finished' }), 1, 'the scheduled backup was followed to its end');
+    // listings: 90 active + the idle ones, plus the one look-up by id of the job that ended;
+    // backup sets: 4 windows of the first look at midnight, then every 20 min until 02:40, the look
+    // right after the job ended (02:50), and every 20 min from it (03:10 to 23:50): 4 + 8 + 1 + 63;
+    // the policy hourly
+    assert.deepEqual(day, { DescribeBackupTasks: listingsAt.length + 1, DescribeBackups: 4 + 8 + 1 + 63, DescribeBackupPolicy: 24 });
+    assert.equal(listingsAt.length, 90 + idle.length);
+    const perHour = Object.values(day).reduce((a, b) => a + b, 0) / 24;
+    assert.ok(perHour <= 15, `${perHour.toFixed(2)} calls per instance-hour`);
   });
 });

@@ -38,7 +38,7 @@ interface AccountSpec {
 
 async function exporterFor(sim: Simulator, accounts: AccountSpec[], logs: LogCapture, maxRetries = 1): Promise<Exporter> {
   const config = configSchema.parse({
-    poll: { timeout_seconds: 0.3, max_retries: maxRetries, retry_base_delay_seconds: 0.001 },
+    poll: { timeout_seconds: 0.3, max_retries: maxRetries, retry_base_delay_seconds: 0.001, idle_interval: 0 },
     accounts: accounts.map((a) => ({
       name: a.name,
       endpoint: sim.url,

@@ -22,7 +22,7 @@ describe('discovery', function () {
     sim = await startSimulator({ world: new World({ now: () => clock }), requestClock: Date.now });
     logs = new LogCapture();
     const config = configSchema.parse({
-      poll: { max_retries: 0, discovery_interval: '10m' },
+      poll: { max_retries: 0, discovery_interval: '10m', idle_interval: 0 },
       accounts: [{
         name: 'disc', requests_per_second: 1000, access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret, endpoint: sim.url,
         regions: [{ region: 'cn-hangzhou', instances, discovery }],

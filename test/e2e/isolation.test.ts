@@ -108,7 +108,8 @@ describe('isolation: one dark region never delays another', function () {
         dark = await makeDark(sim);
         dark.goDark();
         const config = configSchema.parse({
-          poll: { schedule: `*/${TICK_SECONDS} * * * * *` },
+          // a listing at every tick, whatever the time of day (no idle listing), to watch freshness
+          poll: { schedule: `*/${TICK_SECONDS} * * * * *`, idle_interval: 0 },
           accounts: [{
             name: 'iso', access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret,
             requests_per_second: 100,

@@ -33,7 +33,7 @@ describe('state file', function () {
 
   async function exporterWith(stateFile: string, logs = new LogCapture(), discovery?: Record<string, unknown>): Promise<{ exporter: Exporter; logs: LogCapture }> {
     const config = configSchema.parse({
-      poll: { max_retries: 0 },
+      poll: { max_retries: 0, idle_interval: 0, backups_interval: '10m' },
       accounts: [{
         name: 'state', requests_per_second: 1000, access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret, endpoint: sim.url,
         regions: [discovery ? { region: 'cn-hangzhou', discovery } : { region: 'cn-hangzhou', instances: ['rm-state-01'] }],
