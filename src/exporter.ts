@@ -158,6 +158,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     snapshot: () => poller.snapshot,
     version: VERSION,
     shard: () => config.shard,
+    taskStatuses: () => config.metrics.task_statuses,
     // Read at scrape time only, once the targets below exist.
     rateLimits: () => rates,
     processMetrics: opts.processMetrics ?? true,

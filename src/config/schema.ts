@@ -199,6 +199,9 @@ export const configSchema = z
   .strictObject({
     poll: pollSchema.default(() => pollSchema.parse({})),
     state_file: stateFile.optional(),
+    metrics: z
+      .strictObject({ task_statuses: z.enum(['all', 'nonzero']).default('all') })
+      .default({ task_statuses: 'all' }),
     shard: z
       .strictObject({ count: numeric(z.int().min(1).max(1000)), index: numeric(z.int().min(0)) })
       .refine((s) => s.index < s.count, { message: 'must be below shard.count', path: ['index'] })

@@ -47,6 +47,8 @@ export interface MetricsOptions {
   version: string;
   /** this replica's shard, which a reload may change (default: the only one) */
   shard?: () => Shard;
+  /** `nonzero`: serve alicloud_rds_backup_tasks only for the statuses some task is in (metrics.task_statuses) */
+  taskStatuses?: () => 'all' | 'nonzero';
   /** each account's adaptive rate limit now */
   rateLimits?: () => ReadonlyMap<string, { readonly current: number }>;
   /** include process_* and nodejs_* metrics (default true) */
@@ -122,9 +124,10 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
     });
 
   snapshotGauge(METRICS.tasks, (g) => {
+    const zeros = (opts.taskStatuses?.() ?? 'all') === 'all';
     for (const inst of snapshot().instances) {
       if (!inst.tasks) continue;
-      const byStatus = new Map<string, number>(BACKUP_STATUSES.map((s) => [s, 0]));
+      const byStatus = new Map<string, number>(zeros ? BACKUP_STATUSES.map((s) => [s, 0]) : []);
       for (const task of inst.tasks) byStatus.set(task.status, (byStatus.get(task.status) ?? 0) + 1);
       for (const [status, n] of byStatus) g.set({ ...labelsOf(inst), status }, n);
     }

@@ -2,7 +2,7 @@
 // the core promises, seen from /metrics.
 import assert from 'node:assert/strict';
 import { World } from '../../src/simulator/world.js';
-import { sample, series, startRig, until, type Rig } from '../helpers.js';
+import { sample, series, startRig, testConfig, until, type Rig } from '../helpers.js';
 
 const A = { account: 'test', region: 'cn-hangzhou', instance_id: 'rm-test-01' };
 const TASKS = 'DescribeBackupTasks';
@@ -148,6 +148,17 @@ describe('exporter end to end', function () {
       await rig.cycle();
       assert.equal(taskCalls(rig).at(-1)?.params.BackupJobId, '90071992547409931234', 'looked up by its exact id');
       assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_task_failures_total', { ...A, job_mode: 'Automated' }), 1);
+    });
+
+    it('serves all seven task statuses by default, and only those a task is in with metrics.task_statuses: nonzero', async () => {
+      rig = await startRig();
+      rig.sim.world.addJob('rm-test-01', { status: 'Uploading', process: 30 });
+      await rig.cycle();
+      assert.equal(series(await rig.scrape(), 'alicloud_rds_backup_tasks', A).length, 7);
+      const config = testConfig(rig.sim);
+      config.metrics.task_statuses = 'nonzero';
+      await rig.exporter.reload(config);
+      assert.deepEqual(series(await rig.scrape(), 'alicloud_rds_backup_tasks', A).map((s) => [s.labels.status, s.value]), [['Uploading', 1]]);
     });
 
     it('counts a task without BackupStatus under its BackupProgressStatus', async () => {
