@@ -3,17 +3,18 @@
 // the deployment work (sharding by pod ordinal, names and ports that meet, the configuration the
 // exporter accepts, the shipped rules) and keep it safe (securityContext, no secrets).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { StatefulSet } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { parseFlags, parseListenAddress, USAGE } from '../../src/flags.js';
 import { parseDockerfile, stagesOf, words } from '../docker/dockerfile.js';
+import { promtool, requirePromtool } from '../promtool.js';
 import { renderPrometheusRule, RULE_FILES } from './prometheus-rule.js';
 
 const DIR = 'deploy/kubernetes';
@@ -121,7 +122,7 @@ describe('deploy/kubernetes', () => {
       // merged, check every other flag and the shard flags' exact form above; after, all of them.
       const shardFlagsKnown = USAGE.includes('--shard.count');
       const checked = shardFlagsKnown ? ordinal : ordinal.filter((a) => !/^--shard\.(count|index)=/.test(a));
-      assert.ok(checked.length >= 2);
+      assert.ok(checked.length >= 2, `only ${checked.length} flags left to check`);
       assert.doesNotThrow(() => parseFlags(checked));
       assert.throws(() => parseFlags([...checked, '--no-such.flag=1']), /no-such/, 'parseFlags accepts unknown flags: this check means nothing');
       assert.equal(container.command, undefined, 'the image ENTRYPOINT (node /app/dist/main.js) should run, with args only');
@@ -165,7 +166,7 @@ describe('deploy/kubernetes', () => {
 
     it('the PodDisruptionBudget covers the pods and lets one shard go at a time', () => {
       const pdb = only('PodDisruptionBudget');
-      assert.ok(labelsMatch(pdb.spec.selector.matchLabels, pod.metadata.labels));
+      assert.ok(labelsMatch(pdb.spec.selector.matchLabels, pod.metadata.labels), 'the PodDisruptionBudget does not select the pods');
       assert.equal(pdb.spec.maxUnavailable, 1);
       assert.equal(pdb.spec.minAvailable, undefined);
     });
@@ -199,7 +200,7 @@ describe('deploy/kubernetes', () => {
     it('holds a configuration the exporter accepts, with a state_file and no keys', () => {
       assert.match(stateFile, /^\/.+\.json$/, 'no absolute state_file');
       const config = accepted();
-      assert.ok(config.accounts.length > 0);
+      assert.ok(config.accounts.length > 0, 'no account in the ConfigMap');
       for (const account of config.accounts) assert.ok(!('access_key_id' in account) || account.access_key_id === undefined, `account ${account.name} has keys in the ConfigMap`);
       assert.doesNotMatch(configText, /access_key|\$\{/, 'keys (or ${ENV} for them) in the ConfigMap: use the Secret or RRSA');
       assert.throws(() => parseConfig(`${configText}\nno_such_key: 1\n`, 'x', {}), /no_such_key/, 'parseConfig accepts anything: this check means nothing');
@@ -258,7 +259,7 @@ describe('deploy/kubernetes', () => {
       for (const [key, value] of Object.entries(secretExample.stringData as Record<string, string>)) {
         assert.match(value, /^<[^<>]+>$/, `secret.example.yaml ${key} is not a <placeholder>`);
       }
-      assert.ok(!(kustomization.resources as string[]).includes('secret.example.yaml'));
+      assert.ok(!(kustomization.resources as string[]).includes('secret.example.yaml'), 'kustomization.yaml applies the example Secret');
     });
 
     it('no file holds anything shaped like a credential', () => {
@@ -280,6 +281,17 @@ describe('deploy/kubernetes', () => {
       assert.deepEqual(only('PrometheusRule').spec.groups, shipped);
       const alerts = shipped.flatMap((g) => (g as { rules: Obj[] }).rules).filter((r) => r.alert !== undefined);
       assert.ok(alerts.length >= 10, `only ${alerts.length} alerts`);
+    });
+
+    it('loads in Prometheus as it stands (promtool check rules on its spec)', function () {
+      requirePromtool(this);
+      const file = join(mkdtempSync(join(tmpdir(), 'k8s-rules-')), 'rules.yml');
+      const groups = only('PrometheusRule').spec.groups as Obj[];
+      writeFileSync(file, stringifyYaml({ groups }));
+      const { status, output } = promtool(['check', 'rules', file]);
+      assert.equal(status, 0, output);
+      const rules = groups.reduce((n, g) => n + (g.rules as unknown[]).length, 0);
+      assert.match(output, new RegExp(`SUCCESS: ${rules} rules found`));
     });
 
     it('changes when a shipped rule changes', () => {

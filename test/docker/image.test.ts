@@ -40,7 +40,7 @@ before(function () {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
   // The build stage runs `npm run build`; this is that script with the output redirected.
   assert.equal(pkg.scripts.build, 'tsc -p tsconfig.json');
-  assert.ok(build.instructions.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args)));
+  assert.ok(build.instructions.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args)), 'the build stage does not run npm run build');
   root = mkdtempSync(join(tmpdir(), 'rds-exporter-image-'));
   buildRoot = join(root, 'build');
   image = join(root, 'image');
