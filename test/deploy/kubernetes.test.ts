@@ -94,6 +94,14 @@ describe('deploy/kubernetes', () => {
       assert.deepEqual([...(kustomization.resources as string[])].sort(), files.filter((f) => f !== 'kustomization.yaml' && f !== 'secret.example.yaml'));
     });
 
+    it('README.md "Running at scale" describes every file', () => {
+      const readme = readFileSync('README.md', 'utf8');
+      const section = readme.slice(readme.indexOf('## Running at scale'), readme.indexOf('\n## ', readme.indexOf('## Running at scale') + 1));
+      assert.ok(section.length > 100, 'README.md has no "Running at scale" section');
+      const undocumented = files.filter((f) => f !== 'kustomization.yaml' && !section.includes(`| \`${f}\` |`));
+      assert.deepEqual(undocumented, [], 'files without a row in the README table');
+    });
+
     it('names every object alike and labels it app.kubernetes.io/name, with no namespace fixed', () => {
       for (const m of manifests) {
         assert.equal(m.object.metadata.labels?.['app.kubernetes.io/name'], NAME, `${m.file}: label`);
