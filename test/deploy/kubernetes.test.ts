@@ -15,6 +15,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { parseFlags, parseListenAddress, USAGE } from '../../src/flags.js';
 import { parseDockerfile, stagesOf, words } from '../docker/dockerfile.js';
 import { promtool, requirePromtool } from '../promtool.js';
+import { unknownFields } from './known-fields.js';
 import { renderPrometheusRule, RULE_FILES } from './prometheus-rule.js';
 
 const DIR = 'deploy/kubernetes';
@@ -24,6 +25,18 @@ const NAME = 'alicloud-rds-backup-exporter';
 type Obj = Record<string, any>;
 
 interface Manifest { file: string; object: Obj }
+
+/** The .d.ts file that declares each kind's model, for the unknown-field check. */
+const DECLARATIONS: Record<string, string> = {
+  'v1/ServiceAccount': 'node_modules/kubernetes-models/v1/ServiceAccount.d.ts',
+  'v1/ConfigMap': 'node_modules/kubernetes-models/v1/ConfigMap.d.ts',
+  'v1/Secret': 'node_modules/kubernetes-models/v1/Secret.d.ts',
+  'v1/Service': 'node_modules/kubernetes-models/v1/Service.d.ts',
+  'apps/v1/StatefulSet': 'node_modules/kubernetes-models/apps/v1/StatefulSet.d.ts',
+  'policy/v1/PodDisruptionBudget': 'node_modules/kubernetes-models/policy/v1/PodDisruptionBudget.d.ts',
+  'monitoring.coreos.com/v1/ServiceMonitor': 'node_modules/@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor.d.ts',
+  'monitoring.coreos.com/v1/PrometheusRule': 'node_modules/@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule.d.ts',
+};
 
 const VALIDATORS: Record<string, new (data: any) => { validate(): void }> = {
   'v1/ServiceAccount': ServiceAccount,
@@ -74,6 +87,32 @@ describe('deploy/kubernetes', () => {
     for (const m of manifests) {
       it(`${m.file}: ${m.object.kind} ${m.object.metadata?.name} is valid`, () => validate(m.object));
     }
+
+    for (const m of manifests) {
+      it(`${m.file}: ${m.object.kind} uses only fields the API defines`, () => {
+        const declaration = DECLARATIONS[`${m.object.apiVersion}/${m.object.kind}`];
+        assert.ok(declaration, `no declaration for ${m.object.apiVersion} ${m.object.kind}`);
+        assert.deepEqual(unknownFields(m.object, declaration), []);
+      });
+    }
+
+    it('finds a misspelt field at any depth (so the check above means something)', () => {
+      const typo = structuredClone(statefulSet);
+      typo.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true;
+      typo.spec.template.spec.containers[0].env[0].valueFrom.fieldRef.fieldpath = 'x';
+      typo.spec.volumeClaimTemplates[0].spec.resources.request = {};
+      typo.metadata.label = {};
+      assert.deepEqual(unknownFields(typo, DECLARATIONS['apps/v1/StatefulSet'] ?? ''), [
+        'StatefulSet.metadata.label',
+        'StatefulSet.spec.template.spec.containers[0].env[0].valueFrom.fieldRef.fieldpath',
+        'StatefulSet.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem',
+        'StatefulSet.spec.volumeClaimTemplates[0].spec.resources.request',
+      ]);
+      const rule = structuredClone(only('PrometheusRule'));
+      rule.spec.groups[0].rules[0].recrod = 'x';
+      rule.spec.groups[0].rules[0].labels = { any_label: 'is fine' };
+      assert.deepEqual(unknownFields(rule, DECLARATIONS['monitoring.coreos.com/v1/PrometheusRule'] ?? ''), ['PrometheusRule.spec.groups[0].rules[0].recrod']);
+    });
 
     it('rejects what is invalid (so the checks above mean something)', () => {
       const broken = structuredClone(statefulSet);
