@@ -1,7 +1,11 @@
-# alicloud-rds-backup-exporter container image.
-#   docker build -t alicloud-rds-backup-exporter .
+# alicloud-rds-backup-exporter container image: the exporter only (no simulator, no demo).
+#   docker build --build-arg VERSION=0.1.0 \
+#     --build-arg IMAGE_SOURCE=https://github.com/<you>/alicloud-rds-backup-exporter \
+#     -t alicloud-rds-backup-exporter .
 #   docker run -p 9877:9877 -v "$PWD/exporter.yml:/etc/alicloud-rds-backup-exporter/exporter.yml:ro" \
 #     -e ALIBABA_CLOUD_ACCESS_KEY_ID -e ALIBABA_CLOUD_ACCESS_KEY_SECRET alicloud-rds-backup-exporter
+# The configuration is not in the image: mount it at /etc/alicloud-rds-backup-exporter/exporter.yml
+# (or pass another --config.file). test/docker/dockerfile.test.ts checks this file.
 
 # ---- build: compile TypeScript with the dev dependencies, then drop them
 FROM node:20-bookworm-slim AS build
@@ -15,10 +19,13 @@ RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
-# ---- runtime: only the compiled code, production node_modules and the example config
+# ---- runtime: production node_modules and the compiled modules main.js and healthcheck.js
+# import, named one by one so that dist/simulator and dist/demo.js stay out (a test follows the
+# imports from both entry points and runs --help from exactly these files).
 FROM node:20-bookworm-slim AS runtime
 ARG VERSION=dev
-ARG IMAGE_SOURCE=https://github.com/OWNER/alicloud-rds-backup-exporter
+# Where the source lives, for the image's label: pass --build-arg IMAGE_SOURCE=<repository URL>.
+ARG IMAGE_SOURCE=""
 LABEL org.opencontainers.image.title="alicloud-rds-backup-exporter" \
       org.opencontainers.image.description="Prometheus exporter for Alibaba Cloud ApsaraDB RDS backup tasks" \
       org.opencontainers.image.licenses="Apache-2.0" \
@@ -29,15 +36,22 @@ WORKDIR /app
 # Files stay owned by root: the exporter only reads them. dist/version.js reads ../package.json.
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-# An example: mount your own file over it, or point --config.file elsewhere.
-COPY config/exporter.yml /etc/alicloud-rds-backup-exporter/exporter.yml
-# Numeric uid:gid of the image's "node" user, so Kubernetes runAsNonRoot can verify it.
+COPY --from=build /app/dist/main.js /app/dist/exporter.js /app/dist/flags.js /app/dist/log.js /app/dist/version.js /app/dist/healthcheck.js ./dist/
+COPY --from=build /app/dist/alicloud ./dist/alicloud
+COPY --from=build /app/dist/collector ./dist/collector
+COPY --from=build /app/dist/config ./dist/config
+COPY --from=build /app/dist/http ./dist/http
+COPY --from=build /app/dist/metrics ./dist/metrics
+# Numeric uid:gid of the image's "node" user, so Kubernetes runAsNonRoot can verify it. A
+# state_file needs a volume writable by this uid (Kubernetes: fsGroup 1000).
 USER 1000:1000
 EXPOSE 9877
-# node has no curl here; Node 20's fetch does the check. Assumes the default --web.listen-address.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:9877/-/healthy').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# node has no curl here. dist/healthcheck.js asks /-/healthy on the port of the exporter's own
+# --web.listen-address (read from PID 1's command line); set HEALTHCHECK_URL to override it.
+# No --start-period: /-/healthy answers within a second of start, before the first check at 30 s
+# (and dockerfilelint 1.8 misreads the option's hyphen).
+HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
+  CMD ["node", "/app/dist/healthcheck.js"]
 # main.js handles SIGTERM itself, so node can run as PID 1.
 ENTRYPOINT ["node", "/app/dist/main.js"]
 CMD ["--config.file=/etc/alicloud-rds-backup-exporter/exporter.yml"]
