@@ -41,6 +41,7 @@ const fileSchema = z.object({
         newestSuccess: z.array(backupSet),
         newestFinished: backupSet.optional(),
         seen: pairs(z.number()),
+        usable: pairs(z.number()).optional(),
       }),
       lastSuccessSeconds: z.number().optional(),
     }),

@@ -1,6 +1,7 @@
-// Completed backups (DescribeBackups), the backup policy (DescribeBackupPolicy), and what they
-// cost, against the simulator over HTTP.
+// Completed backups (DescribeBackups), the backup policy (DescribeBackupPolicy), and what every
+// read costs (the README's table), against the simulator over HTTP.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { sample, series, startRig, type Rig } from '../helpers.js';
 
 const I = { account: 'test', region: 'cn-hangzhou', instance_id: 'rm-test-01' };
@@ -147,10 +148,13 @@ describe('backup sets and policy', function () {
     assert.ok(next * 1000 > rig.now() && next * 1000 <= rig.now() + 7 * 24 * H, 'within the coming week');
   });
 
-  it('costs, per instance per hour in steady state, 60 task listings, 6 backup looks and 1 policy read', async function () {
+  it('costs, per instance per hour in steady state, 60 task listings, 6 backup looks, 1 policy read, and 11 recoverability reads', async function () {
     this.timeout(60_000);
     rig = await startRig();
-    const count = (): Record<string, number> => Object.fromEntries(['DescribeBackupTasks', 'DescribeBackups', 'DescribeBackupPolicy', 'DescribeDBInstances'].map((a) => [a, calls(rig, a)]));
+    // Cross-region backup on, so that every read is made.
+    rig.sim.world.instance('rm-test-01')!.crossRegion = { enabled: true, logEnabled: false, region: 'cn-shanghai', retentionDays: 7 };
+    const recovery = ['DescribeLocalAvailableRecoveryTime', 'DescribeBinlogFiles', 'DescribeLogBackupFiles', 'DescribeCrossRegionBackupDBInstance', 'DescribeCrossRegionBackups', 'DescribeResourceUsage'];
+    const count = (): Record<string, number> => Object.fromEntries(['DescribeBackupTasks', 'DescribeBackups', 'DescribeBackupPolicy', 'DescribeDBInstances', ...recovery].map((a) => [a, calls(rig, a)]));
     // the first hour, polled every minute (the default schedule)
     for (let minute = 0; minute < 60; minute++) {
       await rig.cycle();
@@ -158,13 +162,28 @@ describe('backup sets and policy', function () {
     }
     const first = count();
     const baseline = { ...first };
-    assert.deepEqual(first, { DescribeBackupTasks: 60, DescribeBackups: 4 + 5, DescribeBackupPolicy: 1, DescribeDBInstances: 6 }, 'first hour: 4 windows for the look-back, then one look every 10 min');
+    const { DescribeBackupTasks, DescribeBackups, DescribeBackupPolicy, DescribeDBInstances } = first;
+    assert.deepEqual({ DescribeBackupTasks, DescribeBackups, DescribeBackupPolicy, DescribeDBInstances }, { DescribeBackupTasks: 60, DescribeBackups: 4 + 5, DescribeBackupPolicy: 1, DescribeDBInstances: 6 }, 'first hour: 4 windows for the look-back, then one look every 10 min');
     for (let minute = 0; minute < 60; minute++) {
       await rig.cycle();
       rig.advance(MIN);
     }
     const second = count();
     const hour = Object.fromEntries(Object.entries(second).map(([a, n]) => [a, n - baseline[a]!]));
-    assert.deepEqual(hour, { DescribeBackupTasks: 60, DescribeBackups: 6, DescribeBackupPolicy: 1, DescribeDBInstances: 6 });
+    assert.deepEqual(hour, {
+      DescribeBackupTasks: 60, DescribeBackups: 6, DescribeBackupPolicy: 1, DescribeDBInstances: 6,
+      DescribeLocalAvailableRecoveryTime: 4, DescribeBinlogFiles: 4, DescribeLogBackupFiles: 0, DescribeCrossRegionBackupDBInstance: 1, DescribeCrossRegionBackups: 1, DescribeResourceUsage: 1,
+    });
+    // The README's table says exactly this.
+    const table = readFileSync('README.md', 'utf8').split('## API cost')[1]!.split('\n## ')[0]!;
+    for (const [action, n] of Object.entries(hour)) {
+      if (n === 0) continue;
+      const row = table.split('\n').find((line) => line.startsWith(`| \`${action}\``));
+      assert.ok(row, `the README's cost table has a row for ${action}`);
+      assert.equal(Number(/^\D*(\d+)/.exec(row.split(' | ')[1]!)?.[1]), n, `README: ${action}`);
+    }
+    const perInstance = Object.entries(hour).filter(([a]) => a !== 'DescribeDBInstances').reduce((n, [, c]) => n + c, 0);
+    assert.equal(Number(/\| \*\*per instance\*\* \| \*\*(\d+)\*\*/.exec(table)?.[1]), perInstance, 'README: per instance');
+    assert.equal(perInstance, 78);
   });
 });
