@@ -1,6 +1,7 @@
 // How the exporter scales with the number of watched instances, against the simulator on
 // loopback: the duration of a poll cycle (client-side work and limits, not the cloud's latency),
-// the time and size of a /metrics scrape, and memory. Run: npm run bench [-- N...]
+// the time and size of a /metrics scrape, the time of a /status page (whole, and filtered to a
+// few instances), and memory. Run: npm run bench [-- N...]
 // Figures recorded in bench/RESULTS.md.
 import { startExporter } from '../src/exporter.js';
 import { configSchema } from '../src/config/schema.js';
@@ -48,6 +49,17 @@ async function measure(instances: number) {
     bytes = body.length;
     series = body.split('\n').filter((l) => l.startsWith('alicloud_rds_backup_')).length;
   }
+  // the status page: every instance (rendered up to its row cap), and a filter matching a few
+  const statusAll: number[] = [];
+  const statusFiltered: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    let started = performance.now();
+    await (await fetch(`${exporter.url}/status`)).text();
+    statusAll.push(performance.now() - started);
+    started = performance.now();
+    await (await fetch(`${exporter.url}/status?instance=rm-bench-0000`)).text();
+    statusFiltered.push(performance.now() - started);
+  }
   const calls = sim.requests.length;
   const rssMiB = process.memoryUsage().rss / 2 ** 20;
   await exporter.close();
@@ -60,6 +72,8 @@ async function measure(instances: number) {
     scrape_p50_ms: Math.round(percentile(scrapes, 50) * 10) / 10,
     scrape_p95_ms: Math.round(percentile(scrapes, 95) * 10) / 10,
     exposition_kib: Math.round(bytes / 1024),
+    status_p50_ms: Math.round(percentile(statusAll, 50) * 10) / 10,
+    status_filtered_p50_ms: Math.round(percentile(statusFiltered, 50) * 10) / 10,
     exporter_series: series,
     rss_mib: Math.round(rssMiB),
   };

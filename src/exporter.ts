@@ -13,6 +13,8 @@ import { Poller, type PollSettings, type RegionTarget } from './collector/poller
 import { loadState, saveState, type SavedInstances } from './collector/state-file.js';
 import { startSchedule, type Schedule } from './collector/scheduler.js';
 import { createApp } from './http/app.js';
+import { createServer } from './http/server.js';
+import type { WebConfig } from './http/web-config.js';
 import { describeConfig } from './config/load.js';
 import type { Logger } from './log.js';
 import { createMetrics, type ExporterMetrics } from './metrics/registry.js';
@@ -43,6 +45,8 @@ export interface ExporterOptions {
   loadConfig?: () => Config;
   /** serve POST /-/reload (--web.enable-lifecycle) */
   enableLifecycle?: boolean;
+  /** --web.config.file: TLS, basic auth, headers; read again on each connection and on reload */
+  webConfig?: WebConfig;
 }
 
 export interface Exporter {
@@ -163,17 +167,23 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   const telemetryPath = opts.telemetryPath ?? '/metrics';
   const app = createApp({
     metrics, telemetryPath, isReady: () => poller.ready, version: VERSION, log,
-    summary: () => `${describeConfig(config)}; ${poller.watchedCount} instances watched now (configured and discovered)`,
+    summary: () => `${describeConfig(config)}; ${poller.watchedCount} instance${poller.watchedCount === 1 ? '' : 's'} watched now (configured and discovered)`,
+    status: () => ({
+      snapshot: poller.snapshot, version: VERSION, ready: poller.ready, configSummary: describeConfig(config),
+      ...metrics.selfStatus(), nowMs: (opts.now ?? Date.now)(), metricsPath: telemetryPath,
+    }),
     ...(opts.enableLifecycle ? { reload: () => reloadFromSource() } : {}),
+    ...(opts.webConfig ? { web: () => opts.webConfig!.settings } : {}),
   });
-  const server = app.listen(opts.listen.port, opts.listen.host ?? '');
+  const server = createServer(app, opts.webConfig);
+  server.listen(opts.listen.port, opts.listen.host ?? '');
   // Slow or stuck clients must not hold the process at shutdown.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host === '[::]' || host === '0.0.0.0' ? 'localhost' : host}:${address.port}`;
+  const url = `${opts.webConfig?.settings.tls ? 'https' : 'http'}://${host === '[::]' || host === '0.0.0.0' ? 'localhost' : host}:${address.port}`;
   log.info({ address: `${host}:${address.port}`, telemetry_path: telemetryPath, version: VERSION }, 'listening');
 
   let schedule: Schedule | undefined;
@@ -207,6 +217,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
 
   const reloadFromSource = async () => {
     if (!opts.loadConfig) throw new Error('this exporter has no configuration source to reload from');
+    opts.webConfig?.refresh();
     let next: Config;
     try {
       next = opts.loadConfig();

@@ -12,6 +12,8 @@ export interface Flags {
   logFormat: LogFormat;
   configCheck: boolean;
   enableLifecycle: boolean;
+  /** --web.config.file, when given */
+  webConfigFile?: string;
   help: boolean;
   version: boolean;
 }
@@ -27,6 +29,7 @@ export const USAGE = `Usage: alicloud-rds-backup-exporter [flags]
   --web.listen-address=ADDR     HOST:PORT to serve on; ":PORT" for every interface (default :9877)
   --web.telemetry-path=PATH     path of the metrics endpoint (default /metrics)
   --web.enable-lifecycle        serve POST /-/reload to reload the configuration (SIGHUP always does)
+  --web.config.file=PATH        TLS, basic auth and headers, in the Prometheus exporter-toolkit format
   --log.level=LEVEL             debug, info, warn or error (default info)
   --log.format=FORMAT           json, logfmt or pretty (default json)
   --version                     print the version and exit
@@ -58,6 +61,7 @@ export function parseFlags(argv: readonly string[]): Flags {
         'web.listen-address': { type: 'string', default: ':9877' },
         'web.telemetry-path': { type: 'string', default: '/metrics' },
         'web.enable-lifecycle': { type: 'boolean', default: false },
+        'web.config.file': { type: 'string' },
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'json' },
         version: { type: 'boolean', default: false },
@@ -84,6 +88,7 @@ export function parseFlags(argv: readonly string[]): Flags {
     logFormat: format,
     configCheck: values['config.check'],
     enableLifecycle: values['web.enable-lifecycle'],
+    ...(values['web.config.file'] !== undefined ? { webConfigFile: values['web.config.file'] } : {}),
     help: values.help,
     version: values.version,
   };

@@ -4,14 +4,16 @@
 import { ConfigError, describeConfig, loadConfigFile } from './config/load.js';
 import { startExporter } from './exporter.js';
 import { FlagError, parseFlags, USAGE } from './flags.js';
+import { WebConfig } from './http/web-config.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 
 /** How long shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 9000;
 
+/** Writes each line of `message` (a ConfigError holds one per problem) with the program's name. */
 function fail(code: number, message: string): never {
-  process.stderr.write(`alicloud-rds-backup-exporter: ${message}\n`);
+  process.stderr.write(message.split('\n').map((line) => `alicloud-rds-backup-exporter: ${line}\n`).join(''));
   process.exit(code);
 }
 
@@ -36,15 +38,25 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     config = loadConfigFile(flags.configFile);
   } catch (err) {
-    if (err instanceof ConfigError) fail(2, err.message);
-    throw err;
+    // Any failure to load is a configuration failure (exit 2); only a ConfigError's text is
+    // known to quote nothing from the file.
+    fail(2, err instanceof ConfigError ? err.message : `${flags.configFile}: the configuration cannot be loaded`);
+  }
+  const log = createLogger({ level: flags.logLevel, format: flags.logFormat });
+  let webConfig: WebConfig | undefined;
+  if (flags.webConfigFile !== undefined) {
+    try {
+      webConfig = new WebConfig(flags.webConfigFile, log);
+    } catch (err) {
+      fail(2, err instanceof ConfigError ? err.message : `${flags.webConfigFile}: the web configuration cannot be loaded`);
+    }
   }
   if (flags.configCheck) {
     process.stdout.write(`${flags.configFile}: OK (${describeConfig(config)})\n`);
+    if (flags.webConfigFile !== undefined) process.stdout.write(`${flags.webConfigFile}: OK\n`);
     return;
   }
 
-  const log = createLogger({ level: flags.logLevel, format: flags.logFormat });
   log.info({ config_file: flags.configFile, watching: describeConfig(config) }, 'starting');
   let exporter;
   try {
@@ -52,6 +64,7 @@ async function main(argv: readonly string[]): Promise<void> {
       config, log, listen: flags.listen, telemetryPath: flags.telemetryPath,
       loadConfig: () => loadConfigFile(flags.configFile),
       enableLifecycle: flags.enableLifecycle,
+      ...(webConfig ? { webConfig } : {}),
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -12,7 +12,7 @@ export function requirePromtool(ctx: Mocha.Context): void {
 }
 
 /** Runs promtool with `args`, feeding `input` on stdin. */
-export function promtool(args: string[], input?: string): { status: number | null; output: string } {
-  const run = spawnSync(PROMTOOL, args, { input, encoding: 'utf8', timeout: 30_000 });
+export function promtool(args: string[], input?: string, timeoutMs = 30_000): { status: number | null; output: string } {
+  const run = spawnSync(PROMTOOL, args, { input, encoding: 'utf8', timeout: timeoutMs });
   return { status: run.status, output: `${run.stdout ?? ''}${run.stderr ?? ''}` };
 }

@@ -5,7 +5,7 @@
 import RPCClient from '@alicloud/pop-core';
 import type { Agent } from 'node:http';
 import type { CredentialsProvider } from './credentials.js';
-import { ApiError, classifyApiError } from './errors.js';
+import { ApiError, classifyApiError, httpStatusError } from './errors.js';
 import { AbortedError, sleep, type Semaphore, type TokenBucket } from './limits.js';
 import type { CallOptions, RdsApi } from './rds-api.js';
 import {
@@ -17,6 +17,7 @@ import {
   normalizeBackupStorage, normalizeCrossRegionBackupsPage, normalizeCrossRegionSettingsPage, normalizeLogFilesPage, normalizeRestoreWindow,
   type BackupStorage, type CrossRegionBackupSet, type CrossRegionSettings, type LogFile, type LogFilesPage, type RestoreWindow,
 } from './recovery.js';
+import { guardedAgent, newExchange, tagExchange } from './response-guard.js';
 
 export const API_VERSION = '2014-08-15';
 
@@ -94,6 +95,8 @@ export class RdsClient implements RdsApi {
       // verbose: also return the HTTP exchange, because pop-core never checks the status itself.
       true,
     );
+    // pop-core sends every request through its keep-alive agent: this one bounds each response.
+    (this.rpc as unknown as { keepAliveAgent: Agent }).keepAliveAgent = guardedAgent(opts.endpoint);
   }
 
   /**
@@ -133,21 +136,30 @@ export class RdsClient implements RdsApi {
     const release = await semaphore.acquire(signal, priority, call.owner);
     const started = performance.now();
     let code = 'OK';
+    const exchange = newExchange();
     // Exactly 'POST': GET would put AccessKeyId, SecurityToken and Signature in the URL, and
     // pop-core copies the URL into its error messages.
-    const request = withDeadline(this.rpc.request<[unknown, { response?: { statusCode?: number } }]>(action, params, { method: 'POST', timeout: timeoutMs }), timeoutMs + 1000);
+    const request = withDeadline(
+      this.rpc.request<[unknown, { response?: { statusCode?: number } }]>(action, params, { method: 'POST', timeout: timeoutMs, beforeRequest: tagExchange(exchange) }),
+      timeoutMs + 1000,
+    );
     // The slot is held until the request really ends, even when the caller abandons it: pop-core
     // cannot cancel a request, and the region's concurrency must stay true.
     request.then(release, release);
     try {
-      const [body, exchange] = await abandonOnAbort(request, signal);
-      const status = exchange?.response?.statusCode ?? 200;
+      const [body, entry] = await abandonOnAbort(request, signal);
+      const status = entry?.response?.statusCode ?? 200;
       // An error status whose JSON body has no Code resolves in pop-core as if it had succeeded.
-      if (status >= 400) throw new MalformedResponseError(`HTTP ${status} without an error code`);
+      if (status < 200 || status > 299) throw httpStatusError(action, status);
       return parse(body);
     } catch (err) {
-      code = err instanceof AbortedError ? 'Timeout' : classifyApiError(action, err).code;
-      throw err;
+      if (err instanceof AbortedError) {
+        code = 'Timeout';
+        throw err;
+      }
+      const error = classifyApiError(action, err, exchange);
+      code = error.code;
+      throw error;
     } finally {
       const attempt: ApiAttempt = { action, code, seconds: (performance.now() - started) / 1000, retry };
       if (params.DBInstanceId !== undefined) attempt.instanceId = params.DBInstanceId;

@@ -27,6 +27,8 @@ export interface BackupSummary {
   seen: ReadonlyMap<string, number>;
   /** end times of the successful sets the API called usable (IsAvail not 0), within the look-back */
   usableEndMs: readonly number[];
+  /** BackupEndTime of the newest Failed set, any type */
+  newestFailedEndMs?: number;
 }
 
 export interface HistoryState {
@@ -39,6 +41,7 @@ export interface HistoryState {
   seen: Array<[key: string, count: number]>;
   /** usable sets by id, with their end time (absent in files written before 0.3) */
   usable?: Array<[backupId: string, endMs: number]>;
+  newestFailedEndMs?: number;
 }
 
 const SET_STATUSES = ['Success', 'Failed'] as const;
@@ -51,6 +54,7 @@ export class BackupHistory {
   private readonly known = new Map<string, number>();
   private readonly newestSuccess = new Map<string, BackupSet>();
   private newestFinished: BackupSet | undefined;
+  private newestFailedEndMs: number | undefined;
   private readonly seen = new Map<string, number>();
   /** successful sets that are usable (IsAvail), by id, with their end time */
   private readonly usable = new Map<string, number>();
@@ -106,7 +110,7 @@ export class BackupHistory {
       if (set.status === 'Success') {
         const current = this.newestSuccess.get(set.type);
         if (!current || set.endMs > current.endMs) this.newestSuccess.set(set.type, set);
-      }
+      } else if (this.newestFailedEndMs === undefined || set.endMs > this.newestFailedEndMs) this.newestFailedEndMs = set.endMs;
       if (!this.newestFinished || set.endMs > this.newestFinished.endMs) {
         this.newestFinished = set;
       }
@@ -123,6 +127,7 @@ export class BackupHistory {
   summary(): BackupSummary {
     const summary: BackupSummary = { newestSuccess: new Map(this.newestSuccess), seen: new Map(this.seen), usableEndMs: [...this.usable.values()] };
     if (this.newestFinished) summary.newestFinished = this.newestFinished;
+    if (this.newestFailedEndMs !== undefined) summary.newestFailedEndMs = this.newestFailedEndMs;
     return summary;
   }
 
@@ -136,6 +141,7 @@ export class BackupHistory {
     };
     if (this.lastEndMs !== undefined) state.lastEndMs = this.lastEndMs;
     if (this.newestFinished) state.newestFinished = this.newestFinished;
+    if (this.newestFailedEndMs !== undefined) state.newestFailedEndMs = this.newestFailedEndMs;
     return state;
   }
 
@@ -147,6 +153,7 @@ export class BackupHistory {
     this.newestSuccess.clear();
     for (const set of state.newestSuccess) this.newestSuccess.set(set.type, set);
     this.newestFinished = state.newestFinished;
+    this.newestFailedEndMs = state.newestFailedEndMs;
     this.seen.clear();
     for (const [key, n] of state.seen) this.seen.set(key, n);
     this.usable.clear();

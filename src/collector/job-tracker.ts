@@ -38,6 +38,8 @@ export interface Counts {
   failures: ReadonlyMap<string, number>;
   /** completions by job mode and end state, keyed `${mode}|${state}` */
   completions: ReadonlyMap<string, number>;
+  /** when a job was last learned to have ended Failed (ms) */
+  lastFailureMs?: number;
 }
 
 /** What a restart must not lose: the jobs in flight, the ids already counted, the counts. */
@@ -47,6 +49,7 @@ export interface TrackerState {
   counted: Array<[jobId: string, countedAt: number]>;
   failures: Array<[jobMode: string, count: number]>;
   completions: Array<[key: string, count: number]>;
+  lastFailureMs?: number;
 }
 
 export function completionKey(jobMode: string, state: EndState): string {
@@ -64,6 +67,7 @@ export class JobTracker {
   private readonly counted = new Map<string, number>();
   private readonly failures = new Map<string, number>();
   private readonly completions = new Map<string, number>();
+  private lastFailureMs: number | undefined;
   private readonly maxMisses: number;
   private readonly rememberCountedMs: number;
   private readonly maxRemembered: number;
@@ -155,7 +159,9 @@ export class JobTracker {
   }
 
   counts(): Counts {
-    return { failures: new Map(this.failures), completions: new Map(this.completions) };
+    const counts: Counts = { failures: new Map(this.failures), completions: new Map(this.completions) };
+    if (this.lastFailureMs !== undefined) counts.lastFailureMs = this.lastFailureMs;
+    return counts;
   }
 
   /** The earliest first sighting of a job still running or not yet resolved. */
@@ -166,13 +172,15 @@ export class JobTracker {
   }
 
   toState(): TrackerState {
-    return {
+    const state: TrackerState = {
       active: [...this.active.values()].map((j) => ({ ...j })),
       departed: [...this.departed.values()].map((j) => ({ ...j })),
       counted: [...this.counted],
       failures: [...this.failures],
       completions: [...this.completions],
     };
+    if (this.lastFailureMs !== undefined) state.lastFailureMs = this.lastFailureMs;
+    return state;
   }
 
   /** Takes back a saved state. Jobs that were running are resolved by id once they are not listed. */
@@ -185,6 +193,7 @@ export class JobTracker {
     for (const [id, at] of state.counted) this.counted.set(id, at);
     for (const [mode, n] of state.failures) this.failures.set(mode, n);
     for (const [key, n] of state.completions) this.completions.set(key, n);
+    this.lastFailureMs = state.lastFailureMs;
   }
 
   /** Whether `jobId` was already counted (and will not be again). */
@@ -198,7 +207,10 @@ export class JobTracker {
     this.counted.set(jobId, now);
     const key = completionKey(jobMode, state);
     this.completions.set(key, (this.completions.get(key) ?? 0) + 1);
-    if (state === 'Failed') this.failures.set(jobMode, (this.failures.get(jobMode) ?? 0) + 1);
+    if (state === 'Failed') {
+      this.failures.set(jobMode, (this.failures.get(jobMode) ?? 0) + 1);
+      this.lastFailureMs = Math.max(this.lastFailureMs ?? now, now);
+    }
   }
 
   private forgetOldIds(now: number): void {

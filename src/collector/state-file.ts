@@ -1,7 +1,8 @@
 // The optional state file: what a restart must not lose (jobs in flight, ids already counted, the
 // counters, the newest known backup sets), written atomically after each cycle. A missing,
 // unreadable or corrupt file is logged and set aside, never fatal: the exporter starts fresh.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { HistoryState } from './backup-history.js';
@@ -33,7 +34,7 @@ const fileSchema = z.object({
   instances: z.record(
     z.string(),
     z.object({
-      tracker: z.object({ active: z.array(trackedJob), departed: z.array(trackedJob), counted: pairs(z.number()), failures: pairs(z.number()), completions: pairs(z.number()) }),
+      tracker: z.object({ active: z.array(trackedJob), departed: z.array(trackedJob), counted: pairs(z.number()), failures: pairs(z.number()), completions: pairs(z.number()), lastFailureMs: z.number().optional() }),
       history: z.object({
         initialDone: z.boolean(),
         lastEndMs: z.number().optional(),
@@ -42,14 +43,51 @@ const fileSchema = z.object({
         newestFinished: backupSet.optional(),
         seen: pairs(z.number()),
         usable: pairs(z.number()).optional(),
+        newestFailedEndMs: z.number().optional(),
       }),
       lastSuccessSeconds: z.number().optional(),
     }),
   ),
 });
 
+/** Whether a process with this id runs now (then its temporary file may be in the middle of a write). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the `<path>.tmp-<pid>` files that a crash in the middle of a save left behind: those of
+ * processes that no longer run (or of this very process id, which cannot be writing yet).
+ */
+export function removeStaleTemporaryFiles(path: string, log: Logger): void {
+  const prefix = `${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return; // the directory is reported when the state is saved
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isRunning(pid)) continue;
+    try {
+      unlinkSync(join(dirname(path), name));
+      log.info({ state_file: path, removed: name }, 'removed a temporary state file left by an interrupted save');
+    } catch (err) {
+      log.warn({ state_file: path, file: name, code: (err as NodeJS.ErrnoException).code }, 'cannot remove a stale temporary state file');
+    }
+  }
+}
+
 /** Reads the state file; on any problem logs one line, keeps the bad file aside, and returns nothing. */
 export function loadState(path: string, log: Logger, now = Date.now()): SavedInstances {
+  removeStaleTemporaryFiles(path, log);
   if (!existsSync(path)) {
     log.info({ state_file: path }, 'no state file yet: starting fresh');
     return new Map();

@@ -1,7 +1,9 @@
 // Reads the YAML file, expands ${ENV} references in values, validates against the schema, and
-// turns every problem into one human line: "FILE:LINE:COL: key.path: what is wrong".
-import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+// turns every problem into one human line: "FILE:LINE:COL: key.path: what is wrong". Nothing from
+// the file is ever quoted back (a value may be a secret, even one written where a key belongs), and
+// nothing a file can hold makes this throw anything but a ConfigError.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type ErrorCode, type Node } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
@@ -9,13 +11,35 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** The largest configuration file read; a real one is a few kilobytes. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Problems listed before "... and N more problems". */
+export const MAX_PROBLEMS_SHOWN = 20;
+/** Alias expansions allowed when the document becomes data (a "billion laughs" file needs millions). */
+const MAX_ALIAS_COUNT = 100;
+
 type Path = ReadonlyArray<PropertyKey>;
+
+interface Problem {
+  path: Path;
+  message: string;
+  /** point at the key rather than its value */
+  keyOf?: boolean;
+  /** a position in the text, when known better than by the path */
+  offset?: number;
+  /** no key path to show (a YAML syntax error) */
+  bare?: boolean;
+}
+
+/** Key names are shown when they look like names; anything else written as a key (a value put in the wrong place?) is not. */
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
 export function formatPath(path: Path): string {
   let out = '';
   for (const key of path) {
+    const name = typeof key === 'string' && !PLAIN_KEY.test(key) ? '(key)' : String(key);
     if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
+    else out += out === '' ? name : `.${name}`;
   }
   return out === '' ? '(top level)' : out;
 }
@@ -25,10 +49,10 @@ const ENV_REF = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 /**
  * Expands `${NAME}` and `${NAME:-default}` in one string; `$$` is a literal `$`.
  * Expansion happens after YAML parsing, so a value containing `#`, `:` or quotes cannot change
- * the structure of the file.
+ * the structure of the file. A `${` that does not form a reference is reported through `onMalformed`.
  */
-export function expandEnv(value: string, env: NodeJS.ProcessEnv, onMissing: (name: string) => void): string {
-  return value.replace(ENV_REF, (match, name: string | undefined, fallback: string | undefined) => {
+export function expandEnv(value: string, env: NodeJS.ProcessEnv, onMissing: (name: string) => void, onMalformed: () => void = () => undefined): string {
+  const out = value.replace(ENV_REF, (match, name: string | undefined, fallback: string | undefined) => {
     if (match === '$$') return '$';
     const found = env[name as string];
     if (found !== undefined && found !== '') return found;
@@ -36,23 +60,38 @@ export function expandEnv(value: string, env: NodeJS.ProcessEnv, onMissing: (nam
     onMissing(name as string);
     return '';
   });
+  // What is left once every reference and `$$` is taken out must hold no `${`.
+  if (value.replace(ENV_REF, '').includes('${')) onMalformed();
+  return out;
 }
 
-function expandTree(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv, problems: Array<{ path: Path; message: string }>): unknown {
-  if (typeof value === 'string') {
-    return expandEnv(value, env, (name) => problems.push({ path, message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)` }));
+/** A plain copy of the parsed tree, with `${ENV}` expanded in strings when `env` is given. */
+function expandTree(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv | undefined, problems: Problem[]): unknown {
+  if (typeof value === 'string' && env) {
+    return expandEnv(
+      value, env,
+      (name) => problems.push({ path, message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)` }),
+      () => problems.push({ path, message: 'malformed ${...} reference: write ${NAME} or ${NAME:-default}, and $$ for a literal $' }),
+    );
   }
   if (Array.isArray(value)) return value.map((v, i) => expandTree(v, [...path, i], env, problems));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = expandTree(v, [...path, k], env, problems);
+    // defineProperty, not assignment: a key named __proto__ must stay a key (and be rejected as
+    // unknown), not replace the object's prototype.
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: expandTree(v, [...path, k], env, problems), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return value;
 }
 
 /** Where in the file a key path points: the deepest node that exists along the path. */
-function locate(doc: Document, lines: LineCounter, path: Path, keyOf = false): string {
+function locate(doc: Document, lines: LineCounter, problem: Problem): string {
+  if (problem.offset !== undefined) {
+    const pos = lines.linePos(problem.offset);
+    return `:${pos.line}:${pos.col}`;
+  }
+  const { path, keyOf } = problem;
   let node: unknown = doc.contents;
   let range: [number, number, number] | undefined = (doc.contents as Node | null)?.range ?? undefined;
   for (const key of path) {
@@ -73,55 +112,171 @@ function locate(doc: Document, lines: LineCounter, path: Path, keyOf = false): s
   return `:${pos.line}:${pos.col}`;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): { path: Path; message: string; keyOf?: boolean } {
+/** The YAML library's own messages can quote the text (an alias name, a tag): ours never do. */
+const YAML_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  ALIAS_PROPS: 'an alias cannot carry a tag or an anchor',
+  BAD_ALIAS: 'an alias (*name) refers to no anchor defined before it; quote a value that starts with *',
+  BAD_DIRECTIVE: 'malformed directive',
+  BAD_DQ_ESCAPE: 'malformed escape sequence in a double-quoted string',
+  BAD_INDENT: 'wrong indentation',
+  BAD_PROP_ORDER: 'anchors and tags must come before the value',
+  BAD_SCALAR_START: 'a plain value cannot start with this character; quote it',
+  BLOCK_AS_IMPLICIT_KEY: 'a nested block cannot be a key',
+  BLOCK_IN_FLOW: 'a block value cannot be inside [ ] or { }',
+  DUPLICATE_KEY: 'Map keys must be unique',
+  KEY_OVER_1024_CHARS: 'a key is longer than 1024 characters',
+  MISSING_CHAR: 'a closing character is missing (quote, bracket or brace)',
+  MULTILINE_IMPLICIT_KEY: 'a key must be on a single line',
+  MULTIPLE_ANCHORS: 'a value has more than one anchor',
+  MULTIPLE_DOCS: 'the file holds more than one YAML document',
+  MULTIPLE_TAGS: 'a value has more than one tag',
+  NON_STRING_KEY: 'keys must be strings',
+  RESOURCE_EXHAUSTION: 'too many alias expansions (a "billion laughs" file?)',
+  TAB_AS_INDENT: 'tabs cannot be used for indentation',
+  TAG_RESOLVE_FAILED: 'unknown tag (remove the !tag)',
+  UNEXPECTED_TOKEN: 'unexpected text; check indentation and quoting',
+  BAD_COLLECTION_TYPE: 'a tag does not fit its value',
+};
+
+/** The key path of a node inside the document, from the ancestors `visit` hands over. */
+function pathOf(ancestors: readonly unknown[], node: unknown): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  const chain = [...ancestors, node];
+  for (let i = 0; i < chain.length; i++) {
+    const here = chain[i];
+    if (isPair(here) && isScalar(here.key)) path.push(String(here.key.value));
+    else if (isSeq(here)) {
+      const at = here.items.indexOf(chain[i + 1] as never);
+      if (at >= 0) path.push(at);
+    }
+  }
+  return path;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): Problem[] {
   if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0] as string;
-    return { path: [...issue.path, key], message: `unknown key${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).join(', ')})` : ''}`, keyOf: true };
+    return issue.keys.map((key) => ({ path: [...issue.path, key], message: 'unknown key', keyOf: true }));
   }
   if (issue.code === 'invalid_type') {
     // Never echo the offending value: it may be a secret.
-    return { path: issue.path, message: issue.message.startsWith('Invalid input: expected') && /received undefined$/.test(issue.message) ? `required key is missing (expected ${issue.expected})` : `expected ${issue.expected}` };
+    return [{ path: issue.path, message: issue.message.startsWith('Invalid input: expected') && /received undefined$/.test(issue.message) ? `required key is missing (expected ${issue.expected})` : `expected ${issue.expected}` }];
   }
-  return { path: issue.path, message: issue.message };
+  return [{ path: issue.path, message: issue.message }];
 }
 
-/** Parses and validates configuration text. `source` names the file in messages. */
+function fail(source: string, doc: Document | undefined, lines: LineCounter, problems: Problem[]): never {
+  const located = problems.map((p) => {
+    const where = doc ? locate(doc, lines, p) : '';
+    const [line, col] = where.split(':').slice(1).map(Number);
+    return { text: `${source}${where}: ${p.bare ? '' : `${formatPath(p.path)}: `}${p.message}`, line: line ?? 0, col: col ?? 0 };
+  });
+  // In file order; the sort is stable, so problems at one place keep the schema's order.
+  located.sort((a, b) => a.line - b.line || a.col - b.col);
+  const unique = [...new Set(located.map((l) => l.text))];
+  const shown = unique.slice(0, MAX_PROBLEMS_SHOWN);
+  if (unique.length > shown.length) shown.push(`${source}: ... and ${unique.length - shown.length} more problems`);
+  throw new ConfigError(shown.join('\n'));
+}
+
+/**
+ * Parses and validates configuration text. `source` names the file in messages. Every problem
+ * is one line of the ConfigError's message (at most MAX_PROBLEMS_SHOWN + 1 lines).
+ */
 export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Config {
+  return parseYaml(text, source, configSchema, { env });
+}
+
+/**
+ * YAML text validated against `schema`, with the rules of the main configuration file: nothing
+ * quoted, every problem one line. `${ENV}` references are expanded when `env` is given.
+ */
+export function parseYaml<S extends z.ZodType>(text: string, source: string, schema: S, opts: { env?: NodeJS.ProcessEnv; allowEmpty?: boolean } = {}): z.output<S> {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    const pos = lines.linePos(err.pos[0]);
-    throw new ConfigError(`${source}:${pos.line}:${pos.col}: invalid YAML: ${err.message.split('\n')[0]}`);
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  } catch {
+    throw new ConfigError(`${source}: invalid YAML: the file cannot be parsed`);
   }
-  const raw: unknown = doc.toJS();
+  if (doc.errors.length > 0) {
+    fail(source, doc, lines, doc.errors.map((err) => ({ path: [], bare: true, offset: err.pos[0], message: `invalid YAML: ${YAML_MESSAGES[err.code] ?? 'the file cannot be parsed'}` })));
+  }
+  // An alias whose anchor is missing throws (quoting its name) when the document becomes data:
+  // find it first, with its place.
+  const aliasProblems: Problem[] = [];
+  visit(doc, {
+    Alias(_key, node, ancestors) {
+      if (node.resolve(doc) === undefined) {
+        aliasProblems.push({ path: pathOf(ancestors, node), offset: node.range?.[0] ?? 0, message: `invalid YAML: ${YAML_MESSAGES.BAD_ALIAS!}` });
+      }
+    },
+  });
+  if (aliasProblems.length > 0) fail(source, doc, lines, aliasProblems);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    const exhausted = err instanceof Error && /resource exhaustion|alias/i.test(err.message);
+    throw new ConfigError(`${source}: invalid YAML: ${exhausted ? YAML_MESSAGES.RESOURCE_EXHAUSTION! : 'the file cannot be turned into data'}`);
+  }
+  if ((raw === null || raw === undefined) && opts.allowEmpty) raw = {};
   if (raw === null || raw === undefined) throw new ConfigError(`${source}: the file is empty (at least "accounts" is required)`);
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: expected a mapping of keys at the top level`);
 
-  const problems: Array<{ path: Path; message: string; keyOf?: boolean }> = [];
-  const expanded = expandTree(raw, [], env, problems);
-  if (problems.length === 0) {
-    const result = configSchema.safeParse(expanded);
-    if (result.success) return result.data;
-    // An unknown key first: a misspelt key usually also explains a "missing" one.
-    const issues = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
-    problems.push(...issues.map(describeIssue));
+  const problems: Problem[] = [];
+  const expanded = expandTree(raw, [], opts.env, problems);
+  let result;
+  try {
+    result = schema.safeParse(expanded);
+  } catch {
+    throw new ConfigError(`${source}: the configuration cannot be checked`);
   }
-  const first = problems[0]!;
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-  throw new ConfigError(`${source}${locate(doc, lines, first.path, first.keyOf)}: ${formatPath(first.path)}: ${first.message}${more}`);
+  if (result.success && problems.length === 0) return result.data;
+  if (!result.success) {
+    // A value left empty by a missing variable also fails its own rule: say it once.
+    const envPaths = new Set(problems.map((p) => formatPath(p.path)));
+    for (const issue of result.error.issues) problems.push(...describeIssue(issue).filter((p) => !envPaths.has(formatPath(p.path))));
+  }
+  fail(source, doc, lines, problems);
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Config {
-  let text: string;
+  return parseConfig(readConfigText(file), file, env);
+}
+
+/** Reads the file, refusing what is not a regular file or is over MAX_CONFIG_BYTES. */
+export function readConfigText(file: string): string {
+  let fd: number;
   try {
-    text = readFileSync(file, 'utf8');
+    // O_NONBLOCK: opening a FIFO must not wait for a writer.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (code ?? 'unreadable');
     throw new ConfigError(`${file}: cannot read the configuration file: ${why}`);
   }
-  return parseConfig(text, file, env);
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new ConfigError(`${file}: cannot read the configuration file: is a directory`);
+    if (!stat.isFile()) throw new ConfigError(`${file}: cannot read the configuration file: not a regular file`);
+    if (stat.size > MAX_CONFIG_BYTES) throw new ConfigError(`${file}: cannot read the configuration file: larger than ${MAX_CONFIG_BYTES} bytes`);
+    // Read at most one byte past the limit: the file may grow while it is read.
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_CONFIG_BYTES) throw new ConfigError(`${file}: cannot read the configuration file: larger than ${MAX_CONFIG_BYTES} bytes`);
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${file}: cannot read the configuration file: ${code === 'EISDIR' ? 'is a directory' : (code ?? 'unreadable')}`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A one-line summary for --config.check and the startup log. */

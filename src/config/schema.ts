@@ -1,7 +1,10 @@
 // The one place where every configuration field, its default and its rules are declared.
 // docs/configuration.md mirrors this file.
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { KNOWN_REGIONS } from '../alicloud/endpoints.js';
 
 /** Accepts numbers, and numeric strings (values that came from `${ENV}` expansion are strings). */
 function numeric<T extends z.ZodType>(inner: T) {
@@ -11,7 +14,9 @@ function numeric<T extends z.ZodType>(inner: T) {
 const cronExpression = z.string().superRefine((expr, ctx) => {
   const check = cron.validateDetailed(expr);
   if (!check.valid) {
-    ctx.addIssue({ code: 'custom', message: `invalid cron expression "${expr}": ${check.errors.map((e) => e.message).join('; ')}` });
+    // The library's messages quote the expression: name the faulty field instead.
+    const why = check.errors.map((e) => (e.field === 'expression' ? e.message : `bad ${e.field} field`)).join('; ');
+    ctx.addIssue({ code: 'custom', message: `invalid cron expression: ${why}` });
   }
 });
 
@@ -38,6 +43,11 @@ function defaultDeadlineSeconds(schedule: string): number {
 
 /** An API endpoint: scheme and host (and port) only; no path, query or embedded credentials. */
 export const endpointUrl = z.string().superRefine((value, ctx) => {
+  // URL parsing silently drops tabs and newlines: refuse them before it does.
+  if (/[\s\x00-\x1f\x7f]/.test(value)) {
+    ctx.addIssue({ code: 'custom', message: 'malformed endpoint: must not contain whitespace or control characters' });
+    return;
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -70,11 +80,11 @@ function duration(min: number, max: number) {
     .transform((value, ctx) => {
       const seconds = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : parseDuration(value);
       if (seconds === undefined) {
-        ctx.addIssue({ code: 'custom', message: `expected a duration such as 90s, 10m, 1h or 8d, got "${value}"` });
+        ctx.addIssue({ code: 'custom', message: 'expected a duration such as 90s, 10m, 1h or 8d' });
         return z.NEVER;
       }
       if (seconds < min || seconds > max) {
-        ctx.addIssue({ code: 'custom', message: `must be between ${min} s and ${max} s, got ${seconds} s` });
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} s and ${max} s` });
         return z.NEVER;
       }
       return seconds;
@@ -89,22 +99,34 @@ function intervalOrOff(min: number, max: number) {
       if (value === 'off') return 0;
       const seconds = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : parseDuration(value);
       if (seconds === undefined) {
-        ctx.addIssue({ code: 'custom', message: `expected a duration such as 10m or 1h, or off (or 0) to turn the read off, got "${value}"` });
+        ctx.addIssue({ code: 'custom', message: 'expected a duration such as 10m or 1h, or off (or 0) to turn the read off' });
         return z.NEVER;
       }
       if (seconds !== 0 && (seconds < min || seconds > max)) {
-        ctx.addIssue({ code: 'custom', message: `must be between ${min} s and ${max} s, or off (0), got ${seconds} s` });
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} s and ${max} s, or off (0)` });
         return z.NEVER;
       }
       return seconds;
     });
 }
 
-const regionId = z.string().regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, 'expected a region id such as cn-hangzhou');
+const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
+const regionId = z.string().regex(REGION_ID, 'expected a region id such as cn-hangzhou');
 const instanceId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{1,63}$/, 'expected an RDS instance id such as rm-bp1abc123');
 
+/** The RDS engines, as DescribeDBInstances spells them; accepted in any case, kept in this one. */
+export const ENGINES = ['MySQL', 'SQLServer', 'PostgreSQL', 'MariaDB'] as const;
+const engine = z.string().transform((value, ctx) => {
+  const known = ENGINES.find((e) => e.toLowerCase() === value.toLowerCase());
+  if (known === undefined) {
+    ctx.addIssue({ code: 'custom', message: `unknown engine: expected one of ${ENGINES.join(', ')}` });
+    return z.NEVER;
+  }
+  return known;
+});
+
 const discoverySchema = z.strictObject({
-  engines: z.array(z.string().min(1)).min(1).optional(),
+  engines: z.array(engine).min(1).optional(),
   tags: z.record(z.string().min(1), z.string()).optional(),
   instance_types: z.array(z.enum(['Primary', 'Readonly', 'Guard', 'Temp'])).min(1).default(['Primary']),
   refresh_interval: duration(60, 86400).optional(),
@@ -123,6 +145,17 @@ const regionSchema = z
     }
   });
 
+/** A state_file's directory must exist (the file itself is created by the first save). */
+const stateFile = z.string().min(1).superRefine((path, ctx) => {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(dirname(resolve(path))).isDirectory();
+  } catch {
+    // missing or unreadable: reported below
+  }
+  if (!isDirectory) ctx.addIssue({ code: 'custom', message: 'the directory of the state file does not exist' });
+});
+
 const accountSchema = z
   .strictObject({
     name: z.string().min(1).max(64),
@@ -133,6 +166,11 @@ const accountSchema = z
     regions: z.array(regionSchema).min(1, 'list at least one region'),
   })
   .superRefine((account, ctx) => {
+    account.regions.forEach((region, r) => {
+      if (REGION_ID.test(region.region) && !KNOWN_REGIONS.has(region.region) && region.endpoint === undefined && account.endpoint === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['regions', r, 'region'], message: 'unknown region id: check its spelling, or give an endpoint to use a region this exporter does not know' });
+      }
+    });
     const hasId = account.access_key_id !== undefined;
     const hasSecret = account.access_key_secret !== undefined;
     if (hasId !== hasSecret) {
@@ -167,7 +205,7 @@ const pollSchema = z
     if (!cron.validate(poll.schedule)) return { ...poll, deadline: 0 };
     const gap = shortestTickGapSeconds(poll.schedule);
     if (poll.deadline !== undefined && poll.deadline > gap) {
-      ctx.addIssue({ code: 'custom', path: ['deadline'], message: `must not be longer than the shortest interval between two ticks of poll.schedule (${gap} s), got ${poll.deadline} s` });
+      ctx.addIssue({ code: 'custom', path: ['deadline'], message: `must not be longer than the shortest interval between two ticks of poll.schedule (${gap} s)` });
       return z.NEVER;
     }
     return { ...poll, deadline: poll.deadline ?? defaultDeadlineSeconds(poll.schedule) };
@@ -176,7 +214,7 @@ const pollSchema = z
 export const configSchema = z
   .strictObject({
     poll: pollSchema.default(() => pollSchema.parse({})),
-    state_file: z.string().min(1).optional(),
+    state_file: stateFile.optional(),
     accounts: z.array(accountSchema).min(1, 'list at least one account'),
   })
   .superRefine((config, ctx) => {
@@ -184,7 +222,7 @@ export const configSchema = z
     const instances = new Map<string, string>();
     config.accounts.forEach((account, a) => {
       if (names.has(account.name)) {
-        ctx.addIssue({ code: 'custom', path: ['accounts', a, 'name'], message: `duplicate account name "${account.name}" (also accounts[${names.get(account.name)}])` });
+        ctx.addIssue({ code: 'custom', path: ['accounts', a, 'name'], message: `duplicate account name (also accounts[${names.get(account.name)}])` });
       }
       names.set(account.name, a);
       account.regions.forEach((region, r) => {
@@ -192,7 +230,7 @@ export const configSchema = z
           const here = `accounts[${a}].regions[${r}].instances[${i}]`;
           const seen = instances.get(`${account.name}/${id}`);
           if (seen) {
-            ctx.addIssue({ code: 'custom', path: ['accounts', a, 'regions', r, 'instances', i], message: `instance "${id}" is listed twice in account "${account.name}" (also ${seen})` });
+            ctx.addIssue({ code: 'custom', path: ['accounts', a, 'regions', r, 'instances', i], message: `instance listed twice in this account (also ${seen})` });
           } else {
             instances.set(`${account.name}/${id}`, here);
           }

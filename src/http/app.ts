@@ -1,9 +1,17 @@
-// The HTTP face of the exporter: it renders the metrics of the last poll snapshot, reports
-// health and readiness, and (with --web.enable-lifecycle) asks for a configuration reload.
+// The HTTP face of the exporter: it renders the metrics and the status page of the last poll
+// snapshot, reports health and readiness, and (with --web.enable-lifecycle) asks for a
+// configuration reload.
 // Nothing here calls the Alibaba Cloud API.
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log.js';
 import type { ExporterMetrics } from '../metrics/registry.js';
+import { BasicAuth } from './basic-auth.js';
+import { parseStatusFilter, renderStatusPage, type StatusInput } from './status-page.js';
+import type { WebSettings } from './web-config.js';
+
+const gzipAsync = promisify(gzip);
 
 export interface AppOptions {
   metrics: ExporterMetrics;
@@ -13,8 +21,21 @@ export interface AppOptions {
   /** one line for the landing page, e.g. "2 accounts, 3 regions, 5 instances" (follows reloads) */
   summary: () => string;
   log: Logger;
+  /** what GET /status shows, read once per request */
+  status: () => StatusInput;
   /** reloads the configuration; present when the lifecycle API is enabled */
   reload?: () => Promise<void>;
+  /** the web configuration in force (--web.config.file): users and headers, asked per request */
+  web?: () => WebSettings;
+}
+
+/** Whether the scraper accepts a gzip body (`Accept-Encoding: gzip`, not with q=0). */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  return (acceptEncoding ?? '').split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    return (coding === 'gzip' || coding === '*') && (q === undefined || Number(q) > 0);
+  });
 }
 
 /** Whether the scraper asked for OpenMetrics (Prometheus does when its scrape protocols allow it). */
@@ -31,9 +52,29 @@ export function createApp(opts: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  if (opts.web) {
+    const web = opts.web;
+    // Headers first, so that a 401 carries them too; then authentication, for every path.
+    app.use((_req, res, next) => {
+      for (const [name, value] of Object.entries(web().headers)) res.set(name, value);
+      next();
+    });
+    app.use(new BasicAuth(() => web().users).middleware());
+  }
+
   app.get(opts.telemetryPath, async (req: Request, res: Response) => {
     const { contentType, body } = await opts.metrics.render(wantsOpenMetrics(req.get('accept')));
-    res.set('Content-Type', contentType).set('Cache-Control', 'no-store').send(body);
+    res.set('Content-Type', contentType).set('Cache-Control', 'no-store').set('Vary', 'Accept-Encoding');
+    if (acceptsGzip(req.get('accept-encoding'))) res.set('Content-Encoding', 'gzip').send(await gzipAsync(body));
+    else res.send(body);
+  });
+  // GET (and HEAD, which express answers with GET's headers) only.
+  app.all(opts.telemetryPath, (_req, res) => {
+    res.status(405).set('Allow', 'GET, HEAD').type('text/plain').send('Method not allowed: use GET.\n');
+  });
+
+  app.get('/status', (req, res) => {
+    res.type('html').set('Cache-Control', 'no-store').send(renderStatusPage(opts.status(), parseStatusFilter(req.query as Record<string, unknown>)));
   });
 
   app.get('/-/healthy', (_req, res) => {
@@ -70,6 +111,7 @@ export function createApp(opts: AppOptions): express.Express {
 <h1>Alibaba Cloud RDS backup exporter</h1>
 <p>Version ${escapeHtml(opts.version)} &middot; watching ${escapeHtml(opts.summary())} &middot; ${opts.isReady() ? 'ready' : 'waiting for the first polls'}</p>
 <ul>
+<li><a href="/status">Backup status</a>: every instance, its running tasks, last backup and failures</li>
 <li><a href="${path}">Metrics</a></li>
 <li><a href="/-/healthy">Health</a></li>
 <li><a href="/-/ready">Readiness</a></li>

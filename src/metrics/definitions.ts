@@ -72,6 +72,13 @@ export const METRICS = {
     labels: [],
     perInstance: true,
   },
+  lastFailureTimestamp: {
+    name: `${PREFIX}_last_failure_timestamp_seconds`,
+    type: 'gauge',
+    help: `End of the newest backup failure: BackupEndTime of the newest Failed backup set, or when a tracked job was learned to have ended Failed, whichever is newer. Absent until one is known. ${FROM_POLL}`,
+    labels: [],
+    perInstance: true,
+  },
   setsSeen: {
     name: `${PREFIX}_sets_total`,
     type: 'counter',
@@ -272,7 +279,7 @@ export const METRICS = {
   apiRequests: {
     name: `${PREFIX}_api_requests_total`,
     type: 'counter',
-    help: 'RDS API HTTP requests by action and result: OK, the API error code, Timeout, NetworkError, MalformedResponse or CredentialsUnavailable. Retries count one each.',
+    help: 'RDS API HTTP requests by action and result: OK, a known API error code or OtherApiError, HTTP<status> without a code, Timeout, NetworkError, MalformedResponse, ResponseTooLarge or CredentialsUnavailable. Retries count one each.',
     labels: ['account', 'region', 'action', 'code'],
     perInstance: false,
   },

@@ -25,6 +25,12 @@ export interface ExporterMetrics {
   observeApiCall(account: string, region: string, action: string, code: string, seconds: number): void;
   /** a configuration load or reload succeeded (with its time) or failed */
   configLoaded(ok: boolean, atMs: number): void;
+  /** the exporter's own health, as counted here, for the status page */
+  selfStatus(): SelfStatus;
+}
+
+export interface SelfStatus {
+  reload: { successful: boolean; lastSuccessMs?: number };
 }
 
 /** The live metrics of one registry, fed as things happen. */
@@ -115,6 +121,7 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
   let rendering = 0;
   const snapshot = () => pinned ?? opts.snapshot();
   const live = [registerAll(prometheus, snapshot, opts), registerAll(openMetrics as unknown as Registry, snapshot, opts)];
+  const self: SelfStatus = { reload: { successful: true } };
 
   return {
     async render(asOpenMetrics) {
@@ -137,7 +144,9 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
         m.reloadOk.set(ok ? 1 : 0);
         if (ok) m.reloadAt.set(atMs / 1000);
       }
+      self.reload = ok ? { successful: true, lastSuccessMs: atMs } : { ...self.reload, successful: false };
     },
+    selfStatus: () => ({ reload: { ...self.reload } }),
   };
 }
 
@@ -212,6 +221,12 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
     for (const inst of snapshot().instances) {
       const newest = inst.backups.newestFinished;
       if (newest) g.set(labelsOf(inst), newest.status === 'Success' ? 1 : 0);
+    }
+  });
+  snapshotGauge(METRICS.lastFailureTimestamp, (g) => {
+    for (const inst of snapshot().instances) {
+      const newest = Math.max(inst.backups.newestFailedEndMs ?? -Infinity, inst.counts.lastFailureMs ?? -Infinity);
+      if (newest > -Infinity) g.set(labelsOf(inst), newest / 1000);
     }
   });
   snapshotCounter(METRICS.setsSeen, (c) => {

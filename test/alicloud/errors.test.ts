@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ApiError, classifyApiError, sanitizeCode } from '../../src/alicloud/errors.js';
+import { ApiError, classifyApiError, labelOfApiCode } from '../../src/alicloud/errors.js';
 import { CredentialsError } from '../../src/alicloud/credentials.js';
 import { MalformedResponseError } from '../../src/alicloud/normalize.js';
 import { registerSecret } from '../../src/log.js';
@@ -73,10 +73,26 @@ describe('classifyApiError', () => {
     assert.equal(err.message, 'DescribeBackupTasks: NetworkError: ENOTFOUND');
   });
 
-  it('sanitizes API codes used as label values', () => {
-    assert.equal(sanitizeCode('Throttling.User'), 'Throttling.User');
-    assert.equal(sanitizeCode('a b"c\n'), 'a_b_c_');
-    assert.equal(sanitizeCode(''), 'Unknown');
-    assert.equal(sanitizeCode('x'.repeat(100)).length, 64);
+  it('keeps API codes used as label values to a bounded set', () => {
+    assert.equal(labelOfApiCode('Throttling.User'), 'Throttling.User');
+    assert.equal(labelOfApiCode('SomeNewCode.Detail'), 'OtherApiError');
+    assert.equal(labelOfApiCode('NaN'), 'OtherApiError');
+    for (const junk of ['a b"c\n', '', 'x'.repeat(100), '<b>', 'A..B', '.A', 'Ünïcode']) assert.equal(labelOfApiCode(junk), undefined, junk);
+  });
+
+  it('classifies what pop-core rejects with for hostile bodies, by the status the agent saw', () => {
+    const typeError = new TypeError("Cannot read properties of null (reading 'Code')");
+    assert.equal(classifyApiError('A', typeError, { status: 200 }).code, 'MalformedResponse');
+    assert.equal(classifyApiError('A', typeError, { status: 502 }).code, 'HTTP502');
+    assert.equal(classifyApiError('A', new RangeError('Maximum call stack size exceeded'), { status: 200 }).code, 'MalformedResponse');
+    assert.equal(classifyApiError('A', { name: 'SyntaxError', message: 'x' }, { status: 504 }).code, 'HTTP504');
+    assert.equal(classifyApiError('A', { name: 'SyntaxError', message: 'x' }, { status: 504 }).kind, 'server');
+    assert.equal(classifyApiError('A', { name: 'SyntaxError', message: 'x' }, { status: 404 }).retryable, false);
+    assert.equal(classifyApiError('A', Object.assign(new Error('aborted'), { code: 'ECONNRESET' }), { status: 200 }).code, 'NetworkError');
+    assert.equal(classifyApiError('A', new Error('cut'), { status: 200, tooLarge: true }).code, 'ResponseTooLarge');
+    const number = Object.assign(new Error('x'), { name: '123Error', code: 123, data: { Code: 123 } });
+    assert.equal(classifyApiError('A', number).code, 'MalformedResponse');
+    const hostile = { get name(): string { throw new Error('boom'); } };
+    assert.equal(classifyApiError('A', hostile).code, 'MalformedResponse');
   });
 });

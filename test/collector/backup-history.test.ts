@@ -117,6 +117,17 @@ describe('BackupHistory', () => {
     assert.deepEqual([...s.seen].sort(), [['FullBackup|Failed', 1], ['FullBackup|Success', 2], ['IncrementalBackup|Success', 1]]);
   });
 
+  it('keeps the end time of the newest failed set of any type, whatever the order, across a save', () => {
+    const history = new BackupHistory({ lookbackMs: 8 * D });
+    history.ingest([set('1', 'FullBackup', 'Success', D, D + H)], 2 * D);
+    assert.equal(history.summary().newestFailedEndMs, undefined);
+    history.ingest([set('3', 'IncrementalBackup', 'Failed', 4 * D, 4 * D + H), set('2', 'FullBackup', 'Failed', 3 * D, 3 * D + H), set('4', 'FullBackup', 'Success', 5 * D, 5 * D + H)], 6 * D);
+    assert.equal(history.summary().newestFailedEndMs, 4 * D + H, 'the newest failure, not the last listed; a later success leaves it');
+    const copy = new BackupHistory({ lookbackMs: 8 * D });
+    copy.restore(JSON.parse(JSON.stringify(history.toState())));
+    assert.equal(copy.summary().newestFailedEndMs, 4 * D + H);
+  });
+
   it('takes a set only once it has finished, so its final status is the one counted', () => {
     const history = new BackupHistory({ lookbackMs: 8 * D });
     assert.deepEqual(history.ingest([set('7', 'FullBackup', 'Running', D, 2 * D)], 3 * D), []);

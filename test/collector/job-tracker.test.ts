@@ -95,6 +95,24 @@ describe('JobTracker', () => {
     assert.equal(t.wasCounted('3'), false, 'dropped past the window');
   });
 
+  it('remembers when a job was last learned to have failed, listed or by id, and keeps it across a save', () => {
+    const t = new JobTracker();
+    assert.equal(t.counts().lastFailureMs, undefined);
+    t.observe([task('1', 'Uploading'), task('2', 'Uploading')], 1000);
+    t.observe([task('2', 'Uploading')], 2000);
+    assert.equal(t.resolve('1', task('1', 'Finished'), 2500), 'Finished');
+    assert.equal(t.counts().lastFailureMs, undefined, 'a finished job is no failure');
+    t.observe([task('2', 'Failed')], 3000);
+    assert.equal(t.counts().lastFailureMs, 3000);
+    t.observe([task('3', 'Uploading')], 4000);
+    t.observe([], 5000);
+    assert.equal(t.resolve('3', task('3', 'Failed'), 6000), 'Failed');
+    assert.equal(t.counts().lastFailureMs, 6000, 'learned by id');
+    const copy = new JobTracker();
+    copy.restore(JSON.parse(JSON.stringify(t.toState())));
+    assert.equal(copy.counts().lastFailureMs, 6000);
+  });
+
   it('counts each job that ends Failed exactly once, whatever the order of listings and answers (property)', () => {
     // A job's life: listed for some polls, then it ends (Finished/Failed) and is either still listed
     // with that status for a while, or gone; by-id answers may be delayed.

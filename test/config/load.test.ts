@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, expandEnv, loadConfigFile, parseConfig } from '../../src/config/load.js';
+import { ConfigError, expandEnv, loadConfigFile, MAX_CONFIG_BYTES, MAX_PROBLEMS_SHOWN, parseConfig } from '../../src/config/load.js';
 
 const FIXTURES = 'test/fixtures/config';
 const ENV = { RDS_EXPORTER_TEST_KEY_ID: 'LTAI5tTestKeyId', RDS_EXPORTER_TEST_SECRET: 'test-secret-value-123' };
@@ -16,17 +18,17 @@ function messageOf(fn: () => unknown): string {
   assert.fail('expected the configuration to be rejected');
 }
 
-describe('config: invalid files are rejected with one exact line', () => {
+describe('config: invalid files are rejected with one exact line per problem', () => {
   const files = readdirSync(FIXTURES).filter((f) => f.startsWith('invalid-')).sort();
   it('has invalid fixtures to check', () => assert.ok(files.length >= 15, `only ${files.length} fixtures`));
   for (const file of files) {
     it(file, () => {
       const text = readFileSync(join(FIXTURES, file), 'utf8');
-      const expected = /^# expect: (.*)$/m.exec(text)?.[1];
+      const expected = [...text.matchAll(/^# expect: (.*)$/gm)].map((m) => m[1]).join('\n');
       assert.ok(expected, `${file} lacks its "# expect:" line`);
       const message = messageOf(() => parseConfig(text, file, ENV));
       assert.equal(message, expected);
-      assert.ok(!message.includes('\n'), 'one line');
+      for (const line of message.split('\n')) assert.ok(line.startsWith(`${file}:`), `every line names the file: ${line}`);
     });
   }
 });
@@ -112,7 +114,7 @@ describe('config: durations and discovery', () => {
     assert.equal(parseConfig(file('30s'), 'x.yml', {}).poll.deadline, 30);
     assert.equal(
       messageOf(() => parseConfig(file('31s'), 'x.yml', {})),
-      'x.yml:1:46: poll.deadline: must not be longer than the shortest interval between two ticks of poll.schedule (30 s), got 31 s',
+      'x.yml:1:46: poll.deadline: must not be longer than the shortest interval between two ticks of poll.schedule (30 s)',
     );
   });
 
@@ -128,11 +130,11 @@ describe('config: durations and discovery', () => {
   });
 
   it('accepts a region that only discovers, with defaults', () => {
-    const config = parseConfig('state_file: /var/lib/x/state.json\naccounts: [{name: a, regions: [{region: cn-hangzhou, discovery: {tags: {env: prod}}}]}]', 'x.yml', {});
+    const config = parseConfig(`state_file: ${tmpdir()}/state.json\naccounts: [{name: a, regions: [{region: cn-hangzhou, discovery: {tags: {env: prod}}}]}]`, 'x.yml', {});
     const region = config.accounts[0]!.regions[0]!;
     assert.deepEqual(region.instances, []);
     assert.deepEqual(region.discovery, { tags: { env: 'prod' }, instance_types: ['Primary'] });
-    assert.equal(config.state_file, '/var/lib/x/state.json');
+    assert.equal(config.state_file, `${tmpdir()}/state.json`);
   });
 });
 
@@ -142,5 +144,55 @@ describe('config: expandEnv', () => {
     assert.equal(expandEnv('a${X}b${Y:-dflt}c$${Z}', { X: '1' }, (n) => missing.push(n)), 'a1bdfltc${Z}');
     assert.equal(expandEnv('${NOPE}', {}, (n) => missing.push(n)), '');
     assert.deepEqual(missing, ['NOPE']);
+  });
+});
+
+describe('config: hostile and careless files', () => {
+  const secret = 'AbcSecret123';
+
+  it('never quotes a value from the file, whatever the YAML error', () => {
+    const texts = [
+      `accounts:\n  - name: a\n    access_key_id: id\n    access_key_secret: *${secret}\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n`,
+      `accounts:\n  - name: a\n    access_key_secret: !${secret} x\n`,
+      `accounts:\n  - name: a\n    access_key_secret: "${secret}\\q"\n`,
+      `accounts: [{name: a, access_key_secret: ${secret}\n`,
+      `accounts:\n  - name: a\n    access_key_secret: ${secret}\n   bad: indent ${secret}\n`,
+      `&${secret} a: &${secret} b\n`,
+    ];
+    for (const text of texts) {
+      const message = messageOf(() => parseConfig(text, 'x.yml', {}));
+      assert.ok(!message.includes(secret), `the value is quoted: ${message}`);
+    }
+  });
+
+  it('names a key only when it looks like a name', () => {
+    const message = messageOf(() => parseConfig(`accounts:\n  - name: a\n    ${secret} and more: 1\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n`, 'x.yml', {}));
+    assert.equal(message, 'x.yml:3:5: accounts[0].(key): unknown key');
+  });
+
+  it('shows every problem, one per line, capped', () => {
+    const regions = Array.from({ length: 30 }, (_, i) => `      - {region: Bad${i}, instances: [rm-abc${i}]}`).join('\n');
+    const message = messageOf(() => parseConfig(`accounts:\n  - name: a\n    regions:\n${regions}\n`, 'x.yml', {}));
+    const lines = message.split('\n');
+    assert.equal(lines.length, MAX_PROBLEMS_SHOWN + 1);
+    assert.equal(lines[0], 'x.yml:4:18: accounts[0].regions[0].region: expected a region id such as cn-hangzhou');
+    assert.equal(lines[MAX_PROBLEMS_SHOWN], `x.yml: ... and ${30 - MAX_PROBLEMS_SHOWN} more problems`);
+  });
+
+  it('accepts an unknown region id when an endpoint is given, and engines in any case', () => {
+    const config = parseConfig('accounts: [{name: a, regions: [{region: xx-new-1, endpoint: "https://rds.xx-new-1.example.com", discovery: {engines: [mysql, POSTGRESQL]}}]}]', 'x.yml', {});
+    assert.deepEqual(config.accounts[0]?.regions[0]?.discovery?.engines, ['MySQL', 'PostgreSQL']);
+  });
+
+  it('refuses a file that is not a regular file, or too large, without reading it all', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rds-config-'));
+    assert.equal(messageOf(() => loadConfigFile('/dev/zero')), '/dev/zero: cannot read the configuration file: not a regular file');
+    assert.equal(messageOf(() => loadConfigFile(dir)), `${dir}: cannot read the configuration file: is a directory`);
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    assert.equal(messageOf(() => loadConfigFile(fifo)), `${fifo}: cannot read the configuration file: not a regular file`);
+    const big = join(dir, 'big.yml');
+    writeFileSync(big, `# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
+    assert.equal(messageOf(() => loadConfigFile(big)), `${big}: cannot read the configuration file: larger than ${MAX_CONFIG_BYTES} bytes`);
   });
 });

@@ -38,6 +38,7 @@ describe('backup sets and policy', function () {
     assert.equal(sample(text, 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'IncrementalBackup' }), newestIncremental / 1000);
     assert.equal(sample(text, 'alicloud_rds_backup_last_duration_seconds', { ...I, backup_type: 'IncrementalBackup' }), 600);
     assert.equal(sample(text, 'alicloud_rds_backup_last_backup_succeeded', I), 0, 'the newest finished set failed');
+    assert.equal(sample(text, 'alicloud_rds_backup_last_failure_timestamp_seconds', I), (now - 30 * MIN) / 1000, 'the failed set\'s end');
     assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Success' }), 84 + 1);
     assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'IncrementalBackup', status: 'Success' }), 166);
     assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'IncrementalBackup', status: 'Failed' }), 1);
@@ -83,6 +84,32 @@ describe('backup sets and policy', function () {
     assert.equal(calls(rig, 'DescribeBackups'), before + 1, 'one look, in the same cycle');
     const text = await rig.scrape();
     assert.equal(sample(text, 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'FullBackup' }), rig.now() / 1000);
+    assert.equal(sample(text, 'alicloud_rds_backup_last_backup_succeeded', I), 1);
+  });
+
+  it('dates the newest failure by the failed set, or by when a failed job was learned if that is newer', async () => {
+    rig = await startRig();
+    await rig.cycle();
+    assert.deepEqual(series(await rig.scrape(), 'alicloud_rds_backup_last_failure_timestamp_seconds'), [], 'absent until a failure is known');
+    const job = rig.sim.world.addJob('rm-test-01', { status: 'Uploading', process: 30 });
+    await rig.cycle();
+    rig.sim.world.finishJob('rm-test-01', job.jobId, 'Failed');
+    const ended = rig.now();
+    // the exporter learns of it 3 minutes after the set ended
+    rig.advance(3 * MIN);
+    await rig.cycle();
+    assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_last_failure_timestamp_seconds', I), (ended + 3 * MIN) / 1000, 'when the job was learned to have failed');
+    // a newer failed set, seen at the next look at the sets (no job was listed for it)
+    rig.advance(10 * MIN);
+    rig.sim.world.addBackupSet('rm-test-01', { backupId: '77', status: 'Failed', startTime: rig.now() - 2 * MIN, endTime: rig.now() - MIN });
+    await rig.cycle();
+    assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_last_failure_timestamp_seconds', I), (rig.now() - MIN) / 1000, 'the newer failed set');
+    // a later success does not erase when the last failure was
+    rig.advance(11 * MIN);
+    rig.sim.world.addBackupSet('rm-test-01', { backupId: '78', status: 'Success', startTime: rig.now() - 2 * MIN, endTime: rig.now() - MIN });
+    await rig.cycle();
+    const text = await rig.scrape();
+    assert.equal(sample(text, 'alicloud_rds_backup_last_failure_timestamp_seconds', I), (rig.now() - 12 * MIN) / 1000);
     assert.equal(sample(text, 'alicloud_rds_backup_last_backup_succeeded', I), 1);
   });
 

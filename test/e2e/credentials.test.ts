@@ -51,7 +51,7 @@ async function exporterFor(sim: Simulator, accounts: AccountSpec[], logs: LogCap
 
 async function everythingShown(exporter: Exporter): Promise<string> {
   const parts = await Promise.all(
-    ['/metrics', '/', '/-/ready', '/-/healthy'].map(async (path) => (await fetch(`${exporter.url}${path}`)).text()),
+    ['/metrics', '/', '/status', '/-/ready', '/-/healthy'].map(async (path) => (await fetch(`${exporter.url}${path}`)).text()),
   );
   parts.push(await (await fetch(`${exporter.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })).text());
   return parts.join('\n');

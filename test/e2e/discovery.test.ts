@@ -56,6 +56,8 @@ describe('discovery', function () {
     await exporter.poller.tick();
     const text = await scrape();
     assert.deepEqual(watchedIds(text), ['rm-listed-01', 'rm-match-01', 'rm-match-02']);
+    const landing = await (await fetch(`${exporter.url}/`)).text();
+    assert.match(landing, /1 instance \(\+ discovery in 1 region\).*; 3 instances watched now \(configured and discovered\)/, 'the landing page counts the discovered ones');
     assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'rm-match-01', engine: 'MySQL', engine_version: '8.0', description: 'payments', instance_type: 'Primary' }), 1);
     assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'rm-listed-01', engine: 'PostgreSQL' }), 1, 'a configured instance is watched whatever the filters');
     assert.ok(sim.requests.some((r) => r.action === 'DescribeDBInstances' && r.params.PageNumber === '2'), 'DescribeDBInstances paged');

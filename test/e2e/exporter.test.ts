@@ -236,9 +236,9 @@ describe('exporter end to end', function () {
     }
 
     const junk = [
-      ['html502', 'MalformedResponse'],
+      ['html502', 'HTTP502'],
       ['empty', 'MalformedResponse'],
-      ['http500-no-code', 'MalformedResponse'],
+      ['http500-no-code', 'HTTP500'],
       ['reset', 'NetworkError'],
       ['hang', 'Timeout'],
     ] as const;
@@ -378,7 +378,9 @@ describe('exporter end to end', function () {
       await rig.cycle();
       const landing = await fetch(`${rig.exporter.url}/`);
       assert.equal(landing.status, 200);
-      assert.match(await landing.text(), /href="\/metrics"[\s\S]*href="\/-\/healthy"[\s\S]*href="\/-\/ready"/);
+      const page = await landing.text();
+      assert.match(page, /href="\/status"[\s\S]*href="\/metrics"[\s\S]*href="\/-\/healthy"[\s\S]*href="\/-\/ready"/);
+      assert.match(page, /1 instance watched now \(configured and discovered\)/);
       assert.equal((await fetch(`${rig.exporter.url}/nope`)).status, 404);
       const plain = await fetch(`${rig.exporter.url}/metrics`);
       assert.match(plain.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);

@@ -84,16 +84,42 @@ describe('dist/main.js', function () {
       const r = run(['--config.check', `--config.file=${file}`]);
       assert.equal(r.status, 2);
       assert.equal(r.stdout, '');
-      assert.equal(r.stderr, `alicloud-rds-backup-exporter: ${file}:6:9: accounts[0].regions[0].instancez: unknown key (and 1 more problem)\n`);
+      assert.equal(r.stderr, [
+        `alicloud-rds-backup-exporter: ${file}:6:9: accounts[0].regions[0].instances: list at least one instance, or add a discovery block\n`,
+        `alicloud-rds-backup-exporter: ${file}:7:9: accounts[0].regions[0].instancez: unknown key\n`,
+      ].join(''));
     });
+
+    for (const fixture of ['invalid-alias-secret.yml', 'invalid-billion-laughs.yml']) {
+      it(`--config.check rejects ${fixture} with exit 2 and one line that quotes nothing from the file`, () => {
+        const file = `test/fixtures/config/${fixture}`;
+        const r = run(['--config.check', `--config.file=${file}`]);
+        assert.equal(r.status, 2, r.stderr);
+        assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
+        assert.ok(r.stderr.startsWith(`alicloud-rds-backup-exporter: ${file}`), r.stderr);
+        assert.doesNotMatch(r.stderr, /AbcSecret123|lol/);
+      });
+    }
 
     it('refuses to start on a bad config, with no stack trace', () => {
       const file = tempConfig('poll:\n  schedule: "*/61 * * *"\naccounts: []\n');
       const r = run([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0']);
       assert.equal(r.status, 2);
-      assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
-      assert.match(r.stderr, /poll\.schedule: invalid cron expression "\*\/61 \* \* \*"/);
+      assert.equal(r.stderr.split('\n').filter(Boolean).length, 2, `one line per problem: ${r.stderr}`);
+      assert.match(r.stderr, /poll\.schedule: invalid cron expression: expected 5 or 6 fields/);
+      assert.match(r.stderr, /accounts: list at least one account/);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
+    });
+
+    it('--web.config.file: checked with --config.check, a bad one is exit 2 with one line per problem and no value', () => {
+      const good = tempConfig('http_server_config:\n  headers: {X-Frame-Options: deny}\n');
+      const ok = run(['--config.check', '--config.file=config/demo.yml', `--web.config.file=${good}`]);
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.match(ok.stdout, new RegExp(`^${good}: OK$`, 'm'));
+      const bad = tempConfig('basic_auth_users:\n  alice: plain-password-value\n');
+      const r = run(['--config.check', '--config.file=config/demo.yml', `--web.config.file=${bad}`]);
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr, `alicloud-rds-backup-exporter: ${bad}:2:10: basic_auth_users.alice: expected a bcrypt hash such as $2y$10$...\n`);
     });
 
     it('names a missing config file', () => {
@@ -179,6 +205,13 @@ describe('dist/main.js', function () {
       assert.ok(records.some((r) => r.msg === 'configuration reloaded'), 'the good reload was logged');
       const failure = records.find((r) => r.level === 'error');
       assert.match(String(failure?.msg), /^configuration reload failed, keeping the running configuration: .*exporter\.yml:1:\d+: invalid YAML/);
+
+      // An unquoted value starting with * is a YAML alias: reported, never quoted.
+      writeFileSync(file, readFileSync('test/fixtures/config/invalid-alias-secret.yml', 'utf8'));
+      d.child.kill('SIGHUP');
+      await until('the second failed reload', () => d.stdout.filter((l) => l.includes('"level":"error"')).length === 2, 10_000);
+      assert.equal(d.child.exitCode, null, 'still running');
+      assert.doesNotMatch(d.stdout.join('\n'), /AbcSecret123/);
       d.child.kill('SIGTERM');
       assert.equal((await d.exit).code, 0);
     });
@@ -203,6 +236,12 @@ describe('dist/main.js', function () {
       const bad = await fetch(`${urlOn}/-/reload`, { method: 'PUT' });
       assert.equal(bad.status, 500);
       assert.match(await bad.text(), /^Reload failed, the running configuration is kept: .*exporter\.yml:4:16: poll\.max_retries: expected number\n$/);
+      writeFileSync(file, readFileSync('test/fixtures/config/invalid-alias-secret.yml', 'utf8'));
+      const alias = await fetch(`${urlOn}/-/reload`, { method: 'POST' });
+      assert.equal(alias.status, 500);
+      const aliasText = await alias.text();
+      assert.match(aliasText, /accounts\[0\]\.access_key_secret: invalid YAML: an alias/);
+      assert.doesNotMatch(aliasText, /AbcSecret123/);
       for (const d of [on, off]) d.child.kill('SIGTERM');
       assert.equal((await on.exit).code, 0);
       assert.equal((await off.exit).code, 0);

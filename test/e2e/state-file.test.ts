@@ -33,13 +33,14 @@ describe('state file', function () {
 
   async function exporterWith(stateFile: string, logs = new LogCapture(), discovery?: Record<string, unknown>): Promise<{ exporter: Exporter; logs: LogCapture }> {
     const config = configSchema.parse({
-      state_file: stateFile,
       poll: { max_retries: 0 },
       accounts: [{
         name: 'state', requests_per_second: 1000, access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret, endpoint: sim.url,
         regions: [discovery ? { region: 'cn-hangzhou', discovery } : { region: 'cn-hangzhou', instances: ['rm-state-01'] }],
       }],
     });
+    // Set after the check, which refuses a missing directory: one can still vanish at run time.
+    config.state_file = stateFile;
     const exporter = await startExporter({ config, log: createLogger({ level: 'debug', destination: logs }), listen: { host: '127.0.0.1', port: 0 }, schedule: false, processMetrics: false, now: () => clock });
     running.push(exporter);
     return { exporter, logs };
@@ -83,6 +84,7 @@ describe('state file', function () {
     assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Manual' }), 1, 'the earlier counter carried over, not counted again');
     assert.equal(sample(text, 'alicloud_rds_backup_task_completions_total', { ...I, job_mode: 'Automated', status: 'Failed' }), 1);
     assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Failed' }), 2, 'both failed sets, each once');
+    assert.equal(sample(text, 'alicloud_rds_backup_last_failure_timestamp_seconds', I), clock / 1000, 'the failure while down, dated when it was learned');
     assert.equal(sim.requests.filter((r) => r.params.BackupJobId === running.jobId).length, 1, 'resolved by id once');
     assert.ok(second.logs.records().some((r) => r.msg === 'state restored' && r.instances === 1), 'logged the restore');
     // DescribeBackups resumed from the last look, not from the whole look-back
@@ -93,8 +95,11 @@ describe('state file', function () {
     // and a third start counts nothing again
     await stop(second.exporter);
     const third = await exporterWith(file);
+    clock += MIN;
     await third.exporter.poller.tick();
-    assert.equal(sample(await scrape(third.exporter), 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Automated' }), 1);
+    const thirdText = await scrape(third.exporter);
+    assert.equal(sample(thirdText, 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Automated' }), 1);
+    assert.equal(sample(thirdText, 'alicloud_rds_backup_last_failure_timestamp_seconds', I), (clock - MIN) / 1000, 'the last failure carried over');
   });
 
   it('keeps the saved state of discovered instances while discovery cannot answer', async () => {

@@ -1,15 +1,18 @@
 // Static checks on the Grafana dashboard: importable shape, every query uses only metrics the
-// exporter serves and honours the template variables, and the layout has no overlapping panels.
-// When promtool is installed, every query is also parsed by Prometheus itself.
+// exporter serves, recording rules of prometheus/rules.yml or this exporter's ALERTS, and honours
+// the template variables, and the layout has no overlapping panels. When promtool is installed,
+// every query is also parsed by Prometheus itself, and evaluated on sample series with the
+// recording rules loaded.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { INSTANCE_LABELS, METRICS, type MetricDef } from '../../src/metrics/definitions.js';
 
 const DASHBOARD_FILE = 'grafana/alicloud-rds-backup.json';
+const RULES_FILE = 'prometheus/rules.yml';
 const PROMTOOL = '/usr/bin/promtool';
 /** Variables Grafana defines itself. */
 const BUILTIN_VARIABLES = new Set(['__rate_interval', '__interval', '__range', '__range_s', '__interval_ms']);
@@ -66,7 +69,29 @@ const DEFS: MetricDef[] = Object.values(METRICS);
 const SERIES = new Map<string, MetricDef>(
   DEFS.flatMap((d) => (d.type === 'histogram' ? HISTOGRAM_SUFFIXES.map((s) => [d.name + s, d] as const) : [[d.name, d] as const])),
 );
-const metricTokens = (expr: string): string[] => expr.match(/alicloud_rds_backup_[a-z_]+/g) ?? [];
+/** Recording rule name → the expression it records (prometheus/rules.yml). */
+const RECORDED = new Map(
+  (parse(readFileSync(RULES_FILE, 'utf8')) as { groups: Array<{ rules: Array<{ record?: string; expr: string }> }> }).groups
+    .flatMap((g) => g.rules)
+    .filter((r) => r.record)
+    .map((r) => [r.record!, r.expr] as const),
+);
+const metricTokens = (expr: string): string[] => expr.match(/(?:[a-z_]+:)?alicloud_rds_backup_[a-z0-9_]+(?::[a-z0-9_]+)?/g) ?? [];
+/** The exporter metrics a token stands for: itself, or those its recording rule reads, through other rules. */
+function baseMetrics(token: string, seen = new Set<string>()): string[] {
+  const recorded = RECORDED.get(token);
+  if (recorded === undefined) return [token];
+  if (seen.has(token)) return [];
+  seen.add(token);
+  return metricTokens(recorded).flatMap((t) => baseMetrics(t, seen));
+}
+/** The template-variable labels a recording rule keeps, read from its level (e.g. account_region_instance_id:). */
+function recordedLabels(name: string): string[] {
+  const level = name.split(':')[0] ?? '';
+  return INSTANCE_LABELS.filter((l) => (l === 'region' ? /(^|_)region(_|$)/ : new RegExp(`(^|_)${l}(_|$)`)).test(level));
+}
+/** This exporter's alerts, as the ALERTS series shows them. */
+const ALERTS_SELECTOR = /ALERTS\{[^}]*alertname=~"AlicloudRdsBackup\.\*"/;
 
 /** The labels of a metric that the dashboard's variables filter on. */
 function filterLabels(def: MetricDef): string[] {
@@ -76,7 +101,7 @@ function filterLabels(def: MetricDef): string[] {
 
 /** Each occurrence of a metric in an expression, with the text of its `{...}` matchers ('' if none). */
 function selectors(expr: string): Array<{ name: string; matchers: string }> {
-  return [...expr.matchAll(/(alicloud_rds_backup_[a-z_]+)\s*(\{[^}]*\})?/g)].map((m) => ({ name: m[1] ?? '', matchers: m[2] ?? '' }));
+  return [...expr.matchAll(/((?:[a-z_]+:)?alicloud_rds_backup_[a-z0-9_]+(?::[a-z0-9_]+)?)\s*(\{[^}]*\})?/g)].map((m) => ({ name: m[1] ?? '', matchers: m[2] ?? '' }));
 }
 
 /** A dashboard query as plain PromQL: variables match anything, Grafana's label_values() unwrapped. */
@@ -145,9 +170,9 @@ describe('Grafana dashboard', () => {
     assert.deepEqual(clashes, []);
   });
 
-  it('puts the rows in order: overview, backup freshness, recoverability, backup tasks, exporter', () => {
+  it('puts the rows in order: overview, alerts, backup freshness, recoverability, backup tasks, exporter', () => {
     const rows = dashboard.panels.filter((p) => p.type === 'row').sort((a, b) => (a.gridPos?.y ?? 0) - (b.gridPos?.y ?? 0));
-    const prefixes = ['Overview', 'Backup freshness', 'Recoverability', 'Backup tasks', 'Exporter'];
+    const prefixes = ['Overview', 'Alerts', 'Backup freshness', 'Recoverability', 'Backup tasks', 'Exporter'];
     assert.deepEqual(rows.map((r, i) => (r.title ?? '').startsWith(prefixes[i] ?? '\0')), prefixes.map(() => true), `rows: ${rows.map((r) => r.title).join(' | ')}`);
   });
 
@@ -164,19 +189,27 @@ describe('Grafana dashboard', () => {
     assert.deepEqual(missing, [], 'panels without a useful description');
   });
 
-  it('queries only metrics the exporter serves, at least one per query', () => {
+  it('queries only metrics the exporter serves, recording rules of prometheus/rules.yml and this exporter\'s ALERTS, at least one per query', () => {
     const unknown: string[] = [];
     for (const { where, expr } of allQueries()) {
       const tokens = metricTokens(expr);
-      assert.ok(tokens.length > 0, `${where} uses no exporter metric: ${expr}`);
-      for (const token of tokens) if (!SERIES.has(token)) unknown.push(`${where}: ${token}`);
+      assert.ok(tokens.length > 0 || ALERTS_SELECTOR.test(expr), `${where} uses no exporter metric, recording rule or exporter alert: ${expr}`);
+      for (const token of tokens) if (!SERIES.has(token) && !RECORDED.has(token)) unknown.push(`${where}: ${token}`);
+      if (/\bALERTS\b/.test(expr)) assert.match(expr, ALERTS_SELECTOR, `${where} shows other alerts than this exporter's`);
     }
-    assert.deepEqual(unknown, [], 'metric names not served by the exporter');
+    assert.deepEqual(unknown, [], 'names neither served by the exporter nor recorded by prometheus/rules.yml');
   });
 
-  it('uses every metric the exporter serves somewhere', () => {
-    const used = new Set(allQueries().flatMap(({ expr }) => metricTokens(expr)).map((t) => SERIES.get(t)?.name));
+  it('uses every metric the exporter serves somewhere, directly or through a recording rule', () => {
+    const used = new Set(allQueries().flatMap(({ expr }) => metricTokens(expr)).flatMap((t) => baseMetrics(t)).map((t) => SERIES.get(t)?.name));
     assert.deepEqual(DEFS.map((d) => d.name).filter((n) => !used.has(n)), []);
+  });
+
+  it('has an alerts row: critical and warning counts and a table of this exporter\'s firing alerts', () => {
+    const alertQueries = allQueries().filter(({ expr }) => ALERTS_SELECTOR.test(expr));
+    assert.ok(alertQueries.some(({ expr }) => expr.includes('severity="critical"')) && alertQueries.some(({ expr }) => expr.includes('severity="warning"')), 'a critical and a warning count');
+    assert.ok(alertQueries.every(({ expr }) => expr.includes('alertstate="firing"')), 'only firing alerts');
+    assert.ok(queryPanels().some((p) => p.type === 'table' && exprsOf(p).some((e) => ALERTS_SELECTOR.test(e))), 'a table of the firing alerts');
   });
 
   it('filters every selector on the $account, $region and $instance_id labels it has', () => {
@@ -184,8 +217,8 @@ describe('Grafana dashboard', () => {
     for (const { where, expr } of allQueries().filter((q) => q.where.startsWith('panel'))) {
       for (const { name, matchers } of selectors(expr)) {
         const def = SERIES.get(name);
-        if (!def) continue;
-        for (const label of filterLabels(def)) if (!matchers.includes(`${label}=~"$${label}"`)) unfiltered.push(`${where}: ${name} lacks ${label}=~"$${label}"`);
+        const labels = def ? filterLabels(def) : RECORDED.has(name) ? recordedLabels(name) : [];
+        for (const label of labels) if (!matchers.includes(`${label}=~"$${label}"`)) unfiltered.push(`${where}: ${name} lacks ${label}=~"$${label}"`);
       }
     }
     assert.deepEqual(unfiltered, []);
@@ -198,7 +231,7 @@ describe('Grafana dashboard', () => {
   });
 
   it('sets units: percentunit for the progress ratio, s for durations, reqps for request rates, bytes for sizes', () => {
-    const uses = (p: Panel, name: string) => exprsOf(p).some((e) => metricTokens(e).some((t) => SERIES.get(t)?.name === name));
+    const uses = (p: Panel, name: string) => exprsOf(p).some((e) => metricTokens(e).flatMap((t) => baseMetrics(t)).some((t) => SERIES.get(t)?.name === name));
     const graphs = queryPanels().filter((p) => p.type === 'timeseries' || p.type === 'stat');
     const expect: Array<[string, string]> = [
       [METRICS.taskProgress.name, 'percentunit'],
@@ -292,7 +325,7 @@ describe('Grafana dashboard', () => {
         at('60m', stat('Instances watched'), 2),
       ],
     }];
-    const output = promtool('test', 'dashboard_test.yml', { tests });
+    const output = promtool('test', 'dashboard_test.yml', { rule_files: [resolve(RULES_FILE)], tests });
     assert.match(output, /SUCCESS/);
   });
 
@@ -307,8 +340,11 @@ describe('Grafana dashboard', () => {
     // rm-a: daily policy, last full backup ended at 2h (incrementals keep coming): overdue once older than 24h + 1h grace, i.e. after 27h.
     // rm-b: weekly policy, last full backup at 0: 28h old is on schedule; its newest backup set failed from 10h on.
     // rm-c: daily policy, full backups at 1h and 25h: never overdue.
-    // rm-d: daily policy, backup list read from 10h on, incrementals only: no full backup, so not overdue but counted apart.
+    // rm-d: daily policy, watched and its backup list read from 10h on, incrementals only: no full backup, counted apart;
+    //       not overdue yet (watched 18 h at 28h, less than its interval).
     const inputSeries = [
+      ...['rm-a', 'rm-b', 'rm-c'].map((id) => ({ series: `alicloud_rds_backup_poll_success{${lbl(id)}}`, values: '1x30' })),
+      { series: `alicloud_rds_backup_poll_success{${lbl('rm-d')}}`, values: '_x10 1x20' },
       { series: full('rm-a'), values: '7200x30' },
       { series: `alicloud_rds_backup_last_success_timestamp_seconds{${lbl('rm-a')},backup_type="IncrementalBackup"}`, values: '0+3600x30' },
       { series: full('rm-b'), values: '0x30' },
@@ -350,11 +386,12 @@ describe('Grafana dashboard', () => {
         at('28h', panelExpr('Instances without a successful full backup'), 1),
         perInstance('28h', panelExpr(table, 'B'), { 'rm-a': 93600, 'rm-b': 100800, 'rm-c': 10800 }),
         perInstance('28h', panelExpr(table, 'D'), { 'rm-a': 93600 / 86400, 'rm-b': 100800 / 604800, 'rm-c': 10800 / 86400 }),
-        perInstance('27h', panelExpr(table, 'E'), { 'rm-a': 0, 'rm-b': 0, 'rm-c': 0 }),
-        perInstance('28h', panelExpr(table, 'E'), { 'rm-a': 1, 'rm-b': 0, 'rm-c': 0 }),
+        perInstance('27h', panelExpr(table, 'E'), { 'rm-a': 0, 'rm-b': 0, 'rm-c': 0, 'rm-d': 0 }),
+        perInstance('28h', panelExpr(table, 'E'), { 'rm-a': 1, 'rm-b': 0, 'rm-c': 0, 'rm-d': 0 }),
+        perInstance('28h', panelExpr(table, 'I'), {}),
       ],
     }];
-    const output = promtool('test', 'freshness_test.yml', { tests });
+    const output = promtool('test', 'freshness_test.yml', { rule_files: [resolve(RULES_FILE)], tests });
     assert.match(output, /SUCCESS/);
   });
 

@@ -1,0 +1,199 @@
+// End to end through the real stack, all on loopback: the simulator, the exporter polling every
+// second, Debian's prometheus (scrape and evaluation every second, loading the shipped
+// prometheus/rules.yml and a copy of prometheus/alerts.yml in which only the `for` durations are
+// shortened), prometheus-alertmanager (group_wait 1s) and a webhook receiver. Each incident is
+// caused in the simulator (or by stopping the exporter); the test asserts the receiver gets the
+// alert for exactly what was broken, and prints how long that took (recorded in docs/alerts.md).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { configSchema } from '../../src/config/schema.js';
+import { startExporter, type Exporter } from '../../src/exporter.js';
+import { createLogger } from '../../src/log.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { freePort, LogCapture, until } from '../helpers.js';
+
+const PROMETHEUS = process.env.PROMETHEUS ?? '/usr/bin/prometheus';
+const ALERTMANAGER = process.env.ALERTMANAGER ?? '/usr/bin/prometheus-alertmanager';
+const JOB = 'alicloud-rds-backup';
+/** Every `for` of the test copy of the alerts; the production values are minutes. */
+const TEST_FOR = '2s';
+/** A generous bound on each time to notify (the formula in docs/alerts.md gives about 8 s). */
+const BOUND_MS = 40_000;
+
+interface Notified {
+  at: number;
+  status: string;
+  labels: Record<string, string>;
+}
+
+/** prometheus/alerts.yml with every `for` set to TEST_FOR, nothing else changed. */
+export function shortenedAlerts(text: string, forValue = TEST_FOR): string {
+  const doc = parse(text) as { groups: Array<{ rules: Array<Record<string, unknown>> }> };
+  for (const group of doc.groups) for (const rule of group.rules) if ('for' in rule) rule.for = forValue;
+  return stringify(doc, { lineWidth: 0 });
+}
+
+describe('alerts through Prometheus and Alertmanager to a webhook', function () {
+  this.timeout(110_000);
+  const children: ChildProcess[] = [];
+  const notified: Notified[] = [];
+  const timings: Array<[string, number]> = [];
+  let dir: string | undefined;
+  let receiver: Server | undefined;
+  let sim: Simulator | undefined;
+  let exporter: Exporter | undefined;
+  let promApi = '';
+  const killAll = () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+
+  const firing = (alertname: string, since: number) => notified.filter((n) => n.status === 'firing' && n.labels.alertname === alertname && n.at >= since);
+
+  /** Waits for the first firing notification of `alertname` after `since`; returns it and records the time taken. */
+  async function notification(alertname: string, since: number): Promise<Notified> {
+    await until(`a ${alertname} notification`, () => firing(alertname, since).length > 0, BOUND_MS);
+    const first = firing(alertname, since).sort((a, b) => a.at - b.at)[0]!;
+    const took = first.at - since;
+    timings.push([alertname, took]);
+    console.log(`      time to notify ${alertname}: ${(took / 1000).toFixed(1)} s`);
+    assert.ok(took < BOUND_MS, `${alertname} took ${took} ms`);
+    return first;
+  }
+
+  before(async function () {
+    for (const bin of [PROMETHEUS, ALERTMANAGER]) {
+      if (existsSync(bin)) continue;
+      if (process.env.CI) throw new Error(`${bin} not found: .ci/run must install Debian's prometheus and prometheus-alertmanager`);
+      this.skip();
+    }
+    process.once('exit', killAll);
+    dir = mkdtempSync(join(tmpdir(), 'rds-alerting-'));
+
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        const at = Date.now();
+        const message = JSON.parse(body) as { alerts: Array<{ status: string; labels: Record<string, string> }> };
+        for (const alert of message.alerts) notified.push({ at, status: alert.status, labels: alert.labels });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', r));
+    const hookPort = (receiver.address() as AddressInfo).port;
+
+    // The simulator on the real clock: two healthy instances with a full backup two hours ago.
+    sim = await startSimulator();
+    for (const id of ['rm-alert-01', 'rm-alert-02']) {
+      sim.world.addInstance(id);
+      sim.world.addBackupSet(id, { type: 'FullBackup', status: 'Success', endTime: Date.now() - 2 * 3600_000 });
+    }
+    const config = configSchema.parse({
+      poll: { schedule: '* * * * * *', timeout_seconds: 2, max_retries: 0 },
+      accounts: [{
+        name: 'e2e', endpoint: sim.url, requests_per_second: 1000,
+        access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret,
+        regions: [{ region: 'cn-hangzhou', instances: ['rm-alert-01', 'rm-alert-02'] }],
+      }],
+    });
+    exporter = await startExporter({ config, log: createLogger({ level: 'warn', destination: new LogCapture() }), listen: { host: '127.0.0.1', port: 0 } });
+
+    const amPort = await freePort();
+    writeFileSync(join(dir, 'alertmanager.yml'), stringify({
+      route: { receiver: 'hook', group_by: ['...'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
+      receivers: [{ name: 'hook', webhook_configs: [{ url: `http://127.0.0.1:${hookPort}/hook`, send_resolved: true }] }],
+    }));
+    children.push(spawn(ALERTMANAGER, [
+      `--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`,
+      `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=', '--log.level=warn',
+    ], { stdio: 'ignore' }));
+
+    writeFileSync(join(dir, 'alerts.yml'), shortenedAlerts(readFileSync('prometheus/alerts.yml', 'utf8')));
+    const promPort = await freePort();
+    writeFileSync(join(dir, 'prometheus.yml'), stringify({
+      global: { scrape_interval: '1s', evaluation_interval: '1s' },
+      rule_files: [resolve('prometheus/rules.yml'), join(dir, 'alerts.yml')],
+      alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
+      scrape_configs: [{ job_name: JOB, static_configs: [{ targets: [new URL(exporter.url).host] }] }],
+    }));
+    children.push(spawn(PROMETHEUS, [
+      `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn',
+    ], { stdio: 'ignore' }));
+    promApi = `http://127.0.0.1:${promPort}/api/v1`;
+    await until('a successful scrape of the exporter', async () => (await query(`up{job="${JOB}"} == 1`)).length === 1, 45_000);
+    await until('both instances watched', async () => (await query('account_region_instance_id:alicloud_rds_backup_watched:present')).length === 2, 10_000);
+    await until('Alertmanager ready', async () => (await fetch(`http://127.0.0.1:${amPort}/-/ready`).catch(() => undefined))?.status === 200, 10_000);
+  });
+
+  after(async () => {
+    if (timings.length > 0) console.log(`      times to notify: ${timings.map(([a, ms]) => `${a} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => { c.once('exit', r); setTimeout(r, 3000).unref(); }))));
+    killAll();
+    process.removeListener('exit', killAll);
+    await exporter?.close();
+    await sim?.close();
+    await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function query(expr: string): Promise<Array<{ metric: Record<string, string> }>> {
+    const res = await fetch(`${promApi}/query?query=${encodeURIComponent(expr)}`).catch(() => undefined);
+    const body = (await res?.json().catch(() => undefined)) as { status?: string; data?: { result: Array<{ metric: Record<string, string> }> } } | undefined;
+    return body?.status === 'success' ? body.data!.result : [];
+  }
+
+  it('tests the shipped alerts: the copy differs from prometheus/alerts.yml only in its for durations', () => {
+    const shipped = readFileSync('prometheus/alerts.yml', 'utf8');
+    const strip = (text: string) => {
+      const doc = parse(text) as { groups: Array<{ rules: Array<Record<string, unknown>> }> };
+      const fors = doc.groups.flatMap((g) => g.rules.map((r) => r.for));
+      for (const group of doc.groups) for (const rule of group.rules) delete rule.for;
+      return { doc, fors };
+    };
+    const original = strip(shipped);
+    const copy = strip(shortenedAlerts(shipped));
+    assert.deepEqual(copy.doc, original.doc);
+    assert.deepEqual(copy.fors, original.fors.map((f) => (f === undefined ? undefined : TEST_FOR)));
+    assert.ok(original.fors.filter((f) => f !== undefined && f !== TEST_FOR).length >= 8, 'the production for durations are longer');
+  });
+
+  it('sends AlicloudRdsBackupFailed for exactly the instance whose backup failed, and nothing before', async () => {
+    const job = sim!.world.addJob('rm-alert-01', { status: 'Uploading', process: 40 });
+    // the exporter has seen the job running
+    await until('the running job in Prometheus', async () => (await query(`alicloud_rds_backup_task_progress_ratio{backup_job_id="${job.jobId}"}`)).length === 1, 10_000);
+    assert.deepEqual(notified.filter((n) => n.status === 'firing').map((n) => n.labels.alertname), [], 'a healthy fleet sends nothing');
+    const failedAt = Date.now();
+    sim!.world.finishJob('rm-alert-01', job.jobId, 'Failed');
+    const alert = await notification('AlicloudRdsBackupFailed', failedAt);
+    assert.deepEqual(
+      { instance_id: alert.labels.instance_id, account: alert.labels.account, region: alert.labels.region, severity: alert.labels.severity },
+      { instance_id: 'rm-alert-01', account: 'e2e', region: 'cn-hangzhou', severity: 'critical' },
+    );
+    // a few more evaluations: still nothing about the healthy instance
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.deepEqual(notified.filter((n) => n.labels.instance_id === 'rm-alert-02').map((n) => n.labels.alertname), []);
+    assert.deepEqual([...new Set(firing('AlicloudRdsBackupFailed', 0).map((n) => n.labels.instance_id))], ['rm-alert-01']);
+  });
+
+  it('sends AlicloudRdsBackupApiAuthFailing for the account when its key is revoked', async () => {
+    const revokedAt = Date.now();
+    sim!.inject({ kind: 'InvalidAccessKeyId.NotFound', times: Infinity });
+    const alert = await notification('AlicloudRdsBackupApiAuthFailing', revokedAt);
+    assert.deepEqual({ account: alert.labels.account, code: alert.labels.code, severity: alert.labels.severity }, { account: 'e2e', code: 'InvalidAccessKeyId.NotFound', severity: 'critical' });
+  });
+
+  it('sends AlicloudRdsBackupExporterDown when the exporter stops', async () => {
+    const stoppedAt = Date.now();
+    await exporter!.close();
+    const alert = await notification('AlicloudRdsBackupExporterDown', stoppedAt);
+    assert.deepEqual({ job: alert.labels.job, instance: alert.labels.instance, severity: alert.labels.severity }, { job: JOB, instance: new URL(exporter!.url).host, severity: 'critical' });
+  });
+});

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { acceptsGzip, createApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/log.js';
+import type { ExporterMetrics } from '../../src/metrics/registry.js';
+import { LogCapture } from '../helpers.js';
+
+const EXPOSITION = '# HELP x_total A counter.\n# TYPE x_total counter\nx_total 1\n';
+
+describe('HTTP app', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => close?.());
+
+  /** The app on a loopback port; requests go over real HTTP. */
+  async function serve(): Promise<string> {
+    const metrics = { render: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: EXPOSITION }) } as unknown as ExporterMetrics;
+    const status = () => ({ snapshot: { instances: [], regions: [] }, version: '0.0.0', ready: true, configSummary: '', reload: { successful: true }, nowMs: 0, metricsPath: '/metrics' });
+    const app = createApp({ metrics, telemetryPath: '/metrics', isReady: () => true, version: '0.0.0', summary: () => '', status, log: createLogger({ destination: new LogCapture() }) });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    close = () => new Promise((r) => server.close(() => r()));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+    it(`answers ${method} /metrics with 405 and Allow`, async () => {
+      const res = await fetch(`${await serve()}/metrics`, { method });
+      assert.equal(res.status, 405);
+      assert.equal(res.headers.get('allow'), 'GET, HEAD');
+    });
+  }
+
+  it('answers GET and HEAD /metrics', async () => {
+    const url = await serve();
+    assert.equal(await (await fetch(`${url}/metrics`)).text(), EXPOSITION);
+    const head = await fetch(`${url}/metrics`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.match(head.headers.get('content-type') ?? '', /^text\/plain/);
+  });
+
+  it('gzips /metrics when the scraper accepts it, and only then', async () => {
+    const url = await serve();
+    const zipped = await fetch(`${url}/metrics`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(zipped.headers.get('content-encoding'), 'gzip');
+    assert.equal(zipped.headers.get('vary'), 'Accept-Encoding');
+    // fetch inflated it: it was valid gzip of the exposition
+    assert.equal(await zipped.text(), EXPOSITION);
+    const plain = await fetch(`${url}/metrics`, { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(plain.headers.get('content-encoding'), null);
+    assert.equal(await plain.text(), EXPOSITION);
+  });
+
+  it('reads Accept-Encoding as Prometheus and curl send it', () => {
+    assert.equal(acceptsGzip('gzip'), true);
+    assert.equal(acceptsGzip('deflate, gzip;q=0.5'), true);
+    assert.equal(acceptsGzip('gzip;q=0'), false);
+    assert.equal(acceptsGzip('identity'), false);
+    assert.equal(acceptsGzip(undefined), false);
+    assert.equal(acceptsGzip('*'), true);
+  });
+});

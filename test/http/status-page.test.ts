@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import type { BackupSet } from '../../src/alicloud/backups.js';
+import type { InstanceSnapshot } from '../../src/collector/poller.js';
+import { humanAge, MAX_ROWS, parseStatusFilter, renderStatusPage, type StatusInput } from '../../src/http/status-page.js';
+
+const NOW = Date.parse('2026-11-28T12:00:00Z');
+const H = 3600_000;
+
+function instance(id: string, patch: Partial<InstanceSnapshot> & { fullEndMs?: number; intervalSeconds?: number } = {}): InstanceSnapshot {
+  const { fullEndMs, intervalSeconds, ...rest } = patch;
+  const newestSuccess = new Map<string, BackupSet>();
+  if (fullEndMs !== undefined) newestSuccess.set('FullBackup', { backupId: `b-${id}`, status: 'Success', type: 'FullBackup', startMs: fullEndMs - H, endMs: fullEndMs });
+  return {
+    account: 'prod',
+    region: 'cn-hangzhou',
+    instanceId: id,
+    success: true,
+    tasks: [],
+    lastSuccessSeconds: NOW / 1000 - 30,
+    durationSeconds: 0.2,
+    pendingLookups: 0,
+    skippedPolls: 0,
+    counts: { failures: new Map(), completions: new Map() },
+    backups: { newestSuccess, seen: new Map(), usableEndMs: [] },
+    backupsKnown: true,
+    policy: { weekdays: [0, 1, 2, 3, 4, 5, 6], expectedIntervalSeconds: intervalSeconds ?? 86400 },
+    ...rest,
+  };
+}
+
+function input(instances: InstanceSnapshot[], patch: Partial<StatusInput> = {}): StatusInput {
+  return {
+    snapshot: { instances, regions: [{ account: 'prod', region: 'cn-hangzhou', discoverySuccess: true, discoveryLastSuccessSeconds: NOW / 1000 - 60 }] },
+    version: '0.1.0',
+    ready: true,
+    configSummary: '1 account, 2 regions, 3 instances, schedule "*/60 * * * * *"',
+    reload: { successful: true, lastSuccessMs: NOW - 2 * H },
+    nowMs: NOW,
+    metricsPath: '/metrics',
+    ...patch,
+  };
+}
+
+/** The <tr> of the body row whose row header is `id`. */
+function rowOf(html: string, id: string): string {
+  const row = html.split('<tr').find((r) => r.includes(`<th scope="row">${id}`));
+  assert.ok(row, `no row for ${id}`);
+  return row;
+}
+const rowIds = (html: string) => [...html.matchAll(/<th scope="row">([^<]+)/g)].map((m) => m[1]);
+
+describe('status page', () => {
+  it('shows the exporter health at the top: version, configuration, watched instances, skipped polls, inventories, reload', () => {
+    const html = renderStatusPage(input([instance('rm-a', { skippedPolls: 2 }), instance('rm-b', { region: 'cn-shanghai', success: false, errorCode: 'Forbidden.RAM', skippedPolls: 1 })]), {});
+    const health = html.slice(html.indexOf('<h2 id="health">'), html.indexOf('<h2 id="instances">'));
+    assert.match(health, /0\.1\.0 · ready/);
+    assert.match(health, /1 account, 2 regions, 3 instances/);
+    assert.match(health, /2 instances \(discovered ones included\) in 2 account regions of 1 account; <strong class="bad">1 with failing polls/);
+    assert.match(health, /<strong class="bad">3 skipped<\/strong> \(an instance's previous poll was still running\); instance inventory read in every region/);
+    assert.match(health, /successful<\/span>, configuration loaded <time[^>]*>2 h ago/);
+    const failed = renderStatusPage(input([], { reload: { successful: false, lastSuccessMs: NOW - H }, ready: false, snapshot: { instances: [], regions: [{ account: 'prod', region: 'cn-<b>', discoverySuccess: false }] } }), {});
+    assert.match(failed, /the last reload failed/);
+    assert.match(failed, /waiting for the first polls/);
+    assert.match(failed, /none skipped; instance inventory <strong class="bad">failing in prod\/cn-&#60;b&#62;<\/strong>/, 'escaped');
+  });
+
+  it('is a table a screen reader can follow: caption, column headers, a row header per instance, progress with a text equivalent', () => {
+    const html = renderStatusPage(input([
+      instance('rm-a', { tasks: [{ jobId: '4762614', status: 'Uploading', jobMode: 'Automated', taskAction: 'NormalBackupTask', progressRatio: 0.45 }] }),
+    ]), {});
+    assert.match(html, /<html lang="en">/);
+    assert.match(html, /<table>\n<caption>1 of 1 watched instance\. Instances with a problem come first\.<\/caption>/);
+    assert.equal(html.match(/<th scope="col">/g)?.length, 7);
+    assert.deepEqual(rowIds(html), ['rm-a']);
+    assert.match(rowOf(html, 'rm-a'), /job 4762614 \(Automated\): Uploading <progress max="100" value="45" aria-label="job 4762614 progress">45 %<\/progress> 45 %/);
+    assert.doesNotMatch(html, /<script/i, 'no JavaScript needed');
+    assert.match(html, /<form method="get" action="\/status" role="search"/);
+  });
+
+  it('says when a backup is overdue against the instance\'s own schedule, and shows the newest failure and the failing code', () => {
+    const html = renderStatusPage(input([
+      // daily, last full backup 26 h ago: past 24 h + 1 h grace
+      instance('rm-late', { fullEndMs: NOW - 26 * H }),
+      // weekly, 3 days ago: on schedule
+      instance('rm-weekly', { fullEndMs: NOW - 72 * H, intervalSeconds: 604800 }),
+      // daily, 24.5 h: late but within the grace
+      instance('rm-grace', { fullEndMs: NOW - 24.5 * H }),
+      instance('rm-failed', { fullEndMs: NOW - 20 * H, backups: { newestSuccess: new Map(), seen: new Map(), usableEndMs: [], newestFailedEndMs: NOW - 3 * H }, counts: { failures: new Map(), completions: new Map(), lastFailureMs: NOW - 2 * H } }),
+      instance('rm-unread', { backupsKnown: false, tasks: undefined, success: false, errorCode: 'Throttling.User' }),
+    ]), {});
+    assert.match(rowOf(html, 'rm-late'), /1 d 2 h ago<\/time> <strong class="bad">Overdue<\/strong>.*expected every 1 d, 108 % of the interval/s);
+    assert.doesNotMatch(rowOf(html, 'rm-weekly'), /Overdue/);
+    assert.match(rowOf(html, 'rm-weekly'), /expected every 7 d, 43 % of the interval/);
+    assert.doesNotMatch(rowOf(html, 'rm-grace'), /Overdue/);
+    assert.match(rowOf(html, 'rm-failed'), /<time datetime="2026-11-28T10:00:00Z"[^>]*>2 h ago<\/time><\/td>/, 'the newer of the failed set and the failed job');
+    assert.match(rowOf(html, 'rm-weekly'), /none known/);
+    assert.match(rowOf(html, 'rm-unread'), /<strong class="bad">Failed<\/strong>: <code>Throttling.User<\/code>/);
+    assert.match(rowOf(html, 'rm-unread'), /unknown \(the task listing failed\)/);
+    assert.match(rowOf(html, 'rm-unread'), /not read yet/);
+    assert.deepEqual(rowIds(html).slice(0, 3).sort(), ['rm-failed', 'rm-late', 'rm-unread'], 'problems first');
+  });
+
+  it('escapes everything that comes from the API or the configuration', () => {
+    const evil = '<img src=x onerror="alert(1)">&';
+    const html = renderStatusPage(input([instance('rm-<b>x</b>', {
+      account: `a${evil}`,
+      info: { id: 'rm-x', description: evil, engine: `My${evil}`, engineVersion: '8.0', regionId: 'cn-hangzhou', instanceType: 'Primary', status: 'Running' },
+      tasks: [{ jobId: `1${evil}`, status: evil, jobMode: evil, taskAction: 'x', progressRatio: 0.5 }],
+      success: false,
+      errorCode: evil,
+    })], { configSummary: evil, version: evil }), { instance: evil, account: `a${evil}` });
+    assert.doesNotMatch(html, /<img|<b>x/);
+    assert.ok(html.includes('&#60;img src=x onerror=&#34;alert(1)&#34;&#62;&#38;'), 'shown, escaped');
+  });
+
+  it('filters by account, region and a case-insensitive part of the id or description', () => {
+    const fleet = [
+      instance('rm-web-01', { account: 'prod' }),
+      instance('rm-web-02', { account: 'staging' }),
+      instance('rm-db-01', { account: 'prod', region: 'eu-central-1', info: { id: 'rm-db-01', description: 'Orders WEB backend', engine: 'MySQL', engineVersion: '8.0', regionId: 'eu-central-1', instanceType: 'Primary', status: 'Running' } }),
+    ];
+    const ids = (filter: Record<string, unknown>) => rowIds(renderStatusPage(input(fleet), parseStatusFilter(filter))).sort();
+    assert.deepEqual(ids({}), ['rm-db-01', 'rm-web-01', 'rm-web-02']);
+    assert.deepEqual(ids({ account: 'prod' }), ['rm-db-01', 'rm-web-01']);
+    assert.deepEqual(ids({ region: 'eu-central-1' }), ['rm-db-01']);
+    assert.deepEqual(ids({ instance: 'WEB' }), ['rm-db-01', 'rm-web-01', 'rm-web-02'], 'the id or the description');
+    assert.deepEqual(ids({ instance: 'web-0', account: 'prod' }), ['rm-web-01']);
+    assert.deepEqual(ids({ account: 'nobody' }), []);
+    const html = renderStatusPage(input(fleet), parseStatusFilter({ account: 'prod', instance: 'web' }));
+    assert.match(html, /<caption>2 of 3 watched instances match the filter/);
+    assert.match(html, /<option selected>prod<\/option>/);
+    assert.match(html, /name="instance" value="web"/);
+    assert.match(html, /<a href="\/status">Clear<\/a>/);
+  });
+
+  it('reads only string query parameters', () => {
+    assert.deepEqual(parseStatusFilter({ account: ['a', 'b'], region: '  ', instance: ' rm ', other: 'x' }), { instance: 'rm' });
+  });
+
+  it(`renders at most ${MAX_ROWS} rows of a thousand instances, problems first, and says so`, () => {
+    const fleet = Array.from({ length: 1000 }, (_, i) => instance(`rm-${String(i).padStart(4, '0')}`, { success: i % 100 !== 7 }));
+    const html = renderStatusPage(input(fleet), {});
+    const ids = rowIds(html);
+    assert.equal(ids.length, MAX_ROWS);
+    assert.deepEqual(ids.slice(0, 10), Array.from({ length: 10 }, (_, k) => `rm-${String(k * 100 + 7).padStart(4, '0')}`));
+    assert.match(html, new RegExp(`1000 of 1000 watched instances; the first ${MAX_ROWS} are shown — narrow the filter`));
+    assert.equal(rowIds(renderStatusPage(input(fleet), { instance: 'rm-09' })).length, 100);
+  });
+
+  it('says ages in their two largest units', () => {
+    assert.equal(humanAge(0), '0 s');
+    assert.equal(humanAge(59.6), '1 min');
+    assert.equal(humanAge(3 * 86400 + 4 * 3600 + 59), '3 d 4 h');
+    assert.equal(humanAge(2 * 3600 + 5 * 60 + 3), '2 h 5 min');
+    assert.equal(humanAge(-5), '0 s');
+  });
+});

@@ -1,0 +1,99 @@
+// The shipped recording rules and alerts: their contract (names, severities, annotations,
+// runbook anchors), promtool's own check, and every promtool unit test in prometheus/tests/.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { promtool, requirePromtool } from '../promtool.js';
+import { normalWeek } from './normal-week.js';
+
+const RULES = 'prometheus/rules.yml';
+const ALERTS = 'prometheus/alerts.yml';
+const TESTS = 'prometheus/tests';
+
+interface Rule {
+  record?: string;
+  alert?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface RuleFile {
+  groups: Array<{ name: string; rules: Rule[] }>;
+}
+
+const rulesOf = (file: string): Rule[] => (parse(readFileSync(file, 'utf8')) as RuleFile).groups.flatMap((g) => g.rules);
+const alerts = rulesOf(ALERTS);
+const records = rulesOf(RULES);
+const testFiles = readdirSync(TESTS).filter((f) => f.endsWith('.yml')).sort();
+
+/** The issue's table: the contract. */
+const CONTRACT: Record<string, { severity: 'critical' | 'warning'; perInstance: boolean }> = {
+  AlicloudRdsBackupFailed: { severity: 'critical', perInstance: true },
+  AlicloudRdsBackupOverdue: { severity: 'critical', perInstance: true },
+  AlicloudRdsBackupStuck: { severity: 'warning', perInstance: true },
+  AlicloudRdsBackupPollFailing: { severity: 'warning', perInstance: true },
+  AlicloudRdsBackupDiscoveryFailing: { severity: 'warning', perInstance: false },
+  AlicloudRdsBackupApiThrottled: { severity: 'warning', perInstance: false },
+  AlicloudRdsBackupApiAuthFailing: { severity: 'critical', perInstance: false },
+  AlicloudRdsBackupExporterDown: { severity: 'critical', perInstance: false },
+  AlicloudRdsBackupConfigReloadFailed: { severity: 'warning', perInstance: false },
+  AlicloudRdsBackupSizeDrop: { severity: 'warning', perInstance: true },
+};
+
+describe('Prometheus rules and alerts', () => {
+  it('ship exactly the ten alerts of the contract, with their severities', () => {
+    assert.deepEqual(alerts.map((a) => a.alert).sort(), Object.keys(CONTRACT).sort());
+    for (const a of alerts) assert.equal(a.labels?.severity, CONTRACT[a.alert!]!.severity, `${a.alert} severity`);
+  });
+
+  it('give every alert a summary and a description naming what it is about, and a runbook anchor that exists', () => {
+    const runbook = readFileSync('docs/runbook.md', 'utf8');
+    for (const a of alerts) {
+      const { summary, description, runbook_url: url } = a.annotations ?? {};
+      assert.ok(summary && description && url, `${a.alert} lacks an annotation`);
+      if (CONTRACT[a.alert!]!.perInstance) {
+        for (const label of ['account', 'region', 'instance_id']) assert.ok(description.includes(`$labels.${label}`), `${a.alert} description does not name ${label}`);
+        assert.match(a.expr, /\b(account, region, instance_id)\b/, `${a.alert} keeps the instance labels`);
+      }
+      assert.ok(description.includes('$value') || description.includes('$labels.code') || !/\$value/.test(a.expr), `${a.alert} description says what was seen`);
+      const anchor = url.split('#')[1];
+      assert.equal(anchor, a.alert!.toLowerCase(), `${a.alert} runbook anchor`);
+      assert.ok(runbook.includes(`\n## ${a.alert}\n`), `docs/runbook.md has no section "## ${a.alert}"`);
+    }
+  });
+
+  it('name recording rules level:metric:operations, from this exporter\'s metrics', () => {
+    assert.ok(records.length >= 10, `only ${records.length} recording rules`);
+    for (const r of records) assert.match(r.record ?? '', /^[a-z_]+:alicloud_rds_backup_[a-z0-9_]+(:[a-z0-9_]+)?$/, `recording rule ${r.record}`);
+  });
+
+  it('have a promtool test file per alert, with tests named "fires when" and "stays quiet when"', () => {
+    const names = testFiles.flatMap((f) => ((parse(readFileSync(join(TESTS, f), 'utf8')) as { tests: Array<{ name?: string }> }).tests).map((t) => t.name ?? ''));
+    for (const alert of Object.keys(CONTRACT)) {
+      const mine = names.filter((n) => n.startsWith(`${alert} `));
+      assert.ok(mine.some((n) => / fires when /.test(n)), `no "${alert} fires when" test`);
+      assert.ok(mine.some((n) => /stays quiet /.test(n)), `no "${alert} stays quiet when" test`);
+    }
+  });
+
+  it('keep the generated normal week as its generator prints it', () => {
+    assert.equal(readFileSync(join(TESTS, 'normal-week.yml'), 'utf8'), normalWeek(), 'regenerate: npx tsx test/prometheus/normal-week.ts > prometheus/tests/normal-week.yml');
+  });
+
+  it('pass promtool check rules', function () {
+    requirePromtool(this);
+    const { status, output } = promtool(['check', 'rules', RULES, ALERTS]);
+    assert.equal(status, 0, output);
+    assert.match(output, new RegExp(`SUCCESS: ${records.length} rules found[\\s\\S]*SUCCESS: ${alerts.length} rules found`));
+  });
+
+  it('pass every promtool unit test in prometheus/tests (each alert before and after its for, and a silent normal week)', function () {
+    requirePromtool(this);
+    this.timeout(120_000);
+    const { status, output } = promtool(['test', 'rules', ...testFiles.map((f) => join(TESTS, f))], undefined, 110_000);
+    assert.equal(status, 0, output);
+    assert.equal(output.match(/SUCCESS/g)?.length, testFiles.length, output);
+  });
+});
