@@ -24,7 +24,7 @@ const cronExpression = z.string().superRefine((expr, ctx) => {
  * The shortest time between two ticks of a cron expression, in seconds, over its next 200 ticks
  * (enough to meet the shortest gap of any schedule that repeats within a week or so).
  */
-function shortestTickGapSeconds(expression: string): number {
+function computeShortestTickGapSeconds(expression: string): number {
   const task = cron.createTask(expression, () => undefined);
   try {
     const runs = task.getNextRuns(200).map((d) => d.getTime());
@@ -34,6 +34,19 @@ function shortestTickGapSeconds(expression: string): number {
   } finally {
     void task.destroy();
   }
+}
+
+/** Computing the gap walks 200 ticks (milliseconds each); a file is checked twice per load, and reloads repeat it. */
+const tickGapCache = new Map<string, number>();
+
+function shortestTickGapSeconds(expression: string): number {
+  let gap = tickGapCache.get(expression);
+  if (gap === undefined) {
+    gap = computeShortestTickGapSeconds(expression);
+    if (tickGapCache.size >= 64) tickGapCache.clear();
+    tickGapCache.set(expression, gap);
+  }
+  return gap;
 }
 
 /** poll.deadline when not set: 90 % of the shortest gap between ticks, at most 10 minutes. */
