@@ -53,6 +53,10 @@ export interface SimLogs {
   gaps: Array<{ host?: string; fromMs: number; toMs: number }>;
   /** no file ends after this (log backups stopped); undefined = they go on */
   stoppedAt?: number;
+  /** no file starts before this (log backup turned on then); undefined = the whole retention */
+  sinceMs?: number;
+  /** bytes of log written per second, on average (each file varies from half to one and a half times) */
+  bytesPerSecond: number;
 }
 
 /** Cross-region backup settings (DescribeCrossRegionBackupDBInstance). */
@@ -211,9 +215,10 @@ export class World {
         hosts: [String(fnv1a(id) % 10_000_000)],
         uploadLagMs: 5 * 60_000,
         gaps: [],
+        bytesPerSecond: 16 * 1024,
         ...init.logs,
       },
-      storageBytes: init.storageBytes ?? 100 * GIB,
+      storageBytes: init.storageBytes ?? 200 * GIB,
     };
     if (init.crossRegion) instance.crossRegion = { ...init.crossRegion };
     this.instancesById.set(id, instance);
@@ -392,7 +397,7 @@ export class World {
     if (!policy.logBackupEnabled) return [];
     const now = this.now();
     const until = Math.min(now, logs.stoppedAt ?? Infinity);
-    const from = now - policy.logRetentionDays * 24 * 3600_000;
+    const from = Math.max(now - policy.logRetentionDays * 24 * 3600_000, logs.sinceMs ?? -Infinity);
     const files: SimLogFile[] = [];
     for (const host of logs.hosts) {
       for (let k = Math.floor(from / logs.fileEveryMs); (k + 1) * logs.fileEveryMs <= until; k++) {
@@ -400,7 +405,8 @@ export class World {
         const endMs = beginMs + logs.fileEveryMs;
         if (endMs < from) continue;
         if (logs.gaps.some((g) => (g.host === undefined || g.host === host) && beginMs < g.toMs && endMs > g.fromMs)) continue;
-        files.push({ host, seq: k, beginMs, endMs, sizeBytes: 1_048_576 + (fnv1a(`${instanceId}/${host}/${k}`) % (512 * 1_048_576)), uploaded: endMs <= now - logs.uploadLagMs });
+        const sizeBytes = Math.round((logs.bytesPerSecond * logs.fileEveryMs) / 1000 * (0.5 + (fnv1a(`${instanceId}/${host}/${k}`) % 1000) / 1000));
+        files.push({ host, seq: k, beginMs, endMs, sizeBytes, uploaded: endMs <= now - logs.uploadLagMs });
       }
     }
     return files;
