@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
 import { defaultChainCredentials, staticCredentials } from './alicloud/credentials.js';
 import { resolveEndpoint } from './alicloud/endpoints.js';
-import { Semaphore, TokenBucket } from './alicloud/limits.js';
+import { AdaptiveRate, Semaphore, TokenBucket } from './alicloud/limits.js';
 import { RdsClient } from './alicloud/rds-client.js';
 import { Poller, type PollSettings, type RegionTarget } from './collector/poller.js';
 import { loadState, saveState, type SavedInstances } from './collector/state-file.js';
@@ -73,15 +73,25 @@ export interface Exporter {
  * Builds one API client per account and region, sharing the account's rate limit; each region has
  * its own concurrency limit, so that requests hanging on one endpoint never hold up another's.
  */
-function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: AbortSignal): { targets: RegionTarget[]; clients: RdsClient[] } {
+interface Built {
+  targets: RegionTarget[];
+  clients: RdsClient[];
+  /** each account's adaptive rate limit, by account name */
+  rates: Map<string, AdaptiveRate>;
+}
+
+function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: AbortSignal): Built {
   const { config, log } = opts;
   const targets: RegionTarget[] = [];
   const clients: RdsClient[] = [];
+  const rates = new Map<string, AdaptiveRate>();
   for (const account of config.accounts) {
     const credentials = account.access_key_id !== undefined && account.access_key_secret !== undefined
       ? staticCredentials(account.access_key_id, account.access_key_secret)
       : defaultChainCredentials();
     const bucket = new TokenBucket(account.requests_per_second);
+    const rate = new AdaptiveRate(bucket, account.requests_per_second);
+    rates.set(account.name, rate);
     for (const region of account.regions) {
       const client = new RdsClient({
         endpoint: resolveEndpoint(region.region, region.endpoint, account.endpoint),
@@ -95,6 +105,7 @@ function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: 
         ...(opts.random ? { random: opts.random } : {}),
         observe: ({ action, code, seconds, retry, instanceId }) => {
           metrics.observeApiCall(account.name, region.region, action, code, seconds);
+          rate.record(code.startsWith('Throttling'));
           if (log.isLevelEnabled('debug')) {
             log.debug({ account: account.name, region: region.region, instance_id: instanceId, action, code, duration_seconds: seconds, retry }, 'API call');
           }
@@ -102,10 +113,10 @@ function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: 
         signal,
       });
       clients.push(client);
-      targets.push({ account: account.name, region, api: client, refreshIntervalMs: (region.discovery?.refresh_interval ?? config.poll.discovery_interval) * 1000 });
+      targets.push({ account: account.name, region, shard: config.shard, api: client, refreshIntervalMs: (region.discovery?.refresh_interval ?? config.poll.discovery_interval) * 1000 });
     }
   }
-  return { targets, clients };
+  return { targets, clients, rates };
 }
 
 /** Saves after each cycle; a failing write is logged when it starts failing and when it recovers. */
@@ -150,10 +161,14 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     // Read at scrape time only, once the poller below exists.
     snapshot: () => poller.snapshot,
     version: VERSION,
+    shard: () => config.shard,
+    // Read at scrape time only, once the targets below exist.
+    rateLimits: () => rates,
     processMetrics: opts.processMetrics ?? true,
   });
   const initial = createTargets(opts, metrics, shutdown.signal);
   let clients = initial.clients;
+  let rates = initial.rates;
   /** clients replaced by a reload, closed once the work using them has ended (or at shutdown) */
   const retired = new Set<RdsClient>();
   const poller = new Poller(initial.targets, {
@@ -199,6 +214,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       const built = createTargets({ ...opts, config: next }, metrics, shutdown.signal);
       const previous = clients;
       clients = built.clients;
+      rates = built.rates;
       for (const client of previous) retired.add(client);
       void poller.reconfigure(built.targets, pollSettings(next, log)).then(() => {
         for (const client of previous) {

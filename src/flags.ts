@@ -14,6 +14,8 @@ export interface Flags {
   enableLifecycle: boolean;
   /** --web.config.file, when given */
   webConfigFile?: string;
+  /** --shard.count and --shard.index, when given (they override the configuration's `shard`) */
+  shard?: { count: number; index: number };
   help: boolean;
   version: boolean;
 }
@@ -30,6 +32,8 @@ export const USAGE = `Usage: alicloud-rds-backup-exporter [flags]
   --web.telemetry-path=PATH     path of the metrics endpoint (default /metrics)
   --web.enable-lifecycle        serve POST /-/reload to reload the configuration (SIGHUP always does)
   --web.config.file=PATH        TLS, basic auth and headers, in the Prometheus exporter-toolkit format
+  --shard.count=N               replicas that share the instances (default 1, or the config's shard)
+  --shard.index=I               this replica's shard, 0 to N-1 (default 0)
   --log.level=LEVEL             debug, info, warn or error (default info)
   --log.format=FORMAT           json, logfmt or pretty (default json)
   --version                     print the version and exit
@@ -48,6 +52,17 @@ export function parseListenAddress(text: string): ListenAddress {
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const FORMATS: readonly LogFormat[] = ['json', 'logfmt', 'pretty'];
 
+/** --shard.count and --shard.index: both or neither; 0 <= index < count. */
+function parseShard(count: string | undefined, index: string | undefined): { count: number; index: number } | undefined {
+  if (count === undefined && index === undefined) return undefined;
+  if (count === undefined) throw new FlagError('--shard.index needs --shard.count');
+  const n = /^\d{1,4}$/.test(count) ? Number(count) : NaN;
+  if (!(n >= 1 && n <= 1000)) throw new FlagError(`--shard.count: expected a whole number from 1 to 1000, got "${count}"`);
+  const i = index === undefined ? 0 : /^\d{1,4}$/.test(index) ? Number(index) : NaN;
+  if (!(i >= 0 && i < n)) throw new FlagError(`--shard.index: expected a whole number from 0 to ${n - 1}, got "${index}"`);
+  return { count: n, index: i };
+}
+
 export function parseFlags(argv: readonly string[]): Flags {
   let values;
   try {
@@ -62,6 +77,8 @@ export function parseFlags(argv: readonly string[]): Flags {
         'web.telemetry-path': { type: 'string', default: '/metrics' },
         'web.enable-lifecycle': { type: 'boolean', default: false },
         'web.config.file': { type: 'string' },
+        'shard.count': { type: 'string' },
+        'shard.index': { type: 'string' },
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'json' },
         version: { type: 'boolean', default: false },
@@ -79,7 +96,9 @@ export function parseFlags(argv: readonly string[]): Flags {
   if (!/^\/[A-Za-z0-9._~\/-]*$/.test(telemetryPath) || telemetryPath.startsWith('/-/') || telemetryPath === '/') {
     throw new FlagError(`--web.telemetry-path: expected a path such as /metrics, got "${telemetryPath}"`);
   }
+  const shard = parseShard(values['shard.count'], values['shard.index']);
   return {
+    ...(shard ? { shard } : {}),
     configFile: values['config.file'],
     listen: parseListenAddress(values['web.listen-address']),
     listenText: values['web.listen-address'],

@@ -34,9 +34,14 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
+  // The shard flags win over the file's `shard`, at start and at every reload.
+  const load = () => {
+    const loaded = loadConfigFile(flags.configFile);
+    return flags.shard ? { ...loaded, shard: flags.shard } : loaded;
+  };
   let config;
   try {
-    config = loadConfigFile(flags.configFile);
+    config = load();
   } catch (err) {
     // Any failure to load is a configuration failure (exit 2); only a ConfigError's text is
     // known to quote nothing from the file.
@@ -62,7 +67,7 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     exporter = await startExporter({
       config, log, listen: flags.listen, telemetryPath: flags.telemetryPath,
-      loadConfig: () => loadConfigFile(flags.configFile),
+      loadConfig: load,
       enableLifecycle: flags.enableLifecycle,
       ...(webConfig ? { webConfig } : {}),
     });

@@ -34,4 +34,22 @@ describe('flags', () => {
     assert.throws(() => parseFlags(['--web.telemetry-path=/-/ready']), FlagError);
     assert.throws(() => parseFlags(['--web.telemetry-path=/']), FlagError);
   });
+
+  it('takes --shard.count and --shard.index together, within range', () => {
+    assert.equal(parseFlags([]).shard, undefined, 'none: the configuration decides');
+    assert.deepEqual(parseFlags(['--shard.count=3', '--shard.index=2']).shard, { count: 3, index: 2 });
+    assert.deepEqual(parseFlags(['--shard.count=3']).shard, { count: 3, index: 0 });
+    const message = (args: string[]) => {
+      try {
+        parseFlags(args);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    assert.equal(message(['--shard.index=1']), '--shard.index needs --shard.count');
+    assert.equal(message(['--shard.count=3', '--shard.index=3']), '--shard.index: expected a whole number from 0 to 2, got "3"');
+    assert.equal(message(['--shard.count=0']), '--shard.count: expected a whole number from 1 to 1000, got "0"');
+    assert.equal(message(['--shard.count=2', '--shard.index=-1']), '--shard.index: expected a whole number from 0 to 1, got "-1"');
+  });
 });

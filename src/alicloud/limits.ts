@@ -99,12 +99,25 @@ export class TokenBucket {
   private pumping = false;
 
   constructor(
-    private readonly rate: number,
-    private readonly burst = Math.max(1, Math.ceil(rate)),
+    private rate: number,
+    private burst = Math.max(1, Math.ceil(rate)),
     private readonly now: () => number = () => performance.now(),
   ) {
     this.tokens = burst;
     this.last = now();
+  }
+
+  /** Tokens per second now. */
+  get ratePerSecond(): number {
+    return this.rate;
+  }
+
+  /** Changes the rate (and the burst with it) from now on; tokens saved beyond the new burst go. */
+  setRate(rate: number): void {
+    this.take(0);
+    this.rate = rate;
+    this.burst = Math.max(1, Math.ceil(rate));
+    this.tokens = Math.min(this.tokens, this.burst);
   }
 
   /** Waits for a token: listings first, then backlog round-robin by `owner`. */
@@ -116,12 +129,13 @@ export class TokenBucket {
     return turn;
   }
 
-  private take(): boolean {
+  /** Refills, then takes `n` tokens if there are that many. */
+  private take(n = 1): boolean {
     const now = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
     this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
     return true;
   }
 
@@ -137,6 +151,45 @@ export class TokenBucket {
     } finally {
       this.pumping = false;
     }
+  }
+}
+
+/**
+ * Additive increase, multiplicative decrease of an account's rate limit: a throttled answer halves
+ * the rate (at most once a second, so that one burst of throttled answers halves it once), down to
+ * a floor of 1/100 of the configured rate; each second without throttling gives back 1/20 of the
+ * configured rate, up to it. So a `requests_per_second` set above what the API grants settles
+ * near what it grants, instead of turning into a retry storm.
+ */
+export class AdaptiveRate {
+  private lastDecrease = -Infinity;
+  private lastAdjust: number;
+
+  constructor(
+    private readonly bucket: TokenBucket,
+    private readonly maxRate: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.lastAdjust = now();
+  }
+
+  get current(): number {
+    return this.bucket.ratePerSecond;
+  }
+
+  /** Told the result of every request of the account. */
+  record(throttled: boolean): void {
+    const now = this.now();
+    const rate = this.bucket.ratePerSecond;
+    if (throttled) {
+      if (now - this.lastDecrease >= 1000) {
+        this.bucket.setRate(Math.max(this.maxRate / 100, rate / 2));
+        this.lastDecrease = now;
+      }
+    } else if (rate < this.maxRate && now - this.lastDecrease >= 1000) {
+      this.bucket.setRate(Math.min(this.maxRate, rate + ((now - this.lastAdjust) / 1000) * (this.maxRate / 20)));
+    }
+    this.lastAdjust = now;
   }
 }
 

@@ -16,8 +16,10 @@ export class RegionInventory {
   constructor(
     private readonly region: RegionConfig,
     private readonly refreshIntervalMs: number,
+    /** whether this replica's shard watches the instance (configured and discovered alike) */
+    private readonly watches: (instanceId: string) => boolean = () => true,
   ) {
-    this.explicit = region.instances;
+    this.explicit = region.instances.filter((id) => watches(id));
     for (const id of this.explicit) this.current.set(id, undefined);
   }
 
@@ -51,7 +53,7 @@ export class RegionInventory {
   carryOver(previous: RegionInventory): void {
     for (const [id, info] of previous.current) {
       if (this.current.has(id)) this.current.set(id, info ?? this.current.get(id));
-      else if (this.region.discovery && !previous.explicit.includes(id)) this.current.set(id, info);
+      else if (this.region.discovery && !previous.explicit.includes(id) && this.watches(id)) this.current.set(id, info);
     }
   }
 
@@ -59,14 +61,18 @@ export class RegionInventory {
   async refresh(api: RdsApi, nowMs: number, call: CallOptions): Promise<void> {
     const { discovery } = this.region;
     const next = new Map<string, DBInstance | undefined>();
-    if (!discovery) {
+    if (!discovery && this.explicit.length === 0) {
+      // Every configured instance of the region belongs to other shards: nothing to ask.
+    } else if (!discovery) {
       const listed = new Map((await api.describeDBInstances(this.region.region, this.explicit, call)).map((i) => [i.id, i]));
       for (const id of this.explicit) next.set(id, listed.get(id));
     } else {
       const all = await api.describeDBInstances(this.region.region, undefined, call);
       const byId = new Map(all.map((i) => [i.id, i]));
       const engines = discovery.engines?.map((e) => e.toLowerCase());
-      let found = all.filter((i) => discovery.instance_types.includes(i.instanceType as never) && (!engines || engines.includes(i.engine.toLowerCase())));
+      let found = all.filter(
+        (i) => this.watches(i.id) && discovery.instance_types.includes(i.instanceType as never) && (!engines || engines.includes(i.engine.toLowerCase())),
+      );
       const wanted = Object.entries(discovery.tags ?? {});
       if (wanted.length > 0 && found.length > 0) {
         const tags = await api.listTags(this.region.region, found.map((i) => i.id), call);

@@ -10,6 +10,7 @@ import type { RegionConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FailureReporter } from './failure-reporter.js';
 import { RegionInventory } from './inventory.js';
+import { inShard, type Shard } from './shard.js';
 import { instanceKey, type SavedInstances } from './state-file.js';
 import { WatchedInstance, type InstanceSettings, type InstanceSnapshot } from './watched-instance.js';
 
@@ -18,6 +19,8 @@ export type { InstanceSnapshot };
 export interface RegionTarget {
   account: string;
   region: RegionConfig;
+  /** this replica's share of the instances (default: all) */
+  shard?: Shard;
   api: RdsApi;
   /** how often DescribeDBInstances is asked (discovery.refresh_interval or poll.discovery_interval) */
   refreshIntervalMs: number;
@@ -123,7 +126,7 @@ export class Poller {
     const log = this.opts.log.child({ account: target.account, region: target.region.region });
     return {
       target,
-      inventory: new RegionInventory(target.region, target.refreshIntervalMs),
+      inventory: new RegionInventory(target.region, target.refreshIntervalMs, (id) => !target.shard || inShard(target.shard, target.account, target.region.region, id)),
       log,
       reporter: new FailureReporter(log, 'instance inventory'),
       instances: new Map(),

@@ -286,5 +286,6 @@ export function describeConfig(config: Config): string {
   const discovering = config.accounts.reduce((n, a) => n + a.regions.filter((r) => r.discovery).length, 0);
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const discovery = discovering > 0 ? ` (+ discovery in ${plural(discovering, 'region')})` : '';
-  return `${plural(config.accounts.length, 'account')}, ${plural(regions, 'region')}, ${plural(instances, 'instance')}${discovery}, schedule "${config.poll.schedule}"`;
+  const shard = config.shard.count > 1 ? `, shard ${config.shard.index} of ${config.shard.count}` : '';
+  return `${plural(config.accounts.length, 'account')}, ${plural(regions, 'region')}, ${plural(instances, 'instance')}${discovery}, schedule "${config.poll.schedule}"${shard}`;
 }

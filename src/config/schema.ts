@@ -228,6 +228,10 @@ export const configSchema = z
   .strictObject({
     poll: pollSchema.default(() => pollSchema.parse({})),
     state_file: stateFile.optional(),
+    shard: z
+      .strictObject({ count: numeric(z.int().min(1).max(1000)), index: numeric(z.int().min(0)) })
+      .refine((s) => s.index < s.count, { message: 'must be below shard.count', path: ['index'] })
+      .default({ count: 1, index: 0 }),
     accounts: z.array(accountSchema).min(1, 'list at least one account'),
   })
   .superRefine((config, ctx) => {

@@ -290,6 +290,13 @@ export const METRICS = {
     labels: ['account', 'region', 'action'],
     perInstance: false,
   },
+  apiRateLimit: {
+    name: `${PREFIX}_api_rate_limit_requests_per_second`,
+    type: 'gauge',
+    help: 'The rate limit of the account now: requests_per_second, halved on throttling (at most once a second, down to 1/100) and given back by 1/20 a second without it.',
+    labels: ['account'],
+    perInstance: false,
+  },
   configReloadSuccessful: {
     name: `${PREFIX}_config_last_reload_successful`,
     type: 'gauge',
@@ -307,8 +314,8 @@ export const METRICS = {
   buildInfo: {
     name: `${PREFIX}_exporter_build_info`,
     type: 'gauge',
-    help: 'Always 1; labels give the exporter version and the Node.js version it runs on.',
-    labels: ['version', 'nodejs_version'],
+    help: 'Always 1; labels give the exporter version, the Node.js version it runs on, and the shard of the instances this replica watches (--shard.index of --shard.count).',
+    labels: ['version', 'nodejs_version', 'shard_index', 'shard_count'],
     perInstance: false,
   },
 } as const satisfies Record<string, MetricDef>;

@@ -8,6 +8,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 import { BACKUP_STATUSES } from '../alicloud/normalize.js';
 import { splitCompletionKey } from '../collector/job-tracker.js';
+import { NO_SHARDING, type Shard } from '../collector/shard.js';
 import type { InstanceSnapshot, Snapshot } from '../collector/poller.js';
 import { API_DURATION_BUCKETS, INSTANCE_LABELS, METRICS, type MetricDef } from './definitions.js';
 
@@ -44,6 +45,10 @@ interface LiveMetrics {
 export interface MetricsOptions {
   snapshot: () => Snapshot;
   version: string;
+  /** this replica's shard, which a reload may change (default: the only one) */
+  shard?: () => Shard;
+  /** each account's adaptive rate limit now */
+  rateLimits?: () => ReadonlyMap<string, { readonly current: number }>;
   /** include process_* and nodejs_* metrics (default true) */
   processMetrics?: boolean;
 }
@@ -295,8 +300,21 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
   });
   const reloadOk = new Gauge({ name: METRICS.configReloadSuccessful.name, help: METRICS.configReloadSuccessful.help, registers });
   const reloadAt = new Gauge({ name: METRICS.configReloadTimestamp.name, help: METRICS.configReloadTimestamp.help, registers });
-  const buildInfo = new Gauge({ name: METRICS.buildInfo.name, help: METRICS.buildInfo.help, labelNames: labelNames(METRICS.buildInfo), registers });
-  buildInfo.set({ version: opts.version, nodejs_version: process.version }, 1);
+  new Gauge({
+    name: METRICS.apiRateLimit.name, help: METRICS.apiRateLimit.help, labelNames: labelNames(METRICS.apiRateLimit), registers,
+    collect() {
+      this.reset();
+      for (const [account, rate] of opts.rateLimits?.() ?? []) this.set({ account }, rate.current);
+    },
+  });
+  new Gauge({
+    name: METRICS.buildInfo.name, help: METRICS.buildInfo.help, labelNames: labelNames(METRICS.buildInfo), registers,
+    collect() {
+      const shard = opts.shard?.() ?? NO_SHARDING;
+      this.reset();
+      this.set({ version: opts.version, nodejs_version: process.version, shard_index: String(shard.index), shard_count: String(shard.count) }, 1);
+    },
+  });
 
   if (opts.processMetrics !== false) {
     collectDefaultMetrics({ register: registry });

@@ -48,6 +48,11 @@ export interface SimulatorOptions {
   requestClock?: () => number;
   /** How long every RPC answer waits (a slow region); default 0. Settable later as `latencyMs`. */
   latencyMs?: number;
+  /**
+   * The service's flow control: authenticated RPC requests per second (one-second buckets) beyond
+   * which it answers Throttling.User; default none. Settable later as `rateLimitPerSecond`.
+   */
+  rateLimitPerSecond?: number;
 }
 
 /** The key the demo and the demo config use. Not a real Alibaba Cloud key. */
@@ -126,6 +131,8 @@ export interface Simulator {
   autopilot(opts: { stepMs: number; newJobEveryMs: number; failureRate: number }): void;
   /** How long every RPC answer waits, in real time (a slow region; 0 = none). */
   latencyMs: number;
+  /** Flow control: authenticated requests per second beyond which Throttling.User answers (0 = none). */
+  rateLimitPerSecond: number;
   /** Stops timers, ends hanging requests, closes all sockets. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -191,6 +198,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const nonces = new Map<string, number>();
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
+  /** requests counted in the current second, for rateLimitPerSecond */
+  const flow = { second: 0, used: 0 };
   const timers: NodeJS.Timeout[] = [];
 
   // --- STS ------------------------------------------------------------------------------------
@@ -402,6 +411,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       answer(denied);
       return;
     }
+    if (simulator.rateLimitPerSecond > 0) {
+      const second = Math.floor(Date.now() / 1000);
+      if (second !== flow.second) Object.assign(flow, { second, used: 0 });
+      if (++flow.used > simulator.rateLimitPerSecond) {
+        const [status, message] = API_FAULTS['Throttling.User']!;
+        answer(apiError('Throttling.User', status, message));
+        return;
+      }
+    }
     const handler = RDS_ACTIONS[params.Action ?? ''];
     if (!handler) {
       answer(apiError('InvalidAction.NotFound', 404, `Specified api is not found, please check your url and method. Action: ${params.Action}`));
@@ -519,6 +537,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const simulator: Simulator = {
     latencyMs: opts.latencyMs ?? 0,
+    rateLimitPerSecond: opts.rateLimitPerSecond ?? 0,
     url,
     port,
     world,

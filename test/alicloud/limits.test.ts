@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AbortedError, Semaphore, sleep, TokenBucket } from '../../src/alicloud/limits.js';
+import { AbortedError, AdaptiveRate, Semaphore, sleep, TokenBucket } from '../../src/alicloud/limits.js';
 
 describe('TokenBucket', () => {
   it('allows a burst, then paces acquisitions at the rate', async () => {
@@ -138,5 +138,47 @@ describe('backlog fairness', () => {
     release();
     await Promise.all(waits);
     assert.deepEqual(order, ['a', 'b']);
+  });
+});
+
+describe('AdaptiveRate', () => {
+  it('halves on throttling at most once a second, down to a floor, and gives back 1/20 a second up to the configured rate', () => {
+    let clock = 0;
+    const bucket = new TokenBucket(100, 100, () => clock);
+    const rate = new AdaptiveRate(bucket, 100, () => clock);
+    rate.record(true);
+    assert.equal(rate.current, 50);
+    clock += 200;
+    rate.record(true);
+    assert.equal(rate.current, 50, 'a burst of throttled answers halves it once');
+    clock += 1000;
+    rate.record(true);
+    assert.equal(rate.current, 25);
+    for (let i = 0; i < 20; i++) {
+      clock += 1000;
+      rate.record(true);
+    }
+    assert.equal(rate.current, 1, 'never below 1/100 of the configured rate');
+    clock += 1000;
+    rate.record(false);
+    assert.equal(rate.current, 6, 'one second without throttling gives back 5');
+    clock += 30_000;
+    rate.record(false);
+    assert.equal(rate.current, 100, 'and never more than configured');
+  });
+
+  it('makes the bucket follow: a halved rate paces at the new rate, its burst shrinks with it', async () => {
+    let clock = 0;
+    const bucket = new TokenBucket(10, 10, () => clock);
+    bucket.setRate(2);
+    assert.equal(bucket.ratePerSecond, 2);
+    await bucket.acquire();
+    await bucket.acquire();
+    let third = false;
+    const waiting = bucket.acquire().then(() => (third = true));
+    await sleep(5);
+    assert.equal(third, false, 'burst of 2 at 2/s');
+    clock += 500;
+    await waiting;
   });
 });

@@ -104,6 +104,19 @@ describe('Poller (scripted API)', function () {
     assert.equal(logs.records().filter((r) => r.msg === 'poll skipped: the previous poll of this instance is still running').length, 1, 'logged once per run of skips');
   });
 
+  it('skips a region whose inventory refresh is still running, and logs it once for the run of skips', async () => {
+    const { poller, api, logs } = setup([hz('rm-a')], { deadlineMs: 400 }, 0);
+    api.instances = () => HANG;
+    const first = poller.tick();
+    await poller.tick();
+    await poller.tick();
+    await first;
+    assert.equal(api.callsOf('describeDBInstances').length, 1, 'one refresh at a time');
+    const skips = logs.records().filter((r) => r.msg === 'instance inventory refresh skipped: the previous refresh of this region is still running');
+    assert.equal(skips.length, 1);
+    assert.equal(skips[0]!.region, 'cn-hangzhou');
+  });
+
   it('publishes each instance as its own poll ends, without waiting for the others', async () => {
     const { poller, api, inst } = setup([hz('rm-slow', 'rm-fast')], { deadlineMs: 400 });
     api.tasks = (id) => (id === 'rm-slow' ? HANG : [task('9', 'Uploading')]);

@@ -118,6 +118,13 @@ describe('config: durations and discovery', () => {
     );
   });
 
+  it('takes a shard, index below count, and defaults to the only one', () => {
+    const file = (shard: string) => `${shard}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`;
+    assert.deepEqual(parseConfig(file(''), 'x.yml', {}).shard, { count: 1, index: 0 });
+    assert.deepEqual(parseConfig(file('shard: {count: 4, index: 3}'), 'x.yml', {}).shard, { count: 4, index: 3 });
+    assert.match(messageOf(() => parseConfig(file('shard: {count: 4, index: 4}'), 'x.yml', {})), /^x\.yml:1:\d+: shard\.index: must be below shard\.count$/);
+  });
+
   it('reads durations as seconds, in any unit or as a number', () => {
     const config = parseConfig(
       'poll: {backups_interval: 1h30m, backups_lookback: 2w, policy_interval: 3600, discovery_interval: "90s"}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]',

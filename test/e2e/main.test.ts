@@ -79,6 +79,15 @@ describe('dist/main.js', function () {
       assert.equal(r.stdout, 'config/demo.yml: OK (1 account, 2 regions, 2 instances (+ discovery in 1 region), schedule "*/5 * * * * *")\n');
     });
 
+    it('--shard.count and --shard.index win over the file, and show in --config.check', () => {
+      const r = run(['--config.check', '--config.file=config/demo.yml', '--shard.count=3', '--shard.index=2']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /schedule "\*\/5 \* \* \* \* \*", shard 2 of 3\)$/m);
+      const bad = run(['--config.check', '--config.file=config/demo.yml', '--shard.index=1']);
+      assert.equal(bad.status, 2);
+      assert.equal(bad.stderr, 'alicloud-rds-backup-exporter: --shard.index needs --shard.count\n');
+    });
+
     it('--config.check rejects a bad file with exit 2 and one line naming file and key path', () => {
       const file = 'test/fixtures/config/invalid-unknown-key.yml';
       const r = run(['--config.check', `--config.file=${file}`]);
