@@ -142,6 +142,11 @@ function pollSettings(config: Config, log: Logger): PollSettings {
     backupsIntervalMs: config.poll.backups_interval * 1000,
     backupsLookbackMs: config.poll.backups_lookback * 1000,
     policyIntervalMs: config.poll.policy_interval * 1000,
+    restoreWindowIntervalMs: config.poll.restore_window_interval * 1000,
+    logBackupsIntervalMs: config.poll.log_backups_interval * 1000,
+    logBackupsLookbackMs: config.poll.log_backups_lookback * 1000,
+    crossRegionIntervalMs: config.poll.cross_region_interval * 1000,
+    resourceUsageIntervalMs: config.poll.resource_usage_interval * 1000,
     ...(config.state_file ? { persist: persistTo(config.state_file, log) } : {}),
   };
 }

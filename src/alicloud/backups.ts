@@ -12,6 +12,8 @@ export interface BackupSet {
   startMs: number;
   endMs: number;
   sizeBytes?: number;
+  /** IsAvail: false when the set can no longer be restored from (1 = usable, 0 = not; absent = usable) */
+  available?: boolean;
 }
 
 export interface BackupsPage {
@@ -28,6 +30,20 @@ export interface BackupPolicy {
   /** PreferredBackupTime, in UTC minutes of the day; `end` below `start` crosses midnight */
   window?: { start: number; end: number };
   nextBackupMs?: number;
+  /** BackupLog Enable / EnableBackupLog 1: log backups are taken (point-in-time restore) */
+  logBackupEnabled?: boolean;
+  logRetentionDays?: number;
+  /**
+   * ReleasedKeepPolicy: which archived backups survive the instance's release — None, Latest
+   * (the API spells it `Lastest`) or All.
+   */
+  releasedKeepPolicy?: string;
+  /** HighSpaceUsageProtection Enable: log files are deleted when the disk runs short */
+  highSpaceUsageProtection?: boolean;
+  /** CompressType, as the API's code (0 none, 1 zlib, 2 parallel zlib, 4 and 8 QuickLZ) */
+  compressType?: string;
+  /** ArchiveBackupRetentionPeriod in days (0: no archive) */
+  archiveRetentionDays?: number;
 }
 
 export interface DBInstance {
@@ -50,17 +66,17 @@ export interface TagsPage {
   nextToken?: string;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function str(value: unknown): string | undefined {
+export function str(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value.trim();
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return idToString(value);
 }
 
-function num(value: unknown): number | undefined {
+export function num(value: unknown): number | undefined {
   const text = str(value);
   if (text === undefined) return undefined;
   const n = Number(text);
@@ -80,7 +96,7 @@ export function formatApiMinute(ms: number): string {
   return new Date(ms).toISOString().slice(0, 16) + 'Z';
 }
 
-function root(body: unknown): Record<string, unknown> {
+export function root(body: unknown): Record<string, unknown> {
   if (!isRecord(body)) throw new MalformedResponseError('the response is not a JSON object');
   return body;
 }
@@ -96,6 +112,8 @@ export function normalizeBackupSet(item: unknown): BackupSet {
   const set: BackupSet = { backupId, status: str(item.BackupStatus) ?? 'Unknown', type: str(item.BackupType) ?? 'Unknown', startMs, endMs };
   const size = num(item.BackupSize);
   if (size !== undefined) set.sizeBytes = size;
+  const avail = num(item.IsAvail);
+  if (avail !== undefined) set.available = avail !== 0;
   return set;
 }
 
@@ -140,6 +158,21 @@ export function normalizeBackupPolicy(body: unknown): BackupPolicy {
     const [start, end] = [Number(window[1]) * 60 + Number(window[2]), Number(window[3]) * 60 + Number(window[4])];
     if (start < 1440 && end < 1440) policy.window = { start, end };
   }
+  // BackupLog (Enable|Disabled) and EnableBackupLog (1|0) say the same; engines send one or both.
+  const backupLog = str(data.BackupLog)?.toLowerCase();
+  const enableLog = str(data.EnableBackupLog);
+  if (backupLog !== undefined) policy.logBackupEnabled = backupLog === 'enable' || backupLog === 'enabled';
+  else if (enableLog !== undefined) policy.logBackupEnabled = enableLog === '1' || enableLog.toLowerCase() === 'true';
+  const logRetention = num(data.LogBackupRetentionPeriod);
+  if (logRetention !== undefined) policy.logRetentionDays = logRetention;
+  const released = str(data.ReleasedKeepPolicy);
+  if (released !== undefined) policy.releasedKeepPolicy = released === 'Lastest' ? 'Latest' : released;
+  const protection = str(data.HighSpaceUsageProtection)?.toLowerCase();
+  if (protection !== undefined) policy.highSpaceUsageProtection = protection === 'enable' || protection === 'enabled';
+  const compress = str(data.CompressType);
+  if (compress !== undefined) policy.compressType = compress;
+  const archive = num(data.ArchiveBackupRetentionPeriod);
+  if (archive !== undefined) policy.archiveRetentionDays = Math.max(0, archive);
   return policy;
 }
 

@@ -5,9 +5,10 @@
 import type { BackupPolicy, BackupSet, DBInstance } from './backups.js';
 import type { Priority } from './limits.js';
 import type { BackupTask } from './normalize.js';
+import type { BackupStorage, CrossRegionBackupSet, CrossRegionSettings, LogFile, RestoreWindow } from './recovery.js';
 
 export type { ApiError, ErrorKind } from './errors.js';
-export type { BackupPolicy, BackupSet, BackupTask, DBInstance, Priority };
+export type { BackupPolicy, BackupSet, BackupStorage, BackupTask, CrossRegionBackupSet, CrossRegionSettings, DBInstance, LogFile, Priority, RestoreWindow };
 
 export interface CallOptions {
   /**
@@ -32,4 +33,16 @@ export interface RdsApi {
   describeDBInstances(regionId: string, ids?: readonly string[], opts?: CallOptions): Promise<DBInstance[]>;
   /** The tags of `ids`, all pages. */
   listTags(regionId: string, ids: readonly string[], opts?: CallOptions): Promise<Map<string, Record<string, string>>>;
+  /** DescribeLocalAvailableRecoveryTime: the times the instance can be restored to. */
+  describeRestoreWindow(instanceId: string, opts?: CallOptions): Promise<RestoreWindow>;
+  /** DescribeBinlogFiles (MySQL, MariaDB, PostgreSQL): every file overlapping [startMs, endMs] (second precision), all pages. */
+  describeBinlogFiles(instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<LogFile[]>;
+  /** DescribeLogBackupFiles (SQL Server): every file overlapping [startMs, endMs] (minute precision, widened to whole minutes), all pages. */
+  describeLogBackupFiles(instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<LogFile[]>;
+  /** DescribeCrossRegionBackupDBInstance: the instance's cross-region backup settings (disabled when the API does not list it). */
+  describeCrossRegionSettings(regionId: string, instanceId: string, opts?: CallOptions): Promise<CrossRegionSettings>;
+  /** DescribeCrossRegionBackups: the cross-region copies whose start falls in [startMs, endMs] (second precision), all pages. */
+  describeCrossRegionBackups(regionId: string, instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<CrossRegionBackupSet[]>;
+  /** DescribeResourceUsage: the instance's backup storage. */
+  describeBackupStorage(instanceId: string, opts?: CallOptions): Promise<BackupStorage>;
 }

@@ -13,6 +13,10 @@ import {
   type BackupPolicy, type BackupSet, type DBInstance,
 } from './backups.js';
 import { MalformedResponseError, normalizeBackupTasks, type BackupTask } from './normalize.js';
+import {
+  normalizeBackupStorage, normalizeCrossRegionBackupsPage, normalizeCrossRegionSettingsPage, normalizeLogFilesPage, normalizeRestoreWindow,
+  type BackupStorage, type CrossRegionBackupSet, type CrossRegionSettings, type LogFile, type LogFilesPage, type RestoreWindow,
+} from './recovery.js';
 import { guardedAgent, newExchange, tagExchange } from './response-guard.js';
 
 export const API_VERSION = '2014-08-15';
@@ -23,6 +27,13 @@ const MAX_PAGES = 200;
 const ID_FILTER_BATCH = 30;
 /** ListTagResources takes at most 50 ResourceId.N. */
 const TAG_BATCH = 50;
+/** Largest page each listing takes: they differ per action. */
+const PAGE_SIZE = { DescribeBackups: 100, DescribeBinlogFiles: 100, DescribeLogBackupFiles: 1000, DescribeCrossRegionBackups: 100, DescribeCrossRegionBackupDBInstance: 100 } as const;
+
+/** `yyyy-MM-ddTHH:mm:ssZ`, the form DescribeBinlogFiles and DescribeCrossRegionBackups take. */
+function formatApiSecond(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
 
 /** One HTTP attempt, as told to the observer. */
 export interface ApiAttempt {
@@ -166,7 +177,7 @@ export class RdsClient implements RdsApi {
     for (let page = 1; page <= MAX_PAGES; page++) {
       const { sets: onPage, total } = await this.call(
         'DescribeBackups',
-        { DBInstanceId: instanceId, StartTime: formatApiMinute(startMs), EndTime: formatApiMinute(endMs + 59_999), PageSize: 100, PageNumber: page },
+        { DBInstanceId: instanceId, StartTime: formatApiMinute(startMs), EndTime: formatApiMinute(endMs + 59_999), PageSize: PAGE_SIZE.DescribeBackups, PageNumber: page },
         normalizeBackupsPage,
         opts,
       );
@@ -217,6 +228,67 @@ export class RdsClient implements RdsApi {
       }
     }
     return tags;
+  }
+
+  describeRestoreWindow(instanceId: string, opts?: CallOptions): Promise<RestoreWindow> {
+    return this.call('DescribeLocalAvailableRecoveryTime', { DBInstanceId: instanceId }, normalizeRestoreWindow, opts);
+  }
+
+  describeBinlogFiles(instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<LogFile[]> {
+    // Second precision; the end must be later than the start.
+    const start = formatApiSecond(startMs);
+    const end = formatApiSecond(Math.max(endMs, startMs + 1000));
+    return this.pagedLogFiles('DescribeBinlogFiles', { DBInstanceId: instanceId, StartTime: start, EndTime: end }, opts);
+  }
+
+  describeLogBackupFiles(instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<LogFile[]> {
+    // Minute precision: the start rounded down, the end up, so that the range only widens.
+    const start = formatApiMinute(startMs);
+    const end = formatApiMinute(Math.max(endMs + 59_999, startMs + 60_000));
+    return this.pagedLogFiles('DescribeLogBackupFiles', { DBInstanceId: instanceId, StartTime: start, EndTime: end }, opts);
+  }
+
+  private async pagedLogFiles(action: 'DescribeBinlogFiles' | 'DescribeLogBackupFiles', params: Params, opts?: CallOptions): Promise<LogFile[]> {
+    const files: LogFile[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const result: LogFilesPage = await this.call(action, { ...params, PageSize: PAGE_SIZE[action], PageNumber: page }, normalizeLogFilesPage, opts);
+      files.push(...result.files);
+      if (result.files.length === 0 || files.length >= result.total) return files;
+    }
+    throw endless(action);
+  }
+
+  async describeCrossRegionSettings(regionId: string, instanceId: string, opts?: CallOptions): Promise<CrossRegionSettings> {
+    const { settings } = await this.call(
+      'DescribeCrossRegionBackupDBInstance',
+      { RegionId: regionId, DBInstanceId: instanceId, PageSize: PAGE_SIZE.DescribeCrossRegionBackupDBInstance, PageNumber: 1 },
+      normalizeCrossRegionSettingsPage,
+      opts,
+    );
+    // An instance never set up for cross-region backup may be left out of the answer.
+    return settings.get(instanceId) ?? { enabled: false, logEnabled: false };
+  }
+
+  async describeCrossRegionBackups(regionId: string, instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<CrossRegionBackupSet[]> {
+    const sets: CrossRegionBackupSet[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const result = await this.call(
+        'DescribeCrossRegionBackups',
+        {
+          RegionId: regionId, DBInstanceId: instanceId, StartTime: formatApiSecond(startMs), EndTime: formatApiSecond(Math.max(endMs, startMs + 1000)),
+          PageSize: PAGE_SIZE.DescribeCrossRegionBackups, PageNumber: page,
+        },
+        normalizeCrossRegionBackupsPage,
+        opts,
+      );
+      sets.push(...result.sets);
+      if (result.sets.length === 0 || sets.length >= result.total) return sets;
+    }
+    throw endless('DescribeCrossRegionBackups');
+  }
+
+  describeBackupStorage(instanceId: string, opts?: CallOptions): Promise<BackupStorage> {
+    return this.call('DescribeResourceUsage', { DBInstanceId: instanceId }, normalizeBackupStorage, opts);
   }
 
   /** Closes the keep-alive sockets. */

@@ -25,6 +25,8 @@ export interface BackupSummary {
   newestFinished?: BackupSet;
   /** sets seen, keyed `${type}|${status}` */
   seen: ReadonlyMap<string, number>;
+  /** end times of the successful sets the API called usable (IsAvail not 0), within the look-back */
+  usableEndMs: readonly number[];
   /** BackupEndTime of the newest Failed set, any type */
   newestFailedEndMs?: number;
 }
@@ -37,6 +39,8 @@ export interface HistoryState {
   newestSuccess: BackupSet[];
   newestFinished?: BackupSet;
   seen: Array<[key: string, count: number]>;
+  /** usable sets by id, with their end time (absent in files written before 0.3) */
+  usable?: Array<[backupId: string, endMs: number]>;
   newestFailedEndMs?: number;
 }
 
@@ -52,6 +56,8 @@ export class BackupHistory {
   private newestFinished: BackupSet | undefined;
   private newestFailedEndMs: number | undefined;
   private readonly seen = new Map<string, number>();
+  /** successful sets that are usable (IsAvail), by id, with their end time */
+  private readonly usable = new Map<string, number>();
   private readonly windowMs: number;
   private readonly overlapMs: number;
 
@@ -100,6 +106,7 @@ export class BackupHistory {
       fresh.push(set);
       const key = `${set.type}|${set.status}`;
       this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
+      if (set.status === 'Success' && set.available !== false) this.usable.set(set.backupId, set.endMs);
       if (set.status === 'Success') {
         const current = this.newestSuccess.get(set.type);
         if (!current || set.endMs > current.endMs) this.newestSuccess.set(set.type, set);
@@ -113,11 +120,12 @@ export class BackupHistory {
     // Ids older than the look-back can never be returned again.
     const oldest = nowMs - this.opts.lookbackMs - this.overlapMs;
     for (const [id, start] of this.known) if (start < oldest) this.known.delete(id);
+    for (const [id, end] of this.usable) if (end < oldest) this.usable.delete(id);
     return fresh;
   }
 
   summary(): BackupSummary {
-    const summary: BackupSummary = { newestSuccess: new Map(this.newestSuccess), seen: new Map(this.seen) };
+    const summary: BackupSummary = { newestSuccess: new Map(this.newestSuccess), seen: new Map(this.seen), usableEndMs: [...this.usable.values()] };
     if (this.newestFinished) summary.newestFinished = this.newestFinished;
     if (this.newestFailedEndMs !== undefined) summary.newestFailedEndMs = this.newestFailedEndMs;
     return summary;
@@ -129,6 +137,7 @@ export class BackupHistory {
       known: [...this.known],
       newestSuccess: [...this.newestSuccess.values()],
       seen: [...this.seen],
+      usable: [...this.usable],
     };
     if (this.lastEndMs !== undefined) state.lastEndMs = this.lastEndMs;
     if (this.newestFinished) state.newestFinished = this.newestFinished;
@@ -147,5 +156,7 @@ export class BackupHistory {
     this.newestFailedEndMs = state.newestFailedEndMs;
     this.seen.clear();
     for (const [key, n] of state.seen) this.seen.set(key, n);
+    this.usable.clear();
+    for (const [id, end] of state.usable ?? []) this.usable.set(id, end);
   }
 }

@@ -8,6 +8,8 @@ import type { Logger } from '../log.js';
 export interface ReadContext {
   api: RdsApi;
   instanceId: string;
+  /** the instance's region (reads that take a RegionId) */
+  regionId: string;
   /** the poll's deadline and priority, for every call of the read */
   call: CallOptions;
   /** the data clock (ms) */
@@ -32,11 +34,17 @@ export abstract class IntervalRead<T> {
   private nextAt = 0;
   private standing: ApiError | undefined;
 
+  /** `intervalMs` 0 turns the read off: no call, no series. */
   constructor(private intervalMs: number) {}
 
   /** After a configuration reload. */
   setInterval(ms: number): void {
     this.intervalMs = ms;
+  }
+
+  /** False when its interval is 0 (turned off in the configuration). */
+  get enabled(): boolean {
+    return this.intervalMs > 0;
   }
 
   /** Whether the read applies to this instance at all (an engine it does not serve: no read, no series). */

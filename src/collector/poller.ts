@@ -69,6 +69,8 @@ interface RegionState {
   instances: Map<string, WatchedInstance>;
   /** the refresh running now, since when (performance.now()) */
   refreshingSince?: number;
+  /** resolves when the running refresh has answered (or failed) and the instances follow it */
+  answering?: Promise<void>;
   skipLogged: boolean;
   health: RegionSnapshot;
 }
@@ -204,8 +206,10 @@ export class Poller {
       return Promise.resolve();
     }
     const signal = AbortSignal.timeout(Math.max(0, Math.round(deadlineAt - performance.now())));
+    // An instance whose engine is not known yet waits, before its engine's reads, for the refresh running now.
+    const inventory = instance.info === undefined ? region.answering : undefined;
     return this.track(
-      instance.poll({ api: region.target.api, signal, now: this.now }).then(
+      instance.poll({ api: region.target.api, signal, now: this.now, ...(inventory ? { inventory } : {}) }).then(
         () => undefined,
         // poll() turns every API failure into its snapshot; anything else is a bug, and must not stop the others.
         (err: unknown) => instance.log.error({ err: err instanceof Error ? err.message : String(err) }, 'poll failed unexpectedly'),
@@ -224,19 +228,24 @@ export class Poller {
     region.refreshingSince = performance.now();
     region.skipLogged = false;
     const signal = AbortSignal.timeout(Math.max(0, Math.round(deadlineAt - performance.now())));
+    const answering = (async () => {
+      try {
+        await region.inventory.refresh(region.target.api, this.now(), { signal, priority: 'backlog', owner: regionKey(region.target) });
+        region.reporter.report([]);
+        region.health = { ...region.health, discoverySuccess: true, discoveryLastSuccessSeconds: this.now() / 1000 };
+      } catch (err) {
+        region.reporter.report([err as ApiError]);
+        region.health = { ...region.health, discoverySuccess: false };
+      }
+      region.refreshingSince = undefined;
+      region.answering = undefined;
+      this.reconcile(region, false);
+      this.changed();
+    })();
+    region.answering = answering;
     return this.track(
       (async () => {
-        try {
-          await region.inventory.refresh(region.target.api, this.now(), { signal, priority: 'backlog', owner: regionKey(region.target) });
-          region.reporter.report([]);
-          region.health = { ...region.health, discoverySuccess: true, discoveryLastSuccessSeconds: this.now() / 1000 };
-        } catch (err) {
-          region.reporter.report([err as ApiError]);
-          region.health = { ...region.health, discoverySuccess: false };
-        }
-        region.refreshingSince = undefined;
-        this.reconcile(region, false);
-        this.changed();
+        await answering;
         // Instances found now are polled now, within the same deadline: ready stays bounded.
         const fresh = [...region.instances.values()].filter((i) => i.published === undefined && !i.busy);
         await Promise.all(fresh.map((instance) => this.poll(region, instance, deadlineAt)));

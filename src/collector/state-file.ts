@@ -42,6 +42,7 @@ const fileSchema = z.object({
         newestSuccess: z.array(backupSet),
         newestFinished: backupSet.optional(),
         seen: pairs(z.number()),
+        usable: pairs(z.number()).optional(),
         newestFailedEndMs: z.number().optional(),
       }),
       lastSuccessSeconds: z.number().optional(),

@@ -4,14 +4,19 @@
 // ending in an immutable snapshot of what it now knows, published at once. A poll is cut by its
 // deadline: what it had learned by then is kept, what it had not is asked again at the next poll.
 import { inBackupWindow } from '../alicloud/backups.js';
-import type { ApiError, BackupPolicy, BackupTask, CallOptions, DBInstance, RdsApi } from '../alicloud/rds-api.js';
+import type { ApiError, BackupPolicy, BackupStorage, BackupTask, CallOptions, CrossRegionSettings, DBInstance, RdsApi, RestoreWindow } from '../alicloud/rds-api.js';
 import type { Logger } from '../log.js';
 import type { BackupSummary } from './backup-history.js';
+import { BackupStorageRead } from './backup-storage-read.js';
 import { BackupsRead } from './backups-read.js';
+import { CrossRegionBackupsRead, CrossRegionSettingsRead, type CrossRegionCopies } from './cross-region-read.js';
 import { FailureReporter } from './failure-reporter.js';
 import type { IntervalRead, ReadContext } from './interval-read.js';
 import { JobTracker, type Counts, type EndState } from './job-tracker.js';
+import type { LogChainSummary } from './log-chain.js';
+import { BinlogFilesRead, LogBackupFilesRead } from './log-files-read.js';
 import { PolicyRead } from './policy-read.js';
+import { RestoreWindowRead } from './restore-window-read.js';
 import { spreadOf } from './shard.js';
 import type { SavedInstance } from './state-file.js';
 
@@ -39,6 +44,15 @@ export interface InstanceSnapshot {
   pendingLookups: number;
   /** polls not started because the previous poll of this instance was still running */
   skippedPolls: number;
+  /** usable backup sets (IsAvail) ending within the retention period (at most the look-back); once DescribeBackups has answered */
+  usableSets?: number;
+  restoreWindow?: RestoreWindow;
+  /** the log backup files, when a log read applies to the engine and has answered */
+  logChain?: LogChainSummary;
+  crossRegion?: CrossRegionSettings;
+  /** the newest cross-region copies, while cross-region backup is on */
+  crossRegionCopies?: CrossRegionCopies;
+  storage?: BackupStorage;
 }
 
 /** How long after a backup window ends, or after a job was last followed, the listing stays at every tick. */
@@ -56,7 +70,17 @@ export interface InstanceSettings {
   policyIntervalMs: number;
   /** most departed jobs looked up by id in one poll */
   lookupsPerPoll: number;
+  /** the recoverability reads; 0 or absent: off */
+  restoreWindowIntervalMs?: number;
+  logBackupsIntervalMs?: number;
+  /** how far back the first look at the log backup files goes (default 7 days) */
+  logBackupsLookbackMs?: number;
+  crossRegionIntervalMs?: number;
+  resourceUsageIntervalMs?: number;
 }
+
+const DAY_MS = 86400_000;
+const DEFAULT_LOG_LOOKBACK_MS = 7 * DAY_MS;
 
 export interface PollContext {
   api: RdsApi;
@@ -64,6 +88,21 @@ export interface PollContext {
   signal: AbortSignal;
   /** the data clock (ms) */
   now(): number;
+  /** the region's inventory refresh running now, when this instance's engine is not known yet */
+  inventory?: Promise<void>;
+}
+
+/** Resolves when `promise` settles or `signal` aborts, whichever comes first. */
+function untilSettledOrAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    promise.then(done, done);
+  });
 }
 
 export class WatchedInstance {
@@ -78,6 +117,12 @@ export class WatchedInstance {
   private readonly tracker = new JobTracker();
   private readonly backups: BackupsRead;
   private readonly policy: PolicyRead;
+  private readonly restoreWindow: RestoreWindowRead;
+  private readonly binlogs: BinlogFilesRead;
+  private readonly logBackups: LogBackupFilesRead;
+  private readonly crossRegion: CrossRegionSettingsRead;
+  private readonly crossRegionCopies: CrossRegionBackupsRead;
+  private readonly storage: BackupStorageRead;
   private readonly reads: ReadonlyArray<IntervalRead<unknown>>;
   private settings: InstanceSettings;
   private lastSuccessSeconds: number | undefined;
@@ -113,7 +158,15 @@ export class WatchedInstance {
     this.settings = settings;
     this.backups = new BackupsRead(settings.backupsIntervalMs, settings.backupsLookbackMs);
     this.policy = new PolicyRead(settings.policyIntervalMs);
-    this.reads = [this.backups, this.policy];
+    const logLookback = settings.logBackupsLookbackMs ?? DEFAULT_LOG_LOOKBACK_MS;
+    this.restoreWindow = new RestoreWindowRead(settings.restoreWindowIntervalMs ?? 0);
+    this.binlogs = new BinlogFilesRead(settings.logBackupsIntervalMs ?? 0, logLookback);
+    this.logBackups = new LogBackupFilesRead(settings.logBackupsIntervalMs ?? 0, logLookback);
+    this.crossRegion = new CrossRegionSettingsRead(settings.crossRegionIntervalMs ?? 0);
+    this.crossRegionCopies = new CrossRegionBackupsRead(settings.crossRegionIntervalMs ?? 0, settings.backupsLookbackMs, this.crossRegion);
+    this.storage = new BackupStorageRead(settings.resourceUsageIntervalMs ?? 0);
+    // The policy goes before the log reads (their retention), the settings before the copies.
+    this.reads = [this.backups, this.policy, this.restoreWindow, this.binlogs, this.logBackups, this.crossRegion, this.crossRegionCopies, this.storage];
     if (saved) {
       this.tracker.restore(saved.tracker);
       this.backups.restore(saved.history);
@@ -127,6 +180,20 @@ export class WatchedInstance {
     this.backups.setInterval(settings.backupsIntervalMs);
     this.backups.history.setLookback(settings.backupsLookbackMs);
     this.policy.setInterval(settings.policyIntervalMs);
+    this.restoreWindow.setInterval(settings.restoreWindowIntervalMs ?? 0);
+    for (const read of [this.binlogs, this.logBackups]) {
+      read.setInterval(settings.logBackupsIntervalMs ?? 0);
+      read.chain.setLookback(settings.logBackupsLookbackMs ?? DEFAULT_LOG_LOOKBACK_MS);
+    }
+    this.crossRegion.setInterval(settings.crossRegionIntervalMs ?? 0);
+    this.crossRegionCopies.setInterval(settings.crossRegionIntervalMs ?? 0);
+    this.crossRegionCopies.setLookback(settings.backupsLookbackMs);
+    this.storage.setInterval(settings.resourceUsageIntervalMs ?? 0);
+  }
+
+  /** Whether a read is made for this instance: turned on, and serving its engine. */
+  private active(read: IntervalRead<unknown>): boolean {
+    return read.enabled && read.appliesTo(this.infoValue);
   }
 
   /** The snapshot of the last poll that ended (undefined before the first). */
@@ -189,7 +256,7 @@ export class WatchedInstance {
 
   /** Whether this tick has anything to ask: the listing, or a read whose interval has come. */
   due(nowMs: number): boolean {
-    return this.listingDue(nowMs) || (!this.retiring && this.reads.some((r) => r.appliesTo(this.infoValue) && r.due(nowMs)));
+    return this.listingDue(nowMs) || (!this.retiring && this.reads.some((r) => this.active(r) && r.due(nowMs)));
   }
 
   /** One poll; never rejects (API failures end up in the snapshot). Publishes its snapshot when it ends. */
@@ -255,13 +322,18 @@ export class WatchedInstance {
     // A job that just ended has just produced a backup set: look now rather than at the interval.
     if (jobEnded) this.backups.soon();
     this.backups.runningSinceMs = runningSince;
-    const readContext: ReadContext = { api, instanceId, call: backlog, now, log: this.log };
+    // Some reads depend on the engine: wait (within the deadline) for the inventory that tells it.
+    if (this.infoValue === undefined && ctx.inventory) {
+      running.step = 'waiting for the instance inventory';
+      await untilSettledOrAborted(ctx.inventory, signal);
+    }
+    const readContext: ReadContext = { api, instanceId, regionId: this.region, call: backlog, now, log: this.log };
     for (const read of this.reads) {
-      if (this.retiring || signal.aborted || !read.appliesTo(this.infoValue) || !read.due(now())) continue;
+      if (this.retiring || signal.aborted || !this.active(read) || !read.due(now())) continue;
       running.step = read.action;
       await read.run(readContext);
     }
-    for (const read of this.reads) if (read.error && !errors.includes(read.error)) errors.push(read.error);
+    for (const read of this.reads) if (this.active(read) && read.error && !errors.includes(read.error)) errors.push(read.error);
 
     const success = errors.length === 0;
     this.reporter.report(errors);
@@ -285,12 +357,32 @@ export class WatchedInstance {
     if (listed ? tasks : this.lastTasks) snapshot.tasks = listed ? Object.freeze(tasks!) : this.lastTasks!;
     if (this.lastSuccessSeconds !== undefined) snapshot.lastSuccessSeconds = this.lastSuccessSeconds;
     if (this.policy.policy) snapshot.policy = this.policy.policy;
+    this.addRecovery(snapshot, now());
     this.running = undefined;
     this.log.debug(
       { duration_seconds: snapshot.durationSeconds, success, code: snapshot.errorCode, pending_lookups: snapshot.pendingLookups, jobs_in_flight: tracker.inFlight },
       'poll ended',
     );
     return this.publish(snapshot);
+  }
+
+  /** What the recoverability reads know, for those that apply; a read turned off shows nothing. */
+  private addRecovery(snapshot: InstanceSnapshot, nowMs: number): void {
+    const policy = this.policy.policy;
+    if (this.backups.known) {
+      const retentionMs = Math.min(this.settings.backupsLookbackMs, policy?.retentionDays !== undefined ? policy.retentionDays * DAY_MS : Infinity);
+      snapshot.usableSets = snapshot.backups.usableEndMs.filter((end) => end >= nowMs - retentionMs).length;
+    }
+    if (this.active(this.restoreWindow) && this.restoreWindow.window) snapshot.restoreWindow = this.restoreWindow.window;
+    for (const read of [this.binlogs, this.logBackups]) {
+      if (!this.active(read) || !read.chain.known) continue;
+      const lookback = this.settings.logBackupsLookbackMs ?? DEFAULT_LOG_LOOKBACK_MS;
+      const retentionMs = Math.min(lookback, policy?.logRetentionDays !== undefined ? policy.logRetentionDays * DAY_MS : Infinity);
+      snapshot.logChain = read.chain.summary(nowMs, retentionMs);
+    }
+    if (this.active(this.crossRegion) && this.crossRegion.settings) snapshot.crossRegion = this.crossRegion.settings;
+    if (this.active(this.crossRegionCopies) && this.crossRegionCopies.copies) snapshot.crossRegionCopies = this.crossRegionCopies.copies;
+    if (this.active(this.storage) && this.storage.storage) snapshot.storage = this.storage.storage;
   }
 
   private publish(snapshot: InstanceSnapshot): InstanceSnapshot {

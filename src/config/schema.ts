@@ -98,6 +98,25 @@ function duration(min: number, max: number) {
     });
 }
 
+/** Like duration(), but `off` or `0` turns the read off (yields 0). */
+function intervalOrOff(min: number, max: number) {
+  return z
+    .union([z.number(), z.string()])
+    .transform((value, ctx) => {
+      if (value === 'off') return 0;
+      const seconds = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : parseDuration(value);
+      if (seconds === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'expected a duration such as 10m or 1h, or off (or 0) to turn the read off' });
+        return z.NEVER;
+      }
+      if (seconds !== 0 && (seconds < min || seconds > max)) {
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} s and ${max} s, or off (0)` });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+}
+
 const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 const regionId = z.string().regex(REGION_ID, 'expected a region id such as cn-hangzhou');
 const instanceId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{1,63}$/, 'expected an RDS instance id such as rm-bp1abc123');
@@ -184,6 +203,11 @@ const pollSchema = z
     backups_lookback: duration(3600, 90 * 86400).default(8 * 86400),
     policy_interval: duration(60, 7 * 86400).default(3600),
     discovery_interval: duration(60, 86400).default(600),
+    restore_window_interval: intervalOrOff(60, 86400).default(3600),
+    log_backups_interval: intervalOrOff(60, 86400).default(3600),
+    log_backups_lookback: duration(3600, 90 * 86400).default(7 * 86400),
+    cross_region_interval: intervalOrOff(60, 7 * 86400).default(3 * 3600),
+    resource_usage_interval: intervalOrOff(60, 7 * 86400).default(6 * 3600),
   })
   .transform((poll, ctx) => {
     if (!cron.validate(poll.schedule)) return { ...poll, deadline: 0 };

@@ -80,6 +80,10 @@ function newestFullSuccessMs(inst: InstanceSnapshot): number | undefined {
   return inst.backups.newestSuccess.get('FullBackup')?.endMs;
 }
 
+function logChainGaps(inst: InstanceSnapshot): number {
+  return [...(inst.logChain?.gapsByHost.values() ?? [])].reduce((n, g) => n + g, 0);
+}
+
 function toRow(inst: InstanceSnapshot, nowMs: number): Row {
   const full = newestFullSuccessMs(inst);
   const interval = inst.policy?.expectedIntervalSeconds;
@@ -87,7 +91,9 @@ function toRow(inst: InstanceSnapshot, nowMs: number): Row {
   const failures = [inst.backups.newestFailedEndMs, inst.counts.lastFailureMs].filter((v): v is number => v !== undefined);
   const failureMs = failures.length > 0 ? Math.max(...failures) : undefined;
   const newestSuccess = Math.max(...[...inst.backups.newestSuccess.values()].map((s) => s.endMs), -Infinity);
-  const row: Row = { inst, overdue, problem: overdue || !inst.success || (failureMs !== undefined && failureMs > newestSuccess) };
+  const gaps = logChainGaps(inst);
+  const nothingToRestore = inst.usableSets === 0 || (inst.restoreWindow !== undefined && inst.restoreWindow.endMs === undefined);
+  const row: Row = { inst, overdue, problem: overdue || !inst.success || (failureMs !== undefined && failureMs > newestSuccess) || gaps > 0 || nothingToRestore };
   if (failureMs !== undefined) row.failureMs = failureMs;
   return row;
 }
@@ -125,6 +131,23 @@ function lastBackupCell(inst: InstanceSnapshot, overdue: boolean, nowMs: number)
   return `${ago(full, nowMs)}${flag}<br><span class="muted">${schedule}${ratio}</span>`;
 }
 
+/** The restore window's end (and start), log chain gaps, and the newest cross-region copy. */
+function restorableCell(inst: InstanceSnapshot, nowMs: number): string {
+  const window = inst.restoreWindow;
+  const lines: string[] = [];
+  if (window === undefined) lines.push('<span class="muted">not read (or turned off)</span>');
+  else if (window.endMs === undefined) lines.push('<strong class="bad">nothing</strong> (no backup to restore from)');
+  else lines.push(`${ago(window.endMs, nowMs)}${window.beginMs === undefined ? '' : `<br><span class="muted">back to ${ago(window.beginMs, nowMs)}</span>`}`);
+  const gaps = logChainGaps(inst);
+  if (gaps > 0) lines.push(`<strong class="bad">${gaps} gap${gaps === 1 ? '' : 's'} in the log chain</strong>: no point-in-time restore across`);
+  const cross = inst.crossRegion;
+  if (cross?.enabled) {
+    const copy = inst.crossRegionCopies?.newestSuccessEndMs;
+    lines.push(`<span class="muted">copied to ${escapeHtml(cross.targetRegion ?? 'another region')}: ${copy === undefined ? 'no successful copy known' : ago(copy, nowMs)}</span>`);
+  }
+  return lines.join('<br>');
+}
+
 function pollCell(inst: InstanceSnapshot, nowMs: number): string {
   const last = inst.lastSuccessSeconds === undefined ? 'never succeeded' : `last success ${ago(inst.lastSuccessSeconds * 1000, nowMs)}`;
   if (inst.success) return `<span class="ok">OK</span><br><span class="muted">${last}</span>`;
@@ -140,6 +163,7 @@ function rowHtml(row: Row, nowMs: number): string {
 <th scope="row">${escapeHtml(inst.instanceId)}${about}</th>
 <td>${tasksCell(inst)}</td>
 <td>${lastBackupCell(inst, row.overdue, nowMs)}</td>
+<td>${restorableCell(inst, nowMs)}</td>
 <td>${row.failureMs === undefined ? '<span class="muted">none known</span>' : ago(row.failureMs, nowMs)}</td>
 <td>${pollCell(inst, nowMs)}</td>
 </tr>`;
@@ -203,7 +227,7 @@ export function renderStatusPage(input: StatusInput, filter: StatusFilter, maxRo
 </form>
 <table>
 <caption>${caption}</caption>
-<thead><tr><th scope="col">Account</th><th scope="col">Region</th><th scope="col">Instance</th><th scope="col">Running tasks</th><th scope="col">Last successful full backup</th><th scope="col">Newest failure</th><th scope="col">Last poll</th></tr></thead>
+<thead><tr><th scope="col">Account</th><th scope="col">Region</th><th scope="col">Instance</th><th scope="col">Running tasks</th><th scope="col">Last successful full backup</th><th scope="col">Restorable to</th><th scope="col">Newest failure</th><th scope="col">Last poll</th></tr></thead>
 <tbody>
 ${shown.map((row) => rowHtml(row, nowMs)).join('\n')}
 </tbody>

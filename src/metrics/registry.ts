@@ -63,6 +63,62 @@ function labelNames(def: MetricDef): string[] {
   return def.perInstance ? [...INSTANCE_LABELS, ...def.labels] : [...def.labels];
 }
 
+type SnapshotGauge = (def: MetricDef, fill: (g: Gauge) => void) => Gauge;
+
+const STORAGE_KINDS = [['data', 'dataBytes'], ['log', 'logBytes'], ['archive', 'archiveBytes'], ['cold', 'coldBytes']] as const;
+
+/** The recoverability metrics: policy extras, usable sets, restore window, log chain, cross-region, storage. */
+function registerRecovery(snapshot: () => Snapshot, snapshotGauge: SnapshotGauge): void {
+  const each = (def: MetricDef, value: (inst: InstanceSnapshot) => number | undefined) =>
+    snapshotGauge(def, (g) => {
+      for (const inst of snapshot().instances) {
+        const v = value(inst);
+        if (v !== undefined) g.set(labelsOf(inst), v);
+      }
+    });
+  const flag = (b: boolean | undefined) => (b === undefined ? undefined : b ? 1 : 0);
+  const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+  const days = (d: number | undefined) => (d === undefined ? undefined : d * 86400);
+
+  each(METRICS.policyLogBackupEnabled, (i) => flag(i.policy?.logBackupEnabled));
+  each(METRICS.policyLogRetention, (i) => days(i.policy?.logRetentionDays));
+  each(METRICS.policyArchiveRetention, (i) => days(i.policy?.archiveRetentionDays));
+  snapshotGauge(METRICS.policyInfo, (g) => {
+    for (const inst of snapshot().instances) {
+      const p = inst.policy;
+      if (!p) continue;
+      const protection = p.highSpaceUsageProtection === undefined ? '' : p.highSpaceUsageProtection ? 'Enable' : 'Disable';
+      g.set({ ...labelsOf(inst), released_keep_policy: p.releasedKeepPolicy ?? '', high_space_usage_protection: protection, compress_type: p.compressType ?? '' }, 1);
+    }
+  });
+  each(METRICS.usableSets, (i) => i.usableSets);
+  each(METRICS.restoreWindowStart, (i) => seconds(i.restoreWindow?.beginMs));
+  each(METRICS.restoreWindowEnd, (i) => seconds(i.restoreWindow?.endMs));
+  each(METRICS.logLastEnd, (i) => seconds(i.logChain?.newestUploadedEndMs));
+  each(METRICS.logFilesNotUploaded, (i) => i.logChain?.notUploaded);
+  snapshotGauge(METRICS.logChainGaps, (g) => {
+    for (const inst of snapshot().instances) for (const [host, n] of inst.logChain?.gapsByHost ?? []) g.set({ ...labelsOf(inst), host_instance_id: host }, n);
+  });
+  each(METRICS.logFilesSize, (i) => i.logChain?.sizeBytes);
+  snapshotGauge(METRICS.crossRegionEnabled, (g) => {
+    for (const inst of snapshot().instances) {
+      const c = inst.crossRegion;
+      if (c) g.set({ ...labelsOf(inst), target_region: c.targetRegion ?? '' }, c.enabled ? 1 : 0);
+    }
+  });
+  each(METRICS.crossRegionLastSuccess, (i) => seconds(i.crossRegionCopies?.newestSuccessEndMs));
+  each(METRICS.crossRegionLastSucceeded, (i) => flag(i.crossRegionCopies?.newestSucceeded));
+  snapshotGauge(METRICS.storageBytes, (g) => {
+    for (const inst of snapshot().instances) {
+      for (const [kind, key] of STORAGE_KINDS) {
+        const v = inst.storage?.[key];
+        if (v !== undefined) g.set({ ...labelsOf(inst), kind }, v);
+      }
+    }
+  });
+  each(METRICS.storageOverFreeQuota, (i) => i.storage?.overFreeQuotaBytes);
+}
+
 export function createMetrics(opts: MetricsOptions): ExporterMetrics {
   const prometheus = new Registry();
   const openMetrics = new Registry<OpenMetricsContentType>();
@@ -201,6 +257,8 @@ function registerAll(registry: Registry, snapshot: () => Snapshot, opts: Metrics
   snapshotGauge(METRICS.policyNextBackup, (g) => {
     for (const inst of snapshot().instances) if (inst.policy?.nextBackupMs !== undefined) g.set(labelsOf(inst), inst.policy.nextBackupMs / 1000);
   });
+  registerRecovery(snapshot, snapshotGauge);
+
   snapshotGauge(METRICS.instanceInfo, (g) => {
     for (const inst of snapshot().instances) {
       const info = inst.info;

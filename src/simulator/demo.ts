@@ -3,14 +3,14 @@
  * backup traffic, so `npm run demo` shows meaningful metrics without a cloud account.
  */
 import { DEMO_CREDENTIAL, startSimulator, type Simulator } from './server.js';
-import type { SimInstance, World } from './world.js';
+import type { World } from './world.js';
 
 const DAY_MS = 24 * 60 * 60_000;
 
 /** Demo pacing: fast enough to watch a task move through its phases within a minute. */
 export const DEMO_AUTOPILOT = { stepMs: 3_000, newJobEveryMs: 8_000, failureRate: 0.2 } as const;
 
-type DemoInstance = Partial<Omit<SimInstance, 'id'>> & { id: string };
+type DemoInstance = NonNullable<Parameters<World['addInstance']>[1]> & { id: string };
 
 const DEMO_INSTANCES: readonly DemoInstance[] = [
   {
@@ -23,6 +23,9 @@ const DEMO_INSTANCES: readonly DemoInstance[] = [
     instanceClass: 'mysql.n4.large.2c',
     tags: { env: 'prod', team: 'payments' },
     policy: { preferredBackupTime: '18:00Z-19:00Z', preferredBackupPeriod: 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday', retentionDays: 14, logRetentionDays: 14 },
+    // copied to Shanghai, but the copies stopped two days ago (DEMO_STALE_CROSS_REGION_INSTANCE)
+    crossRegion: { enabled: true, logEnabled: true, region: 'cn-shanghai', retentionDays: 30 },
+    logs: { hosts: ['5841973', '5841974'] },
   },
   {
     id: 'rm-demo-mysql-02',
@@ -45,6 +48,7 @@ const DEMO_INSTANCES: readonly DemoInstance[] = [
     instanceClass: 'pg.n2.2c.2m',
     tags: { env: 'prod', team: 'analytics' },
     policy: { preferredBackupTime: '20:00Z-21:00Z', preferredBackupPeriod: 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday', retentionDays: 30, logRetentionDays: 7 },
+    crossRegion: { enabled: true, logEnabled: false, region: 'cn-beijing', retentionDays: 7 },
   },
   {
     id: 'rm-demo-mssql-01',
@@ -61,21 +65,28 @@ const DEMO_INSTANCES: readonly DemoInstance[] = [
 
 /** The instance whose most recent backup failed, so the demo shows a firing alert. */
 export const DEMO_FAILED_INSTANCE = 'rm-demo-mysql-02';
+/** The instance whose log chain has a gap (three hours of WAL missing, yesterday): no point-in-time restore across it. */
+export const DEMO_LOG_GAP_INSTANCE = 'pgm-demo-pg-01';
+/** The instance whose cross-region copies stopped two days ago. */
+export const DEMO_STALE_CROSS_REGION_INSTANCE = 'rm-demo-mysql-01';
 
 /** Adds the demo instances and four days of nightly history to `world`. */
 export function seedDemoWorld(world: World, days = 4): void {
   const now = world.now();
   for (const { id, ...init } of DEMO_INSTANCES) {
     world.addInstance(id, init);
-    const hour = Number(init.policy?.preferredBackupTime.slice(0, 2) ?? 15);
+    const hour = Number(init.policy?.preferredBackupTime?.slice(0, 2) ?? 15);
     const startOfToday = now - (now % DAY_MS);
     for (let daysAgo = days; daysAgo >= 1; daysAgo--) {
+      // The copies of the stale instance stop after the backup of three days ago.
+      if (id === DEMO_STALE_CROSS_REGION_INSTANCE && daysAgo === 2) world.stallCrossRegionCopies(id);
       const startTime = startOfToday - daysAgo * DAY_MS + hour * 3_600_000 + ((daysAgo * 7) % 30) * 60_000;
       const durationMs = (12 + ((daysAgo * 11) % 25)) * 60_000;
       const failed = id === DEMO_FAILED_INSTANCE && daysAgo === 1;
       world.addBackupSet(id, { startTime, endTime: startTime + durationMs, status: failed ? 'Failed' : 'Success', ...(failed ? { sizeBytes: 0 } : {}) });
     }
   }
+  world.breakLogChain(DEMO_LOG_GAP_INSTANCE, now - 30 * 3_600_000, now - 27 * 3_600_000);
   // One task already running so the first scrape has something in flight.
   const running = world.addJob('rm-demo-mysql-01', { status: 'Uploading', process: 35 });
   running.startedAt = now - 4 * 60_000;

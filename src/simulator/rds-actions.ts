@@ -7,10 +7,10 @@
  * body without RequestId (the server adds it), or throws an ApiError.
  */
 import { ApiError, instanceNotFound, invalidParameter, missingParameter } from './api-error.js';
-import { formatUtcMinutes, formatUtcSeconds, parseUtcMinutes } from './api-time.js';
+import { formatUtcMinutes, formatUtcSeconds, parseUtcMinutes, parseUtcSeconds } from './api-time.js';
 import { JsonNumberLiteral } from './json-text.js';
 import { fnv1a } from './random.js';
-import type { SimBackupSet, SimInstance, SimJob, World } from './world.js';
+import type { SimBackupSet, SimCrossRegionSet, SimInstance, SimJob, SimLogFile, World } from './world.js';
 
 export type ActionHandler = (world: World, params: Record<string, string>) => Record<string, unknown>;
 
@@ -21,6 +21,12 @@ export const RDS_ACTIONS: Readonly<Record<string, ActionHandler>> = {
   DescribeDBInstances: describeDBInstances,
   ListTagResources: listTagResources,
   DescribeRegions: describeRegions,
+  DescribeLocalAvailableRecoveryTime: describeLocalAvailableRecoveryTime,
+  DescribeBinlogFiles: describeBinlogFiles,
+  DescribeLogBackupFiles: describeLogBackupFiles,
+  DescribeCrossRegionBackupDBInstance: describeCrossRegionBackupDBInstance,
+  DescribeCrossRegionBackups: describeCrossRegionBackups,
+  DescribeResourceUsage: describeResourceUsage,
 };
 
 /** ListTagResources page length; the real default is small, which forces clients to page. */
@@ -213,16 +219,16 @@ function describeBackupPolicy(world: World, params: Record<string, string>): Rec
     PreferredNextBackupTime: formatUtcMinutes(world.nextBackupTime(instance.id)),
     BackupRetentionPeriod: policy.retentionDays,
     LogBackupRetentionPeriod: policy.logRetentionDays,
-    BackupLog: 'Enable',
-    EnableBackupLog: '1',
+    BackupLog: policy.logBackupEnabled ? 'Enable' : 'Disabled',
+    EnableBackupLog: policy.logBackupEnabled ? '1' : '0',
     LocalLogRetentionHours: 18,
     LocalLogRetentionSpace: '30',
-    HighSpaceUsageProtection: 'Enable',
+    HighSpaceUsageProtection: policy.highSpaceUsageProtection,
     BackupMethod: 'Physical',
     Category: 'Standard',
-    CompressType: '4',
-    ArchiveBackupRetentionPeriod: '0',
-    ReleasedKeepPolicy: 'Lastest',
+    CompressType: policy.compressType,
+    ArchiveBackupRetentionPeriod: String(policy.archiveRetentionDays),
+    ReleasedKeepPolicy: policy.releasedKeepPolicy,
   };
 }
 
@@ -405,4 +411,262 @@ function describeRegions(world: World): Record<string, unknown> {
     RegionEndpoint: CENTRAL_ENDPOINT_REGIONS.has(regionId) ? 'rds.aliyuncs.com' : `rds.${regionId}.aliyuncs.com`,
   }));
   return { Regions: { RDSRegion: entries } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recoverability: DescribeLocalAvailableRecoveryTime, DescribeBinlogFiles, DescribeLogBackupFiles,
+// DescribeCrossRegionBackupDBInstance, DescribeCrossRegionBackups, DescribeResourceUsage
+
+const DAY_MS = 24 * 3600_000;
+const BINLOG_ENGINES = new Set(['MySQL', 'MariaDB', 'PostgreSQL']);
+
+/** Sizes and counts: strings by default, numbers with the numericFields quirk (both are met). */
+function counter(instance: SimInstance): (n: number) => number | string {
+  return (n) => (instance.quirks.numericFields ? n : String(n));
+}
+
+function engineNotSupported(instance: SimInstance, action: string): ApiError {
+  return new ApiError('InvalidDBInstanceEngine.NotSupport', 400, `${action} is not supported for instances that run ${instance.engine}.`);
+}
+
+function requiredTime(params: Record<string, string>, name: 'StartTime' | 'EndTime', parse: (text: string) => number | undefined, form: string): number {
+  const text = requireParam(params, name);
+  const ms = parse(text);
+  if (ms === undefined) {
+    throw new ApiError(`Invalid${name}.Malformed`, 400, `The specified parameter "${name}" is not valid (expected ${form}).`);
+  }
+  return ms;
+}
+
+function timeRange(params: Record<string, string>, parse: (text: string) => number | undefined, form: string): [number, number] {
+  const start = requiredTime(params, 'StartTime', parse, form);
+  const end = requiredTime(params, 'EndTime', parse, form);
+  if (end <= start) {
+    throw new ApiError('InvalidEndTime.Malformed', 400, 'The EndTime must be later than the StartTime.');
+  }
+  return [start, end];
+}
+
+/** Newest first in the real service? Undocumented: ordered by a hash, like DescribeBackups. */
+function hashOrder<T>(items: T[], key: (item: T) => string): T[] {
+  return items.sort((a, b) => fnv1a(key(a)) - fnv1a(key(b)) || key(a).localeCompare(key(b)));
+}
+
+function describeLocalAvailableRecoveryTime(world: World, params: Record<string, string>): Record<string, unknown> {
+  const instance = requireInstance(world, params);
+  const now = world.now();
+  const usable = world
+    .backupSets(instance.id)
+    .filter((set) => set.status === 'Success' && set.type === 'FullBackup' && set.endTime >= now - instance.policy.retentionDays * DAY_MS);
+  // No full backup within retention: nothing to restore from, and the service answers with empty strings.
+  if (usable.length === 0) {
+    return { DBInstanceId: instance.id, RecoveryBeginTime: '', RecoveryEndTime: '' };
+  }
+  const begin = Math.min(...usable.map((set) => set.endTime));
+  const uploaded = world.logFiles(instance.id).filter((f) => f.uploaded);
+  // With log backups, any time up to the newest uploaded log; without, only the backup sets themselves.
+  const end = uploaded.length > 0 ? Math.max(...uploaded.map((f) => f.endMs)) : Math.max(...usable.map((set) => set.endTime));
+  return { DBInstanceId: instance.id, RecoveryBeginTime: formatUtcSeconds(begin), RecoveryEndTime: formatUtcSeconds(Math.max(begin, end)) };
+}
+
+/** A signed OSS link, as the service sends it: a client must never log or export it. */
+function downloadLink(instance: SimInstance, file: SimLogFile, internal: boolean): string {
+  const host = internal ? 'rdslog-hz-v3.oss-cn-hangzhou-internal.aliyuncs.com' : 'rdslog-hz-v3.oss-cn-hangzhou.aliyuncs.com';
+  return `http://${host}/${instance.id}/${file.host}/${file.seq}?OSSAccessKeyId=LTAI5tSimOssKey&Expires=1700000000&Signature=c2ltLXNpZ25hdHVyZQ%3D%3D`;
+}
+
+function logFileName(instance: SimInstance, file: SimLogFile): string {
+  return instance.engine === 'PostgreSQL' ? file.seq.toString(16).toUpperCase().padStart(24, '0') : `mysql-bin.${String(file.seq % 1_000_000).padStart(6, '0')}`;
+}
+
+/** Files whose time overlaps the range: ending after its start and starting before its end. */
+function overlapping(world: World, instance: SimInstance, start: number, end: number): SimLogFile[] {
+  return hashOrder(
+    world.logFiles(instance.id).filter((f) => f.endMs > start && f.beginMs < end),
+    (f) => `${f.host}/${f.seq}`,
+  );
+}
+
+function logFilesAnswer(instance: SimInstance, files: SimLogFile[], size: number, page: number, render: (f: SimLogFile) => Record<string, unknown>): Record<string, unknown> {
+  const onPage = files.slice((page - 1) * size, page * size);
+  const count = counter(instance);
+  return {
+    TotalRecordCount: count(files.length),
+    PageNumber: count(page),
+    PageRecordCount: count(onPage.length),
+    TotalFileSize: count(files.reduce((sum, f) => sum + f.sizeBytes, 0)),
+    Items: { BinLogFile: onPage.map(render) },
+  };
+}
+
+function describeBinlogFiles(world: World, params: Record<string, string>): Record<string, unknown> {
+  const instance = requireInstance(world, params);
+  if (!BINLOG_ENGINES.has(instance.engine)) throw engineNotSupported(instance, 'DescribeBinlogFiles');
+  // Second precision: yyyy-MM-ddTHH:mm:ssZ.
+  const [start, end] = timeRange(params, parseUtcSeconds, 'yyyy-MM-ddTHH:mm:ssZ');
+  const size = pageSize(params, (n) => n >= 30 && n <= 100, 30);
+  const page = pageNumber(params);
+  const count = counter(instance);
+  return logFilesAnswer(instance, overlapping(world, instance, start, end), size, page, (f) => ({
+    FileSize: count(f.sizeBytes),
+    LogBeginTime: formatUtcSeconds(f.beginMs),
+    LogEndTime: formatUtcSeconds(f.endMs),
+    DownloadLink: downloadLink(instance, f, false),
+    IntranetDownloadLink: downloadLink(instance, f, true),
+    LinkExpiredTime: formatUtcSeconds(world.now() + 3600_000),
+    HostInstanceID: f.host,
+    LogFileName: logFileName(instance, f),
+    RemoteStatus: f.uploaded ? 'Completed' : 'Uploading',
+    Checksum: String(fnv1a(`${instance.id}/${f.host}/${f.seq}`)),
+  }));
+}
+
+function describeLogBackupFiles(world: World, params: Record<string, string>): Record<string, unknown> {
+  const instance = requireInstance(world, params);
+  if (instance.engine !== 'SQLServer') throw engineNotSupported(instance, 'DescribeLogBackupFiles');
+  // Minute precision: yyyy-MM-ddTHH:mmZ, in the request and in the answer.
+  const [start, end] = timeRange(params, parseUtcMinutes, 'yyyy-MM-ddTHH:mmZ');
+  const size = pageSize(params, (n) => n >= 30 && n <= 1000, 30);
+  const page = pageNumber(params);
+  const count = counter(instance);
+  // SQL Server's log backups are uploaded whole: only the finished ones are listed.
+  const files = overlapping(world, instance, start, end).filter((f) => f.uploaded);
+  return logFilesAnswer(instance, files, size, page, (f) => ({
+    FileSize: count(f.sizeBytes),
+    LogBeginTime: formatUtcMinutes(f.beginMs),
+    LogEndTime: formatUtcMinutes(f.endMs),
+    DownloadLink: downloadLink(instance, f, false),
+    IntranetDownloadLink: downloadLink(instance, f, true),
+    LinkExpiredTime: formatUtcSeconds(world.now() + 3600_000),
+  }));
+}
+
+function requireRegion(params: Record<string, string>, instance: SimInstance): void {
+  if (requireParam(params, 'RegionId') !== instance.regionId) throw instanceNotFound();
+}
+
+function describeCrossRegionBackupDBInstance(world: World, params: Record<string, string>): Record<string, unknown> {
+  const regionId = requireParam(params, 'RegionId');
+  const ids = params.DBInstanceId === undefined ? undefined : params.DBInstanceId.split(',').map((id) => id.trim());
+  if (ids && ids.length > 30) throw invalidParameter('DBInstanceId', params.DBInstanceId ?? '');
+  const size = pageSize(params, (n) => n >= 1 && n <= 100, 30);
+  const page = pageNumber(params);
+  // Only instances whose cross-region backup was ever set up are listed.
+  const matching = world
+    .instances()
+    .filter((i) => i.regionId === regionId && i.crossRegion !== undefined && (ids === undefined || ids.includes(i.id)));
+  const onPage = matching.slice((page - 1) * size, page * size);
+  return {
+    RegionId: regionId,
+    PageNumber: page,
+    PageSize: size,
+    TotalRecords: matching.length,
+    ItemsNumbers: onPage.length,
+    Items: {
+      Item: onPage.map((i) => {
+        const cross = i.crossRegion!;
+        return {
+          DBInstanceId: i.id,
+          DBInstanceDescription: i.description,
+          DBInstanceStatus: i.status,
+          Engine: i.engine,
+          EngineVersion: i.engineVersion,
+          LockMode: 'Unlock',
+          BackupEnabled: cross.enabled ? 'Enable' : 'Disable',
+          BackupEnabledTime: cross.enabled ? '2026-01-05T08:00:00Z' : '',
+          LogBackupEnabled: cross.logEnabled ? 'Enable' : 'Disable',
+          LogBackupEnabledTime: cross.logEnabled ? '2026-01-05T08:00:00Z' : '',
+          CrossBackupRegion: cross.enabled ? cross.region : '',
+          CrossBackupType: '1',
+          RetentType: 1,
+          Retention: cross.retentionDays,
+        };
+      }),
+    },
+  };
+}
+
+function describeCrossRegionBackups(world: World, params: Record<string, string>): Record<string, unknown> {
+  const instance = requireInstance(world, params);
+  requireRegion(params, instance);
+  const size = pageSize(params, (n) => n === 30 || n === 50 || n === 100, 30);
+  const page = pageNumber(params);
+  const crossBackupId = params.CrossBackupId;
+  let sets: SimCrossRegionSet[];
+  let range: [number, number] | undefined;
+  if (crossBackupId !== undefined) {
+    sets = world.crossRegionSets(instance.id).filter((set) => String(set.crossBackupId) === crossBackupId);
+  } else {
+    // Second precision; the range selects on BackupStartTime.
+    range = timeRange(params, parseUtcSeconds, 'yyyy-MM-ddTHH:mm:ssZ');
+    const [start, end] = range;
+    sets = world.crossRegionSets(instance.id).filter((set) => set.startTime >= start && set.startTime <= end);
+  }
+  hashOrder(sets, (set) => String(set.crossBackupId));
+  const onPage = sets.slice((page - 1) * size, page * size);
+  const count = counter(instance);
+  const answer: Record<string, unknown> = {
+    RegionId: instance.regionId,
+    PageNumber: page,
+    PageRecordCount: onPage.length,
+    TotalRecordCount: sets.length,
+    Items: {
+      Item: onPage.map((set) => ({
+        CrossBackupId: set.crossBackupId,
+        BackupSetStatus: set.status,
+        BackupStartTime: formatUtcSeconds(set.startTime),
+        BackupEndTime: formatUtcSeconds(set.endTime),
+        ConsistentTime: formatUtcSeconds(set.startTime),
+        BackupType: 'F',
+        BackupMethod: 'P',
+        BackupSetScale: 0,
+        Category: 'HighAvailability',
+        CrossBackupRegion: set.region,
+        CrossBackupSetFile: `${instance.regionId}_${instance.id}_data_${set.crossBackupId}_qp.xb`,
+        CrossBackupSetLocation: 'oss',
+        CrossBackupSetSize: count(set.sizeBytes),
+        CrossBackupDownloadLink: `http://rdsddrbak-${set.region}.oss-${set.region}.aliyuncs.com/${set.crossBackupId}?OSSAccessKeyId=LTAI5tSimOssKey&Signature=c2ltLXNpZ25hdHVyZQ%3D%3D`,
+        DBInstanceStorageType: 'cloud_essd',
+        Engine: instance.engine.toLowerCase(),
+        EngineVersion: instance.engineVersion,
+        InstanceId: fnv1a(instance.id) % 10_000_000,
+        RestoreRegions: { RestoreRegion: [set.region] },
+      })),
+    },
+  };
+  if (range) {
+    answer.StartTime = formatUtcSeconds(range[0]);
+    answer.EndTime = formatUtcSeconds(range[1]);
+  }
+  return answer;
+}
+
+function describeResourceUsage(world: World, params: Record<string, string>): Record<string, unknown> {
+  const instance = requireInstance(world, params);
+  const now = world.now();
+  const data = world
+    .backupSets(instance.id)
+    .filter((set) => set.status === 'Success' && set.endTime >= now - instance.policy.retentionDays * DAY_MS)
+    .reduce((sum, set) => sum + set.sizeBytes, 0);
+  const log = world.logFiles(instance.id).reduce((sum, f) => sum + f.sizeBytes, 0);
+  const total = data + log;
+  // The free quota is half the purchased storage; -1 stands for "none stored".
+  const orNone = (n: number) => (n > 0 ? n : -1);
+  return {
+    DBInstanceId: instance.id,
+    Engine: instance.engine,
+    DiskUsed: Math.round(instance.storageBytes * 0.4),
+    DataSize: Math.round(instance.storageBytes * 0.3),
+    LogSize: Math.round(instance.storageBytes * 0.1),
+    SQLSize: -1,
+    BackupSize: orNone(total),
+    BackupDataSize: data,
+    BackupLogSize: log,
+    BackupOssDataSize: data,
+    BackupOssLogSize: log,
+    ArchiveBackupSize: 0,
+    ColdBackupSize: -1,
+    BackupEcsSnapshotSize: '0',
+    PaidBackupSize: Math.max(0, total - Math.round(instance.storageBytes / 2)),
+  };
 }

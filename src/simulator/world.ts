@@ -7,7 +7,7 @@
  * while it has not finished. Once it finishes or fails it leaves the listing, stays answerable
  * by BackupJobId, and shows up as a backup set in DescribeBackups.
  */
-import { Random } from './random.js';
+import { fnv1a, Random } from './random.js';
 
 export type BackupStatus = 'NoStart' | 'Checking' | 'Preparing' | 'Waiting' | 'Uploading' | 'Finished' | 'Failed';
 
@@ -31,6 +31,54 @@ export interface SimPolicy {
   preferredBackupPeriod: string;
   retentionDays: number;
   logRetentionDays: number;
+  /** BackupLog Enable/Disabled (and EnableBackupLog 1/0) */
+  logBackupEnabled: boolean;
+  /** what the API sends: None, `Lastest` (sic) or All */
+  releasedKeepPolicy: 'None' | 'Lastest' | 'All';
+  highSpaceUsageProtection: 'Enable' | 'Disable';
+  /** CompressType code as a string: 0, 1, 2, 4, 8 */
+  compressType: string;
+  archiveRetentionDays: number;
+}
+
+/** How the service writes and uploads an instance's log backup files (binlogs, WAL, SQL Server log backups). */
+export interface SimLogs {
+  /** a new file starts every this many ms, the previous ending then (a rotation) */
+  fileEveryMs: number;
+  /** HostInstanceID of each host that uploads files (primary, secondary) */
+  hosts: string[];
+  /** a file that ended less than this long ago is still `Uploading` */
+  uploadLagMs: number;
+  /** ranges with no file: a broken chain (per host, or every host when `host` is absent) */
+  gaps: Array<{ host?: string; fromMs: number; toMs: number }>;
+  /** no file ends after this (log backups stopped); undefined = they go on */
+  stoppedAt?: number;
+  /** no file starts before this (log backup turned on then); undefined = the whole retention */
+  sinceMs?: number;
+  /** bytes of log written per second, on average (each file varies from half to one and a half times) */
+  bytesPerSecond: number;
+}
+
+/** Cross-region backup settings (DescribeCrossRegionBackupDBInstance). */
+export interface SimCrossRegion {
+  enabled: boolean;
+  logEnabled: boolean;
+  region: string;
+  retentionDays: number;
+  /** copies are no longer made (the demo's stale copy) */
+  stalled?: boolean;
+}
+
+export interface SimCrossRegionSet {
+  crossBackupId: number;
+  instanceId: string;
+  backupId: string;
+  /** BackupSetStatus: 0 success, 1 failed */
+  status: 0 | 1;
+  startTime: number;
+  endTime: number;
+  region: string;
+  sizeBytes: number;
 }
 
 export interface SimInstance {
@@ -46,6 +94,11 @@ export interface SimInstance {
   tags: Record<string, string>;
   quirks: Quirks;
   policy: SimPolicy;
+  logs: SimLogs;
+  /** undefined: never set up (the service leaves it out of DescribeCrossRegionBackupDBInstance) */
+  crossRegion?: SimCrossRegion;
+  /** purchased storage; half of it is the free backup quota */
+  storageBytes: number;
 }
 
 export interface SimJob {
@@ -112,6 +165,8 @@ export class World {
   private readonly jobsByInstance = new Map<string, Map<string, SimJob>>();
   private readonly setsByInstance = new Map<string, SimBackupSet[]>();
   private readonly pendingFailures = new Map<string, number>();
+  private readonly crossRegionSetsByInstance = new Map<string, SimCrossRegionSet[]>();
+  private nextCrossBackupId = 14377;
   private nextJobNumber = FIRST_JOB_ID;
   private nextBackupNumber = FIRST_BACKUP_ID;
 
@@ -125,7 +180,7 @@ export class World {
     return this.clock();
   }
 
-  addInstance(id: string, init: Partial<Omit<SimInstance, 'id'>> = {}): SimInstance {
+  addInstance(id: string, init: Partial<Omit<SimInstance, 'id' | 'policy' | 'logs'>> & { policy?: Partial<SimPolicy>; logs?: Partial<SimLogs> } = {}): SimInstance {
     if (this.instancesById.has(id)) {
       throw new Error(`instance ${id} already exists`);
     }
@@ -147,10 +202,27 @@ export class World {
         preferredBackupPeriod: ALL_WEEKDAYS,
         retentionDays: 7,
         logRetentionDays: 7,
+        logBackupEnabled: true,
+        releasedKeepPolicy: 'Lastest',
+        highSpaceUsageProtection: 'Enable',
+        compressType: '4',
+        archiveRetentionDays: 0,
         ...init.policy,
       },
+      logs: {
+        // SQL Server backs its log up every 30 minutes; binlogs rotate about hourly here.
+        fileEveryMs: (init.engine ?? 'MySQL') === 'SQLServer' ? 30 * 60_000 : 60 * 60_000,
+        hosts: [String(fnv1a(id) % 10_000_000)],
+        uploadLagMs: 5 * 60_000,
+        gaps: [],
+        bytesPerSecond: 16 * 1024,
+        ...init.logs,
+      },
+      storageBytes: init.storageBytes ?? 200 * GIB,
     };
+    if (init.crossRegion) instance.crossRegion = { ...init.crossRegion };
     this.instancesById.set(id, instance);
+    this.crossRegionSetsByInstance.set(id, []);
     this.jobsByInstance.set(id, new Map());
     this.setsByInstance.set(id, []);
     return instance;
@@ -161,6 +233,7 @@ export class World {
     this.instancesById.delete(id);
     this.jobsByInstance.delete(id);
     this.setsByInstance.delete(id);
+    this.crossRegionSetsByInstance.delete(id);
     this.pendingFailures.delete(id);
   }
 
@@ -227,7 +300,7 @@ export class World {
     if (outcome === 'Finished') {
       job.process = 100;
     }
-    this.setsOf(instanceId).push({
+    this.recordSet({
       backupId: job.backupId,
       instanceId,
       status: outcome === 'Finished' ? 'Success' : 'Failed',
@@ -267,8 +340,76 @@ export class World {
       engine: set.engine ?? instance.engine,
       engineVersion: set.engineVersion ?? instance.engineVersion,
     };
-    this.setsOf(instanceId).push(full);
+    this.recordSet(full);
     return full;
+  }
+
+  /** A finished set: kept, and copied to the other region when cross-region backup is on. */
+  private recordSet(set: SimBackupSet): void {
+    this.setsOf(set.instanceId).push(set);
+    const cross = this.instancesById.get(set.instanceId)?.crossRegion;
+    if (set.status === 'Success' && set.type === 'FullBackup' && cross?.enabled && !cross.stalled) {
+      this.addCrossRegionSet(set.instanceId, { backupId: set.backupId, startTime: set.endTime, endTime: set.endTime + 10 * 60_000, sizeBytes: set.sizeBytes });
+    }
+  }
+
+  /** Seeds a cross-region copy (default: a success in the instance's target region). */
+  addCrossRegionSet(instanceId: string, init: Partial<SimCrossRegionSet> & { endTime: number }): SimCrossRegionSet {
+    const instance = this.requireInstance(instanceId);
+    const set: SimCrossRegionSet = {
+      crossBackupId: init.crossBackupId ?? this.nextCrossBackupId++,
+      instanceId,
+      backupId: init.backupId ?? String(this.nextBackupNumber++),
+      status: init.status ?? 0,
+      startTime: init.startTime ?? init.endTime - 10 * 60_000,
+      endTime: init.endTime,
+      region: init.region ?? instance.crossRegion?.region ?? 'cn-shanghai',
+      sizeBytes: init.sizeBytes ?? GIB,
+    };
+    this.crossRegionSetsByInstance.get(instanceId)!.push(set);
+    return set;
+  }
+
+  crossRegionSets(instanceId: string): SimCrossRegionSet[] {
+    return [...(this.crossRegionSetsByInstance.get(instanceId) ?? [])];
+  }
+
+  /** Cross-region copies stop being made (they go stale); the settings still say it is on. */
+  stallCrossRegionCopies(instanceId: string): void {
+    const cross = this.requireInstance(instanceId).crossRegion;
+    if (!cross) throw new Error(`instance ${instanceId} has no cross-region backup`);
+    cross.stalled = true;
+  }
+
+  /** Breaks the log chain: no log file covers [fromMs, toMs] (on `host`, or on every host). */
+  breakLogChain(instanceId: string, fromMs: number, toMs: number, host?: string): void {
+    this.requireInstance(instanceId).logs.gaps.push(host === undefined ? { fromMs, toMs } : { host, fromMs, toMs });
+  }
+
+  /**
+   * The log backup files the service keeps now, within the log retention: one per `fileEveryMs`
+   * per host, each starting where the previous ended, none across a gap, none when log backup is
+   * off, the newest ones still uploading.
+   */
+  logFiles(instanceId: string): SimLogFile[] {
+    const instance = this.requireInstance(instanceId);
+    const { logs, policy } = instance;
+    if (!policy.logBackupEnabled) return [];
+    const now = this.now();
+    const until = Math.min(now, logs.stoppedAt ?? Infinity);
+    const from = Math.max(now - policy.logRetentionDays * 24 * 3600_000, logs.sinceMs ?? -Infinity);
+    const files: SimLogFile[] = [];
+    for (const host of logs.hosts) {
+      for (let k = Math.floor(from / logs.fileEveryMs); (k + 1) * logs.fileEveryMs <= until; k++) {
+        const beginMs = k * logs.fileEveryMs;
+        const endMs = beginMs + logs.fileEveryMs;
+        if (endMs < from) continue;
+        if (logs.gaps.some((g) => (g.host === undefined || g.host === host) && beginMs < g.toMs && endMs > g.fromMs)) continue;
+        const sizeBytes = Math.round((logs.bytesPerSecond * logs.fileEveryMs) / 1000 * (0.5 + (fnv1a(`${instanceId}/${host}/${k}`) % 1000) / 1000));
+        files.push({ host, seq: k, beginMs, endMs, sizeBytes, uploaded: endMs <= now - logs.uploadLagMs });
+      }
+    }
+    return files;
   }
 
   /** All backup sets of the instance in the order they were recorded. */
@@ -416,6 +557,16 @@ export class World {
     }
     return job;
   }
+}
+
+export interface SimLogFile {
+  host: string;
+  /** the file's number in its host's chain */
+  seq: number;
+  beginMs: number;
+  endMs: number;
+  sizeBytes: number;
+  uploaded: boolean;
 }
 
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;

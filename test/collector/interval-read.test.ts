@@ -20,7 +20,7 @@ class CountingRead extends IntervalRead<number> {
 
 describe('IntervalRead', () => {
   let clock = 0;
-  const ctx: ReadContext = { api: new ScriptedApi(), instanceId: 'rm-a', call: {}, now: () => clock, log: createLogger({ destination: new LogCapture() }) };
+  const ctx: ReadContext = { api: new ScriptedApi(), instanceId: 'rm-a', regionId: 'cn-hangzhou', call: {}, now: () => clock, log: createLogger({ destination: new LogCapture() }) };
   beforeEach(() => (clock = 1_000_000));
 
   it('is due at once, then after its interval; soon() makes it due again', async () => {

@@ -3,7 +3,9 @@
 // contract — it rejects only with an ApiError, and with code Timeout as soon as the call's
 // signal aborts.
 import { ApiError } from '../../src/alicloud/errors.js';
-import type { BackupPolicy, BackupSet, BackupTask, CallOptions, DBInstance, Priority, RdsApi } from '../../src/alicloud/rds-api.js';
+import type {
+  BackupPolicy, BackupSet, BackupStorage, BackupTask, CallOptions, CrossRegionBackupSet, CrossRegionSettings, DBInstance, LogFile, Priority, RdsApi, RestoreWindow,
+} from '../../src/alicloud/rds-api.js';
 
 export interface RecordedCall {
   method: keyof RdsApi;
@@ -24,6 +26,12 @@ export class ScriptedApi implements RdsApi {
   policy: (instanceId: string) => Answer<BackupPolicy | typeof HANG> = () => ({ weekdays: [0, 1, 2, 3, 4, 5, 6], expectedIntervalSeconds: 86400 });
   instances: (regionId: string, ids?: readonly string[]) => Answer<DBInstance[] | typeof HANG> = (_, ids) => (ids ?? []).map((id) => dbInstance(id));
   tags: (regionId: string, ids: readonly string[]) => Answer<Map<string, Record<string, string>> | typeof HANG> = () => new Map();
+  restoreWindow: (instanceId: string) => Answer<RestoreWindow | typeof HANG> = () => ({});
+  binlogs: (instanceId: string, startMs: number, endMs: number) => Answer<LogFile[] | typeof HANG> = () => [];
+  logBackups: (instanceId: string, startMs: number, endMs: number) => Answer<LogFile[] | typeof HANG> = () => [];
+  crossRegion: (regionId: string, instanceId: string) => Answer<CrossRegionSettings | typeof HANG> = () => ({ enabled: false, logEnabled: false });
+  crossRegionBackups: (regionId: string, instanceId: string, startMs: number, endMs: number) => Answer<CrossRegionBackupSet[] | typeof HANG> = () => [];
+  storage: (instanceId: string) => Answer<BackupStorage | typeof HANG> = () => ({});
 
   callsOf(method: keyof RdsApi, first?: unknown): RecordedCall[] {
     return this.calls.filter((c) => c.method === method && (first === undefined || c.args[0] === first));
@@ -47,6 +55,30 @@ export class ScriptedApi implements RdsApi {
 
   listTags(regionId: string, ids: readonly string[], opts?: CallOptions): Promise<Map<string, Record<string, string>>> {
     return this.answer('listTags', [regionId, ids], opts, () => this.tags(regionId, ids));
+  }
+
+  describeRestoreWindow(instanceId: string, opts?: CallOptions): Promise<RestoreWindow> {
+    return this.answer('describeRestoreWindow', [instanceId], opts, () => this.restoreWindow(instanceId));
+  }
+
+  describeBinlogFiles(instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<LogFile[]> {
+    return this.answer('describeBinlogFiles', [instanceId, startMs, endMs], opts, () => this.binlogs(instanceId, startMs, endMs));
+  }
+
+  describeLogBackupFiles(instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<LogFile[]> {
+    return this.answer('describeLogBackupFiles', [instanceId, startMs, endMs], opts, () => this.logBackups(instanceId, startMs, endMs));
+  }
+
+  describeCrossRegionSettings(regionId: string, instanceId: string, opts?: CallOptions): Promise<CrossRegionSettings> {
+    return this.answer('describeCrossRegionSettings', [instanceId, regionId], opts, () => this.crossRegion(regionId, instanceId));
+  }
+
+  describeCrossRegionBackups(regionId: string, instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<CrossRegionBackupSet[]> {
+    return this.answer('describeCrossRegionBackups', [instanceId, regionId, startMs, endMs], opts, () => this.crossRegionBackups(regionId, instanceId, startMs, endMs));
+  }
+
+  describeBackupStorage(instanceId: string, opts?: CallOptions): Promise<BackupStorage> {
+    return this.answer('describeBackupStorage', [instanceId], opts, () => this.storage(instanceId));
   }
 
   private async answer<T>(method: keyof RdsApi, args: unknown[], opts: CallOptions | undefined, script: () => Answer<T | typeof HANG>): Promise<T> {

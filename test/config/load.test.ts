@@ -39,7 +39,20 @@ describe('config: valid files', () => {
     assert.deepEqual(config.poll, {
       schedule: '*/60 * * * * *', deadline: 54, lookups_per_poll: 50, timeout_seconds: 10, concurrency: 8, max_retries: 3, retry_base_delay_seconds: 0.5,
       idle_interval: 900, backups_interval: 1200, backups_lookback: 8 * 86400, policy_interval: 3600, discovery_interval: 600,
+      restore_window_interval: 3600, log_backups_interval: 3600, log_backups_lookback: 7 * 86400, cross_region_interval: 3 * 3600, resource_usage_interval: 6 * 3600,
     });
+  });
+
+  it('turns a recoverability read off with off or 0, and takes a duration otherwise', () => {
+    const config = parseConfig(
+      'poll: {restore_window_interval: off, log_backups_interval: 0, cross_region_interval: 2h, resource_usage_interval: "600"}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]',
+      'x.yml',
+      {},
+    );
+    assert.equal(config.poll.restore_window_interval, 0);
+    assert.equal(config.poll.log_backups_interval, 0);
+    assert.equal(config.poll.cross_region_interval, 7200);
+    assert.equal(config.poll.resource_usage_interval, 600);
     assert.equal(config.state_file, undefined);
     assert.equal(config.accounts[0]?.requests_per_second, 10);
     assert.equal(config.accounts[0]?.access_key_id, undefined);

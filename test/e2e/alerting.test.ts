@@ -88,10 +88,11 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
     await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', r));
     const hookPort = (receiver.address() as AddressInfo).port;
 
-    // The simulator on the real clock: two healthy instances with a full backup two hours ago.
+    // The simulator on the real clock: two healthy instances with a full backup two hours ago, and
+    // log backup files every second since a minute ago (so that a broken log chain shows at once).
     sim = await startSimulator();
     for (const id of ['rm-alert-01', 'rm-alert-02']) {
-      sim.world.addInstance(id);
+      sim.world.addInstance(id, { logs: { fileEveryMs: 1000, uploadLagMs: 0, sinceMs: Date.now() - 60_000 } });
       sim.world.addBackupSet(id, { type: 'FullBackup', status: 'Success', endTime: Date.now() - 2 * 3600_000 });
     }
     const config = configSchema.parse({
@@ -102,6 +103,8 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
         regions: [{ region: 'cn-hangzhou', instances: ['rm-alert-01', 'rm-alert-02'] }],
       }],
     });
+    // Test only, below the schema's 1-minute floor: the log files are read at every (1 s) poll.
+    config.poll.log_backups_interval = 1;
     exporter = await startExporter({ config, log: createLogger({ level: 'warn', destination: new LogCapture() }), listen: { host: '127.0.0.1', port: 0 } });
 
     const amPort = await freePort();
@@ -181,6 +184,23 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
     await new Promise((r) => setTimeout(r, 3000));
     assert.deepEqual(notified.filter((n) => n.labels.instance_id === 'rm-alert-02').map((n) => n.labels.alertname), []);
     assert.deepEqual([...new Set(firing('AlicloudRdsBackupFailed', 0).map((n) => n.labels.instance_id))], ['rm-alert-01']);
+  });
+
+  it('sends AlicloudRdsBackupLogChainGap for exactly the instance and host whose log chain breaks', async () => {
+    const host = sim!.world.instance('rm-alert-02')!.logs.hosts[0]!;
+    await until('the log chain in Prometheus', async () => (await query(`alicloud_rds_backup_log_chain_gaps{instance_id="rm-alert-02"} == 0`)).length === 1, 10_000);
+    assert.deepEqual(firing('AlicloudRdsBackupLogChainGap', 0), [], 'no gap before');
+    const brokenAt = Date.now();
+    // three seconds of log files never uploaded, on the one host of rm-alert-02
+    sim!.world.breakLogChain('rm-alert-02', brokenAt, brokenAt + 3000, host);
+    const alert = await notification('AlicloudRdsBackupLogChainGap', brokenAt);
+    assert.deepEqual(
+      { instance_id: alert.labels.instance_id, host_instance_id: alert.labels.host_instance_id, account: alert.labels.account, severity: alert.labels.severity },
+      { instance_id: 'rm-alert-02', host_instance_id: host, account: 'e2e', severity: 'warning' },
+    );
+    assert.deepEqual([...new Set(firing('AlicloudRdsBackupLogChainGap', 0).map((n) => n.labels.instance_id))], ['rm-alert-02'], 'only the broken instance');
+    const others = notified.filter((n) => n.status === 'firing' && n.at >= brokenAt && n.labels.alertname !== 'AlicloudRdsBackupLogChainGap' && n.labels.alertname !== 'AlicloudRdsBackupFailed');
+    assert.deepEqual(others.map((n) => n.labels.alertname), [], 'no other alert about the healthy recoverability of the fleet');
   });
 
   it('sends AlicloudRdsBackupApiAuthFailing for the account when its key is revoked', async () => {

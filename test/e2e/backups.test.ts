@@ -1,6 +1,7 @@
-// Completed backups (DescribeBackups), the backup policy (DescribeBackupPolicy), and what they
-// cost, against the simulator over HTTP.
+// Completed backups (DescribeBackups), the backup policy (DescribeBackupPolicy), and what every
+// read costs (the README's table), against the simulator over HTTP.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { configSchema } from '../../src/config/schema.js';
 import { sample, series, startRig, type Rig } from '../helpers.js';
 
@@ -186,7 +187,8 @@ describe('backup sets and policy', function () {
     }
     const first = count();
     const baseline = { ...first };
-    assert.deepEqual(first, { DescribeBackupTasks: 60, DescribeBackups: 4 + 5, DescribeBackupPolicy: 1, DescribeDBInstances: 6 }, 'first hour: 4 windows for the look-back, then one look every 10 min');
+    const { DescribeBackupTasks, DescribeBackups, DescribeBackupPolicy, DescribeDBInstances } = first;
+    assert.deepEqual({ DescribeBackupTasks, DescribeBackups, DescribeBackupPolicy, DescribeDBInstances }, { DescribeBackupTasks: 60, DescribeBackups: 4 + 5, DescribeBackupPolicy: 1, DescribeDBInstances: 6 }, 'first hour: 4 windows for the look-back, then one look every 10 min');
     for (let minute = 0; minute < 60; minute++) {
       await rig.cycle();
       rig.advance(MIN);
@@ -196,15 +198,19 @@ describe('backup sets and policy', function () {
     assert.deepEqual(hour, { DescribeBackupTasks: 60, DescribeBackups: 6, DescribeBackupPolicy: 1, DescribeDBInstances: 6 });
   });
 
-  it('costs at most 15 calls per instance-hour with the defaults: listings at every tick only while a backup can run', async function () {
+  it('costs at most 15 calls per instance-hour with the defaults, recoverability reads included: listings at every tick only while a backup can run', async function () {
     this.timeout(120_000);
     const defaults = configSchema.parse({ accounts: [{ name: 'x', regions: [{ region: 'cn-hangzhou', instances: ['rm-x'] }] }] }).poll;
-    rig = await startRig({ config: { poll: { idle_interval: defaults.idle_interval, backups_interval: defaults.backups_interval } } });
+    const { idle_interval, backups_interval, restore_window_interval, log_backups_interval, cross_region_interval, resource_usage_interval } = defaults;
+    rig = await startRig({ config: { poll: { idle_interval, backups_interval, restore_window_interval, log_backups_interval, cross_region_interval, resource_usage_interval } } });
     const world = rig.sim.world;
     // A daily backup window at 02:00-03:00 UTC; the clock starts at midnight.
     world.instance('rm-test-01')!.policy.preferredBackupTime = '02:00Z-03:00Z';
     rig.advance(Math.ceil(rig.now() / 86_400_000) * 86_400_000 - rig.now());
-    const count = (): Record<string, number> => Object.fromEntries(['DescribeBackupTasks', 'DescribeBackups', 'DescribeBackupPolicy'].map((a) => [a, calls(rig, a)]));
+    // Cross-region backup on, so that every read is made.
+    world.instance('rm-test-01')!.crossRegion = { enabled: true, logEnabled: false, region: 'cn-shanghai', retentionDays: 7 };
+    const actions = ['DescribeBackupTasks', 'DescribeBackups', 'DescribeBackupPolicy', 'DescribeLocalAvailableRecoveryTime', 'DescribeBinlogFiles', 'DescribeLogBackupFiles', 'DescribeCrossRegionBackupDBInstance', 'DescribeCrossRegionBackups', 'DescribeResourceUsage'];
+    const count = (): Record<string, number> => Object.fromEntries(actions.map((a) => [a, calls(rig, a)]));
     const listingsAt: number[] = [];
     let job: { jobId: string } | undefined;
     for (let minute = 0; minute < 24 * 60; minute++) {
@@ -227,9 +233,26 @@ describe('backup sets and policy', function () {
     // backup sets: 4 windows of the first look at midnight, then every 20 min until 02:40, the look
     // right after the job ended (02:50), and every 20 min from it (03:10 to 23:50): 4 + 8 + 1 + 63;
     // the policy hourly
-    assert.deepEqual(day, { DescribeBackupTasks: listingsAt.length + 1, DescribeBackups: 4 + 8 + 1 + 63, DescribeBackupPolicy: 24 });
+    // the policy hourly; the recoverability reads at their intervals: the restore window and the
+    // binlogs hourly (the first binlog look reads its 7 days in 2 pages), cross-region every 3 h,
+    // storage every 6 h; no SQL Server log files for a MySQL instance
+    assert.deepEqual(day, {
+      DescribeBackupTasks: listingsAt.length + 1, DescribeBackups: 4 + 8 + 1 + 63, DescribeBackupPolicy: 24,
+      DescribeLocalAvailableRecoveryTime: 24, DescribeBinlogFiles: day.DescribeBinlogFiles, DescribeLogBackupFiles: 0,
+      DescribeCrossRegionBackupDBInstance: 8, DescribeCrossRegionBackups: 8, DescribeResourceUsage: 4,
+    });
+    assert.ok(day.DescribeBinlogFiles! >= 24 && day.DescribeBinlogFiles! <= 26, `binlog reads ${day.DescribeBinlogFiles}`);
     assert.equal(listingsAt.length, 90 + idle.length);
-    const perHour = Object.values(day).reduce((a, b) => a + b, 0) / 24;
-    assert.ok(perHour <= 15, `${perHour.toFixed(2)} calls per instance-hour`);
+    const perInstance = Object.values(day).reduce((a: number, b) => a + (b ?? 0), 0);
+    assert.ok(perInstance / 24 <= 15, `${(perInstance / 24).toFixed(2)} calls per instance-hour`);
+    // The README's table says exactly this (the task list row counts listings; the look-up is a "plus").
+    const table = readFileSync('README.md', 'utf8').split('## API cost')[1]!.split('\n## ')[0]!;
+    for (const [action, n] of Object.entries({ ...day, DescribeBackupTasks: listingsAt.length })) {
+      if (n === 0) continue;
+      const row = table.split('\n').find((line) => line.startsWith(`| \`${action}\``));
+      assert.ok(row, `the README's cost table has a row for ${action}`);
+      assert.equal(Number(/^\D*(\d+)/.exec(row.split(' | ')[1]!)?.[1]), n, `README: ${action}`);
+    }
+    assert.equal(Number(/\| \*\*per instance\*\* \| \*\*(\d+)\*\*/.exec(table)?.[1]), perInstance, 'README: per instance per day');
   });
 });

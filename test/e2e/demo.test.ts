@@ -30,6 +30,15 @@ describe('the demo (dist/demo.js)', function () {
         assert.equal(series(text, `alicloud_rds_backup_${name}`, { instance_id: 'rm-demo-mysql-01' }).length > 0, true, `the demo shows ${name}`);
       }
       assert.equal(sample(text, 'alicloud_rds_backup_policy_expected_interval_seconds', { instance_id: 'rm-demo-mssql-01' }), 3 * 86400, 'Tuesday,Thursday,Saturday');
+      // Recoverability: one log chain with a gap, one stale cross-region copy, SQL Server's log backups.
+      assert.equal(sample(text, 'alicloud_rds_backup_log_chain_gaps', { instance_id: 'pgm-demo-pg-01' }), 1, 'the PostgreSQL log chain has a gap');
+      assert.ok(series(text, 'alicloud_rds_backup_log_chain_gaps').filter((s) => s.labels.instance_id !== 'pgm-demo-pg-01').every((s) => s.value === 0), 'only there');
+      const copied = sample(text, 'alicloud_rds_backup_cross_region_last_success_timestamp_seconds', { instance_id: 'rm-demo-mysql-01' })!;
+      const full = sample(text, 'alicloud_rds_backup_last_success_timestamp_seconds', { instance_id: 'rm-demo-mysql-01', backup_type: 'FullBackup' })!;
+      assert.ok(full - copied > 86400, `the newest copy (${copied}) is more than a day older than the newest backup (${full})`);
+      assert.equal(sample(text, 'alicloud_rds_backup_cross_region_enabled', { instance_id: 'rm-demo-mysql-01', target_region: 'cn-shanghai' }), 1);
+      assert.equal(sample(text, 'alicloud_rds_backup_log_chain_gaps', { instance_id: 'rm-demo-mssql-01', host_instance_id: '' }), 0, 'SQL Server log backups read');
+      assert.ok(sample(text, 'alicloud_rds_backup_restore_window_end_timestamp_seconds', { instance_id: 'rm-demo-mysql-01' })! > 0, 'the demo shows a restore window');
       // Autopilot starts and ends jobs every few seconds; within half a minute some have ended.
       await until('a job to end', async () => {
         text = await (await fetch(`${url}/metrics`)).text();

@@ -60,6 +60,10 @@ async function scenario(processMetrics: boolean): Promise<Rig> {
   world.addBackupSet('rm-golden-03', { backupId: '9003', type: 'FullBackup', status: 'Failed', startTime: NOW - 3 * hour, endTime: NOW - 2 * hour, sizeBytes: 0 });
   world.addBackupSet('rm-golden-03', { backupId: '9004', type: 'FullBackup', status: 'Success', startTime: NOW - 50 * hour, endTime: NOW - 49 * hour, sizeBytes: 2_147_483_648 });
   world.instance('rm-golden-02')!.quirks.omitBackupStatus = true;
+  // Recoverability: copies to another region for one instance, a broken log chain for another.
+  world.instance('rm-golden-01')!.crossRegion = { enabled: true, logEnabled: true, region: 'cn-shanghai', retentionDays: 15 };
+  world.addCrossRegionSet('rm-golden-01', { crossBackupId: 14377, startTime: NOW - 25 * hour, endTime: NOW - 24 * hour, sizeBytes: 1_073_741_824 });
+  world.breakLogChain('rm-golden-02', NOW - 30 * hour, NOW - 28 * hour);
   world.addJob('rm-golden-01', { status: 'Uploading', progressStatus: 'Uploading', process: 45, mode: 'Automated' });
   world.addJob('rm-golden-01', { mode: 'Manual', taskAction: 'TempBackupTask', progressStatus: 'NoStart', process: 0 });
   const failing = world.addJob('rm-golden-01', { status: 'Uploading', process: 80, mode: 'Automated' });

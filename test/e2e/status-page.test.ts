@@ -61,7 +61,7 @@ describe('the status page in a real browser', function () {
 
     const table = page.getByRole('table', { name: /4 of 4 watched instances/ });
     assert.equal(await table.getByRole('row').count(), 5, 'a header row and one per instance');
-    assert.deepEqual(await table.getByRole('columnheader').allInnerTexts(), ['Account', 'Region', 'Instance', 'Running tasks', 'Last successful full backup', 'Newest failure', 'Last poll']);
+    assert.deepEqual(await table.getByRole('columnheader').allInnerTexts(), ['Account', 'Region', 'Instance', 'Running tasks', 'Last successful full backup', 'Restorable to', 'Newest failure', 'Last poll']);
     const rowOf = (id: string) => table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${id}`) }) });
 
     const progress = rowOf('rm-orders-01').getByRole('progressbar', { name: /job \d+ progress/ });

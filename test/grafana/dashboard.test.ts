@@ -170,9 +170,9 @@ describe('Grafana dashboard', () => {
     assert.deepEqual(clashes, []);
   });
 
-  it('puts the rows in order: overview, alerts, backup freshness, backup tasks, exporter', () => {
+  it('puts the rows in order: overview, alerts, backup freshness, recoverability, backup tasks, exporter', () => {
     const rows = dashboard.panels.filter((p) => p.type === 'row').sort((a, b) => (a.gridPos?.y ?? 0) - (b.gridPos?.y ?? 0));
-    const prefixes = ['Overview', 'Alerts', 'Backup freshness', 'Backup tasks', 'Exporter'];
+    const prefixes = ['Overview', 'Alerts', 'Backup freshness', 'Recoverability', 'Backup tasks', 'Exporter'];
     assert.deepEqual(rows.map((r, i) => (r.title ?? '').startsWith(prefixes[i] ?? '\0')), prefixes.map(() => true), `rows: ${rows.map((r) => r.title).join(' | ')}`);
   });
 
@@ -392,6 +392,48 @@ describe('Grafana dashboard', () => {
       ],
     }];
     const output = promtool('test', 'freshness_test.yml', { rule_files: [resolve(RULES_FILE)], tests });
+    assert.match(output, /SUCCESS/);
+  });
+
+  it(`computes the recoverability stats as their titles say, on sample series${promtoolNote}`, function () {
+    needPromtool(this);
+    const lbl = (id: string) => `account="prod",region="cn-hangzhou",instance_id="${id}"`;
+    // One sample an hour for 30 hours (40 for the cross-region series).
+    // rm-a: a log gap from 10h on; its cross-region copies stopped at 0 (daily schedule): stale after 24h + 6h grace.
+    // rm-b: no usable set from 20h on; 5 GiB over the free quota; cross-region off with an old copy (never stale).
+    const GIB = 1024 ** 3;
+    const inputSeries = [
+      { series: `alicloud_rds_backup_log_chain_gaps{${lbl('rm-a')},host_instance_id="1"}`, values: '0x10 1x20' },
+      { series: `alicloud_rds_backup_log_chain_gaps{${lbl('rm-a')},host_instance_id="2"}`, values: '0x30' },
+      { series: `alicloud_rds_backup_log_chain_gaps{${lbl('rm-b')},host_instance_id="3"}`, values: '0x30' },
+      { series: `alicloud_rds_backup_usable_sets{${lbl('rm-a')}}`, values: '3x30' },
+      { series: `alicloud_rds_backup_usable_sets{${lbl('rm-b')}}`, values: '1x20 0x10' },
+      { series: `alicloud_rds_backup_cross_region_last_success_timestamp_seconds{${lbl('rm-a')}}`, values: '0x40' },
+      { series: `alicloud_rds_backup_cross_region_last_success_timestamp_seconds{${lbl('rm-b')}}`, values: '0x40' },
+      { series: `alicloud_rds_backup_cross_region_enabled{${lbl('rm-a')},target_region="cn-shanghai"}`, values: '1x40' },
+      { series: `alicloud_rds_backup_cross_region_enabled{${lbl('rm-b')},target_region=""}`, values: '0x40' },
+      { series: `alicloud_rds_backup_policy_expected_interval_seconds{${lbl('rm-a')}}`, values: '86400x40' },
+      { series: `alicloud_rds_backup_policy_expected_interval_seconds{${lbl('rm-b')}}`, values: '86400x40' },
+      { series: `alicloud_rds_backup_storage_over_free_quota_bytes{${lbl('rm-a')}}`, values: '0x30' },
+      { series: `alicloud_rds_backup_storage_over_free_quota_bytes{${lbl('rm-b')}}`, values: `${5 * GIB}x30` },
+      { series: `alicloud_rds_backup_restore_window_end_timestamp_seconds{${lbl('rm-a')}}`, values: '0+3600x30' },
+    ];
+    const at = (evalTime: string, expr: string, value: number) => ({ expr, eval_time: evalTime, exp_samples: [{ labels: '{}', value }] });
+    const tests = [{
+      interval: '1h',
+      input_series: inputSeries,
+      promql_expr_test: [
+        at('5h', panelExpr('Instances with log chain gaps'), 0),
+        at('12h', panelExpr('Instances with log chain gaps'), 1),
+        at('12h', panelExpr('Instances without a usable backup'), 0),
+        at('25h', panelExpr('Instances without a usable backup'), 1),
+        at('30h', panelExpr('Stale cross-region copies'), 0),
+        at('31h', panelExpr('Stale cross-region copies'), 1),
+        at('10h', panelExpr('Backup storage over the free quota'), 5 * GIB),
+        { expr: panelExpr('Restore lag by instance'), eval_time: '10h', exp_samples: [{ labels: `{${lbl('rm-a')}}`, value: 0 }] },
+      ],
+    }];
+    const output = promtool('test', 'recoverability_test.yml', { tests });
     assert.match(output, /SUCCESS/);
   });
 });

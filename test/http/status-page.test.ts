@@ -21,7 +21,7 @@ function instance(id: string, patch: Partial<InstanceSnapshot> & { fullEndMs?: n
     pendingLookups: 0,
     skippedPolls: 0,
     counts: { failures: new Map(), completions: new Map() },
-    backups: { newestSuccess, seen: new Map() },
+    backups: { newestSuccess, seen: new Map(), usableEndMs: [] },
     backupsKnown: true,
     policy: { weekdays: [0, 1, 2, 3, 4, 5, 6], expectedIntervalSeconds: intervalSeconds ?? 86400 },
     ...rest,
@@ -70,7 +70,7 @@ describe('status page', () => {
     ]), {});
     assert.match(html, /<html lang="en">/);
     assert.match(html, /<table>\n<caption>1 of 1 watched instance\. Instances with a problem come first\.<\/caption>/);
-    assert.equal(html.match(/<th scope="col">/g)?.length, 7);
+    assert.equal(html.match(/<th scope="col">/g)?.length, 8);
     assert.deepEqual(rowIds(html), ['rm-a']);
     assert.match(rowOf(html, 'rm-a'), /job 4762614 \(Automated\): Uploading <progress max="100" value="45" aria-label="job 4762614 progress">45 %<\/progress> 45 %/);
     assert.doesNotMatch(html, /<script/i, 'no JavaScript needed');
@@ -85,7 +85,7 @@ describe('status page', () => {
       instance('rm-weekly', { fullEndMs: NOW - 72 * H, intervalSeconds: 604800 }),
       // daily, 24.5 h: late but within the grace
       instance('rm-grace', { fullEndMs: NOW - 24.5 * H }),
-      instance('rm-failed', { fullEndMs: NOW - 20 * H, backups: { newestSuccess: new Map(), seen: new Map(), newestFailedEndMs: NOW - 3 * H }, counts: { failures: new Map(), completions: new Map(), lastFailureMs: NOW - 2 * H } }),
+      instance('rm-failed', { fullEndMs: NOW - 20 * H, backups: { newestSuccess: new Map(), seen: new Map(), usableEndMs: [], newestFailedEndMs: NOW - 3 * H }, counts: { failures: new Map(), completions: new Map(), lastFailureMs: NOW - 2 * H } }),
       instance('rm-unread', { backupsKnown: false, tasks: undefined, success: false, errorCode: 'Throttling.User' }),
     ]), {});
     assert.match(rowOf(html, 'rm-late'), /1 d 2 h ago<\/time> <strong class="bad">Overdue<\/strong>.*expected every 1 d, 108 % of the interval/s);
@@ -98,6 +98,23 @@ describe('status page', () => {
     assert.match(rowOf(html, 'rm-unread'), /unknown \(the task listing failed\)/);
     assert.match(rowOf(html, 'rm-unread'), /not read yet/);
     assert.deepEqual(rowIds(html).slice(0, 3).sort(), ['rm-failed', 'rm-late', 'rm-unread'], 'problems first');
+  });
+
+  it('says to what point each instance can be restored: the restore window, log chain gaps, the newest cross-region copy', () => {
+    const gaps = new Map([['5841973', 2], ['5841974', 0]]);
+    const html = renderStatusPage(input([
+      instance('rm-ok', { restoreWindow: { beginMs: NOW - 7 * 24 * H, endMs: NOW - 5 * 60_000 }, crossRegion: { enabled: true, logEnabled: false, targetRegion: 'cn-shanghai' }, crossRegionCopies: { newestSuccessEndMs: NOW - 3 * H } }),
+      instance('rm-gap', { restoreWindow: { beginMs: NOW - 24 * H, endMs: NOW - 10 * 60_000 }, logChain: { gapsByHost: gaps, sizeBytes: 1 } }),
+      instance('rm-empty', { restoreWindow: {} }),
+      instance('rm-off'),
+    ]), {});
+    assert.match(html, /<th scope="col">Last successful full backup<\/th><th scope="col">Restorable to<\/th>/);
+    assert.match(rowOf(html, 'rm-ok'), /<td><time datetime="2026-11-28T11:55:00Z"[^>]*>5 min ago<\/time><br><span class="muted">back to <time[^>]*>7 d ago<\/time><\/span><br><span class="muted">copied to cn-shanghai: <time[^>]*>3 h ago<\/time><\/span><\/td>/);
+    assert.match(rowOf(html, 'rm-gap'), /<strong class="bad">2 gaps in the log chain<\/strong>: no point-in-time restore across/);
+    assert.match(rowOf(html, 'rm-empty'), /<strong class="bad">nothing<\/strong> \(no backup to restore from\)/);
+    assert.match(rowOf(html, 'rm-off'), /not read \(or turned off\)/);
+    assert.doesNotMatch(rowOf(html, 'rm-ok'), /gap/);
+    assert.deepEqual(rowIds(html).slice(0, 2).sort(), ['rm-empty', 'rm-gap'], 'a broken log chain and nothing to restore come first');
   });
 
   it('escapes everything that comes from the API or the configuration', () => {

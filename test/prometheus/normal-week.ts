@@ -105,6 +105,22 @@ function instanceSeries(inst: Instance) {
     out.push(series('alicloud_rds_backup_sets_total', `${l},backup_type="${type}",status="Success"`, (t) => ended(t, type).length));
   }
   out.push(series('alicloud_rds_backup_sets_total', `${l},backup_type="FullBackup",status="Failed"`, () => 0));
+  // recoverability: logs uploaded and the restore window read every 15 min (up to 20 min behind),
+  // a whole log chain, usable sets within a week's retention, copies to another region 10 min after
+  // each full backup, backup storage within the free quota, backups kept after release
+  out.push(
+    series('alicloud_rds_backup_policy_log_backup_enabled', l, () => 1),
+    series('alicloud_rds_backup_restore_window_end_timestamp_seconds', l, (t) => t - (t % 900) - 300),
+    series('alicloud_rds_backup_log_chain_gaps', `${l},host_instance_id="5841973"`, () => 0),
+    series('alicloud_rds_backup_usable_sets', l, (t) => ended(t).filter((b) => b.end > t - 7 * DAY).length),
+    series('alicloud_rds_backup_cross_region_enabled', `${l},target_region="cn-shanghai"`, () => 1),
+    series('alicloud_rds_backup_cross_region_last_success_timestamp_seconds', l, (t) => {
+      const copied = ended(t - 600, 'FullBackup').reduce((a, b) => Math.max(a, b.end + 600), -Infinity);
+      return Number.isFinite(copied) ? copied : undefined;
+    }),
+    series('alicloud_rds_backup_storage_over_free_quota_bytes', l, () => 0),
+    series('alicloud_rds_backup_policy_info', `${l},released_keep_policy="Latest",high_space_usage_protection="Enable",compress_type="4"`, () => 1),
+  );
   // the progress of each full backup's task, moving every sample, as a series of its own
   inst.backups.filter((b) => b.type === 'FullBackup').forEach((b, n) => {
     if (b.end <= 0 || b.start >= 7 * DAY) return;
@@ -140,7 +156,7 @@ export function normalWeek(): string {
     group_eval_order: ['alicloud-rds-backup.rules', 'alicloud-rds-backup.alerts'],
     evaluation_interval: `${STEP / 60}m`,
     tests: [{
-      name: 'A normal week stays silent: daily, 5-hour, four-a-week and weekly full backups, incrementals, moving progress, a slow poll a day, a throttled call now and then',
+      name: 'A normal week stays silent: daily, 5-hour, four-a-week and weekly full backups, incrementals, moving progress, a slow poll a day, a throttled call now and then, logs and cross-region copies keeping up',
       interval: `${STEP / 60}m`,
       input_series: [...INSTANCES.flatMap(instanceSeries), ...apiSeries()],
       promql_expr_test: [
@@ -158,6 +174,9 @@ export function normalWeek(): string {
         { expr: 'count(account_region_instance_id:alicloud_rds_backup_watched:present)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
         { expr: 'count(max_over_time(account_region_instance_id:alicloud_rds_backup_tasks_running:sum[7d]) == 1)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
         { expr: 'count(min_over_time(alicloud_rds_backup_poll_success[7d]) == 0)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
+        // recoverability was watched all week: restorable, copied, never without a usable set
+        { expr: 'count(min_over_time(alicloud_rds_backup_usable_sets[7d]) >= 1)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
+        { expr: 'count(max_over_time(alicloud_rds_backup_cross_region_last_success_timestamp_seconds[7d]) > 0)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
         // the weekly instance came close to its interval without passing it and its grace
         { expr: 'max_over_time(account_region_instance_id:alicloud_rds_backup_full_backup_age:ratio{instance_id="rm-weekly"}[7d]) > 0.95 < 1', eval_time: '7d', exp_samples: [{ labels: '{account="prod",region="cn-hangzhou",instance_id="rm-weekly"}', value: weeklyMaxRatio() }] },
       ],

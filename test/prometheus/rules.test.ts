@@ -28,8 +28,8 @@ const alerts = rulesOf(ALERTS);
 const records = rulesOf(RULES);
 const testFiles = readdirSync(TESTS).filter((f) => f.endsWith('.yml')).sort();
 
-/** The issue's table: the contract. */
-const CONTRACT: Record<string, { severity: 'critical' | 'warning'; perInstance: boolean }> = {
+/** The issues' tables (7: backups and the exporter; 8: recoverability): the contract. */
+const CONTRACT: Record<string, { severity: 'critical' | 'warning' | 'info'; perInstance: boolean }> = {
   AlicloudRdsBackupFailed: { severity: 'critical', perInstance: true },
   AlicloudRdsBackupOverdue: { severity: 'critical', perInstance: true },
   AlicloudRdsBackupStuck: { severity: 'warning', perInstance: true },
@@ -40,10 +40,16 @@ const CONTRACT: Record<string, { severity: 'critical' | 'warning'; perInstance: 
   AlicloudRdsBackupExporterDown: { severity: 'critical', perInstance: false },
   AlicloudRdsBackupConfigReloadFailed: { severity: 'warning', perInstance: false },
   AlicloudRdsBackupSizeDrop: { severity: 'warning', perInstance: true },
+  AlicloudRdsBackupRestoreWindowLagging: { severity: 'critical', perInstance: true },
+  AlicloudRdsBackupLogChainGap: { severity: 'warning', perInstance: true },
+  AlicloudRdsBackupCrossRegionStale: { severity: 'warning', perInstance: true },
+  AlicloudRdsBackupNoUsableBackup: { severity: 'critical', perInstance: true },
+  AlicloudRdsBackupStorageOverFreeQuota: { severity: 'warning', perInstance: true },
+  AlicloudRdsBackupReleasePolicyNone: { severity: 'info', perInstance: true },
 };
 
 describe('Prometheus rules and alerts', () => {
-  it('ship exactly the ten alerts of the contract, with their severities', () => {
+  it('ship exactly the sixteen alerts of the contract, with their severities', () => {
     assert.deepEqual(alerts.map((a) => a.alert).sort(), Object.keys(CONTRACT).sort());
     for (const a of alerts) assert.equal(a.labels?.severity, CONTRACT[a.alert!]!.severity, `${a.alert} severity`);
   });

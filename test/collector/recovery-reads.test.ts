@@ -1,0 +1,216 @@
+// The recoverability reads, each on its own against the scripted fake of the API, and together in
+// the poll of an instance: what each asks, what it keeps, which engines it serves, and what a
+// failure leaves.
+import assert from 'node:assert/strict';
+import type { LogFile } from '../../src/alicloud/rds-api.js';
+import { BackupStorageRead } from '../../src/collector/backup-storage-read.js';
+import { CrossRegionBackupsRead, CrossRegionSettingsRead } from '../../src/collector/cross-region-read.js';
+import type { ReadContext } from '../../src/collector/interval-read.js';
+import { LogChain } from '../../src/collector/log-chain.js';
+import { BinlogFilesRead, LogBackupFilesRead } from '../../src/collector/log-files-read.js';
+import { Poller, type PollSettings } from '../../src/collector/poller.js';
+import { RestoreWindowRead } from '../../src/collector/restore-window-read.js';
+import { createLogger } from '../../src/log.js';
+import { LogCapture } from '../helpers.js';
+import { apiError, dbInstance, ScriptedApi } from './scripted-api.js';
+
+const H = 3600_000;
+const MIN = 60_000;
+const DAY = 24 * H;
+
+function file(host: string, beginMs: number, endMs: number, extra: Partial<LogFile> = {}): LogFile {
+  return { host, beginMs, endMs, sizeBytes: 100, uploaded: true, ...extra };
+}
+
+describe('LogChain', () => {
+  const now = Date.UTC(2026, 10, 28, 12);
+
+  it('counts per host the files that start after the previous ones ended, beyond the precision', () => {
+    const chain = new LogChain({ lookbackMs: 7 * DAY, toleranceMs: 1000 });
+    chain.ingest([
+      file('a', now - 5 * H, now - 4 * H), file('a', now - 4 * H + 1000, now - 3 * H), // within a second: no gap
+      file('a', now - 2 * H, now - H), // an hour missing
+      file('b', now - 5 * H, now - H),
+    ], now);
+    const summary = chain.summary(now, 7 * DAY);
+    assert.deepEqual([...summary.gapsByHost], [['a', 1], ['b', 0]]);
+    assert.equal(summary.sizeBytes, 400);
+    assert.equal(summary.newestUploadedEndMs, now - H);
+    assert.equal(summary.notUploaded, 0);
+  });
+
+  it('counts only gaps that end inside the retention, and a file that overlaps others is no gap', () => {
+    const chain = new LogChain({ lookbackMs: 10 * DAY, toleranceMs: 1000 });
+    chain.ingest([
+      file('a', now - 9 * DAY, now - 8 * DAY), file('a', now - 8 * DAY + H, now - DAY), // gap 8 days back
+      file('a', now - 2 * DAY, now - 23 * H), // overlaps the long one
+    ], now);
+    assert.equal(chain.summary(now, 10 * DAY).gapsByHost.get('a'), 1);
+    assert.equal(chain.summary(now, 7 * DAY).gapsByHost.get('a'), 0);
+  });
+
+  it('asks the look-back first, then since the last look, reaching back to a file still uploading', () => {
+    const chain = new LogChain({ lookbackMs: 7 * DAY, toleranceMs: 1000 });
+    assert.deepEqual(chain.window(now), [now - 7 * DAY, now]);
+    chain.ingest([file('a', now - 3 * H, now - 2 * H, { uploaded: false }), file('a', now - 4 * H, now - 3 * H)], now);
+    assert.equal(chain.summary(now, 7 * DAY).notUploaded, 1);
+    assert.equal(chain.summary(now, 7 * DAY).newestUploadedEndMs, now - 3 * H, 'a file still uploading is not restorable yet');
+    assert.deepEqual(chain.window(now + 15 * MIN), [now - 2 * H - 1000, now + 15 * MIN]);
+    chain.ingest([file('a', now - 3 * H, now - 2 * H, { uploaded: true })], now + 15 * MIN);
+    assert.deepEqual(chain.window(now + 30 * MIN), [now + 15 * MIN - 1000, now + 30 * MIN], 'uploaded: back to the last look');
+    assert.equal(chain.summary(now + 15 * MIN, 7 * DAY).notUploaded, 0, 'the same file, counted once');
+  });
+
+  it('forgets files older than the look-back', () => {
+    const chain = new LogChain({ lookbackMs: DAY, toleranceMs: 1000 });
+    chain.ingest([file('a', now - 3 * DAY, now - 2 * DAY), file('a', now - H, now)], now);
+    assert.equal(chain.summary(now, DAY).sizeBytes, 100);
+  });
+});
+
+describe('recoverability reads (scripted API)', () => {
+  let clock: number;
+  let api: ScriptedApi;
+  let ctx: ReadContext;
+  beforeEach(() => {
+    clock = Date.UTC(2026, 10, 28, 12);
+    api = new ScriptedApi();
+    ctx = { api, instanceId: 'rm-a', regionId: 'cn-hangzhou', call: {}, now: () => clock, log: createLogger({ destination: new LogCapture() }) };
+  });
+
+  it('RestoreWindowRead keeps the last window while a read fails', async () => {
+    const read = new RestoreWindowRead(15 * MIN);
+    api.restoreWindow = () => ({ beginMs: clock - DAY, endMs: clock - MIN });
+    await read.run(ctx);
+    api.restoreWindow = () => {
+      throw apiError('InternalError', 'server', 'DescribeLocalAvailableRecoveryTime');
+    };
+    await read.run(ctx);
+    assert.deepEqual(read.window, { beginMs: clock - DAY, endMs: clock - MIN });
+    assert.equal(read.error?.code, 'InternalError');
+  });
+
+  it('BinlogFilesRead serves MySQL, MariaDB and PostgreSQL; LogBackupFilesRead SQL Server; neither an unknown engine', () => {
+    const binlogs = new BinlogFilesRead(15 * MIN, 7 * DAY);
+    const sqlLogs = new LogBackupFilesRead(15 * MIN, 7 * DAY);
+    for (const engine of ['MySQL', 'MariaDB', 'PostgreSQL']) {
+      assert.equal(binlogs.appliesTo(dbInstance('rm-a', { engine })), true, engine);
+      assert.equal(sqlLogs.appliesTo(dbInstance('rm-a', { engine })), false, engine);
+    }
+    assert.equal(sqlLogs.appliesTo(dbInstance('rm-a', { engine: 'SQLServer' })), true);
+    assert.equal(binlogs.appliesTo(dbInstance('rm-a', { engine: 'SQLServer' })), false);
+    assert.equal(binlogs.appliesTo(undefined), false, 'not before the engine is known');
+    assert.equal(sqlLogs.appliesTo(undefined), false);
+  });
+
+  it('BinlogFilesRead asks the look-back, then only since the last look', async () => {
+    const read = new BinlogFilesRead(15 * MIN, 7 * DAY);
+    api.binlogs = () => [file('h', clock - 2 * H, clock - H)];
+    await read.run(ctx);
+    clock += 15 * MIN;
+    await read.run(ctx);
+    const asked = api.callsOf('describeBinlogFiles').map((c) => [c.args[1], c.args[2]]);
+    assert.deepEqual(asked, [[clock - 15 * MIN - 7 * DAY, clock - 15 * MIN], [clock - 15 * MIN - 1000, clock]]);
+  });
+
+  it('LogBackupFilesRead treats files a minute apart as one chain (minute precision)', async () => {
+    const read = new LogBackupFilesRead(15 * MIN, 7 * DAY);
+    api.logBackups = () => [file('', clock - 2 * H, clock - H, { uploaded: undefined }), file('', clock - H + MIN, clock - 30 * MIN, { uploaded: undefined })];
+    await read.run(ctx);
+    const summary = read.chain.summary(clock, 7 * DAY);
+    assert.equal(summary.gapsByHost.get(''), 0);
+    assert.equal(summary.notUploaded, undefined);
+  });
+
+  it('CrossRegionBackupsRead applies only while cross-region backup is on, and keeps the newest success', async () => {
+    const settings = new CrossRegionSettingsRead(H);
+    const copies = new CrossRegionBackupsRead(H, 8 * DAY, settings);
+    assert.equal(copies.appliesTo(), false, 'settings not read yet');
+    api.crossRegion = () => ({ enabled: false, logEnabled: false });
+    await settings.run(ctx);
+    assert.equal(copies.appliesTo(), false);
+    api.crossRegion = () => ({ enabled: true, logEnabled: false, targetRegion: 'cn-shanghai' });
+    await settings.run(ctx);
+    assert.equal(copies.appliesTo(), true);
+    api.crossRegionBackups = () => [{ id: '1', status: 'Success', endMs: clock - DAY }, { id: '2', status: 'Failed', endMs: clock - H }];
+    await copies.run(ctx);
+    assert.deepEqual(copies.copies, { newestSuccessEndMs: clock - DAY, newestSucceeded: false });
+    assert.deepEqual(api.callsOf('describeCrossRegionBackups')[0]?.args, ['rm-a', 'cn-hangzhou', clock - 8 * DAY, clock]);
+    // Later the old success leaves the look-back: it is still the newest success known.
+    api.crossRegionBackups = () => [];
+    await copies.run(ctx);
+    assert.equal(copies.copies?.newestSuccessEndMs, clock - DAY);
+  });
+
+  it('BackupStorageRead keeps the last answer', async () => {
+    const read = new BackupStorageRead(H);
+    api.storage = () => ({ dataBytes: 5, overFreeQuotaBytes: 0 });
+    await read.run(ctx);
+    api.storage = () => {
+      throw apiError('Forbidden.RAM', 'permission', 'DescribeResourceUsage');
+    };
+    await read.run(ctx);
+    assert.deepEqual(read.storage, { dataBytes: 5, overFreeQuotaBytes: 0 });
+    assert.equal(read.due(clock + MIN), false, 'a permission error waits for the interval');
+  });
+});
+
+describe('recoverability reads in the poll of an instance (scripted API)', function () {
+  this.timeout(10_000);
+  const SETTINGS: PollSettings = {
+    deadlineMs: 1000, idleListingMs: 0, lookupsPerPoll: 50, backupsIntervalMs: 10 * MIN, backupsLookbackMs: 8 * DAY, policyIntervalMs: H,
+    restoreWindowIntervalMs: 15 * MIN, logBackupsIntervalMs: 15 * MIN, logBackupsLookbackMs: 7 * DAY, crossRegionIntervalMs: H, resourceUsageIntervalMs: H,
+  };
+
+  function setup(engine: string, settings: Partial<PollSettings> = {}) {
+    const api = new ScriptedApi();
+    let clock = Date.UTC(2026, 10, 28, 12);
+    api.instances = (_, ids) => (ids ?? []).map((id) => dbInstance(id, { engine }));
+    const poller = new Poller([{ account: 'acct', region: { region: 'cn-hangzhou', instances: ['rm-a'] }, api, refreshIntervalMs: 10 * MIN }], {
+      ...SETTINGS, ...settings, log: createLogger({ destination: new LogCapture() }), now: () => clock,
+    });
+    return { api, poller, advance: (ms: number) => (clock += ms), inst: () => poller.snapshot.instances.find((i) => i.instanceId === 'rm-a') };
+  }
+
+  it('waits in the first poll for the inventory to tell the engine, then makes only that engine\'s reads', async () => {
+    const { api, poller, inst } = setup('SQLServer');
+    // The inventory answers well after the task listing.
+    api.instances = async (_, ids) => {
+      await new Promise((r) => setTimeout(r, 100));
+      return (ids ?? []).map((id) => dbInstance(id, { engine: 'SQLServer' }));
+    };
+    api.logBackups = () => [file('', Date.UTC(2026, 10, 28, 10), Date.UTC(2026, 10, 28, 11), { uploaded: undefined })];
+    await poller.tick();
+    assert.equal(api.callsOf('describeBinlogFiles').length, 0);
+    assert.equal(api.callsOf('describeLogBackupFiles').length, 1);
+    assert.equal(inst()?.logChain?.newestUploadedEndMs, Date.UTC(2026, 10, 28, 11));
+    assert.equal(api.callsOf('describeCrossRegionBackups').length, 0, 'cross-region is off');
+    assert.equal(inst()?.crossRegion?.enabled, false);
+  });
+
+  it('a failing read makes the poll fail and keeps what the read knew; a read turned off by a reload is neither made nor shown', async () => {
+    const { api, poller, inst, advance } = setup('MySQL');
+    api.restoreWindow = () => ({ beginMs: 1, endMs: 2 });
+    api.storage = () => ({ dataBytes: 7 });
+    await poller.tick();
+    await poller.tick();
+    assert.equal(inst()?.success, true);
+    api.restoreWindow = () => {
+      throw apiError('ServiceUnavailable', 'server', 'DescribeLocalAvailableRecoveryTime');
+    };
+    advance(20 * MIN);
+    await poller.tick();
+    assert.equal(inst()?.success, false);
+    assert.equal(inst()?.errorCode, 'ServiceUnavailable');
+    assert.deepEqual(inst()?.restoreWindow, { beginMs: 1, endMs: 2 });
+
+    await poller.reconfigure([{ account: 'acct', region: { region: 'cn-hangzhou', instances: ['rm-a'] }, api, refreshIntervalMs: 10 * MIN }], { ...SETTINGS, restoreWindowIntervalMs: 0, resourceUsageIntervalMs: 0 });
+    const before = api.callsOf('describeRestoreWindow').length + api.callsOf('describeBackupStorage').length;
+    advance(2 * H);
+    await poller.tick();
+    assert.equal(api.callsOf('describeRestoreWindow').length + api.callsOf('describeBackupStorage').length, before, 'no call');
+    assert.equal(inst()?.restoreWindow, undefined, 'no series');
+    assert.equal(inst()?.storage, undefined);
+    assert.equal(inst()?.success, true, 'the standing error of a read turned off no longer counts');
+  });
+});
