@@ -163,8 +163,12 @@ function failedRequestsCounted(text: string): number {
   return series(text, 'alicloud_rds_backup_api_requests_total').filter((s) => s.labels.code !== 'OK').reduce((n, s) => n + s.value, 0);
 }
 
+/** task_failures_total of the instance (Failed), or its task_completions_total{status="Unknown"}, over every job_mode. */
 function failuresOf(text: string, instanceId: string, status: 'Failed' | 'Unknown'): number {
-  return series(text, 'alicloud_rds_backup_task_completions_total', { instance_id: instanceId, status }).reduce((n, s) => n + s.value, 0);
+  const found = status === 'Failed'
+    ? series(text, 'alicloud_rds_backup_task_failures_total', { instance_id: instanceId })
+    : series(text, 'alicloud_rds_backup_task_completions_total', { instance_id: instanceId, status });
+  return found.reduce((n, s) => n + s.value, 0);
 }
 
 export async function runScenario(s: Scenario): Promise<Result> {
@@ -208,7 +212,10 @@ export async function runScenario(s: Scenario): Promise<Result> {
     }, 10_000);
     if (port === undefined) throw new Error(`the daemon exited at start: ${stderr.join('\n')}`);
     const url = `http://127.0.0.1:${port}`;
-    const metrics = async () => (await fetch(`${url}/metrics`)).text();
+    const metrics = async () => {
+      if (exited) throw new Error(`the daemon exited (code ${exited.code}): ${stderr.join('\n')}`);
+      return (await fetch(`${url}/metrics`)).text();
+    };
 
     const samples: ScrapeSample[] = [];
     const sampler: ChildProcess = fork(new URL('./scrape-sampler.ts', import.meta.url).pathname, [`${url}/metrics`, '150', instances.join(',')], {
@@ -230,6 +237,7 @@ export async function runScenario(s: Scenario): Promise<Result> {
       return instances.every((id) => sample(text, 'alicloud_rds_backup_poll_success', { instance_id: id }) === 1) &&
         [...toFail, ...toLose].every((job) => text.includes(`backup_job_id="${job}"`));
     }, 15_000);
+    await until('the scraper samples', () => samples.length > 0, 15_000);
     const warm = Date.now();
     await sleep(PHASES.baselineMs);
 
