@@ -17,8 +17,9 @@ import { MAIN, PHASES, PROFILE, TICK_MS, runScenario, type Ctx, type Result, typ
 const MAX_SCRAPE_MS = 1000;
 /**
  * Series a fault may add. The exporter's own: new `code` values of api_requests_total (a bounded
- * set). All of them: those too, plus prom-client's nodejs_gc_duration_seconds, 9 series for each
- * kind of garbage collection the first time it runs (4 kinds).
+ * set). All of them: those too, plus prom-client's nodejs_* series that appear when the process
+ * first does something (nodejs_gc_duration_seconds: 9 series per kind of garbage collection, of 4;
+ * a series per new kind of active handle or resource).
  */
 const EXPORTER_SERIES_SLACK = 8;
 const SERIES_SLACK = EXPORTER_SERIES_SLACK + 4 * 9;

@@ -152,10 +152,12 @@ function forbiddenValues(sim: Simulator): Map<string, string> {
   return forbidden;
 }
 
-async function pages(url: string): Promise<string> {
+type Get = (path: string, headers?: Record<string, string>) => Promise<string>;
+
+async function pages(get: Get): Promise<string> {
   const paths = ['/metrics', '/', '/status', '/-/ready', '/-/healthy'];
-  const parts = await Promise.all(paths.map(async (p) => (await fetch(`${url}${p}`)).text()));
-  parts.push(await (await fetch(`${url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })).text());
+  const parts = await Promise.all(paths.map((p) => get(p)));
+  parts.push(await get('/metrics', { accept: 'application/openmetrics-text; version=1.0.0' }));
   return parts.join('\n');
 }
 
@@ -212,10 +214,17 @@ export async function runScenario(s: Scenario): Promise<Result> {
     }, 10_000);
     if (port === undefined) throw new Error(`the daemon exited at start: ${stderr.join('\n')}`);
     const url = `http://127.0.0.1:${port}`;
-    const metrics = async () => {
-      if (exited) throw new Error(`the daemon exited (code ${exited.code}): ${stderr.join('\n')}`);
-      return (await fetch(`${url}/metrics`)).text();
+    const gone = () => new Error(`the daemon exited (code ${exited?.code}): ${stderr.join('\n')}`);
+    const get: Get = async (path, headers = {}) => {
+      if (exited) throw gone();
+      try {
+        return await (await fetch(`${url}${path}`, { headers })).text();
+      } catch (err) {
+        await Promise.race([exit, sleep(500)]);
+        throw exited ? gone() : err;
+      }
     };
+    const metrics = () => get('/metrics');
 
     const samples: ScrapeSample[] = [];
     const sampler: ChildProcess = fork(new URL('./scrape-sampler.ts', import.meta.url).pathname, [`${url}/metrics`, '150', instances.join(',')], {
@@ -261,7 +270,7 @@ export async function runScenario(s: Scenario): Promise<Result> {
       });
       if (!midSwept && elapsed > PHASES.faultMs / 2) {
         midSwept = true;
-        shown += await pages(url);
+        shown += await pages(get);
       }
       await sleep(100);
     }
@@ -275,7 +284,7 @@ export async function runScenario(s: Scenario): Promise<Result> {
     await until('the failures counted', async () => failuresOf(await metrics(), failOn, 'Failed') >= toFail.length && failuresOf(await metrics(), s.deletedWithJobs ?? failOn, 'Unknown') >= toLose.length, 10 * TICK_MS).catch(() => undefined);
     await sleep(Math.max(PHASES.recoveryMs - (Date.now() - recoveryStart), 3 * TICK_MS));
     const after = await metrics();
-    shown += await pages(url);
+    shown += await pages(get);
     const rssAfter = rssOf(daemon.pid!);
     clearInterval(rssTimer);
 
