@@ -40,7 +40,7 @@ describe('simulator STS credentials URI', () => {
     const first = h.sim.sts.current();
     const second = h.sim.sts.rotate();
     assert.deepEqual(h.sim.sts.issued(), [first, second]);
-    assert.ok(second.accessKeySecret.length > 10);
+    assert.ok(second.accessKeySecret.length > 10, 'each with its secret');
   });
 
   it('URICredentialsProvider + pop-core: signs with the STS key and token; caches it until 15 min before expiry', async () => {
