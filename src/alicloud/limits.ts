@@ -157,8 +157,8 @@ export class TokenBucket {
 /**
  * Additive increase, multiplicative decrease of an account's rate limit: a throttled answer halves
  * the rate (at most once a second, so that one burst of throttled answers halves it once), down to
- * a floor of 1/100 of the configured rate; each second without throttling gives back 1/20 of the
- * configured rate, up to it. So a `requests_per_second` set above what the API grants settles
+ * a floor of 1/100 of the configured rate; each second without throttling gives back 1/10 of the
+ * configured rate, up to it (from the floor to the full rate in 10 s). So a `requests_per_second` set above what the API grants settles
  * near what it grants, instead of turning into a retry storm.
  */
 export class AdaptiveRate {
@@ -187,7 +187,7 @@ export class AdaptiveRate {
         this.lastDecrease = now;
       }
     } else if (rate < this.maxRate && now - this.lastDecrease >= 1000) {
-      this.bucket.setRate(Math.min(this.maxRate, rate + ((now - this.lastAdjust) / 1000) * (this.maxRate / 20)));
+      this.bucket.setRate(Math.min(this.maxRate, rate + ((now - this.lastAdjust) / 1000) * (this.maxRate / 10)));
     }
     this.lastAdjust = now;
   }

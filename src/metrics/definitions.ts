@@ -293,7 +293,7 @@ export const METRICS = {
   apiRateLimit: {
     name: `${PREFIX}_api_rate_limit_requests_per_second`,
     type: 'gauge',
-    help: 'The rate limit of the account now: requests_per_second, halved on throttling (at most once a second, down to 1/100) and given back by 1/20 a second without it.',
+    help: 'The rate limit of the account now: requests_per_second, halved on throttling (at most once a second, down to 1/100) and given back by 1/10 a second without it.',
     labels: ['account'],
     perInstance: false,
   },

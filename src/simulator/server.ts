@@ -13,6 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { ApiError } from './api-error.js';
 import { formatUtcSeconds, parseUtcSeconds } from './api-time.js';
 import { toJsonText } from './json-text.js';
@@ -81,7 +82,13 @@ export type FaultKind =
   /** accept the request and never answer (until close) */
   | 'hang'
   /** destroy the socket without answering */
-  | 'reset';
+  | 'reset'
+  /** HTTP 200 with the action's real answer cut in the middle of its JSON (a proxy that cut it) */
+  | 'truncated'
+  /** HTTP 200 streaming 200 MiB of JSON whitespace, without a Content-Length */
+  | 'oversized'
+  /** HTTP 200 with Content-Encoding gzip: about 1 MiB on the wire that inflates to 1 GiB */
+  | 'gzip-bomb';
 
 export interface FaultRule {
   kind: FaultKind;
@@ -93,6 +100,11 @@ export interface FaultRule {
   params?: Record<string, string>;
   /** default 1; Infinity = until cleared */
   times?: number;
+  /**
+   * Each matching request is faulted with this probability (from the seeded random source);
+   * default 1. A request the rule spares goes on to the next rule, and uses up none of `times`.
+   */
+  probability?: number;
 }
 
 export interface RecordedRequest {
@@ -122,9 +134,10 @@ export interface Simulator {
   clearFaults(): void;
   /**
    * A rotating STS credential the server accepts together with its SecurityToken. current()
-   * issues a fresh one when the current one has expired; rotate() retires it at once.
+   * issues a fresh one when the current one has expired; rotate() retires it at once; issued()
+   * lists every one issued so far, oldest first (what a test sweeps output for).
    */
-  sts: { current(): StsCredential; rotate(): StsCredential };
+  sts: { current(): StsCredential; rotate(): StsCredential; issued(): StsCredential[] };
   /** url + '/sts-credentials': serves sts.current() in the ALIBABA_CLOUD_CREDENTIALS_URI shape. */
   credentialsUri: string;
   /** Demo mode: timers that step the world and start new tasks; unref'd; stopped by close(). */
@@ -142,6 +155,12 @@ const TIMESTAMP_TOLERANCE_MS = 15 * 60_000;
 const API_VERSION = '2014-08-15';
 const MAX_BODY_BYTES = 1024 * 1024;
 const CREDENTIALS_PATH = '/sts-credentials';
+/** What the 'oversized' fault streams, and what the 'gzip-bomb' fault inflates to. */
+const OVERSIZED_BYTES = 200 * 1024 * 1024;
+const GZIP_BOMB_INFLATED_BYTES = 1024 * 1024 * 1024;
+const MIB_OF_SPACES = Buffer.alloc(1024 * 1024, 0x20);
+/** One gzip member of 1 MiB of spaces (about 1 KiB); members may be concatenated (RFC 1952 2.2). */
+let gzipMemberOfMib: Buffer | undefined;
 
 const REQUIRED_PARAMS = [
   'Action', 'Format', 'Version', 'AccessKeyId', 'SignatureMethod',
@@ -192,6 +211,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const staticKeys = new Map((opts.credentials ?? [DEMO_CREDENTIAL]).map((c) => [c.accessKeyId, c]));
   const stsTtlMs = (opts.stsTtlSeconds ?? 3600) * 1000;
   const autopilotRandom = new Random(seed ^ 0x5eed);
+  const faultRandom = new Random(seed ^ 0xfa17);
   const requests: RecordedRequest[] = [];
   const faults: ActiveRule[] = [];
   /** `${AccessKeyId}\n${SignatureNonce}` → world time first seen; insertion order = time order. */
@@ -208,18 +228,21 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   // operator "refresh your credentials", not "wrong key".
   const retiredStsKeys = new Set<string>();
   let stsSerial = 0;
+  const stsIssued: StsCredential[] = [];
   let stsCurrent = issueSts();
 
   function issueSts(): StsCredential & { expiresAt: number } {
     stsSerial++;
     const expiresAt = Math.floor((world.now() + stsTtlMs) / 1000) * 1000;
-    return {
+    const credential = {
       accessKeyId: `STS.NT${stsSerial}${randomBytes(8).toString('hex')}`,
       accessKeySecret: randomBytes(20).toString('base64url'),
       securityToken: `CAIS${randomBytes(48).toString('base64url')}`,
       expiration: formatUtcSeconds(expiresAt),
       expiresAt,
     };
+    stsIssued.push(publicSts(credential));
+    return credential;
   }
 
   function publicSts(c: StsCredential): StsCredential {
@@ -237,6 +260,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       retiredStsKeys.add(stsCurrent.accessKeyId);
       stsCurrent = issueSts();
       return publicSts(stsCurrent);
+    },
+    issued(): StsCredential[] {
+      return [...stsIssued];
     },
   };
 
@@ -349,7 +375,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       ({ rule }) =>
         (rule.action === undefined || rule.action === params.Action) &&
         (rule.instanceId === undefined || rule.instanceId === params.DBInstanceId) &&
-        Object.entries(rule.params ?? {}).every(([name, value]) => params[name] === value),
+        Object.entries(rule.params ?? {}).every(([name, value]) => params[name] === value) &&
+        (rule.probability === undefined || faultRandom.chance(rule.probability)),
     );
     const active = faults[index];
     if (!active) {
@@ -454,6 +481,29 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         case 'reset':
           record(0, fault);
           req.socket.destroy();
+          return;
+        case 'truncated': {
+          // The real answer, cut; an action that would have failed is cut just the same.
+          let text: string;
+          try {
+            text = toJsonText({ RequestId: requestId, ...handler(world, params) });
+          } catch {
+            text = toJsonText({ RequestId: requestId, Code: 'InternalError', Message: 'cut' });
+          }
+          record(200, fault);
+          send(res, 200, 'application/json;charset=utf-8', text.slice(0, Math.ceil(text.length / 2)), requestId);
+          return;
+        }
+        case 'oversized':
+          record(200, fault);
+          res.writeHead(200, { 'content-type': 'application/json;charset=utf-8', 'x-acs-request-id': requestId });
+          streamRepeated(res, MIB_OF_SPACES, OVERSIZED_BYTES / MIB_OF_SPACES.length);
+          return;
+        case 'gzip-bomb':
+          record(200, fault);
+          gzipMemberOfMib ??= gzipSync(MIB_OF_SPACES, { level: 9 });
+          res.writeHead(200, { 'content-type': 'application/json;charset=utf-8', 'content-encoding': 'gzip', 'x-acs-request-id': requestId });
+          streamRepeated(res, gzipMemberOfMib, GZIP_BOMB_INFLATED_BYTES / MIB_OF_SPACES.length);
           return;
       }
     }
@@ -571,6 +621,23 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
   };
   return simulator;
+}
+
+/** Writes `chunk` `times` times, respecting back-pressure, and stops when the client goes away. */
+function streamRepeated(res: ServerResponse, chunk: Buffer, times: number): void {
+  let left = times;
+  res.on('close', () => (left = 0));
+  const more = (): void => {
+    while (left > 0) {
+      left--;
+      if (!res.write(chunk)) {
+        res.once('drain', more);
+        return;
+      }
+    }
+    if (!res.destroyed) res.end();
+  };
+  more();
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -142,7 +142,7 @@ describe('backlog fairness', () => {
 });
 
 describe('AdaptiveRate', () => {
-  it('halves on throttling at most once a second, down to a floor, and gives back 1/20 a second up to the configured rate', () => {
+  it('halves on throttling at most once a second, down to a floor, and gives back 1/10 a second up to the configured rate', () => {
     let clock = 0;
     const bucket = new TokenBucket(100, 100, () => clock);
     const rate = new AdaptiveRate(bucket, 100, () => clock);
@@ -161,7 +161,7 @@ describe('AdaptiveRate', () => {
     assert.equal(rate.current, 1, 'never below 1/100 of the configured rate');
     clock += 1000;
     rate.record(false);
-    assert.equal(rate.current, 6, 'one second without throttling gives back 5');
+    assert.equal(rate.current, 11, 'one second without throttling gives back 10');
     clock += 30_000;
     rate.record(false);
     assert.equal(rate.current, 100, 'and never more than configured');

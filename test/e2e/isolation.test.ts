@@ -5,44 +5,13 @@
 // Timeout after one deadline, and once its endpoint is back every job that failed meanwhile is
 // counted once.
 import assert from 'node:assert/strict';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { configSchema } from '../../src/config/schema.js';
 import { startExporter, type Exporter } from '../../src/exporter.js';
 import { createLogger } from '../../src/log.js';
 import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
 import { World } from '../../src/simulator/world.js';
 import { LogCapture, sample, startRig, until, type Rig } from '../helpers.js';
-
-/** A TCP proxy to `target` that can black-hole: accept connections and never answer. */
-async function startProxy(targetPort: number): Promise<{ url: string; dark: boolean; cutAll(): void; close(): Promise<void>; server: Server }> {
-  const sockets = new Set<Socket>();
-  const state = {
-    dark: false,
-    url: '',
-    server: createServer((client) => {
-      sockets.add(client);
-      client.on('close', () => sockets.delete(client));
-      client.on('error', () => undefined);
-      if (state.dark) return; // accepted, read, never answered
-      const upstream = createConnection(targetPort, '127.0.0.1');
-      sockets.add(upstream);
-      upstream.on('close', () => sockets.delete(upstream));
-      upstream.on('error', () => client.destroy());
-      client.pipe(upstream).pipe(client);
-    }),
-    cutAll() {
-      for (const s of sockets) s.destroy();
-    },
-    async close() {
-      state.cutAll();
-      await new Promise((r) => state.server.close(r));
-    },
-  };
-  await new Promise<void>((r) => state.server.listen(0, '127.0.0.1', r));
-  const address = state.server.address();
-  state.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  return state;
-}
+import { startProxy } from '../tcp-proxy.js';
 
 const TICK_SECONDS = 2;
 /** the default deadline for that schedule: 90 % of the time between ticks */

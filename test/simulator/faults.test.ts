@@ -1,6 +1,36 @@
 import assert from 'node:assert/strict';
-import type { FaultKind } from '../../src/simulator/server.js';
-import { rejection, startHarness, type Harness } from './helpers.js';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createGunzip } from 'node:zlib';
+import { DEMO_CREDENTIAL, type FaultKind } from '../../src/simulator/server.js';
+import { computeSignature } from '../../src/simulator/signature.js';
+import { commonParams, rejection, startHarness, type Harness } from './helpers.js';
+
+/** Sends a signed DescribeBackupTasks and hands back the response, unread. */
+function signedRequest(url: string, instanceId: string): Promise<IncomingMessage> {
+  const params = commonParams('DescribeBackupTasks', DEMO_CREDENTIAL.accessKeyId, { DBInstanceId: instanceId });
+  params.Signature = computeSignature('POST', params, DEMO_CREDENTIAL.accessKeySecret);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}/`, { method: 'POST', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, resolve);
+    req.on('error', reject);
+    req.end(new URLSearchParams(params).toString());
+  });
+}
+
+/** Reads up to `limit` bytes of `stream` (or all of it if shorter), then destroys `res`. */
+function readAtMost(stream: NodeJS.ReadableStream, res: IncomingMessage, limit: number): Promise<number> {
+  return new Promise((resolve) => {
+    let n = 0;
+    const done = () => {
+      res.destroy();
+      resolve(n);
+    };
+    stream.on('data', (d: Buffer) => {
+      n += d.length;
+      if (n >= limit) done();
+    });
+    stream.on('end', done);
+  });
+}
 
 describe('simulator fault injection (as pop-core sees it)', () => {
   let h: Harness;
@@ -87,6 +117,42 @@ describe('simulator fault injection (as pop-core sees it)', () => {
     const err = await rejection(h.call('DescribeRegions'));
     assert.equal(err.code, 'ECONNRESET');
     await h.call('DescribeRegions');
+  });
+
+  it('truncated: the real answer cut in the middle of its JSON, which pop-core cannot parse', async () => {
+    h.sim.world.addJob('rm-a', { status: 'Uploading', process: 40 });
+    h.sim.inject({ kind: 'truncated' });
+    const err = await rejection(h.call('DescribeBackupTasks', { DBInstanceId: 'rm-a' }));
+    assert.equal(err.name, 'SyntaxError');
+    assert.match(String(err.text), /^\{"RequestId":"[^"]+","Items":/);
+    assert.deepEqual(h.sim.requests.map((r) => [r.code, r.httpStatus]), [['truncated', 200]]);
+  });
+
+  it('oversized: streams far more than any client should read, without a Content-Length', async () => {
+    h.sim.inject({ kind: 'oversized' });
+    const res = await signedRequest(h.sim.url, 'rm-a');
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-length'], undefined);
+    assert.equal(await readAtMost(res, res, 16 * 1024 * 1024), 16 * 1024 * 1024, '16 MiB and more');
+    assert.equal(h.sim.requests[0]?.code, 'oversized');
+  });
+
+  it('gzip-bomb: a small gzip body that inflates to far more', async () => {
+    h.sim.inject({ kind: 'gzip-bomb' });
+    const res = await signedRequest(h.sim.url, 'rm-a');
+    assert.equal(res.headers['content-encoding'], 'gzip');
+    let wire = 0;
+    res.on('data', (d: Buffer) => (wire += d.length));
+    const inflated = await readAtMost(res.pipe(createGunzip()), res, 64 * 1024 * 1024);
+    assert.ok(inflated >= 64 * 1024 * 1024, `inflated ${inflated}`);
+    assert.ok(wire < 1024 * 1024, `${wire} bytes on the wire for 64 MiB inflated`);
+  });
+
+  it('probability: each matching request is faulted with that probability, from a seeded source', async () => {
+    h.sim.inject({ kind: 'Throttling', times: Infinity, probability: 0.9 });
+    for (let i = 0; i < 60; i++) await h.call('DescribeRegions').catch(() => undefined);
+    const throttled = h.sim.requests.filter((r) => r.code === 'Throttling').length;
+    assert.ok(throttled >= 45 && throttled < 60, `${throttled} of 60 throttled`);
   });
 
   it('rules match by action and instance, in order, each for its number of times', async () => {

@@ -35,6 +35,14 @@ describe('simulator STS credentials URI', () => {
     assert.ok(ttl > 3500_000 && ttl <= 3600_000, `ttl ${ttl}`);
   });
 
+  it('issued() lists every credential issued, oldest first, with its secret', async () => {
+    h = await startHarness();
+    const first = h.sim.sts.current();
+    const second = h.sim.sts.rotate();
+    assert.deepEqual(h.sim.sts.issued(), [first, second]);
+    assert.ok(second.accessKeySecret.length > 10, 'each with its secret');
+  });
+
   it('URICredentialsProvider + pop-core: signs with the STS key and token; caches it until 15 min before expiry', async () => {
     h = await startHarness();
     const provider = URICredentialsProvider.builder().withCredentialsURI(h.sim.credentialsUri).build();
