@@ -204,7 +204,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   log.info({ address: `${host}:${address.port}`, telemetry_path: telemetryPath, version: VERSION }, 'listening');
 
   let schedule: Schedule | undefined;
-  if (opts.schedule !== false) schedule = startSchedule(config.poll.schedule, poller, log);
+  if (opts.schedule !== false) schedule = startSchedule(config.poll.schedule, poller, log, config.poll.deadline * 1000);
 
   let closing: Promise<void> | undefined;
   // Reloads one at a time. Each applies at once: polls and refreshes running keep the clients they
@@ -226,7 +226,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       });
       if (schedule && next.poll.schedule !== config.poll.schedule) {
         await schedule.stop();
-        schedule = startSchedule(next.poll.schedule, poller, log);
+        schedule = startSchedule(next.poll.schedule, poller, log, next.poll.deadline * 1000);
       }
       config = next;
       metrics.configLoaded(true, (opts.now ?? Date.now)());
