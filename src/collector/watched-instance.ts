@@ -56,7 +56,7 @@ export interface InstanceSnapshot {
 }
 
 /** How long after a backup window ends, or after a job was last followed, the listing stays at every tick. */
-export const ACTIVE_TAIL_MS = 30 * 60_000;
+const ACTIVE_TAIL_MS = 30 * 60_000;
 
 /** What a configuration reload may change for an instance. */
 export interface InstanceSettings {
@@ -353,8 +353,9 @@ export class WatchedInstance {
     };
     if (errors[0]) snapshot.errorCode = errors[0].code;
     if (this.infoValue) snapshot.info = this.infoValue;
-    // Not listed at this tick (idle): the last good listing still holds. A failed listing: none.
-    if (listed ? tasks : this.lastTasks) snapshot.tasks = listed ? Object.freeze(tasks!) : this.lastTasks!;
+    // The last good listing: this tick's, or while idle an earlier one. A listing that failed now: none.
+    const shownTasks = listed && !tasks ? undefined : this.lastTasks;
+    if (shownTasks) snapshot.tasks = shownTasks;
     if (this.lastSuccessSeconds !== undefined) snapshot.lastSuccessSeconds = this.lastSuccessSeconds;
     if (this.policy.policy) snapshot.policy = this.policy.policy;
     this.addRecovery(snapshot, now());
