@@ -179,7 +179,8 @@ function checkPollSuccess(r: Result, instanceId: string, expectation: Scenario['
   if (expectation === 'dark') for (const x of inFault) assert.equal(value(x), 0, `${instanceId}: poll_success while it cannot be polled, ${at(x)}`);
   if (expectation === 'steady') for (const x of r.samples) assert.equal(value(x), 1, `${instanceId}: poll_success, ${at(x)}`);
   if (expectation === 'partial') {
-    for (const x of r.samples.filter((y) => y.t1 >= r.faultStart && y.t0 < r.faultEnd + margin)) {
+    // with a settle time, what follows the fault is left unchecked until the settle time is over (see Scenario.settleMs)
+    for (const x of r.samples.filter((y) => y.t1 >= r.faultStart && y.t0 < r.faultEnd + (settleMs > 0 ? 0 : margin))) {
       const recent = (list: Array<{ instanceId: string; at: number }>) => list.some((q) => q.instanceId === instanceId && q.at >= x.t0 - margin && q.at <= x.t1);
       if (value(x) === 0) assert.ok(recent(r.failedRequests), `${instanceId}: poll_success 0 with no failed request in the two ticks before, ${at(x)}`);
       else assert.ok(value(x) === 1 && recent(r.okListings), `${instanceId}: poll_success ${value(x)} with no listing answered in the two ticks before, ${at(x)}`);
