@@ -178,6 +178,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     ...pollSettings(config, log),
     ...(config.state_file ? { saved: loadState(config.state_file, log) } : {}),
     ...(opts.now ? { now: opts.now } : {}),
+    onPublish: (published) => metrics.published(published),
   });
   metrics.configLoaded(true, (opts.now ?? Date.now)());
 

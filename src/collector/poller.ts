@@ -55,6 +55,8 @@ export interface PollerOptions extends PollSettings {
   saved?: SavedInstances;
   /** the data clock (ms); deadlines always run on real time */
   now?: () => number;
+  /** told of every snapshot an instance publishes, as it is published (metrics render it then) */
+  onPublish?: (snapshot: InstanceSnapshot) => void;
 }
 
 function regionKey(target: RegionTarget): string {
@@ -282,7 +284,10 @@ export class Poller {
       let instance = region.instances.get(id);
       if (!instance) {
         const key = instanceKey(target.account, target.region.region, id);
-        instance = new WatchedInstance(key, target.account, target.region.region, id, this.settings, this.opts.log, () => this.changed(), this.saved.get(key));
+        instance = new WatchedInstance(key, target.account, target.region.region, id, this.settings, this.opts.log, (published) => {
+          this.changed();
+          this.opts.onPublish?.(published);
+        }, this.saved.get(key));
         this.saved.delete(key);
         region.instances.set(id, instance);
         if (inventory.known && !target.region.instances.includes(id)) instance.log.info({ engine: info?.engine }, 'instance discovered');

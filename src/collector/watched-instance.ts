@@ -149,7 +149,7 @@ export class WatchedInstance {
     settings: InstanceSettings,
     parentLog: Logger,
     /** told whenever the published snapshot changes */
-    private readonly onPublish: () => void,
+    private readonly onPublish: (snapshot: InstanceSnapshot) => void,
     saved?: SavedInstance,
   ) {
     this.log = parentLog.child({ account, region, instance_id: instanceId });
@@ -388,7 +388,7 @@ export class WatchedInstance {
 
   private publish(snapshot: InstanceSnapshot): InstanceSnapshot {
     this.current = Object.freeze(snapshot);
-    this.onPublish();
+    this.onPublish(this.current);
     return this.current;
   }
 

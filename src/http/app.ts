@@ -2,16 +2,12 @@
 // snapshot, reports health and readiness, and (with --web.enable-lifecycle) asks for a
 // configuration reload.
 // Nothing here calls the Alibaba Cloud API.
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log.js';
 import type { ExporterMetrics } from '../metrics/registry.js';
 import { BasicAuth } from './basic-auth.js';
 import { parseStatusFilter, renderStatusPage, type StatusInput } from './status-page.js';
 import type { WebSettings } from './web-config.js';
-
-const gzipAsync = promisify(gzip);
 
 export interface AppOptions {
   metrics: ExporterMetrics;
@@ -63,10 +59,14 @@ export function createApp(opts: AppOptions): express.Express {
   }
 
   app.get(opts.telemetryPath, async (req: Request, res: Response) => {
-    const { contentType, body } = await opts.metrics.render(wantsOpenMetrics(req.get('accept')));
-    res.set('Content-Type', contentType).set('Cache-Control', 'no-store').set('Vary', 'Accept-Encoding');
-    if (acceptsGzip(req.get('accept-encoding'))) res.set('Content-Encoding', 'gzip').send(await gzipAsync(body));
-    else res.send(body);
+    const body = await opts.metrics.render({ openMetrics: wantsOpenMetrics(req.get('accept')), gzip: acceptsGzip(req.get('accept-encoding')) });
+    res.set('Content-Type', body.contentType).set('Cache-Control', 'no-store').set('Vary', 'Accept-Encoding').set('Content-Length', String(body.length));
+    if (body.gzip) res.set('Content-Encoding', 'gzip');
+    // The cached pieces as they are, in one vectored write (HEAD: headers only).
+    res.cork();
+    for (const chunk of body.chunks) res.write(chunk);
+    res.uncork();
+    res.end();
   });
   // GET (and HEAD, which express answers with GET's headers) only.
   app.all(opts.telemetryPath, (_req, res) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { acceptsGzip, createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
 import type { ExporterMetrics } from '../../src/metrics/registry.js';
@@ -13,7 +14,17 @@ describe('HTTP app', () => {
 
   /** The app on a loopback port; requests go over real HTTP. */
   async function serve(): Promise<string> {
-    const metrics = { render: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: EXPOSITION }) } as unknown as ExporterMetrics;
+    // The body in two chunks, as the cached pieces come; gzipped by the metrics when asked.
+    const metrics: ExporterMetrics = {
+      render: async ({ gzip }) => {
+        const chunks = gzip ? [gzipSync(EXPOSITION)] : [Buffer.from(EXPOSITION.slice(0, 10)), Buffer.from(EXPOSITION.slice(10))];
+        return { contentType: 'text/plain; version=0.0.4; charset=utf-8', gzip, chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
+      },
+      published: () => undefined,
+      observeApiCall: () => undefined,
+      configLoaded: () => undefined,
+      selfStatus: () => ({ reload: { successful: true } }),
+    };
     const status = () => ({ snapshot: { instances: [], regions: [] }, version: '0.0.0', ready: true, configSummary: '', reload: { successful: true }, nowMs: 0, metricsPath: '/metrics' });
     const app = createApp({ metrics, telemetryPath: '/metrics', isReady: () => true, version: '0.0.0', summary: () => '', status, log: createLogger({ destination: new LogCapture() }) });
     const server = app.listen(0, '127.0.0.1');
@@ -33,9 +44,11 @@ describe('HTTP app', () => {
   it('answers GET and HEAD /metrics', async () => {
     const url = await serve();
     assert.equal(await (await fetch(`${url}/metrics`)).text(), EXPOSITION);
-    const head = await fetch(`${url}/metrics`, { method: 'HEAD' });
+    const head = await fetch(`${url}/metrics`, { method: 'HEAD', headers: { 'accept-encoding': 'identity' } });
     assert.equal(head.status, 200);
     assert.match(head.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.equal(head.headers.get('content-length'), String(EXPOSITION.length));
+    assert.equal(await head.text(), '');
   });
 
   it('gzips /metrics when the scraper accepts it, and only then', async () => {

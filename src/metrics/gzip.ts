@@ -1,0 +1,104 @@
+// A gzip body assembled from pieces compressed once and kept: each piece is a raw deflate stream
+// ended by a sync flush (byte-aligned, not final, no reference to earlier bytes), so pieces can be
+// concatenated in any order and closed by one empty final block. The CRC-32 of the whole is
+// combined from the pieces' own, without reading the bytes again (zlib's crc32_combine).
+import { constants, crc32, deflateRaw, deflateRawSync } from 'node:zlib';
+
+/** An uncompressed piece of a body, with what a gzip body needs of it. */
+export interface Piece {
+  readonly raw: Buffer;
+  readonly crc: number;
+  /** x^(8 × raw.length) mod the CRC polynomial: what combining this piece after others needs */
+  readonly shift: number;
+}
+
+/** The compressed form of a piece, made on demand and kept with it. */
+export interface CompressedPiece extends Piece {
+  gz?: Promise<Buffer>;
+}
+
+const POLY = 0xedb88320;
+/** 10-byte gzip header: deflate, no name, no time, unknown OS. */
+export const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+/** An empty final deflate block (fixed Huffman, end of block only). */
+export const DEFLATE_END = Buffer.from([0x03, 0x00]);
+const OPTIONS = { finishFlush: constants.Z_SYNC_FLUSH, level: 6 };
+
+/** a(x) × b(x) modulo the CRC-32 polynomial, bits reflected. */
+function multModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if ((a & m) !== 0) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** x^(2^k) modulo the polynomial, for k = 0..31. */
+const X2N: Uint32Array = (() => {
+  const table = new Uint32Array(32);
+  let p = 0x40000000; // x^1
+  table[0] = p;
+  for (let k = 1; k < 32; k++) table[k] = p = multModP(p, p);
+  return table;
+})();
+
+/** x^(8 × bytes) modulo the polynomial. */
+export function crcShift(bytes: number): number {
+  let p = 0x80000000; // x^0
+  let k = 3;
+  for (let n = bytes; n > 0; n = Math.floor(n / 2), k++) if (n % 2 === 1) p = multModP(X2N[k & 31]!, p);
+  return p;
+}
+
+/** The CRC-32 of A followed by B, from crc(A), crc(B) and crcShift(|B|). */
+export function crc32Combine(crcA: number, crcB: number, shiftB: number): number {
+  return (multModP(shiftB, crcA) ^ crcB) >>> 0;
+}
+
+export function piece(raw: Buffer): CompressedPiece {
+  return { raw, crc: crc32(raw), shift: crcShift(raw.length) };
+}
+
+/**
+ * Compressions running at once, off the event loop. Each holds zlib's working memory (about 300
+ * KiB), so thousands of pieces asked at once (the first gzip scrape) wait in line.
+ */
+const MAX_RUNNING = 2;
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function deflateQueued(raw: Buffer): Promise<Buffer> {
+  if (running >= MAX_RUNNING) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await new Promise<Buffer>((resolve, reject) => deflateRaw(raw, OPTIONS, (err, out) => (err ? reject(err) : resolve(out))));
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+/** The piece's raw deflate stream (sync-flushed), compressed off the event loop once. */
+export function compressed(p: CompressedPiece): Promise<Buffer> {
+  p.gz ??= deflateQueued(p.raw);
+  return p.gz;
+}
+
+/** Compresses a small piece at once (the per-scrape tail). */
+export function compressSync(raw: Buffer): Buffer {
+  return deflateRawSync(raw, OPTIONS);
+}
+
+/** The 8-byte gzip trailer: CRC-32 and length modulo 2^32, little-endian. */
+export function gzipTrailer(crc: number, length: number): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeUInt32LE(crc >>> 0, 0);
+  out.writeUInt32LE(length % 2 ** 32, 4);
+  return out;
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { crc32, gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { compressed, compressSync, crc32Combine, crcShift, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece } from '../../src/metrics/gzip.js';
+
+describe('gzip from cached pieces', () => {
+  it('combines CRC-32s as zlib computes the CRC of the concatenation', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.uint8Array({ maxLength: 3000 }), (a, b) => {
+        assert.equal(crc32Combine(crc32(a), crc32(b), crcShift(b.length)), crc32(Buffer.concat([a, b])));
+      }),
+    );
+  });
+
+  it('combines across lengths with high bits set (a 40 MB body)', () => {
+    const n = 2 ** 25 + 12345;
+    const bytes = Buffer.alloc(n, 0x5a);
+    bytes.write('# HELP', n - 3000);
+    // a long first part after a short one, and a short after a long one
+    assert.equal(crc32Combine(crc32(bytes.subarray(0, 1000)), crc32(bytes.subarray(1000)), crcShift(n - 1000)), crc32(bytes));
+    assert.equal(crc32Combine(crc32(bytes.subarray(0, n - 5000)), crc32(bytes.subarray(n - 5000)), crcShift(5000)), crc32(bytes));
+    // combining after nothing (CRC 0) is the identity
+    assert.equal(crc32Combine(0, 0xdeadbeef, crcShift(n)), 0xdeadbeef);
+  });
+
+  it('makes one valid gzip member of pieces compressed apart, in any number', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.string({ unit: 'binary', maxLength: 2000 }), { maxLength: 12 }), fc.string({ maxLength: 500 }), async (texts, tailText) => {
+        const pieces = texts.map((t) => piece(Buffer.from(t)));
+        const tail = Buffer.from(tailText);
+        let crc = 0;
+        for (const p of [...pieces, piece(tail)]) crc = crc32Combine(crc, p.crc, p.shift);
+        const length = Buffer.byteLength(texts.join('') + tailText);
+        const body = Buffer.concat([GZIP_HEADER, ...(await Promise.all(pieces.map(compressed))), compressSync(tail), DEFLATE_END, gzipTrailer(crc, length)]);
+        // gunzip checks the CRC and the length
+        assert.equal(gunzipSync(body).toString(), texts.join('') + tailText);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('compresses a piece once', async () => {
+    const p = piece(Buffer.from('a'.repeat(1000)));
+    const first = await compressed(p);
+    assert.equal(await compressed(p), first);
+    assert.ok(first.length < 100, 'a thousand equal bytes compress to a few');
+  });
+});

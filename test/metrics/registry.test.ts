@@ -1,0 +1,154 @@
+// The metrics of the polls are rendered when an instance publishes and kept as bytes between
+// scrapes. What must hold: a scrape serves exactly what a fresh rendering of the same snapshot
+// would, whatever was published, added or removed before; what did not change is not rendered
+// again; gzip and both formats carry the same samples.
+import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import type { BackupTask } from '../../src/alicloud/normalize.js';
+import type { InstanceSnapshot, RegionSnapshot, Snapshot } from '../../src/collector/poller.js';
+import { createMetrics, type ExporterMetrics, type Exposition } from '../../src/metrics/registry.js';
+import { BLOCK_SIZE } from '../../src/metrics/series-cache.js';
+
+const REGIONS: RegionSnapshot[] = [{ account: 'prod', region: 'cn-hangzhou', discoverySuccess: true, discoveryLastSuccessSeconds: 1_800_000_000 }];
+
+function instance(id: string, version = 0, patch: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
+  const tasks: BackupTask[] = version % 3 === 0 ? [] : [{ jobId: `${9_000_000 + version}`, status: 'Uploading', jobMode: 'Automated', taskAction: 'NormalBackup', progressRatio: (version % 100) / 100 }];
+  return {
+    account: 'prod',
+    region: 'cn-hangzhou',
+    instanceId: id,
+    success: version % 5 !== 4,
+    tasks,
+    lastSuccessSeconds: 1_800_000_000 + version,
+    durationSeconds: 0.25 + version,
+    pendingLookups: version % 2,
+    skippedPolls: 0,
+    counts: { failures: new Map([['Automated', version % 4], ['Manual', 0]]), completions: new Map([['Automated|Finished', version]]) },
+    backups: { newestSuccess: new Map(), seen: new Map(), usableEndMs: [] },
+    backupsKnown: version > 0,
+    policy: { weekdays: [1], expectedIntervalSeconds: 86400 * (1 + (version % 7)) },
+    ...patch,
+  };
+}
+
+function metricsOf(snapshot: () => Snapshot, taskStatuses: () => 'all' | 'nonzero' = () => 'all'): ExporterMetrics {
+  return createMetrics({ snapshot, version: '1.2.3', processMetrics: false, taskStatuses });
+}
+
+function text(body: Exposition): string {
+  const bytes = Buffer.concat(body.chunks);
+  assert.equal(bytes.length, body.length);
+  return (body.gzip ? gunzipSync(bytes) : bytes).toString();
+}
+
+async function scrape(metrics: ExporterMetrics, openMetrics = false, gzip = false): Promise<string> {
+  return text(await metrics.render({ openMetrics, gzip }));
+}
+
+describe('metrics: rendered on publish, served from cached bytes', () => {
+  it('serves after any sequence of publishes, arrivals and departures what a fresh rendering serves', async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('publish' as const), id: fc.nat(299), hook: fc.boolean() }),
+      fc.record({ kind: fc.constant('add' as const), id: fc.nat(299) }),
+      fc.record({ kind: fc.constant('remove' as const), id: fc.nat(299) }),
+      fc.record({ kind: fc.constant('statuses' as const) }),
+      fc.record({ kind: fc.constant('scrape' as const), openMetrics: fc.boolean(), gzip: fc.boolean() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+        // 300 instances: three blocks, the last one partial
+        const ids = Array.from({ length: 300 }, (_, i) => `rm-${String(i).padStart(3, '0')}`);
+        const versions = new Map(ids.map((id) => [id, 0]));
+        let snapshots = new Map(ids.map((id) => [id, instance(id)]));
+        let statuses: 'all' | 'nonzero' = 'all';
+        const current = (): Snapshot => ({ instances: [...snapshots.values()], regions: REGIONS });
+        const kept = metricsOf(current, () => statuses);
+        for (const s of snapshots.values()) kept.published(s);
+        for (const o of ops) {
+          const id = 'id' in o ? ids[o.id]! : '';
+          if (o.kind === 'publish' && snapshots.has(id)) {
+            const v = versions.get(id)! + 1;
+            versions.set(id, v);
+            const next = instance(id, v);
+            snapshots.set(id, next);
+            if (o.hook) kept.published(next);
+          } else if (o.kind === 'add' && !snapshots.has(id)) {
+            // an arrival goes where the poller lists it: here, first
+            snapshots = new Map([[id, instance(id, versions.get(id))], ...snapshots]);
+          } else if (o.kind === 'remove') {
+            snapshots.delete(id);
+          } else if (o.kind === 'statuses') {
+            statuses = statuses === 'all' ? 'nonzero' : 'all';
+          } else if (o.kind === 'scrape') {
+            await scrape(kept, o.openMetrics, o.gzip);
+          }
+        }
+        for (const openMetrics of [false, true]) {
+          const fresh = await scrape(metricsOf(current, () => statuses), openMetrics);
+          assert.equal(await scrape(kept, openMetrics, false), fresh);
+          assert.equal(await scrape(kept, openMetrics, true), fresh);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('renders nothing again at a scrape when nothing was published, and one block of one family after one change', async () => {
+    const ids = Array.from({ length: 3 * BLOCK_SIZE }, (_, i) => `rm-${i}`);
+    const snapshots = ids.map((id) => instance(id));
+    const metrics = metricsOf(() => ({ instances: snapshots, regions: REGIONS }));
+    const first = await metrics.render({ openMetrics: false, gzip: true });
+    const again = await metrics.render({ openMetrics: false, gzip: true });
+    // the same compressed buffers, not equal copies: all but the per-scrape tail (own metrics, regions) and the trailer
+    const same = (a: Exposition, b: Exposition) => a.chunks.filter((c, i) => c === b.chunks[i]).length;
+    assert.equal(again.chunks.length, first.chunks.length);
+    assert.equal(same(first, again), first.chunks.length - 2);
+
+    // one instance of the second block polls again: only its duration and timestamp change
+    snapshots[BLOCK_SIZE + 5] = { ...snapshots[BLOCK_SIZE + 5]!, durationSeconds: 9.5, lastSuccessSeconds: 1_800_000_100 };
+    metrics.published(snapshots[BLOCK_SIZE + 5]!);
+    const after = await metrics.render({ openMetrics: false, gzip: true });
+    assert.equal(after.chunks.length, first.chunks.length);
+    assert.equal(same(first, after), first.chunks.length - 2 - 2);
+    assert.match(text(after), /alicloud_rds_backup_poll_duration_seconds\{account="prod",region="cn-hangzhou",instance_id="rm-133"\} 9.5\n/);
+  });
+
+  it('writes the same sample lines in both formats, headers apart', async () => {
+    const metrics = metricsOf(() => ({ instances: [instance('rm-a', 7), instance('rm-b', 2)], regions: REGIONS }));
+    const samples = (body: string) => body.split('\n').filter((l) => l.startsWith('alicloud_rds_backup_'));
+    const plain = await scrape(metrics, false);
+    const om = await scrape(metrics, true);
+    assert.deepEqual(samples(om), samples(plain));
+    assert.match(plain, /^# TYPE alicloud_rds_backup_task_failures_total counter$/m);
+    assert.match(om, /^# TYPE alicloud_rds_backup_task_failures counter$/m);
+    assert.match(om, /\n# EOF\n$/);
+    assert.doesNotMatch(om, /\n\n/);
+  });
+
+  it('escapes label values and counts Content-Length in bytes, not characters', async () => {
+    const info = { id: 'rm-x', engine: 'MySQL', engineVersion: '8.0', description: '订单库 "main"\\\nsecond line', instanceType: 'Primary' };
+    const metrics = metricsOf(() => ({ instances: [instance('rm-x', 0, { info } as Partial<InstanceSnapshot>)], regions: REGIONS }));
+    const body = await metrics.render({ openMetrics: false, gzip: false });
+    const served = text(body);
+    assert.ok(served.includes('description="订单库 \\"main\\"\\\\\\nsecond line"'), 'quote, backslash and new line escaped; UTF-8 kept');
+    assert.equal(body.length, Buffer.byteLength(served));
+    assert.ok(body.length > served.length, 'the Chinese characters take 3 bytes each');
+  });
+
+  it('drops the empty task statuses with task_statuses nonzero, and takes a change of it at the next scrape', async () => {
+    let statuses: 'all' | 'nonzero' = 'all';
+    const metrics = metricsOf(() => ({ instances: [instance('rm-a', 1)], regions: REGIONS }), () => statuses);
+    const tasks = (body: string) => body.split('\n').filter((l) => l.startsWith('alicloud_rds_backup_tasks{'));
+    assert.equal(tasks(await scrape(metrics)).length, 7);
+    statuses = 'nonzero';
+    assert.deepEqual(tasks(await scrape(metrics)), ['alicloud_rds_backup_tasks{account="prod",region="cn-hangzhou",instance_id="rm-a",status="Uploading"} 1']);
+  });
+
+  it('serves one series per label set when a listing repeats a job', async () => {
+    const task: BackupTask = { jobId: '42', status: 'Uploading', jobMode: 'Manual', taskAction: 'NormalBackup', progressRatio: 0.1 };
+    const metrics = metricsOf(() => ({ instances: [instance('rm-a', 0, { tasks: [task, { ...task, progressRatio: 0.6 }] })], regions: REGIONS }));
+    const progress = (await scrape(metrics)).split('\n').filter((l) => l.startsWith('alicloud_rds_backup_task_progress_ratio{'));
+    assert.deepEqual(progress, ['alicloud_rds_backup_task_progress_ratio{account="prod",region="cn-hangzhou",instance_id="rm-a",backup_job_id="42",job_mode="Manual",task_action="NormalBackup"} 0.6']);
+  });
+});
