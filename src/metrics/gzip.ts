@@ -15,6 +15,8 @@ export interface Piece {
 /** The compressed form of a piece, made on demand and kept with it. */
 export interface CompressedPiece extends Piece {
   gz?: Promise<Buffer>;
+  /** the compressed form once made */
+  gzBytes?: Buffer;
 }
 
 const POLY = 0xedb88320;
@@ -86,7 +88,7 @@ async function deflateQueued(raw: Buffer): Promise<Buffer> {
 
 /** The piece's raw deflate stream (sync-flushed), compressed off the event loop once. */
 export function compressed(p: CompressedPiece): Promise<Buffer> {
-  p.gz ??= deflateQueued(p.raw);
+  p.gz ??= deflateQueued(p.raw).then((bytes) => (p.gzBytes = bytes));
   return p.gz;
 }
 

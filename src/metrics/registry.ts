@@ -13,7 +13,7 @@ import { NO_SHARDING, type Shard } from '../collector/shard.js';
 import type { InstanceSnapshot, Snapshot } from '../collector/poller.js';
 import { API_DURATION_BUCKETS, INSTANCE_LABELS, METRICS, type MetricDef } from './definitions.js';
 import { familyHeader, INSTANCE_FAMILIES, renderRegions, type Format } from './exposition.js';
-import { compressed, compressSync, crc32Combine, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, type CompressedPiece, type Piece } from './gzip.js';
+import { compressed, compressSync, crc32Combine, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, type CompressedPiece } from './gzip.js';
 import { InstanceSeries } from './series-cache.js';
 
 /** Default Node.js metrics that `promtool check metrics` rejects (gauges named `_total`). */
@@ -84,7 +84,7 @@ const HEADERS: Record<Format, readonly CompressedPiece[]> = {
 };
 
 /** The body from its pieces, plain or as one gzip member. */
-async function assemble(pieces: readonly Piece[], tail: Buffer, gzip: boolean): Promise<{ chunks: Buffer[]; length: number }> {
+async function assemble(pieces: readonly CompressedPiece[], tail: Buffer, gzip: boolean): Promise<{ chunks: Buffer[]; length: number }> {
   if (!gzip) {
     const chunks = [...pieces.map((p) => p.raw), tail];
     return { chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
@@ -96,7 +96,10 @@ async function assemble(pieces: readonly Piece[], tail: Buffer, gzip: boolean): 
     crc = crc32Combine(crc, p.crc, p.shift);
     rawLength += p.raw.length;
   }
-  const chunks = [GZIP_HEADER, ...(await Promise.all(pieces.map(compressed))), compressSync(tail), DEFLATE_END, gzipTrailer(crc, rawLength)];
+  // Compressed once per piece: at a scrape, normally all of them already.
+  const missing = pieces.filter((p) => p.gzBytes === undefined);
+  if (missing.length > 0) await Promise.all(missing.map(compressed));
+  const chunks = [GZIP_HEADER, ...pieces.map((p) => p.gzBytes!), compressSync(tail), DEFLATE_END, gzipTrailer(crc, rawLength)];
   return { chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
 }
 
@@ -111,12 +114,14 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
   return {
     async render({ openMetrics: asOpenMetrics, gzip }) {
       const format: Format = asOpenMetrics ? 'openmetrics' : 'text';
+      // Started first: prom-client's event loop lag waits for the loop to turn.
+      const ownRendering = (asOpenMetrics ? openMetrics : prometheus).metrics();
       // One snapshot for the whole body, taken at once: the cached pieces are immutable.
       const snapshot = opts.snapshot();
       const families = series.pieces(snapshot.instances, gzip);
       const pieces: CompressedPiece[] = [];
       families.forEach((blocks, f) => pieces.push(HEADERS[format][f]!, ...blocks));
-      const own = await (asOpenMetrics ? openMetrics : prometheus).metrics();
+      const own = await ownRendering;
       const tail = Buffer.from(`${renderRegions(snapshot.regions, format)}${format === 'text' ? '\n' : ''}${own}`);
       return { contentType: CONTENT_TYPE[format], gzip, ...(await assemble(pieces, tail, gzip)) };
     },

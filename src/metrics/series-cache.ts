@@ -54,6 +54,8 @@ export class InstanceSeries {
   private readonly byKey = new Map<string, Entry>();
   private bySnapshot = new WeakMap<InstanceSnapshot, Entry>();
   private layout: readonly Entry[] = [];
+  /** the list of snapshots last laid out */
+  private instances: readonly InstanceSnapshot[] | undefined;
   private blocks: readonly Block[] = [];
   /** entries with pending bytes */
   private readonly pending = new Set<Entry>();
@@ -86,9 +88,14 @@ export class InstanceSeries {
       this.pending.clear();
       this.bySnapshot = new WeakMap();
       this.layout = [];
+      this.instances = undefined;
     }
-    const entries = instances.map((inst) => this.entry(inst));
-    if (entries.length !== this.layout.length || entries.some((e, i) => e !== this.layout[i])) this.relayout(entries);
+    // The poller hands the same list while nothing was published: nothing to look at then.
+    if (instances !== this.instances) {
+      const entries = instances.map((inst) => this.entry(inst));
+      if (entries.length !== this.layout.length || entries.some((e, i) => e !== this.layout[i])) this.relayout(entries);
+      this.instances = instances;
+    }
     this.rebuild();
     const out: CompressedPiece[][] = [];
     for (let f = 0; f < FAMILIES; f++) {
