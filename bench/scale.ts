@@ -42,6 +42,7 @@ const USAGE = `Usage: npm run bench -- [INSTANCES] [options]     (default 10000 
   --idle-samples=K               exporter scrapes per cell while idle (default 20; quick 3)
   --poll-samples=K               exporter scrapes per cell during a poll (default 10; quick 1)
   --latency-budget-seconds=S     longest the latency phase may take (default 600; quick 20)
+  --warmup-cycles=K              most poll cycles to wait, after ready, for a steady one (default 6; quick 4)
   --keep                         keep the temporary directory (configuration, logs, captured bodies)
 `;
 
@@ -57,6 +58,7 @@ const { values: opts, positionals } = parseArgs({
     'idle-samples': { type: 'string' },
     'poll-samples': { type: 'string' },
     'latency-budget-seconds': { type: 'string' },
+    'warmup-cycles': { type: 'string' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -95,6 +97,7 @@ const MEMORY_CYCLES = numberOption('memory-cycles', quick ? 1 : 4, 1);
 const IDLE_SAMPLES = numberOption('idle-samples', quick ? 3 : 20, 1);
 const POLL_SAMPLES = numberOption('poll-samples', quick ? 1 : 10, 0);
 const LATENCY_BUDGET_MS = numberOption('latency-budget-seconds', quick ? 20 : 600, 1) * 1000;
+const WARMUP_CYCLES = numberOption('warmup-cycles', quick ? 4 : 6, 1);
 /** after a poll's last API request, how long it still counts as polling (the exporter publishes) */
 const SETTLE_MS = quick ? 200 : 1000;
 /** requests further apart than this belong to different poll windows */
@@ -137,9 +140,9 @@ class PollTimeline {
     return this.points.at(-1)?.at ?? -Infinity;
   }
 
-  /** API requests are flowing, or stopped less than SETTLE_MS ago. */
-  polling(now = wallNow()): boolean {
-    return now - this.lastRequestAt < SETTLE_MS + 60;
+  /** API requests are flowing, or stopped less than SETTLE_MS (+ `stallMs`) ago. */
+  polling(now = wallNow(), stallMs = 0): boolean {
+    return now - this.lastRequestAt < SETTLE_MS + 60 + stallMs;
   }
 
   /**
@@ -192,16 +195,23 @@ function nextTickAt(now = wallNow()): number {
   return Math.ceil(now / PERIOD_MS) * PERIOD_MS;
 }
 
-/** Waits until no poll is running and the next tick is at least `needMs` away (capped so that it can happen). */
-async function waitForQuiet(timeline: PollTimeline, needMs: number): Promise<void> {
+/**
+ * Waits until no poll is running and the next tick is at least `needMs` away (capped so that it
+ * can happen); false if that did not come within `giveUpMs` (polls that never end).
+ */
+let quietMissed = false;
+async function waitForQuiet(timeline: PollTimeline, needMs: number, giveUpMs = 2 * PERIOD_MS): Promise<boolean> {
   const need = Math.min(needMs, PERIOD_MS * 0.6);
-  const giveUpAt = wallNow() + 4 * PERIOD_MS + 120_000;
+  // once a quiet moment failed to come, the next waits are short: polls are likely to run on
+  const giveUpAt = wallNow() + (quietMissed ? Math.min(giveUpMs, PERIOD_MS / 4) : giveUpMs);
   while (wallNow() < giveUpAt) {
     const now = wallNow();
-    if (!timeline.polling(now) && nextTickAt(now) - now > need) return;
+    if (!timeline.polling(now) && nextTickAt(now) - now > need) return true;
     await sleep(25);
   }
-  progress(`no quiet moment of ${Math.round(need)} ms came; measuring anyway`);
+  progress(`no quiet moment of ${(need / 1000).toFixed(1)} s came; measuring anyway`);
+  quietMissed = true;
+  return false;
 }
 
 // --- processes ----------------------------------------------------------------------------------
@@ -332,8 +342,11 @@ async function latencyPhase(targets: Target[], timeline: PollTimeline): Promise<
   const giveUpAt = Date.now() + LATENCY_BUDGET_MS;
   let turn = 0;
   let lastReport = Date.now();
+  let lastExporterMs = 0;
   while (Date.now() < giveUpAt) {
-    const state = timeline.polling() ? 'poll' : 'idle';
+    // a scrape of the exporter stalls its polling (one event loop) for about as long as it takes:
+    // a pause in the API requests that short is not the end of a poll
+    const state = timeline.polling(wallNow(), lastExporterMs) ? 'poll' : 'idle';
     const missing = (s: 'idle' | 'poll') => CELLS.filter((c) => (started[s].get(c.name) ?? 0) < wanted[s]);
     if (missing('idle').length === 0 && missing('poll').length === 0) break;
     const candidates = missing(state);
@@ -343,7 +356,11 @@ async function latencyPhase(targets: Target[], timeline: PollTimeline): Promise<
     }
     const cell = candidates[turn++ % candidates.length]!;
     started[state].set(cell.name, (started[state].get(cell.name) ?? 0) + 1);
-    for (const target of targets) samples.push(await scrapeCell(target, cell));
+    for (const target of targets) {
+      const sample = await scrapeCell(target, cell);
+      samples.push(sample);
+      if (target.name === 'exporter') lastExporterMs = sample.endAt - sample.startAt;
+    }
     if (Date.now() - lastReport > 30_000) {
       lastReport = Date.now();
       const count = (s: 'idle' | 'poll') => CELLS.map((c) => started[s].get(c.name) ?? 0).join('/');
@@ -363,14 +380,14 @@ interface CpuResult {
 /** CPU-seconds per second of `pid` over a quiet period of `ms` (no scrape, no poll). */
 async function baselineCpuRate(pid: number, timeline: PollTimeline, ms: number): Promise<number> {
   for (let attempt = 1; ; attempt++) {
-    await waitForQuiet(timeline, ms + (quick ? 100 : 500));
+    const quiet = await waitForQuiet(timeline, ms + (quick ? 100 : 500));
     const from = wallNow();
     const cpu0 = cpuSeconds(pid);
     await sleep(ms);
     const cpu1 = cpuSeconds(pid);
     const to = wallNow();
     await sleep(SETTLE_MS + 100);
-    if (!timeline.overlapsPoll(from, to) || attempt >= (quick ? 1 : 3)) return (cpu1 - cpu0) / ((to - from) / 1000);
+    if (!quiet || !timeline.overlapsPoll(from, to) || attempt >= (quick ? 1 : 3)) return (cpu1 - cpu0) / ((to - from) / 1000);
   }
 }
 
@@ -384,7 +401,7 @@ async function cpuPerScrape(target: Target, cell: Cell, baseline: number, estima
   const needMs = Math.max(minMs, minScrapes * estimateMs) + (quick ? 200 : 1000);
   let result: CpuResult | undefined;
   for (let attempt = 1; attempt <= (quick ? 1 : 3); attempt++) {
-    await waitForQuiet(timeline, needMs);
+    const quiet = await waitForQuiet(timeline, needMs);
     const from = wallNow();
     const cpu0 = cpuSeconds(target.pid);
     let scrapes = 0;
@@ -403,20 +420,21 @@ async function cpuPerScrape(target: Target, cell: Cell, baseline: number, estima
     await sleep(SETTLE_MS + 100);
     const cpu = cpu1 - cpu0 - baseline * ((to - from) / 1000);
     result = { cpuMsPerScrape: (cpu * 1000) / scrapes, scrapes, overlappedPoll: timeline.overlapsPoll(from, to) };
-    if (!result.overlappedPoll) break;
+    if (!quiet || !result.overlappedPoll) break;
   }
   return result!;
 }
 
-async function statusPhase(exporter: Target, timeline: PollTimeline): Promise<{ whole: number[]; filtered: number[] }> {
+async function statusPhase(exporter: Target, timeline: PollTimeline): Promise<{ whole: number[]; filtered: number[]; duringPoll: number }> {
   const whole: number[] = [];
   const filtered: number[] = [];
+  let duringPoll = 0;
   for (let i = 0; i < (quick ? 3 : 20); i++) {
-    await waitForQuiet(timeline, 2000);
+    if (!(await waitForQuiet(timeline, 2000, PERIOD_MS / 2))) duringPoll++;
     whole.push((await get(`${exporter.url}/status`, { agent: exporter.agent, timeoutMs: SCRAPE_TIMEOUT_MS })).ms);
     filtered.push((await get(`${exporter.url}/status?instance=rm-bench-0000`, { agent: exporter.agent, timeoutMs: SCRAPE_TIMEOUT_MS })).ms);
   }
-  return { whole, filtered };
+  return { whole, filtered, duringPoll };
 }
 
 // --- report -------------------------------------------------------------------------------------
@@ -444,6 +462,12 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'rds-exporter-bench-'));
   const loadBefore = os.loadavg();
   let finished = false;
+  // however the run ends unfinished (an error, Ctrl-C), the configuration and logs stay for a
+  // look, but not the captured expositions (about 100 MB at 10,000 instances)
+  process.once('exit', () => {
+    if (finished || opts.keep) return;
+    for (const file of ['text.prom', 'text.prom.gz', 'openmetrics.prom', 'openmetrics.prom.gz']) rmSync(join(dir, file), { force: true });
+  });
   progress(`${INSTANCES} instances; temporary files in ${dir}`);
   try {
     // the simulator, seeded
@@ -489,8 +513,8 @@ async function main(): Promise<void> {
         reported = done.length;
         progress(`warm-up: poll window of ${((last.lastRequestAt - last.start) / 1000).toFixed(1)} s, ${last.requests} API requests`);
       }
-      if (done.length >= (quick ? 1 : 2) && last && last.requests <= 1.5 * INSTANCES) break;
-      if (done.length >= (quick ? 4 : 12) || Date.now() > warmupGiveUpAt) {
+      if (done.length >= (quick ? 1 : 2) && last && last.requests >= 0.5 * INSTANCES && last.requests <= 1.5 * INSTANCES) break;
+      if (done.length >= WARMUP_CYCLES || Date.now() > warmupGiveUpAt) {
         progress('warm-up: cycles have not become steady; going on');
         break;
       }
@@ -617,6 +641,7 @@ async function main(): Promise<void> {
     out.push('|---|---:|---:|---:|');
     out.push(`| whole (up to its row cap) | ${fmtMs(percentile(status.whole, 50))} | ${fmtMs(percentile(status.whole, 99))} | ${status.whole.length} |`);
     out.push(`| filtered, \`?instance=rm-bench-0000\` | ${fmtMs(percentile(status.filtered, 50))} | ${fmtMs(percentile(status.filtered, 99))} | ${status.filtered.length} |`);
+    if (status.duringPoll > 0) out.push('', `(${status.duringPoll} of the /status pairs were taken while a poll ran: no quiet moment came.)`);
     out.push('');
     const duration = (w: PollWindow) => (w.lastRequestAt - w.start) / 1000;
     const describe = (list: PollWindow[]) => list.map((w) => `${duration(w).toFixed(1)} s/${w.requests.toLocaleString('en-US')}`).join(', ');
