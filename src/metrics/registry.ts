@@ -13,7 +13,7 @@ import { NO_SHARDING, type Shard } from '../collector/shard.js';
 import type { InstanceSnapshot, Snapshot } from '../collector/poller.js';
 import { API_DURATION_BUCKETS, INSTANCE_LABELS, METRICS, type MetricDef } from './definitions.js';
 import { familyHeader, INSTANCE_FAMILIES, renderRegions, type Format } from './exposition.js';
-import { compressed, compressSync, crc32Combine, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, type CompressedPiece } from './gzip.js';
+import { compressed, crc32Combine, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, stored, type CompressedPiece } from './gzip.js';
 import { InstanceSeries } from './series-cache.js';
 
 /** Default Node.js metrics that `promtool check metrics` rejects (gauges named `_total`). */
@@ -99,7 +99,7 @@ async function assemble(pieces: readonly CompressedPiece[], tail: Buffer, gzip: 
   // Compressed once per piece: at a scrape, normally all of them already.
   const missing = pieces.filter((p) => p.gzBytes === undefined);
   if (missing.length > 0) await Promise.all(missing.map(compressed));
-  const chunks = [GZIP_HEADER, ...pieces.map((p) => p.gzBytes!), compressSync(tail), DEFLATE_END, gzipTrailer(crc, rawLength)];
+  const chunks = [GZIP_HEADER, ...pieces.map((p) => p.gzBytes!), ...stored(tail), DEFLATE_END, gzipTrailer(crc, rawLength)];
   return { chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
 }
 
