@@ -42,6 +42,16 @@ export abstract class IntervalRead<T> {
     this.intervalMs = ms;
   }
 
+  /** Whether the read must wait for the instance's engine (DescribeDBInstances) before it can tell whether it applies. */
+  get needsEngine(): boolean {
+    return false;
+  }
+
+  /** A read of the same instance whose answer says whether this one applies: when both are due in a poll, it goes first. */
+  get after(): IntervalRead<unknown> | undefined {
+    return undefined;
+  }
+
   /** False when its interval is 0 (turned off in the configuration). */
   get enabled(): boolean {
     return this.intervalMs > 0;
