@@ -168,6 +168,8 @@ export class WatchedInstance {
     this.storage = new BackupStorageRead(settings.resourceUsageIntervalMs ?? 0);
     // In the order their failures are reported.
     this.reads = [this.backups, this.policy, this.restoreWindow, this.binlogs, this.logBackups, this.crossRegion, this.crossRegionCopies, this.storage];
+    // Each instance has its own point in every interval (0 < share ≤ 1), stable across restarts.
+    for (const read of this.reads) read.spreadBy(1 - spreadOf(key));
     if (saved) {
       this.tracker.restore(saved.tracker);
       this.backups.restore(saved.history);
