@@ -108,6 +108,8 @@ interface Cycle {
   simCpu: number;
   /** the exporter's event-loop delay during the tick, p99 (ms): high when its process is short of CPU */
   loopDelayP99: number;
+  /** the exporter's largest resident memory during the tick (MiB) */
+  peakRssMiB: number;
   byAction: Record<string, number>;
 }
 
@@ -157,9 +159,13 @@ async function main(): Promise<void> {
     clock = START + tick * MIN;
     await ask(child, { type: 'clock', ms: clock });
     loop.reset();
+    let peakRss = process.memoryUsage.rss();
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     await exporter.poller.tick();
+    clearInterval(sampler);
+    const peakRssMiB = Math.max(peakRss, process.memoryUsage.rss()) / 2 ** 20;
     const seconds = (performance.now() - started) / 1000;
     const cpuUsed = process.cpuUsage(cpuBefore);
     const cpu = (cpuUsed.user + cpuUsed.system) / 1e6;
@@ -169,9 +175,9 @@ async function main(): Promise<void> {
     const floor = Math.max(calls / rps, (calls * latencyMs) / 1000 / concurrency);
     const loopDelayP99 = loop.percentile(99) / 1e6;
     const failedPolls = exporter.poller.snapshot.instances.filter((i) => !i.success).length;
-    cycles.push({ tick, calls, seconds, floor, ratio: seconds / floor, throttled, failedPolls, cpu, simCpu, loopDelayP99, byAction });
+    cycles.push({ tick, calls, seconds, floor, ratio: seconds / floor, throttled, failedPolls, cpu, simCpu, loopDelayP99, peakRssMiB, byAction });
     process.stderr.write(
-      `tick ${tick}: ${calls} calls, ${seconds.toFixed(2)} s, ${(seconds / floor).toFixed(3)}× floor, CPU ${cpu.toFixed(2)} s exporter, ${simCpu.toFixed(2)} s simulator, loop delay p99 ${loopDelayP99.toFixed(0)} ms\n`,
+      `tick ${tick}: ${calls} calls, ${seconds.toFixed(2)} s, ${(seconds / floor).toFixed(3)}× floor, CPU ${cpu.toFixed(2)} s exporter, ${simCpu.toFixed(2)} s simulator, loop delay p99 ${loopDelayP99.toFixed(0)} ms, peak RSS ${peakRssMiB.toFixed(0)} MiB\n`,
     );
   }
   await exporter.close();
@@ -179,7 +185,7 @@ async function main(): Promise<void> {
 
   const row = (name: string, c: Cycle) => ({
     cycle: name, tick: c.tick, calls: c.calls, 'calls/instance': +(c.calls / instances).toFixed(2), 'duration s': +c.seconds.toFixed(2),
-    'floor s': +c.floor.toFixed(2), ratio: +c.ratio.toFixed(3), 'exporter CPU s': +c.cpu.toFixed(2), 'simulator CPU s': +c.simCpu.toFixed(2), 'loop delay p99 ms': Math.round(c.loopDelayP99), throttled: c.throttled, 'failed polls': c.failedPolls,
+    'floor s': +c.floor.toFixed(2), ratio: +c.ratio.toFixed(3), 'exporter CPU s': +c.cpu.toFixed(2), 'simulator CPU s': +c.simCpu.toFixed(2), 'loop delay p99 ms': Math.round(c.loopDelayP99), 'peak RSS MiB': Math.round(c.peakRssMiB), throttled: c.throttled, 'failed polls': c.failedPolls,
   });
   const named: Array<[string, number]> = [['first', 0], ['steady', 1], ['inventory refresh (10 min)', 10], ['backups interval (20 min)', 20], ['hourly', 60]];
   const later = cycles.slice(1);
