@@ -1,7 +1,7 @@
 // Records for completed backup sets (DescribeBackups), backup policies (DescribeBackupPolicy),
 // instances (DescribeDBInstances) and their tags (ListTagResources), normalised from what the API
 // sends: counts and sizes as strings or numbers, lists as arrays, lone objects or nothing.
-import { idToString, listOf, MalformedResponseError } from './normalize.js';
+import { idToString, listOf, MalformedResponseError, ownText } from './normalize.js';
 
 export interface BackupSet {
   backupId: string;
@@ -71,7 +71,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 export function str(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim() === '' ? undefined : value.trim();
+  if (typeof value === 'string') return ownText(value);
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return idToString(value);
 }

@@ -27,8 +27,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * Who goes first when requests queue for the rate limit or a concurrency slot: each instance's
- * task listing (`listing`) before any backlog of job look-ups, history pages and interval reads
- * (`backlog`), so that a backlog on one instance never makes another instance's listing late.
+ * task listing, and the region inventory (`listing`), before any backlog of job look-ups, history
+ * pages and interval reads (`backlog`), so that a backlog on one instance never makes another
+ * instance's listing late, nor keeps waiting what waits for the inventory.
  */
 export type Priority = 'listing' | 'backlog';
 

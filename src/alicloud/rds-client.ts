@@ -23,8 +23,10 @@ export const API_VERSION = '2014-08-15';
 
 /** A listing that pages on past this is not converging: stop rather than loop. */
 const MAX_PAGES = 200;
-/** DescribeDBInstances takes at most this many comma-separated ids. */
+/** DescribeDBInstances takes at most this many comma-separated ids (as DescribeDBInstanceAttribute documents; DescribeDBInstances states no limit). */
 const ID_FILTER_BATCH = 30;
+/** DescribeDBInstances' largest page (PageSize 1-100). */
+const INSTANCES_PAGE_SIZE = 100;
 /** ListTagResources takes at most 50 ResourceId.N. */
 const TAG_BATCH = 50;
 /** Largest page each listing takes: they differ per action. */
@@ -191,25 +193,45 @@ export class RdsClient implements RdsApi {
     return this.call('DescribeBackupPolicy', { DBInstanceId: instanceId }, normalizeBackupPolicy, opts);
   }
 
-  /** The region's instances (all pages), or only `ids` when given. */
+  /**
+   * The region's instances (all pages), or only `ids` when given. The id batches, and the pages
+   * after the first (which tells how many there are), are asked at once: the region's concurrency
+   * limit bounds how many are in flight, and the refresh takes about as long as one call, not one
+   * call per 30 instances or per page.
+   */
   async describeDBInstances(regionId: string, ids?: readonly string[], opts?: CallOptions): Promise<DBInstance[]> {
     if (ids && ids.length > ID_FILTER_BATCH) {
-      const batches: DBInstance[][] = [];
-      for (let i = 0; i < ids.length; i += ID_FILTER_BATCH) batches.push(await this.describeDBInstances(regionId, ids.slice(i, i + ID_FILTER_BATCH), opts));
-      return batches.flat();
+      const batches: Array<Promise<DBInstance[]>> = [];
+      for (let i = 0; i < ids.length; i += ID_FILTER_BATCH) batches.push(this.describeDBInstances(regionId, ids.slice(i, i + ID_FILTER_BATCH), opts));
+      return (await Promise.all(batches)).flat();
     }
-    const instances: DBInstance[] = [];
-    for (let page = 1; page <= MAX_PAGES; page++) {
-      const { instances: onPage, total } = await this.call(
-        'DescribeDBInstances',
-        { RegionId: regionId, DBInstanceId: ids?.join(','), PageSize: 100, PageNumber: page },
-        normalizeInstancesPage,
-        opts,
-      );
-      instances.push(...onPage);
-      if (onPage.length === 0 || instances.length >= total) return instances;
+    const page = (n: number) =>
+      this.call('DescribeDBInstances', { RegionId: regionId, DBInstanceId: ids?.join(','), PageSize: INSTANCES_PAGE_SIZE, PageNumber: n }, normalizeInstancesPage, opts);
+    const first = await page(1);
+    const instances = [...first.instances];
+    let { total } = first;
+    let last = 1;
+    let more = first.instances.length > 0;
+    const pages = Math.ceil(total / INSTANCES_PAGE_SIZE);
+    if (pages > MAX_PAGES) throw endless('DescribeDBInstances');
+    if (more && pages > 1) {
+      const rest = await Promise.all(Array.from({ length: pages - 1 }, (_, i) => page(i + 2)));
+      for (const onPage of rest) {
+        instances.push(...onPage.instances);
+        total = Math.max(total, onPage.total);
+      }
+      last = pages;
+      more = rest.at(-1)!.instances.length > 0;
     }
-    throw endless('DescribeDBInstances');
+    // The listing grew while it was read: go on page by page.
+    while (more && instances.length < total) {
+      if (++last > MAX_PAGES) throw endless('DescribeDBInstances');
+      const onPage = await page(last);
+      instances.push(...onPage.instances);
+      total = onPage.total;
+      more = onPage.instances.length > 0;
+    }
+    return instances;
   }
 
   /** The tags of `ids`, all pages, 50 resources a call. */

@@ -46,6 +46,10 @@ export class CrossRegionBackupsRead extends IntervalRead<CrossRegionBackupSet[]>
     return this.settings.settings?.enabled === true;
   }
 
+  override get after(): IntervalRead<unknown> {
+    return this.settings;
+  }
+
   protected fetch(ctx: ReadContext): Promise<CrossRegionBackupSet[]> {
     const now = ctx.now();
     return ctx.api.describeCrossRegionBackups(ctx.regionId, ctx.instanceId, now - this.lookbackMs, now, ctx.call);

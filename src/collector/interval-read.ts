@@ -33,6 +33,10 @@ export abstract class IntervalRead<T> {
   abstract readonly action: string;
   private nextAt = 0;
   private standing: ApiError | undefined;
+  /** where in each interval this instance's reads fall, as a share of it (0 < phase ≤ 1) */
+  private phase = 1;
+  /** when the read was first made (data clock): its times are counted from there */
+  private anchor: number | undefined;
 
   /** `intervalMs` 0 turns the read off: no call, no series. */
   constructor(private intervalMs: number) {}
@@ -40,6 +44,26 @@ export abstract class IntervalRead<T> {
   /** After a configuration reload. */
   setInterval(ms: number): void {
     this.intervalMs = ms;
+  }
+
+  /**
+   * Spreads the instances' reads over the interval (`phase`, 0 < phase ≤ 1, stable per instance):
+   * the first read is made at once, the second `phase` of an interval later, then every interval
+   * from there — also after a read made early (soon()) — so that a fleet started together does
+   * not make all its reads in the same tick.
+   */
+  spreadBy(phase: number): void {
+    this.phase = phase;
+  }
+
+  /** Whether the read must wait for the instance's engine (DescribeDBInstances) before it can tell whether it applies. */
+  get needsEngine(): boolean {
+    return false;
+  }
+
+  /** A read of the same instance whose answer says whether this one applies: when both are due in a poll, it goes first. */
+  get after(): IntervalRead<unknown> | undefined {
+    return undefined;
   }
 
   /** False when its interval is 0 (turned off in the configuration). */
@@ -79,10 +103,22 @@ export abstract class IntervalRead<T> {
       const value = await this.fetch(ctx);
       this.take(value, at, ctx);
       this.standing = undefined;
-      this.nextAt = at + this.intervalMs;
+      this.nextAt = this.nextAfter(at);
     } catch (err) {
       this.standing = err as ApiError;
-      if (waitsForInterval(this.standing)) this.nextAt = at + this.intervalMs;
+      if (waitsForInterval(this.standing)) this.nextAt = this.nextAfter(at);
     }
+  }
+
+  /**
+   * The instance's next time after `at`: `phase` of an interval after the first read, then every
+   * interval. On a fixed grid rather than `at` + interval: a read made a little after its tick (it
+   * queued for the limits) or early (soon()) does not move the ones after it.
+   */
+  private nextAfter(at: number): number {
+    this.anchor ??= at;
+    const first = this.anchor + this.phase * this.intervalMs;
+    if (at < first) return first;
+    return first + (Math.floor((at - first) / this.intervalMs) + 1) * this.intervalMs;
   }
 }

@@ -20,6 +20,11 @@ interface Answer {
 abstract class LogFilesRead extends IntervalRead<Answer> {
   readonly chain: LogChain;
 
+  /** Which of the two applies is told by the engine. */
+  override get needsEngine(): boolean {
+    return true;
+  }
+
   constructor(intervalMs: number, lookbackMs: number, toleranceMs: number) {
     super(intervalMs);
     this.chain = new LogChain({ lookbackMs, toleranceMs });

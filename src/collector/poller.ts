@@ -232,7 +232,9 @@ export class Poller {
     const signal = AbortSignal.timeout(Math.max(0, Math.round(deadlineAt - performance.now())));
     const answering = (async () => {
       try {
-        await region.inventory.refresh(region.target.api, this.now(), { signal, priority: 'backlog', owner: regionKey(region.target) });
+        // With the listings, ahead of the backlog: a few calls (one per 30 instances, or per 100
+        // discovered) that new instances and the engine-dependent reads wait for.
+        await region.inventory.refresh(region.target.api, this.now(), { signal, priority: 'listing' });
         region.reporter.report([]);
         region.health = { ...region.health, discoverySuccess: true, discoveryLastSuccessSeconds: this.now() / 1000 };
       } catch (err) {

@@ -1,8 +1,9 @@
 // One watched instance, polled on its own: its job tracker and its reads made at their own
 // intervals (backup sets, policy), and the poll that moves them on — the task listing, then the
-// departed jobs by id (oldest first, a bounded number per poll), then the reads that are due —
-// ending in an immutable snapshot of what it now knows, published at once. A poll is cut by its
-// deadline: what it had learned by then is kept, what it had not is asked again at the next poll.
+// departed jobs by id (oldest first, a bounded number per poll), then the reads that are due,
+// together — ending in an immutable snapshot of what it now knows, published at once. A poll is
+// cut by its deadline: what it had learned by then is kept, what it had not is asked again at the
+// next poll.
 import { inBackupWindow } from '../alicloud/backups.js';
 import type { ApiError, BackupPolicy, BackupStorage, BackupTask, CallOptions, CrossRegionSettings, DBInstance, RdsApi, RestoreWindow } from '../alicloud/rds-api.js';
 import type { Logger } from '../log.js';
@@ -165,8 +166,10 @@ export class WatchedInstance {
     this.crossRegion = new CrossRegionSettingsRead(settings.crossRegionIntervalMs ?? 0);
     this.crossRegionCopies = new CrossRegionBackupsRead(settings.crossRegionIntervalMs ?? 0, settings.backupsLookbackMs, this.crossRegion);
     this.storage = new BackupStorageRead(settings.resourceUsageIntervalMs ?? 0);
-    // The policy goes before the log reads (their retention), the settings before the copies.
+    // In the order their failures are reported.
     this.reads = [this.backups, this.policy, this.restoreWindow, this.binlogs, this.logBackups, this.crossRegion, this.crossRegionCopies, this.storage];
+    // Each instance has its own point in every interval (0 < share ≤ 1), stable across restarts.
+    for (const read of this.reads) read.spreadBy(1 - spreadOf(key));
     if (saved) {
       this.tracker.restore(saved.tracker);
       this.backups.restore(saved.history);
@@ -322,17 +325,39 @@ export class WatchedInstance {
     // A job that just ended has just produced a backup set: look now rather than at the interval.
     if (jobEnded) this.backups.soon();
     this.backups.runningSinceMs = runningSince;
-    // Some reads depend on the engine: wait (within the deadline) for the inventory that tells it.
-    if (this.infoValue === undefined && ctx.inventory) {
-      running.step = 'waiting for the instance inventory';
-      await untilSettledOrAborted(ctx.inventory, signal);
-    }
+    // The due reads go out together — the region's limits serve them round-robin with the other
+    // instances' backlog — so that a poll lasts about as long as its longest read, not their sum.
+    // A read waits for the one whose answer says whether it applies (`after`), and one that
+    // depends on the engine for the inventory (within the deadline); the others do not wait.
     const readContext: ReadContext = { api, instanceId, regionId: this.region, call: backlog, now, log: this.log };
+    const doing = new Set<string>();
+    const step = (what: string, on: boolean) => {
+      if (on) doing.add(what);
+      else doing.delete(what);
+      running.step = [...doing].join(', ');
+    };
+    const runs = new Map<IntervalRead<unknown>, Promise<void>>();
     for (const read of this.reads) {
-      if (this.retiring || signal.aborted || !this.active(read) || !read.due(now())) continue;
-      running.step = read.action;
-      await read.run(readContext);
+      const first = read.after && runs.get(read.after);
+      runs.set(
+        read,
+        (async () => {
+          if (first) await first;
+          if (this.retiring || signal.aborted || !read.enabled || !read.due(now())) return;
+          if (read.needsEngine && this.infoValue === undefined && ctx.inventory) {
+            step('waiting for the instance inventory', true);
+            await untilSettledOrAborted(ctx.inventory, signal);
+            step('waiting for the instance inventory', false);
+            if (signal.aborted) return;
+          }
+          if (!this.active(read)) return;
+          step(read.action, true);
+          await read.run(readContext);
+          step(read.action, false);
+        })(),
+      );
     }
+    await Promise.all(runs.values());
     for (const read of this.reads) if (this.active(read) && read.error && !errors.includes(read.error)) errors.push(read.error);
 
     const success = errors.length === 0;

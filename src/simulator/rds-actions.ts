@@ -260,13 +260,11 @@ function describeDBInstances(world: World, params: Record<string, string>): Reco
   const idFilter = params.DBInstanceId === undefined ? undefined : new Set(params.DBInstanceId.split(',').map((id) => id.trim()));
   const { Engine: engine, DBInstanceStatus: status, DBInstanceType: type } = params;
 
-  const matching = world
-    .instances()
+  const matching = (idFilter === undefined ? world.instances() : world.instancesAmong(idFilter))
     .filter((i) => i.regionId === regionId)
     .filter((i) => engine === undefined || i.engine === engine)
     .filter((i) => status === undefined || i.status === status)
     .filter((i) => type === undefined || i.instanceType === type)
-    .filter((i) => idFilter === undefined || idFilter.has(i.id))
     .filter((i) => tagFilter === undefined || Object.entries(tagFilter).every(([k, v]) => i.tags[k] === v));
   const onPage = matching.slice((page - 1) * size, page * size);
   return {

@@ -60,6 +60,36 @@ describe('IntervalRead', () => {
     });
   }
 
+  it('spread by a phase: made at once, again that share of an interval later, then every interval on the same points', async () => {
+    const read = new CountingRead(60_000);
+    read.spreadBy(0.25);
+    const start = clock;
+    assert.equal(read.due(clock), true, 'the first read is made at once');
+    await read.run(ctx);
+    assert.equal(read.due(start + 14_999), false);
+    assert.equal(read.due(start + 15_000), true, 'the second a quarter of an interval later');
+    // made late (it queued for the limits): the one after stays on its point
+    clock = start + 18_000;
+    await read.run(ctx);
+    assert.equal(read.due(start + 74_999), false);
+    assert.equal(read.due(start + 75_000), true, 'not 18 s + 60 s');
+    // made early (soon(), after a job ended): the next stays on its point too
+    clock = start + 100_000;
+    read.soon();
+    await read.run(ctx);
+    assert.equal(read.due(start + 134_999), false);
+    assert.equal(read.due(start + 135_000), true);
+    // a failure that waits for the interval waits for the next point
+    read.answer = () => {
+      throw apiError('Forbidden.RAM', 'permission', 'Counting');
+    };
+    clock = start + 135_000;
+    await read.run(ctx);
+    assert.equal(read.due(start + 194_999), false);
+    assert.equal(read.due(start + 195_000), true);
+    assert.deepEqual(read.taken, [1, 1, 1]);
+  });
+
   it('retries bad credentials at the next poll, so that a fix shows at once', async () => {
     const read = new CountingRead(60_000);
     read.answer = () => {

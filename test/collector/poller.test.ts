@@ -277,3 +277,33 @@ describe('Poller (scripted API): a first history look longer than a deadline', f
     assert.ok(answered <= 6, `${answered} windows asked for 4 (+ the one cut at each deadline)`);
   });
 });
+
+describe('Poller (scripted API): interval reads spread by instance', function () {
+  this.timeout(30_000);
+
+  it('makes every read in an instance\'s first poll, then spreads each over its interval: no tick of the next two hours makes many more than the mean', async () => {
+    const ids = Array.from({ length: 600 }, (_, i) => `rm-${String(i).padStart(4, '0')}`);
+    const { poller, api, advance } = setup([hz(...ids)], { idleListingMs: 86_400_000, backupsIntervalMs: 20 * 60_000, policyIntervalMs: 3600_000, restoreWindowIntervalMs: 3600_000, deadlineMs: 5000 });
+    // a backup window far from these two hours (from 12:00): the task listing stays idle
+    api.policy = () => ({ weekdays: [0, 1, 2, 3, 4, 5, 6], expectedIntervalSeconds: 86400, window: { start: 120, end: 180 } });
+    await poller.tick();
+    for (const method of ['describeBackupPolicy', 'describeRestoreWindow'] as const) assert.equal(api.callsOf(method).length, 600, `${method} in every first poll`);
+    assert.equal(new Set(api.callsOf('describeBackups').map((c) => c.args[0])).size, 600, 'describeBackups in every first poll');
+    const perTick: Array<Record<string, number>> = [];
+    for (let minute = 1; minute <= 120; minute++) {
+      advance(60_000);
+      const before = api.calls.length;
+      await poller.tick();
+      const counts: Record<string, number> = {};
+      for (const c of api.calls.slice(before)) counts[c.method] = (counts[c.method] ?? 0) + 1;
+      perTick.push(counts);
+    }
+    // per tick: 600 / 20 backups looks and 600 / 60 of each hourly read on average
+    for (const [method, mean] of [['describeBackups', 30], ['describeBackupPolicy', 10], ['describeRestoreWindow', 10]] as const) {
+      const counts = perTick.map((c) => c[method] ?? 0);
+      assert.equal(counts.reduce((a, b) => a + b, 0), mean * 120, `${method}: one read per instance and interval`);
+      assert.ok(Math.max(...counts) <= 2 * mean, `${method}: at most ${2 * mean} in a tick, not ${Math.max(...counts)}`);
+      assert.ok(Math.min(...counts) >= mean / 4, `${method}: at least ${mean / 4} in a tick, not ${Math.min(...counts)}`);
+    }
+  });
+});

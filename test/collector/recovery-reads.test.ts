@@ -11,7 +11,7 @@ import { BinlogFilesRead, LogBackupFilesRead } from '../../src/collector/log-fil
 import { Poller, type PollSettings } from '../../src/collector/poller.js';
 import { RestoreWindowRead } from '../../src/collector/restore-window-read.js';
 import { createLogger } from '../../src/log.js';
-import { LogCapture } from '../helpers.js';
+import { LogCapture, until } from '../helpers.js';
 import { apiError, dbInstance, ScriptedApi } from './scripted-api.js';
 
 const H = 3600_000;
@@ -186,6 +186,50 @@ describe('recoverability reads in the poll of an instance (scripted API)', funct
     assert.equal(inst()?.logChain?.newestUploadedEndMs, Date.UTC(2026, 10, 28, 11));
     assert.equal(api.callsOf('describeCrossRegionBackups').length, 0, 'cross-region is off');
     assert.equal(inst()?.crossRegion?.enabled, false);
+  });
+
+  it('makes the reads that do not depend on the engine while the inventory is still running; only the log read waits for it', async () => {
+    const { api, poller, inst } = setup('MySQL');
+    let answer!: () => void;
+    api.instances = (_, ids) => new Promise((resolve) => (answer = () => resolve((ids ?? []).map((id) => dbInstance(id, { engine: 'MySQL' })))));
+    const ticking = poller.tick();
+    await until('the reads before the log read are made', () => api.callsOf('describeBackupStorage').length === 1);
+    // the backup sets in 4 windows (8 days of look-back), then one call each
+    for (const [method, calls] of [['describeBackups', 4], ['describeBackupPolicy', 1], ['describeRestoreWindow', 1], ['describeCrossRegionSettings', 1]] as const) {
+      assert.equal(api.callsOf(method).length, calls, `${method} made before the inventory answered`);
+    }
+    assert.equal(api.callsOf('describeBinlogFiles').length, 0, 'the log read waits for the engine');
+    assert.equal(inst(), undefined, 'the first poll has not ended');
+    answer();
+    await ticking;
+    assert.equal(api.callsOf('describeBinlogFiles').length, 1);
+    assert.equal(inst()?.success, true);
+    assert.equal(api.callsOf('describeDBInstances')[0]?.priority, 'listing', 'the inventory queues with the listings, ahead of the backlog');
+  });
+
+  it('asks the due reads together, the cross-region copies only once the settings said it is on', async () => {
+    const { api, poller, inst, advance } = setup('MySQL');
+    await poller.tick();
+    const answers: Array<() => void> = [];
+    const gated = <T>(value: T) => new Promise<T>((resolve) => answers.push(() => resolve(value)));
+    api.policy = () => gated({ weekdays: [0, 1, 2, 3, 4, 5, 6], expectedIntervalSeconds: 86400 });
+    api.restoreWindow = () => gated({ beginMs: 1, endMs: 2 });
+    api.crossRegion = () => gated({ enabled: true, logEnabled: false, region: 'cn-shanghai' });
+    api.storage = () => gated({ dataBytes: 3 });
+    const before = api.calls.length;
+    advance(2 * H);
+    const ticking = poller.tick();
+    await until('four reads asked, none answered', () => answers.length === 4);
+    const asked = api.calls.slice(before).map((c) => c.method);
+    for (const method of ['describeBackupPolicy', 'describeRestoreWindow', 'describeCrossRegionSettings', 'describeBackupStorage', 'describeBackups', 'describeBinlogFiles'] as const) {
+      assert.ok(asked.includes(method), `${method} asked while the others are unanswered`);
+    }
+    assert.equal(asked.includes('describeCrossRegionBackups'), false, 'the copies wait for the settings');
+    for (const answer of answers.splice(0)) answer();
+    await ticking;
+    assert.equal(api.callsOf('describeCrossRegionBackups').length, 1, 'then asked, in the same poll');
+    assert.equal(inst()?.crossRegion?.enabled, true);
+    assert.equal(inst()?.success, true);
   });
 
   it('a failing read makes the poll fail and keeps what the read knew; a read turned off by a reload is neither made nor shown', async () => {

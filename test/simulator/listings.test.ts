@@ -159,6 +159,14 @@ describe('simulator listings', () => {
       assert.equal((await rejection(h.call('DescribeDBInstances', { RegionId: 'cn-hangzhou', PageSize: 101 }))).code, 'InvalidPageSize');
     });
 
+    it('filters by comma-separated DBInstanceId: only those of the region that exist, in the listing\'s order', async () => {
+      const body = await h.call('DescribeDBInstances', { RegionId: 'cn-hangzhou', PageSize: 100, DBInstanceId: 'rm-30,rm-02, rm-sh,rm-nosuch,rm-02,rm-17' });
+      assert.deepEqual(ids(body), ['rm-02', 'rm-17', 'rm-30']);
+      assert.equal(body.TotalRecordCount, 3);
+      world.removeInstance('rm-17');
+      assert.deepEqual(ids(await h.call('DescribeDBInstances', { RegionId: 'cn-hangzhou', DBInstanceId: 'rm-17,rm-30', Engine: 'PostgreSQL' })), ['rm-30']);
+    });
+
     it('filters by Engine, DBInstanceStatus, DBInstanceType and Tags; never returns tags', async () => {
       const count = async (params: Record<string, string>): Promise<unknown> =>
         (await h.call('DescribeDBInstances', { RegionId: 'cn-hangzhou', PageSize: 100, ...params })).TotalRecordCount;
