@@ -29,8 +29,77 @@ export interface LogChainSummary {
 /** Past this many files the oldest are forgotten (a busy instance over a long look-back). */
 const MAX_FILES = 100_000;
 
+const UNKNOWN = 0;
+const UPLOADED = 1;
+const UPLOADING = 2;
+
+/**
+ * One host's files, sorted by start then end, as parallel arrays: a few numbers and a name per
+ * file, no object per file. A week of hourly binlogs is 168 files per instance, and a fleet of
+ * 10,000 kept 1.7 million file objects (about 300 bytes each, in a Map); this is about 60.
+ */
+class HostFiles {
+  readonly begin: number[] = [];
+  readonly end: number[] = [];
+  /** FileSize; NaN when not given */
+  readonly size: number[] = [];
+  readonly status: number[] = [];
+  /** LogFileName (binlogs); '' when not given */
+  readonly names: string[] = [];
+
+  get length(): number {
+    return this.begin.length;
+  }
+
+  /** Adds the file, or replaces the one it is: the same start, and the same name when it has one. */
+  upsert(file: LogFile): void {
+    const name = file.name ?? '';
+    const status = file.uploaded === undefined ? UNKNOWN : file.uploaded ? UPLOADED : UPLOADING;
+    const size = file.sizeBytes ?? NaN;
+    let i = this.firstStartingAt(file.beginMs);
+    for (let j = i; j < this.length && this.begin[j] === file.beginMs; j++) {
+      if (this.names[j] !== name) continue;
+      if (this.end[j] === file.endMs) {
+        [this.size[j], this.status[j]] = [size, status];
+        return;
+      }
+      this.remove([j]);
+      break;
+    }
+    // Keep the order by start, then end.
+    while (i < this.length && this.begin[i] === file.beginMs && this.end[i]! < file.endMs) i++;
+    this.begin.splice(i, 0, file.beginMs);
+    this.end.splice(i, 0, file.endMs);
+    this.size.splice(i, 0, size);
+    this.status.splice(i, 0, status);
+    this.names.splice(i, 0, name);
+  }
+
+  /** The first index whose start is not before `beginMs` (binary search). */
+  private firstStartingAt(beginMs: number): number {
+    let [lo, hi] = [0, this.length];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.begin[mid]! < beginMs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Removes the files at these indexes. */
+  remove(indexes: readonly number[]): void {
+    if (indexes.length === 0) return;
+    const drop = new Set(indexes);
+    for (const list of [this.begin, this.end, this.size, this.status, this.names] as unknown[][]) {
+      let kept = 0;
+      for (let i = 0; i < list.length; i++) if (!drop.has(i)) list[kept++] = list[i];
+      list.length = kept;
+    }
+  }
+}
+
 export class LogChain {
-  private readonly files = new Map<string, LogFile>();
+  private readonly hosts = new Map<string, HostFiles>();
   private lastEndMs: number | undefined;
 
   constructor(private opts: LogChainOptions) {}
@@ -49,47 +118,57 @@ export class LogChain {
     const floor = nowMs - this.opts.lookbackMs;
     if (this.lastEndMs === undefined) return [floor, nowMs];
     let from = this.lastEndMs;
-    for (const file of this.files.values()) if (file.uploaded === false && file.endMs < from) from = file.endMs;
+    for (const files of this.hosts.values()) {
+      for (let i = 0; i < files.length; i++) if (files.status[i] === UPLOADING && files.end[i]! < from) from = files.end[i]!;
+    }
     return [Math.max(floor, from - this.opts.toleranceMs), nowMs];
   }
 
   /** Takes every file of a range asked up to `endMs`, all of whose pages answered. */
   ingest(files: readonly LogFile[], endMs: number): void {
-    for (const file of files) this.files.set(`${file.host}|${file.name ?? file.beginMs}`, file);
+    for (const file of files) {
+      let host = this.hosts.get(file.host);
+      if (!host) this.hosts.set(file.host, (host = new HostFiles()));
+      host.upsert(file);
+    }
     this.lastEndMs = endMs;
-    const oldest = endMs - this.opts.lookbackMs - this.opts.toleranceMs;
-    for (const [key, file] of this.files) if (file.endMs < oldest) this.files.delete(key);
-    if (this.files.size > MAX_FILES) {
-      const byAge = [...this.files].sort(([, a], [, b]) => a.endMs - b.endMs);
-      for (const [key] of byAge.slice(0, this.files.size - MAX_FILES)) this.files.delete(key);
+    this.forgetEndedBefore(endMs - this.opts.lookbackMs - this.opts.toleranceMs);
+    let count = 0;
+    for (const host of this.hosts.values()) count += host.length;
+    if (count > MAX_FILES) {
+      const ends = [...this.hosts.values()].flatMap((h) => h.end).sort((a, b) => a - b);
+      this.forgetEndedBefore(ends[count - MAX_FILES]!);
+    }
+  }
+
+  private forgetEndedBefore(oldest: number): void {
+    for (const [name, host] of this.hosts) {
+      const old: number[] = [];
+      for (let i = 0; i < host.length; i++) if (host.end[i]! < oldest) old.push(i);
+      host.remove(old);
+      if (host.length === 0) this.hosts.delete(name);
     }
   }
 
   /** What the files say at `nowMs`, gaps counted when they end within `retentionMs` of it. */
   summary(nowMs: number, retentionMs: number): LogChainSummary {
-    const byHost = new Map<string, LogFile[]>();
     let newestUploadedEndMs: number | undefined;
     let notUploaded: number | undefined;
     let sizeBytes = 0;
-    for (const file of this.files.values()) {
-      const list = byHost.get(file.host) ?? [];
-      list.push(file);
-      byHost.set(file.host, list);
-      sizeBytes += file.sizeBytes ?? 0;
-      if (file.uploaded !== undefined) notUploaded = (notUploaded ?? 0) + (file.uploaded ? 0 : 1);
-      if (file.uploaded !== false && (newestUploadedEndMs === undefined || file.endMs > newestUploadedEndMs)) newestUploadedEndMs = file.endMs;
-    }
     const gapsByHost = new Map<string, number>();
     const since = nowMs - retentionMs;
-    for (const [host, list] of byHost) {
-      list.sort((a, b) => a.beginMs - b.beginMs || a.endMs - b.endMs);
+    for (const [name, files] of this.hosts) {
       let gaps = 0;
-      let reach = list[0]!.endMs;
-      for (const file of list.slice(1)) {
-        if (file.beginMs > reach + this.opts.toleranceMs && file.beginMs > since) gaps++;
-        reach = Math.max(reach, file.endMs);
+      let reach = files.end[0]!;
+      for (let i = 0; i < files.length; i++) {
+        const [begin, end, status] = [files.begin[i]!, files.end[i]!, files.status[i]!];
+        if (!Number.isNaN(files.size[i])) sizeBytes += files.size[i]!;
+        if (status !== UNKNOWN) notUploaded = (notUploaded ?? 0) + (status === UPLOADING ? 1 : 0);
+        if (status !== UPLOADING && (newestUploadedEndMs === undefined || end > newestUploadedEndMs)) newestUploadedEndMs = end;
+        if (i > 0 && begin > reach + this.opts.toleranceMs && begin > since) gaps++;
+        reach = Math.max(reach, end);
       }
-      gapsByHost.set(host, gaps);
+      gapsByHost.set(name, gaps);
     }
     const summary: LogChainSummary = { gapsByHost, sizeBytes };
     if (newestUploadedEndMs !== undefined) summary.newestUploadedEndMs = newestUploadedEndMs;
