@@ -13,8 +13,8 @@ import { NO_SHARDING, type Shard } from '../collector/shard.js';
 import type { InstanceSnapshot, Snapshot } from '../collector/poller.js';
 import { API_DURATION_BUCKETS, INSTANCE_LABELS, METRICS, type MetricDef } from './definitions.js';
 import { familyHeader, INSTANCE_FAMILIES, renderRegions, type Format } from './exposition.js';
-import { compressed, crc32Combine, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, stored, type CompressedPiece } from './gzip.js';
-import { InstanceSeries } from './series-cache.js';
+import { compressed, crc32Combine, crcShift, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, stored, type CompressedPiece } from './gzip.js';
+import { InstanceSeries, type FamilyBody } from './series-cache.js';
 
 /** Default Node.js metrics that `promtool check metrics` rejects (gauges named `_total`). */
 const REJECTED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -83,23 +83,54 @@ const HEADERS: Record<Format, readonly CompressedPiece[]> = {
   openmetrics: INSTANCE_FAMILIES.map(([def]) => piece(Buffer.from(familyHeader(def, 'openmetrics', true)))),
 };
 
-/** The body from its pieces, plain or as one gzip member. */
-async function assemble(pieces: readonly CompressedPiece[], tail: Buffer, gzip: boolean): Promise<{ chunks: Buffer[]; length: number }> {
+/** CRC-32, shift and length of a family's bytes, combined from its pieces' once. */
+function whole(body: FamilyBody): { crc: number; shift: number; length: number } {
+  if (!body.whole) {
+    let crc = 0;
+    let length = 0;
+    for (const p of body.pieces) {
+      crc = crc32Combine(crc, p.crc, p.shift);
+      length += p.raw.length;
+    }
+    body.whole = { crc, shift: crcShift(length), length };
+  }
+  return body.whole;
+}
+
+/** A family's compressed pieces joined, once: a gzip scrape then writes a few buffers per family. */
+async function joined(body: FamilyBody): Promise<Buffer> {
+  if (!body.gz) {
+    const missing = body.pieces.filter((p) => p.gzBytes === undefined);
+    if (missing.length > 0) await Promise.all(missing.map(compressed));
+    body.gz = Buffer.concat(body.pieces.map((p) => p.gzBytes!));
+  }
+  return body.gz;
+}
+
+/** The body from the headers and the families' pieces, plain or as one gzip member. */
+async function assemble(headers: readonly CompressedPiece[], families: readonly FamilyBody[], tail: Buffer, gzip: boolean): Promise<{ chunks: Buffer[]; length: number }> {
+  const chunks: Buffer[] = [];
   if (!gzip) {
-    const chunks = [...pieces.map((p) => p.raw), tail];
+    families.forEach((body, f) => chunks.push(headers[f]!.raw, ...body.pieces.map((p) => p.raw)));
+    chunks.push(tail);
     return { chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
   }
+  const gz = await Promise.all(families.map(joined));
+  await Promise.all(headers.map(compressed));
   const last = piece(tail);
   let crc = 0;
   let rawLength = 0;
-  for (const p of [...pieces, last]) {
-    crc = crc32Combine(crc, p.crc, p.shift);
-    rawLength += p.raw.length;
-  }
-  // Compressed once per piece: at a scrape, normally all of them already.
-  const missing = pieces.filter((p) => p.gzBytes === undefined);
-  if (missing.length > 0) await Promise.all(missing.map(compressed));
-  const chunks = [GZIP_HEADER, ...pieces.map((p) => p.gzBytes!), ...stored(tail), DEFLATE_END, gzipTrailer(crc, rawLength)];
+  chunks.push(GZIP_HEADER);
+  families.forEach((body, f) => {
+    const header = headers[f]!;
+    const all = whole(body);
+    crc = crc32Combine(crc32Combine(crc, header.crc, header.shift), all.crc, all.shift);
+    rawLength += header.raw.length + all.length;
+    chunks.push(header.gzBytes!, gz[f]!);
+  });
+  crc = crc32Combine(crc, last.crc, last.shift);
+  rawLength += tail.length;
+  chunks.push(...stored(tail), DEFLATE_END, gzipTrailer(crc, rawLength));
   return { chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
 }
 
@@ -119,11 +150,9 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
       // One snapshot for the whole body, taken at once: the cached pieces are immutable.
       const snapshot = opts.snapshot();
       const families = series.pieces(snapshot.instances, gzip);
-      const pieces: CompressedPiece[] = [];
-      families.forEach((blocks, f) => pieces.push(HEADERS[format][f]!, ...blocks));
       const own = await ownRendering;
       const tail = Buffer.from(`${renderRegions(snapshot.regions, format)}${format === 'text' ? '\n' : ''}${own}`);
-      return { contentType: CONTENT_TYPE[format], gzip, ...(await assemble(pieces, tail, gzip)) };
+      return { contentType: CONTENT_TYPE[format], gzip, ...(await assemble(HEADERS[format], families, tail, gzip)) };
     },
     published: (inst) => series.publish(inst),
     observeApiCall(account, region, action, code, seconds) {

@@ -23,6 +23,18 @@ export const REBUILD_DELAY_MS = 1000;
 const FAMILIES = INSTANCE_FAMILIES.length;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The cached pieces of one family, in order: a new object whenever one of them changed, so that
+ * what is derived from the whole (its compressed bytes joined, its CRC) is kept with it.
+ */
+export interface FamilyBody {
+  readonly pieces: readonly CompressedPiece[];
+  /** the pieces' compressed forms joined, once made */
+  gz?: Buffer;
+  /** CRC-32, crcShift and length of the family's bytes, once asked */
+  whole?: { crc: number; shift: number; length: number };
+}
+
 interface Entry {
   snapshot: InstanceSnapshot;
   /** the block serving this instance in the current layout, and its place there */
@@ -60,6 +72,8 @@ export class InstanceSeries {
   /** entries with pending bytes */
   private readonly pending = new Set<Entry>();
   private rendered: RenderOptions;
+  /** per family, its pieces as served now; undefined once a block of it was rebuilt */
+  private readonly families: Array<FamilyBody | undefined> = new Array(FAMILIES).fill(undefined);
   private timer: NodeJS.Timeout | undefined;
   /** whether a scrape has asked for gzip: background rebuilds then compress too */
   private gzipWanted = false;
@@ -78,7 +92,7 @@ export class InstanceSeries {
    * its blocks' non-empty pieces. Rebuilds only what changed; with `gzip`, the pieces' compressed
    * forms are wanted from now on.
    */
-  pieces(instances: readonly InstanceSnapshot[], gzip: boolean): CompressedPiece[][] {
+  pieces(instances: readonly InstanceSnapshot[], gzip: boolean): readonly FamilyBody[] {
     this.gzipWanted ||= gzip;
     const options = this.options();
     if (options.taskStatuses !== this.rendered.taskStatuses) {
@@ -97,16 +111,16 @@ export class InstanceSeries {
       this.instances = instances;
     }
     this.rebuild();
-    const out: CompressedPiece[][] = [];
     for (let f = 0; f < FAMILIES; f++) {
+      if (this.families[f]) continue;
       const list: CompressedPiece[] = [];
       for (const block of this.blocks) {
         const p = block.families[f]!.piece;
         if (p) list.push(p);
       }
-      out.push(list);
+      this.families[f] = { pieces: list };
     }
-    return out;
+    return this.families as FamilyBody[];
   }
 
   /** Instances rendered and kept now. */
@@ -191,6 +205,7 @@ export class InstanceSeries {
     }
     this.layout = entries;
     this.blocks = blocks;
+    this.families.fill(undefined);
   }
 
   /** Rebuilds every dirty block family, then forgets the bytes held aside. */
@@ -202,6 +217,7 @@ export class InstanceSeries {
         if (!block.dirty[f]) continue;
         block.families[f] = build(block, f);
         block.dirty[f] = false;
+        this.families[f] = undefined;
         const p = block.families[f]!.piece;
         // Compressed now, in the background, so that the next gzip scrape finds it ready.
         if (p && this.gzipWanted) void compressed(p).catch(() => undefined);
