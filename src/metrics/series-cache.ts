@@ -102,6 +102,8 @@ export class InstanceSeries {
       this.pending.clear();
       this.bySnapshot = new WeakMap();
       this.layout = [];
+      this.blocks = [];
+      this.families.fill(undefined);
       this.instances = undefined;
     }
     // The poller hands the same list while nothing was published: nothing to look at then.
@@ -120,12 +122,8 @@ export class InstanceSeries {
       }
       this.families[f] = { pieces: list };
     }
-    return this.families as FamilyBody[];
-  }
-
-  /** Instances rendered and kept now. */
-  get size(): number {
-    return this.byKey.size;
+    // A copy: a background rebuild may replace the families while the caller awaits.
+    return [...(this.families as FamilyBody[])];
   }
 
   private entry(inst: InstanceSnapshot): Entry {
