@@ -9,11 +9,11 @@ import { METRICS, type MetricDef } from './definitions.js';
 
 export type Format = 'text' | 'openmetrics';
 
-export function escapeLabelValue(value: string): string {
+function escapeLabelValue(value: string): string {
   return /[\\\n"]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : value;
 }
 
-export function formatValue(value: number): string {
+function formatValue(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
@@ -187,7 +187,7 @@ export function renderInstance(inst: InstanceSnapshot, opts: RenderOptions): str
 type RegionFamily = readonly [MetricDef, (lines: Lines, region: RegionSnapshot) => void];
 
 /** The families served per account and region, after the instance families. */
-export const REGION_FAMILIES: readonly RegionFamily[] = [
+const REGION_FAMILIES: readonly RegionFamily[] = [
   [METRICS.discoverySuccess, (l, r) => l.maybe(flag(r.discoverySuccess))],
   [METRICS.discoveryLastSuccessTimestamp, (l, r) => l.maybe(r.discoveryLastSuccessSeconds)],
 ];

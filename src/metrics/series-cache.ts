@@ -18,7 +18,7 @@ import { compressed, piece, type CompressedPiece } from './gzip.js';
  */
 export const BLOCK_SIZE = 128;
 /** How long after a change the background rebuild waits for more (polls publish in bursts). */
-export const REBUILD_DELAY_MS = 1000;
+const REBUILD_DELAY_MS = 1000;
 
 const FAMILIES = INSTANCE_FAMILIES.length;
 const EMPTY = Buffer.alloc(0);
