@@ -6,7 +6,7 @@ import RPCClient from '@alicloud/pop-core';
 import type { Agent } from 'node:http';
 import type { CredentialsProvider } from './credentials.js';
 import { ApiError, classifyApiError, httpStatusError } from './errors.js';
-import { AbortedError, sleep, type Semaphore, type TokenBucket } from './limits.js';
+import { AbortedError, SignalLinks, sleep, type Semaphore, type TokenBucket } from './limits.js';
 import type { CallOptions, RdsApi } from './rds-api.js';
 import {
   formatApiMinute, normalizeBackupPolicy, normalizeBackupsPage, normalizeInstancesPage, normalizeTagsPage,
@@ -84,9 +84,12 @@ function cleanParams(params: Params): Record<string, string> {
 export class RdsClient implements RdsApi {
   private readonly rpc: RPCClient;
   private readonly random: () => number;
+  /** each call's deadline linked to the shutdown signal */
+  private readonly links: SignalLinks | undefined;
 
   constructor(private readonly opts: RdsClientOptions) {
     this.random = opts.random ?? Math.random;
+    this.links = opts.signal ? new SignalLinks(opts.signal) : undefined;
     this.rpc = new (RPCClient as unknown as new (config: object, verbose: boolean) => RPCClient)(
       {
         endpoint: opts.endpoint,
@@ -110,7 +113,8 @@ export class RdsClient implements RdsApi {
     const { maxRetries, retryBaseDelayMs } = this.opts;
     const retryMaxDelayMs = this.opts.retryMaxDelayMs ?? 10_000;
     const deadline = opts.signal;
-    const signal = deadline && this.opts.signal ? AbortSignal.any([this.opts.signal, deadline]) : (deadline ?? this.opts.signal);
+    const link = deadline && this.links ? this.links.link(deadline) : undefined;
+    const signal = link ? link.signal : (deadline ?? this.opts.signal);
     const clean = cleanParams(params);
     try {
       for (let retry = 0; ; retry++) {
@@ -128,6 +132,8 @@ export class RdsClient implements RdsApi {
       // Whatever was going on when the caller's deadline passed (a wait, a backoff, a request) ends as Timeout.
       if (deadline?.aborted && !this.opts.signal?.aborted) throw new ApiError(action, 'Timeout', 'timeout', 'abandoned at the poll deadline');
       throw classifyApiError(action, err);
+    } finally {
+      link?.release();
     }
   }
 
@@ -315,6 +321,7 @@ export class RdsClient implements RdsApi {
 
   /** Closes the keep-alive sockets. */
   close(): void {
+    this.links?.close();
     (this.rpc as unknown as { keepAliveAgent?: Agent }).keepAliveAgent?.destroy();
   }
 }

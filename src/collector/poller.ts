@@ -5,6 +5,7 @@
 // Each instance publishes its snapshot as soon as its poll ends; /metrics reads the published
 // snapshots, so it never waits on the API, never sees half a poll, and never waits for another
 // instance. The state file is written when the work a tick started has ended.
+import { Semaphore, SignalLinks } from '../alicloud/limits.js';
 import type { ApiError, RdsApi } from '../alicloud/rds-api.js';
 import type { RegionConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -59,6 +60,14 @@ export interface PollerOptions extends PollSettings {
   onPublish?: (snapshot: InstanceSnapshot) => void;
 }
 
+/**
+ * How many of a region's instance polls run at once. The region's calls are bounded by
+ * `poll.concurrency` (at most 256) and the rate limit; this bounds what waits for them. Each poll
+ * in flight has at least one call queued or running, so as many polls as the largest concurrency
+ * keep every slot busy.
+ */
+export const POLLS_IN_FLIGHT = 256;
+
 function regionKey(target: RegionTarget): string {
   return `${target.account}/${target.region.region}`;
 }
@@ -69,6 +78,8 @@ interface RegionState {
   log: Logger;
   reporter: FailureReporter;
   instances: Map<string, WatchedInstance>;
+  /** admits the region's polls, POLLS_IN_FLIGHT at a time */
+  polls: Semaphore;
   /** the refresh running now, since when (performance.now()) */
   refreshingSince?: number;
   /** resolves when the running refresh has answered (or failed) and the instances follow it */
@@ -81,6 +92,8 @@ export class Poller {
   private regions: RegionState[];
   private settings: PollSettings;
   private readonly running = new Set<Promise<void>>();
+  /** instances whose poll waits for a place among the region's polls in flight */
+  private readonly admitting = new Set<WatchedInstance>();
   private version = 0;
   private cached: { version: number; snapshot: Snapshot } | undefined;
   private readyLatch = false;
@@ -132,6 +145,7 @@ export class Poller {
       log,
       reporter: new FailureReporter(log, 'instance inventory'),
       instances: new Map(),
+      polls: new Semaphore(POLLS_IN_FLIGHT),
       skipLogged: false,
       health: { account: target.account, region: target.region.region },
     };
@@ -179,14 +193,21 @@ export class Poller {
    * deadline), after writing the state file.
    */
   async tick(): Promise<void> {
-    const deadlineAt = performance.now() + this.settings.deadlineMs;
+    // One deadline for the tick, one timer; each poll and refresh waits on a child of it, released
+    // when it ends, so that no signal gathers the listeners of thousands of waiting calls.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException('the poll deadline passed', 'TimeoutError')), this.settings.deadlineMs);
+    timer.unref();
+    const links = new SignalLinks(deadline.signal);
     const work: Array<Promise<void>> = [];
     for (const region of this.regions) {
       this.reconcile(region, true);
-      if (region.inventory.due(this.now())) work.push(this.refresh(region, deadlineAt));
-      for (const instance of region.instances.values()) work.push(this.poll(region, instance, deadlineAt));
+      if (region.inventory.due(this.now())) work.push(this.refresh(region, links));
+      for (const instance of region.instances.values()) work.push(this.poll(region, instance, links));
     }
     await Promise.all(work);
+    clearTimeout(timer);
+    links.close();
     this.settings.persist?.(this.stateToSave());
   }
 
@@ -200,27 +221,46 @@ export class Poller {
     this.version++;
   }
 
-  private poll(region: RegionState, instance: WatchedInstance, deadlineAt: number): Promise<void> {
+  private poll(region: RegionState, instance: WatchedInstance, deadline: SignalLinks): Promise<void> {
     // Idle (no backup can be running, no read due): nothing to ask at this tick.
     if (!instance.due(this.now())) return Promise.resolve();
-    if (instance.busy) {
+    if (instance.busy || this.admitting.has(instance)) {
       instance.skip();
       return Promise.resolve();
     }
-    const signal = AbortSignal.timeout(Math.max(0, Math.round(deadlineAt - performance.now())));
-    // An instance whose engine is not known yet waits, before its engine's reads, for the refresh running now.
-    const inventory = instance.info === undefined ? region.answering : undefined;
+    const { signal, release } = deadline.child();
+    this.admitting.add(instance);
     return this.track(
-      instance.poll({ api: region.target.api, signal, now: this.now, ...(inventory ? { inventory } : {}) }).then(
-        () => undefined,
-        // poll() turns every API failure into its snapshot; anything else is a bug, and must not stop the others.
-        (err: unknown) => instance.log.error({ err: err instanceof Error ? err.message : String(err) }, 'poll failed unexpectedly'),
-      ),
+      (async () => {
+        // At most POLLS_IN_FLIGHT of the region's polls at once; the others wait here, as one
+        // promise each, rather than as a chain of waiting calls each (about 5 KB a call: 37,000
+        // calls in the first tick at 10,000 instances). Past the deadline, the poll still runs,
+        // and its calls end at once as Timeout, as they would have in the queue.
+        const leave = await region.polls.acquire(signal).catch(() => undefined);
+        this.admitting.delete(instance);
+        try {
+          if (!this.watches(instance)) return; // dropped while it waited
+          // An instance whose engine is not known yet waits, before its engine's reads, for the refresh running now.
+          const inventory = instance.info === undefined ? region.answering : undefined;
+          await instance.poll({ api: region.target.api, signal, now: this.now, ...(inventory ? { inventory } : {}) });
+        } catch (err) {
+          // poll() turns every API failure into its snapshot; anything else is a bug, and must not stop the others.
+          instance.log.error({ err: err instanceof Error ? err.message : String(err) }, 'poll failed unexpectedly');
+        } finally {
+          leave?.();
+          release();
+        }
+      })(),
     );
   }
 
+  /** Whether `instance` is still one of the watched (not dropped by a reconcile or a reload). */
+  private watches(instance: WatchedInstance): boolean {
+    return this.regions.some((r) => r.instances.get(instance.instanceId) === instance);
+  }
+
   /** Refreshes the region's inventory, then adds and drops instances to match it and polls the new ones. */
-  private refresh(region: RegionState, deadlineAt: number): Promise<void> {
+  private refresh(region: RegionState, deadline: SignalLinks): Promise<void> {
     const { log } = region;
     if (region.refreshingSince !== undefined) {
       if (!region.skipLogged) log.warn({ running_for_seconds: Math.round((performance.now() - region.refreshingSince) / 1000) }, 'instance inventory refresh skipped: the previous refresh of this region is still running');
@@ -229,7 +269,7 @@ export class Poller {
     }
     region.refreshingSince = performance.now();
     region.skipLogged = false;
-    const signal = AbortSignal.timeout(Math.max(0, Math.round(deadlineAt - performance.now())));
+    const { signal, release } = deadline.child();
     const answering = (async () => {
       try {
         // With the listings, ahead of the backlog: a few calls (one per 30 instances, or per 100
@@ -252,8 +292,8 @@ export class Poller {
         await answering;
         // Instances found now are polled now, within the same deadline: ready stays bounded.
         const fresh = [...region.instances.values()].filter((i) => i.published === undefined && !i.busy);
-        await Promise.all(fresh.map((instance) => this.poll(region, instance, deadlineAt)));
-      })(),
+        await Promise.all(fresh.map((instance) => this.poll(region, instance, deadline)));
+      })().finally(release),
     );
   }
 

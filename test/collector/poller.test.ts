@@ -3,7 +3,7 @@
 // deleted instances, readiness and inventory health.
 import assert from 'node:assert/strict';
 import type { RegionConfig } from '../../src/config/schema.js';
-import { Poller, type PollSettings } from '../../src/collector/poller.js';
+import { Poller, POLLS_IN_FLIGHT, type PollSettings } from '../../src/collector/poller.js';
 import type { InstanceSnapshot } from '../../src/collector/watched-instance.js';
 import { createLogger } from '../../src/log.js';
 import { LogCapture, until } from '../helpers.js';
@@ -305,5 +305,36 @@ describe('Poller (scripted API): interval reads spread by instance', function ()
       assert.ok(Math.max(...counts) <= 2 * mean, `${method}: at most ${2 * mean} in a tick, not ${Math.max(...counts)}`);
       assert.ok(Math.min(...counts) >= mean / 4, `${method}: at least ${mean / 4} in a tick, not ${Math.min(...counts)}`);
     }
+  });
+
+  it(`starts at most ${POLLS_IN_FLIGHT} of a region's polls at once; those left waiting at the deadline fail with Timeout; another region is not held up`, async () => {
+    const many = Array.from({ length: 600 }, (_, i) => `rm-${String(i).padStart(3, '0')}`);
+    const { poller, api, inst } = setup([hz(...many), { region: 'cn-shanghai', instances: ['rm-sh'] }], { deadlineMs: 300 });
+    let inFlight = 0;
+    let peak = 0;
+    let answer = false;
+    api.tasks = async (id) => {
+      if (id === 'rm-sh') return [];
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      if (!answer) return HANG; // hangs until the deadline; the count is not taken back, which is fine: the peak is read before
+      await new Promise((r) => setTimeout(r, 1));
+      inFlight--;
+      return [];
+    };
+    const askedBeforeDeadline = new Promise<number>((resolve) => setTimeout(() => resolve(api.callsOf('describeBackupTasks').filter((c) => c.args[0] !== 'rm-sh').length), 200));
+    await poller.tick();
+    assert.equal(peak, POLLS_IN_FLIGHT, 'listings asked at once in the region');
+    assert.equal(await askedBeforeDeadline, POLLS_IN_FLIGHT, 'the others not asked before the deadline');
+    assert.equal(inst('rm-sh')?.success, true, 'the other region answered');
+    const failed = many.filter((id) => inst(id)?.success === false && inst(id)?.errorCode === 'Timeout');
+    assert.equal(failed.length, many.length, 'every instance of the region, admitted or still waiting, failed with Timeout');
+
+    inFlight = 0;
+    peak = 0;
+    answer = true;
+    await poller.tick();
+    assert.ok(peak <= POLLS_IN_FLIGHT && peak > 1, `at most ${POLLS_IN_FLIGHT} at once (${peak})`);
+    assert.deepEqual(many.filter((id) => inst(id)?.success !== true), [], 'then every instance is polled in one tick');
   });
 });
