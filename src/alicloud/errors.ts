@@ -31,7 +31,12 @@ export class ApiError extends Error {
     detail: string,
     readonly requestId?: string,
   ) {
+    // An answer, not a bug: no stack. Its frames would be pop-core's, and each read keeps its
+    // standing error, whose captured frames (about 1 KB, and what they hold) would stay with it.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${action}: ${code}${detail ? `: ${detail}` : ''}${requestId ? ` (RequestId ${requestId})` : ''}`);
+    Error.stackTraceLimit = limit;
     this.retryable = RETRYABLE.has(kind);
   }
 }

@@ -55,6 +55,14 @@ describe('classifyApiError', () => {
     assert.equal(err.requestId, 'REQ-1');
   });
 
+  it('captures no stack frames (a read keeps its standing error), and leaves the stack limit as it was', () => {
+    const before = Error.stackTraceLimit;
+    const err = classifyApiError('DescribeBackupPolicy', popCoreApiError('InternalError'));
+    assert.equal(err.stack?.includes('\n'), false, `frames captured: ${err.stack}`);
+    assert.equal(Error.stackTraceLimit, before);
+    assert.match(new Error('x').stack ?? '', /\n\s+at /, 'other errors still have frames');
+  });
+
   it('drops the string-to-sign that SignatureDoesNotMatch quotes (it carries the STS token)', () => {
     const token = 'CAIS-sts-token-value-abcdefghijklmnop';
     const err = classifyApiError('DescribeBackupTasks', popCoreApiError('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3DSTS.x%26SecurityToken%3D${token}`));
