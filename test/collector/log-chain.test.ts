@@ -68,7 +68,7 @@ describe('LogChain', () => {
       uploaded: fc.option(fc.boolean(), { nil: undefined }),
     });
     fc.assert(
-      fc.property(fc.array(fc.array(file, { maxLength: 12 }), { minLength: 1, maxLength: 8 }), (looks) => {
+      fc.property(fc.array(fc.array(file, { maxLength: 30 }), { minLength: 1, maxLength: 12 }), (looks) => {
         const opts = { lookbackMs: 24 * H, toleranceMs: 1000 };
         const chain = new LogChain(opts);
         const model = new Model(opts);
@@ -90,5 +90,27 @@ describe('LogChain', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('tells files that start together apart by name; the same name again is the same file', () => {
+    const chain = new LogChain({ lookbackMs: 24 * H, toleranceMs: 1000 });
+    const at = (name: string, sizeBytes: number): LogFile => ({ host: 'h1', beginMs: 2 * H, endMs: 3 * H, name, sizeBytes, uploaded: true });
+    chain.ingest([at('mysql-bin.000041', 10), at('mysql-bin.000042', 20)], 4 * H);
+    assert.equal(chain.summary(4 * H, 24 * H).sizeBytes, 30, 'two files');
+    chain.ingest([at('mysql-bin.000042', 25)], 5 * H);
+    assert.equal(chain.summary(5 * H, 24 * H).sizeBytes, 35, 'the second listed again, with its new size');
+  });
+
+  it('keeps a month of hourly files looked at hour by hour as a plain list does (growing, forgetting)', () => {
+    const opts = { lookbackMs: 7 * 24 * H, toleranceMs: 1000 };
+    const chain = new LogChain(opts);
+    const model = new Model(opts);
+    for (let hour = 1; hour <= 30 * 24; hour++) {
+      const files: LogFile[] = [{ host: 'h1', beginMs: (hour - 1) * H, endMs: hour * H, name: `mysql-bin.${String(hour).padStart(6, '0')}`, sizeBytes: hour, uploaded: hour % 50 !== 0 }];
+      if (hour % 100 === 0) files.pop(); // a gap now and then
+      chain.ingest(files, hour * H);
+      model.ingest(files, hour * H);
+      if (hour % 24 === 0) assert.deepEqual(chain.summary(hour * H, 3 * 24 * H), model.summary(hour * H, 3 * 24 * H), `hour ${hour}`);
+    }
   });
 });
