@@ -17,6 +17,8 @@ export interface CompressedPiece extends Piece {
   gz?: Promise<Buffer>;
   /** the compressed form once made */
   gzBytes?: Buffer;
+  /** replaced by a newer piece: a background compression not started yet is dropped */
+  superseded?: boolean;
 }
 
 const POLY = 0xedb88320;
@@ -75,21 +77,44 @@ const MAX_RUNNING = 2;
 let running = 0;
 const waiting: Array<() => void> = [];
 
-async function deflateQueued(raw: Buffer): Promise<Buffer> {
+/** Resolves with a release once fewer than MAX_RUNNING compressions run. */
+async function slot(): Promise<() => void> {
   if (running >= MAX_RUNNING) await new Promise<void>((resolve) => waiting.push(resolve));
   running++;
-  try {
-    return await new Promise<Buffer>((resolve, reject) => deflateRaw(raw, OPTIONS, (err, out) => (err ? reject(err) : resolve(out))));
-  } finally {
+  return () => {
     running--;
     waiting.shift()?.();
-  }
+  };
+}
+
+function deflate(raw: Buffer, release: () => void): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => deflateRaw(raw, OPTIONS, (err, out) => (err ? reject(err) : resolve(out)))).finally(release);
 }
 
 /** The piece's raw deflate stream (sync-flushed), compressed off the event loop once. */
 export function compressed(p: CompressedPiece): Promise<Buffer> {
-  p.gz ??= deflateQueued(p.raw).then((bytes) => (p.gzBytes = bytes));
+  p.gz ??= slot()
+    .then((release) => deflate(p.raw, release))
+    .then((bytes) => (p.gzBytes = bytes));
   return p.gz;
+}
+
+/**
+ * Compresses `p` in the background, in line with the others, so that a later gzip scrape finds
+ * it ready. The line holds the piece weakly, and drops it if, by its turn, a newer piece replaced
+ * it (a block rebuilt again while polls publish) or nothing holds it any more: a backlog of
+ * superseded pieces neither keeps their bytes alive nor costs their compression.
+ */
+export function prefetch(p: CompressedPiece): void {
+  if (p.gz) return;
+  const ref = new WeakRef(p);
+  void slot().then((release) => {
+    const piece = ref.deref();
+    if (!piece || piece.gz || piece.superseded) return release();
+    piece.gz = deflate(piece.raw, release).then((bytes) => (piece.gzBytes = bytes));
+    // a scrape that asks later gets the rejection; here it only must not go unhandled
+    piece.gz.catch(() => undefined);
+  });
 }
 
 /**

@@ -10,7 +10,7 @@
 // family by family: no per-series object, no rendering, no compression of what did not change.
 import type { InstanceSnapshot } from '../collector/poller.js';
 import { INSTANCE_FAMILIES, renderInstance, type RenderOptions } from './exposition.js';
-import { compressed, piece, type CompressedPiece } from './gzip.js';
+import { piece, prefetch, type CompressedPiece } from './gzip.js';
 
 /**
  * Instances per block: large enough that a scrape writes few pieces and each compresses well,
@@ -201,6 +201,7 @@ export class InstanceSeries {
       });
       blocks.push(block);
     }
+    for (const block of this.blocks) for (const family of block.families) if (family?.piece) family.piece.superseded = true;
     this.layout = entries;
     this.blocks = blocks;
     this.families.fill(undefined);
@@ -213,12 +214,14 @@ export class InstanceSeries {
     for (const block of this.blocks) {
       for (let f = 0; f < FAMILIES; f++) {
         if (!block.dirty[f]) continue;
+        const old = block.families[f]?.piece;
         block.families[f] = build(block, f);
+        if (old) old.superseded = true;
         block.dirty[f] = false;
         this.families[f] = undefined;
         const p = block.families[f]!.piece;
         // Compressed now, in the background, so that the next gzip scrape finds it ready.
-        if (p && this.gzipWanted) void compressed(p).catch(() => undefined);
+        if (p && this.gzipWanted) prefetch(p);
       }
     }
     // What is now in the blocks; an instance not laid out yet keeps its bytes for the next layout.

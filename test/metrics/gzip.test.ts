@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { crc32, gunzipSync } from 'node:zlib';
+import { constants, crc32, gunzipSync, inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
-import { compressed, crc32Combine, crcShift, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, stored } from '../../src/metrics/gzip.js';
+import { randomBytes } from 'node:crypto';
+import { compressed, crc32Combine, crcShift, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, prefetch, stored } from '../../src/metrics/gzip.js';
 
 describe('gzip from cached pieces', () => {
   it('combines CRC-32s as zlib computes the CRC of the concatenation', () => {
@@ -44,5 +45,24 @@ describe('gzip from cached pieces', () => {
     const first = await compressed(p);
     assert.equal(await compressed(p), first);
     assert.ok(first.length < 100, 'a thousand equal bytes compress to a few');
+  });
+
+  it('compresses in the background what is still current, and drops a piece superseded before its turn', async () => {
+    // two slow compressions take both places in line first
+    const busy = [piece(randomBytes(8 << 20)), piece(randomBytes(8 << 20))];
+    const running = busy.map(compressed);
+    const current = piece(Buffer.from('current '.repeat(500)));
+    const old = piece(Buffer.from('old '.repeat(500)));
+    prefetch(current);
+    prefetch(old);
+    old.superseded = true;
+    assert.equal(current.gz, undefined, 'still waiting in line');
+    await Promise.all(running);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(current.gzBytes, 'the current piece was compressed');
+    assert.equal(inflateRawSync(current.gzBytes, { finishFlush: constants.Z_SYNC_FLUSH }).toString(), 'current '.repeat(500));
+    assert.equal(old.gz, undefined, 'the superseded one was not');
+    // a scrape that still holds it gets it compressed on demand
+    assert.equal(inflateRawSync(await compressed(old), { finishFlush: constants.Z_SYNC_FLUSH }).toString(), 'old '.repeat(500));
   });
 });
