@@ -163,9 +163,15 @@ export class TokenBucket {
   private readonly waiting = new WaitQueue();
   private pumping = false;
 
+  /**
+   * `burst`: tokens saved while idle. One by default: requests are paced from the first, so that
+   * no one-second window of the service sees more than `rate` + 1 of them, and a service whose
+   * limit is above the configured rate never throttles. (A burst the size of the rate let a tick
+   * start with twice the rate in its first second.)
+   */
   constructor(
     private rate: number,
-    private burst = Math.max(1, Math.ceil(rate)),
+    private burst = 1,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.tokens = burst;
@@ -177,12 +183,10 @@ export class TokenBucket {
     return this.rate;
   }
 
-  /** Changes the rate (and the burst with it) from now on; tokens saved beyond the new burst go. */
+  /** Changes the rate from now on. */
   setRate(rate: number): void {
     this.take(0);
     this.rate = rate;
-    this.burst = Math.max(1, Math.ceil(rate));
-    this.tokens = Math.min(this.tokens, this.burst);
   }
 
   /** Waits for a token: listings first, then backlog round-robin by `owner`. */
@@ -194,10 +198,15 @@ export class TokenBucket {
     return turn;
   }
 
-  /** Refills, then takes `n` tokens if there are that many. */
-  private take(n = 1): boolean {
+  /**
+   * Refills, then takes `n` tokens if there are that many. Saving is capped at the burst while
+   * idle; not while waiters are served (`busy`), so that a timer that wakes the pump late loses
+   * no tokens: the pace stays `rate` exactly, at 1,000 a second too.
+   */
+  private take(n = 1, busy = false): boolean {
     const now = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    const refilled = this.tokens + ((now - this.last) / 1000) * this.rate;
+    this.tokens = busy ? refilled : Math.min(this.burst, refilled);
     this.last = now;
     if (this.tokens < n) return false;
     this.tokens -= n;
@@ -210,7 +219,7 @@ export class TokenBucket {
     this.pumping = true;
     try {
       while (this.waiting.length > 0) {
-        if (this.take()) this.waiting.wakeNext();
+        if (this.take(1, true)) this.waiting.wakeNext();
         else await sleep(Math.max(1, Math.ceil(((1 - this.tokens) / this.rate) * 1000)));
       }
     } finally {

@@ -25,6 +25,49 @@ describe('TokenBucket', () => {
     assert.ok(performance.now() - started >= 95, `took ${performance.now() - started} ms`);
   });
 
+  it('paces from the first request by default: one at once, then one every 1/rate s', async () => {
+    let clock = 0;
+    const bucket = new TokenBucket(10, undefined, () => clock);
+    clock += 60_000; // idle for a minute: still one token saved, not ten
+    await bucket.acquire();
+    let second = false;
+    const waiting = bucket.acquire().then(() => (second = true));
+    await sleep(5);
+    assert.equal(second, false, 'the second waits');
+    clock += 100;
+    await waiting;
+  });
+
+  it('by default lets at most rate + 1 requests into any one-second window (real clock)', async () => {
+    const bucket = new TokenBucket(50);
+    await sleep(100); // saved up while idle
+    const at: number[] = [];
+    const started = performance.now();
+    while (performance.now() - started < 1500) {
+      await bucket.acquire();
+      at.push(performance.now());
+    }
+    for (let i = 0; i < at.length; i++) {
+      const inWindow = at.filter((t) => t >= at[i]! && t < at[i]! + 1000).length;
+      assert.ok(inWindow <= 51, `${inWindow} acquisitions in the second from the ${i + 1}th`);
+    }
+  });
+
+  it('loses no tokens while requests wait, however late the timer wakes it: the pace stays the rate', async () => {
+    let clock = 0;
+    const bucket = new TokenBucket(1000, undefined, () => clock);
+    let served = 0;
+    const all = Array.from({ length: 100 }, () => bucket.acquire().then(() => served++));
+    await sleep(5);
+    assert.equal(served, 1, 'the one token saved');
+    clock += 50; // the pump slept 50 ms where 1 was asked
+    await sleep(5);
+    assert.equal(served, 51, 'the 50 tokens of those 50 ms, not the burst of 1');
+    clock += 49;
+    await Promise.all(all);
+    assert.equal(served, 100);
+  });
+
   it('gives up at once on abort, without blocking later callers', async () => {
     let clock = 0;
     const bucket = new TokenBucket(1, 1, () => clock);
@@ -167,18 +210,18 @@ describe('AdaptiveRate', () => {
     assert.equal(rate.current, 100, 'and never more than configured');
   });
 
-  it('makes the bucket follow: a halved rate paces at the new rate, its burst shrinks with it', async () => {
+  it('makes the bucket follow: a halved rate paces at the new rate', async () => {
     let clock = 0;
-    const bucket = new TokenBucket(10, 10, () => clock);
+    const bucket = new TokenBucket(10, undefined, () => clock);
     bucket.setRate(2);
     assert.equal(bucket.ratePerSecond, 2);
     await bucket.acquire();
-    await bucket.acquire();
-    let third = false;
-    const waiting = bucket.acquire().then(() => (third = true));
+    let second = false;
+    const waiting = bucket.acquire().then(() => (second = true));
+    clock += 400;
     await sleep(5);
-    assert.equal(third, false, 'burst of 2 at 2/s');
-    clock += 500;
+    assert.equal(second, false, 'at 2/s the next token comes after 500 ms, not 100');
+    clock += 100;
     await waiting;
   });
 });

@@ -57,4 +57,20 @@ describe('adaptive rate limit', function () {
     rig.sim.rateLimitPerSecond = 0;
     await until('the limit climbs back', async () => (await limit()) >= 100, 25_000);
   });
+
+  it('is never throttled by a service whose limit is just above requests_per_second, even in a first cycle asking everything', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `rm-pace-${i}`);
+    rig = await startRig({
+      config: { regions: { 'cn-hangzhou': ids }, requestsPerSecond: 10 },
+      // one-second buckets of the service: an 11th request within a second would be throttled
+      sim: { world: new World(), rateLimitPerSecond: 11 },
+    });
+    await rig.cycle();
+    await rig.cycle();
+    const answered = rig.sim.requests;
+    assert.ok(answered.length >= 3 * ids.length, `a first cycle asks several reads per instance (${answered.length} requests)`);
+    assert.deepEqual(answered.filter((r) => r.code.startsWith('Throttling')).map((r) => `${r.action} ${r.code}`), [], 'no request throttled');
+    const text = await rig.scrape();
+    for (const id of ids) assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: id }), 1, id);
+  });
 });
