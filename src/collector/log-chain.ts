@@ -67,8 +67,12 @@ function nameHash(name: string): number {
  * name about 130; this is 40 (45 with the room to grow), and one array per host.
  */
 class HostFiles {
-  private data = new Float64Array(STRIDE * 8);
+  private data: Float64Array;
   length = 0;
+
+  constructor(expected: number) {
+    this.data = new Float64Array(STRIDE * Math.max(8, expected + (expected >>> 3)));
+  }
 
   begin(i: number): number {
     return this.data[i * STRIDE + BEGIN]!;
@@ -175,7 +179,12 @@ export class LogChain {
   ingest(files: readonly LogFile[], endMs: number): void {
     for (const file of files) {
       let host = this.hosts.get(file.host);
-      if (!host) this.hosts.set(file.host, (host = new HostFiles()));
+      if (!host) {
+        // sized for the files of this answer on the host: a first look (a week of files) grows it once
+        let count = 0;
+        for (const f of files) if (f.host === file.host) count++;
+        this.hosts.set(file.host, (host = new HostFiles(count)));
+      }
       host.upsert(file);
     }
     this.lastEndMs = endMs;
