@@ -3,6 +3,7 @@
 // the deployment work (sharding by pod ordinal, names and ports that meet, the configuration the
 // exporter accepts, the shipped rules) and keep it safe (securityContext, no secrets).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -290,6 +291,18 @@ describe('deploy/kubernetes', () => {
         assert.ok(requests[r] && limits[r], `${r}: request and limit both needed`);
         assert.ok(quantity(requests[r]) <= quantity(limits[r]), `${r}: request above limit`);
       }
+    });
+
+    it('caps the JavaScript heap at half the memory limit, with options Node takes from NODE_OPTIONS', () => {
+      const limit = /^(\d+)Mi$/.exec((container.resources as { limits: Record<string, string> }).limits.memory ?? '');
+      assert.ok(limit, 'limits.memory in Mi');
+      const options = (container.env as Obj[]).find((e) => e.name === 'NODE_OPTIONS')?.value as string | undefined;
+      assert.ok(options, 'NODE_OPTIONS is set');
+      const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+      assert.ok(oldSpace > 0 && oldSpace <= Number(limit[1]) / 2, `heap cap ${oldSpace} MiB, memory limit ${limit[1]} MiB`);
+      // Node itself says what heap it gets with them (it refuses an option it does not allow there).
+      const heapLimitMiB = Number(execFileSync(process.execPath, ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit / 2 ** 20))'], { env: { ...process.env, NODE_OPTIONS: options }, encoding: 'utf8' }));
+      assert.ok(heapLimitMiB >= oldSpace && heapLimitMiB <= oldSpace + 64, `heap_size_limit ${heapLimitMiB} MiB with ${options}`);
     });
 
     it('takes credentials from an optional Secret (or RRSA), and the example Secret holds only placeholders', () => {
