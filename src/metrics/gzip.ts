@@ -75,15 +75,20 @@ export function piece(raw: Buffer): CompressedPiece {
  */
 const MAX_RUNNING = 2;
 let running = 0;
-const waiting: Array<() => void> = [];
+/** a scrape's compressions go first; then the background's */
+const waiting: { now: Array<() => void>; later: Array<() => void> } = { now: [], later: [] };
 
-/** Resolves with a release once fewer than MAX_RUNNING compressions run. */
-async function slot(): Promise<() => void> {
-  if (running >= MAX_RUNNING) await new Promise<void>((resolve) => waiting.push(resolve));
+/**
+ * Resolves with a release once fewer than MAX_RUNNING compressions run: a scrape's (`now`) before
+ * any waiting in the background, so that a scrape during a poll does not wait behind the
+ * compression of every block the poll's publishing rebuilt.
+ */
+async function slot(line: 'now' | 'later'): Promise<() => void> {
+  if (running >= MAX_RUNNING) await new Promise<void>((resolve) => waiting[line].push(resolve));
   running++;
   return () => {
     running--;
-    waiting.shift()?.();
+    (waiting.now.shift() ?? waiting.later.shift())?.();
   };
 }
 
@@ -93,7 +98,7 @@ function deflate(raw: Buffer, release: () => void): Promise<Buffer> {
 
 /** The piece's raw deflate stream (sync-flushed), compressed off the event loop once. */
 export function compressed(p: CompressedPiece): Promise<Buffer> {
-  p.gz ??= slot()
+  p.gz ??= slot('now')
     .then((release) => deflate(p.raw, release))
     .then((bytes) => (p.gzBytes = bytes));
   return p.gz;
@@ -108,7 +113,7 @@ export function compressed(p: CompressedPiece): Promise<Buffer> {
 export function prefetch(p: CompressedPiece): void {
   if (p.gz) return;
   const ref = new WeakRef(p);
-  void slot().then((release) => {
+  void slot('later').then((release) => {
     const piece = ref.deref();
     if (!piece || piece.gz || piece.superseded) return release();
     piece.gz = deflate(piece.raw, release).then((bytes) => (piece.gzBytes = bytes));

@@ -65,4 +65,19 @@ describe('gzip from cached pieces', () => {
     // a scrape that still holds it gets it compressed on demand
     assert.equal(inflateRawSync(await compressed(old), { finishFlush: constants.Z_SYNC_FLUSH }).toString(), 'old '.repeat(500));
   });
+
+  it('serves a scrape\'s compressions before the background\'s waiting ones', async () => {
+    const busy = [piece(randomBytes(4 << 20)), piece(randomBytes(4 << 20))];
+    const running = busy.map(compressed);
+    const [a, b] = [piece(randomBytes(8 << 20)), piece(randomBytes(8 << 20))];
+    prefetch(a);
+    prefetch(b);
+    const c = piece(Buffer.from('scrape '.repeat(100)));
+    await compressed(c);
+    // c took the first place freed, a the second; b, queued before c, still waits
+    assert.equal(b.gz, undefined, 'a background compression queued earlier went first');
+    await Promise.all(running);
+    await new Promise((r) => setTimeout(r, 20));
+    await Promise.all([a.gz, b.gz]);
+  });
 });
