@@ -33,6 +33,8 @@ function simConfig(sim: Simulator, extra = ''): string {
   max_retries: 0
 ${extra}accounts:
   - name: main-test
+    # a poll every second: its first poll's reads (about 8 calls) must fit in 0.9 s, paced
+    requests_per_second: 100
     access_key_id: ${DEMO_CREDENTIAL.accessKeyId}
     access_key_secret: ${DEMO_CREDENTIAL.accessKeySecret}
     endpoint: ${sim.url}
