@@ -293,7 +293,7 @@ describe('deploy/kubernetes', () => {
       }
     });
 
-    it('caps the JavaScript heap at half the memory limit, with options Node takes from NODE_OPTIONS', () => {
+    it('caps the JavaScript heap at half the memory limit at most, with options Node takes from NODE_OPTIONS', () => {
       const limit = /^(\d+)Mi$/.exec((container.resources as { limits: Record<string, string> }).limits.memory ?? '');
       assert.ok(limit, 'limits.memory in Mi');
       const options = (container.env as Obj[]).find((e) => e.name === 'NODE_OPTIONS')?.value as string | undefined;
