@@ -291,7 +291,8 @@ export class Poller {
       (async () => {
         await answering;
         // Instances found now are polled now, within the same deadline: ready stays bounded.
-        const fresh = [...region.instances.values()].filter((i) => i.published === undefined && !i.busy);
+        // (not those of this tick still waiting for a place: they are coming)
+        const fresh = [...region.instances.values()].filter((i) => i.published === undefined && !i.busy && !this.admitting.has(i));
         await Promise.all(fresh.map((instance) => this.poll(region, instance, deadline)));
       })().finally(release),
     );

@@ -329,6 +329,7 @@ describe('Poller (scripted API): interval reads spread by instance', function ()
     assert.equal(inst('rm-sh')?.success, true, 'the other region answered');
     const failed = many.filter((id) => inst(id)?.success === false && inst(id)?.errorCode === 'Timeout');
     assert.equal(failed.length, many.length, 'every instance of the region, admitted or still waiting, failed with Timeout');
+    assert.deepEqual(many.filter((id) => inst(id)?.skippedPolls !== 0), [], 'waiting for a place is not a skipped poll');
 
     inFlight = 0;
     peak = 0;
