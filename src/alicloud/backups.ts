@@ -1,7 +1,7 @@
 // Records for completed backup sets (DescribeBackups), backup policies (DescribeBackupPolicy),
 // instances (DescribeDBInstances) and their tags (ListTagResources), normalised from what the API
 // sends: counts and sizes as strings or numbers, lists as arrays, lone objects or nothing.
-import { idToString, listOf, MalformedResponseError, ownText } from './normalize.js';
+import { idToString, listOf, MalformedResponseError, text } from './normalize.js';
 
 export interface BackupSet {
   backupId: string;
@@ -70,11 +70,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-export function str(value: unknown): string | undefined {
-  if (typeof value === 'string') return ownText(value);
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  return idToString(value);
-}
+export const str = text;
 
 export function num(value: unknown): number | undefined {
   const text = str(value);

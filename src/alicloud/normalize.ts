@@ -48,7 +48,8 @@ export function idToString(value: unknown): string | undefined {
   return undefined;
 }
 
-function text(value: unknown): string | undefined {
+/** A JSON string (trimmed, of its own), number or id as text; undefined when empty or absent. */
+export function text(value: unknown): string | undefined {
   if (typeof value === 'string') return ownText(value);
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return idToString(value);
