@@ -117,8 +117,13 @@ class HostFiles {
       this.data = grown;
     }
     const at = i * STRIDE;
-    this.data.copyWithin(at + STRIDE, at, this.length * STRIDE);
-    this.data.set([file.beginMs, file.endMs, size, name, status], at);
+    const data = this.data;
+    data.copyWithin(at + STRIDE, at, this.length * STRIDE);
+    data[at + BEGIN] = file.beginMs;
+    data[at + END] = file.endMs;
+    data[at + SIZE] = size;
+    data[at + NAME] = name;
+    data[at + STATUS] = status;
     this.length++;
   }
 

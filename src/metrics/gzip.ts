@@ -92,15 +92,16 @@ async function slot(line: 'now' | 'later'): Promise<() => void> {
   };
 }
 
-function deflate(raw: Buffer, release: () => void): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => deflateRaw(raw, OPTIONS, (err, out) => (err ? reject(err) : resolve(out)))).finally(release);
+/** Compresses `p` now, in a place already taken, and keeps the result with it. */
+function deflate(p: CompressedPiece, release: () => void): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => deflateRaw(p.raw, OPTIONS, (err, out) => (err ? reject(err) : resolve(out))))
+    .finally(release)
+    .then((bytes) => (p.gzBytes = bytes));
 }
 
 /** The piece's raw deflate stream (sync-flushed), compressed off the event loop once. */
 export function compressed(p: CompressedPiece): Promise<Buffer> {
-  p.gz ??= slot('now')
-    .then((release) => deflate(p.raw, release))
-    .then((bytes) => (p.gzBytes = bytes));
+  p.gz ??= slot('now').then((release) => deflate(p, release));
   return p.gz;
 }
 
@@ -116,7 +117,7 @@ export function prefetch(p: CompressedPiece): void {
   void slot('later').then((release) => {
     const piece = ref.deref();
     if (!piece || piece.gz || piece.superseded) return release();
-    piece.gz = deflate(piece.raw, release).then((bytes) => (piece.gzBytes = bytes));
+    piece.gz = deflate(piece, release);
     // a scrape that asks later gets the rejection; here it only must not go unhandled
     piece.gz.catch(() => undefined);
   });
