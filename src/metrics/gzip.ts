@@ -19,6 +19,8 @@ export interface CompressedPiece extends Piece {
   gzBytes?: Buffer;
   /** replaced by a newer piece: a background compression not started yet is dropped */
   superseded?: boolean;
+  /** in the background line (or compressed already): its compressed form is on its way */
+  queued?: boolean;
 }
 
 const POLY = 0xedb88320;
@@ -89,7 +91,16 @@ async function slot(line: 'now' | 'later'): Promise<() => void> {
   return () => {
     running--;
     (waiting.now.shift() ?? waiting.later.shift())?.();
+    if (running === 0) for (const resolve of idle.splice(0)) resolve();
   };
+}
+
+/** Waiting for the line to empty. */
+const idle: Array<() => void> = [];
+
+/** Resolves once no compression runs or waits (the background's included). */
+export function drained(): Promise<void> {
+  return running === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve));
 }
 
 /** Compresses `p` now, in a place already taken, and keeps the result with it. */
@@ -112,7 +123,8 @@ export function compressed(p: CompressedPiece): Promise<Buffer> {
  * superseded pieces neither keeps their bytes alive nor costs their compression.
  */
 export function prefetch(p: CompressedPiece): void {
-  if (p.gz) return;
+  if (p.gz || p.queued) return;
+  p.queued = true;
   const ref = new WeakRef(p);
   void slot('later').then((release) => {
     const piece = ref.deref();

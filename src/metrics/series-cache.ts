@@ -93,7 +93,6 @@ export class InstanceSeries {
    * forms are wanted from now on.
    */
   pieces(instances: readonly InstanceSnapshot[], gzip: boolean): readonly FamilyBody[] {
-    this.gzipWanted ||= gzip;
     const options = this.options();
     if (options.taskStatuses !== this.rendered.taskStatuses) {
       // Another rendering (a reload changed metrics.task_statuses): everything again.
@@ -113,6 +112,9 @@ export class InstanceSeries {
       this.instances = instances;
     }
     this.rebuild();
+    // From now on, rebuilt blocks are compressed in the background. Not those this first gzip
+    // scrape rebuilt: it compresses them itself, and a piece in the background line may go stored.
+    this.gzipWanted ||= gzip;
     for (let f = 0; f < FAMILIES; f++) {
       if (this.families[f]) continue;
       const list: CompressedPiece[] = [];

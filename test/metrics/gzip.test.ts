@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { constants, crc32, gunzipSync, inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { compressed, crc32Combine, crcShift, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, prefetch, stored } from '../../src/metrics/gzip.js';
+import { compressed, crc32Combine, crcShift, DEFLATE_END, drained, GZIP_HEADER, gzipTrailer, piece, prefetch, stored } from '../../src/metrics/gzip.js';
 
 describe('gzip from cached pieces', () => {
   it('combines CRC-32s as zlib computes the CRC of the concatenation', () => {
@@ -67,17 +67,37 @@ describe('gzip from cached pieces', () => {
   });
 
   it('serves a scrape\'s compressions before the background\'s waiting ones', async () => {
-    const busy = [piece(randomBytes(4 << 20)), piece(randomBytes(4 << 20))];
-    const running = busy.map(compressed);
+    // a quick and a slow compression take both places; the quick one frees its place long before
+    const [quick, slow] = [piece(randomBytes(1 << 20)), piece(randomBytes(32 << 20))];
+    const running = [quick, slow].map(compressed);
     const [a, b] = [piece(randomBytes(8 << 20)), piece(randomBytes(8 << 20))];
     prefetch(a);
     prefetch(b);
     const c = piece(Buffer.from('scrape '.repeat(100)));
     await compressed(c);
-    // c took the first place freed, a the second; b, queued before c, still waits
-    assert.equal(b.gz, undefined, 'a background compression queued earlier went first');
+    // c took the place the quick one freed, though a and b were queued before it
+    assert.equal(slow.gzBytes, undefined, 'the slow one still holds the other place');
+    assert.equal(a.gzBytes, undefined, 'a, queued earlier, did not go first');
+    assert.equal(b.gz, undefined, 'b still waits');
     await Promise.all(running);
-    await new Promise((r) => setTimeout(r, 20));
-    await Promise.all([a.gz, b.gz]);
+    await drained();
+    assert.ok(a.gzBytes && b.gzBytes, 'the background ones ran after');
+  });
+
+  it('queues a piece for the background once, and drains when the line is empty', async () => {
+    const busy = [piece(randomBytes(4 << 20)), piece(randomBytes(4 << 20))];
+    const running = busy.map(compressed);
+    const p = piece(Buffer.from('queued '.repeat(300)));
+    prefetch(p);
+    prefetch(p);
+    assert.equal(p.queued, true);
+    let drainedYet = false;
+    const done = drained().then(() => (drainedYet = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(drainedYet, false, 'compressions still run');
+    await done;
+    await Promise.all(running);
+    assert.ok(p.gzBytes, 'compressed by the time the line drained');
+    assert.equal(inflateRawSync(p.gzBytes, { finishFlush: constants.Z_SYNC_FLUSH }).toString(), 'queued '.repeat(300));
   });
 });

@@ -7,7 +7,8 @@ import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { BackupTask } from '../../src/alicloud/normalize.js';
 import type { InstanceSnapshot, RegionSnapshot, Snapshot } from '../../src/collector/poller.js';
-import { createMetrics, type ExporterMetrics, type Exposition } from '../../src/metrics/registry.js';
+import { drained } from '../../src/metrics/gzip.js';
+import { createMetrics, STORED_BUDGET, type ExporterMetrics, type Exposition } from '../../src/metrics/registry.js';
 import { BLOCK_SIZE } from '../../src/metrics/series-cache.js';
 
 const REGIONS: RegionSnapshot[] = [{ account: 'prod', region: 'cn-hangzhou', discoverySuccess: true, discoveryLastSuccessSeconds: 1_800_000_000 }];
@@ -109,10 +110,36 @@ describe('metrics: rendered on publish, served from cached bytes', () => {
     // one instance of the second block polls again: only its duration and timestamp change
     snapshots[BLOCK_SIZE + 5] = { ...snapshots[BLOCK_SIZE + 5]!, durationSeconds: 9.5, lastSuccessSeconds: 1_800_000_100 };
     metrics.published(snapshots[BLOCK_SIZE + 5]!);
+    const changed = /alicloud_rds_backup_poll_duration_seconds\{account="prod",region="cn-hangzhou",instance_id="rm-133"\} 9.5\n/;
     const after = await metrics.render({ openMetrics: false, gzip: true });
-    assert.equal(after.chunks.length, first.chunks.length);
-    assert.equal(same(first, after), first.chunks.length - 3 - 2);
-    assert.match(text(after), /alicloud_rds_backup_poll_duration_seconds\{account="prod",region="cn-hangzhou",instance_id="rm-133"\} 9.5\n/);
+    assert.match(text(after), changed);
+    // The two rebuilt pieces are still in the background line: the scrape does not wait for them
+    // but sends them stored (a block header and the bytes), each beside its family's two other
+    // pieces, sent apart now rather than joined: 1 chunk becomes 2 + 2.
+    assert.equal(after.chunks.length, first.chunks.length + 2 * 3);
+    assert.ok(after.chunks.some((c) => changed.test(c.toString())), 'the changed lines go as they are');
+
+    // Once compressed, the next scrape sends them compressed: two new chunks, the rest the same.
+    await drained();
+    const settled = await metrics.render({ openMetrics: false, gzip: true });
+    assert.equal(settled.chunks.length, first.chunks.length);
+    assert.equal(same(first, settled), first.chunks.length - 3 - 2);
+    assert.match(text(settled), changed);
+    assert.ok(!settled.chunks.some((c) => changed.test(c.toString())));
+  });
+
+  it(`waits for the compression of rebuilt pieces beyond ${STORED_BUDGET / 1024 / 1024} MiB rather than send them stored`, async () => {
+    // 128 instances of 10 KB of description each: one block's info piece is 1.3 MB
+    const info = (v: number) => ({ id: 'x', engine: 'MySQL', engineVersion: '8.0', description: `${v}`.repeat(10_000), instanceType: 'Primary' });
+    let snapshots = Array.from({ length: BLOCK_SIZE }, (_, i) => instance(`rm-${i}`, 0, { info: info(0) } as Partial<InstanceSnapshot>));
+    const metrics = metricsOf(() => ({ instances: snapshots, regions: REGIONS }));
+    const first = await metrics.render({ openMetrics: false, gzip: true });
+    assert.ok(first.length < 200_000, 'compressed');
+    snapshots = snapshots.map((s) => ({ ...s, info: info(1) }) as InstanceSnapshot);
+    for (const s of snapshots) metrics.published(s);
+    const after = await metrics.render({ openMetrics: false, gzip: true });
+    assert.ok(after.length < 200_000, `${after.length} bytes: the 1.3 MB piece was compressed, not sent stored`);
+    assert.match(text(after), /description="1111111111/);
   });
 
   it('writes the same sample lines in both formats, headers apart', async () => {
