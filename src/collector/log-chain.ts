@@ -33,19 +33,17 @@ const UNKNOWN = 0;
 const UPLOADED = 1;
 const UPLOADING = 2;
 
-/** Fields of a file in HostFiles' one array. */
+/** Fields of a file in HostFiles' number array. */
 const BEGIN = 0;
 const END = 1;
 /** FileSize; NaN when not given */
 const SIZE = 2;
-/** a 53-bit hash of LogFileName (binlogs); 0 when not given */
-const NAME = 3;
-const STATUS = 4;
-const STRIDE = 5;
+const STRIDE = 3;
 
 /**
- * cyrb53: a 53-bit hash of a file name. The name only tells two files that start at the same
- * millisecond apart; two different names there agree with a probability of 2^-53.
+ * A 30-bit hash of a file name (cyrb53's low word), shifted over the file's 2-bit status in the
+ * file's tag; 0 is kept for "no name". The name only tells two files that start at the same
+ * millisecond on the same host apart; two different names there agree with a probability of 2^-30.
  */
 function nameHash(name: string): number {
   let h1 = 0xdeadbeef;
@@ -56,22 +54,25 @@ function nameHash(name: string): number {
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  return (h1 & 0x3fffffff) || 1;
 }
 
 /**
- * One host's files, sorted by start then end, five numbers a file in one Float64Array: no object
- * and no string per file. A week of hourly binlogs is 168 files per instance; kept as objects in a
- * Map they were about 300 bytes each (1.7 million at 10,000 instances), as parallel arrays with the
- * name about 130; this is 40 (45 with the room to grow), and one array per host.
+ * One host's files, sorted by start then end: per file three numbers (start, end, size) in one
+ * Float64Array and a tag (name hash and status) in one Uint32Array; no object and no string per
+ * file. A week of hourly binlogs is 168 files per instance; kept as objects in a Map they were
+ * about 300 bytes each (1.7 million at 10,000 instances), as parallel arrays with the name about
+ * 130, as five numbers 40; this is 28 (31 with the room to grow).
  */
 class HostFiles {
   private data: Float64Array;
+  private tags: Uint32Array;
   length = 0;
 
   constructor(expected: number) {
-    this.data = new Float64Array(STRIDE * Math.max(8, expected + (expected >>> 3)));
+    const room = Math.max(8, expected + (expected >>> 3));
+    this.data = new Float64Array(STRIDE * room);
+    this.tags = new Uint32Array(room);
   }
 
   begin(i: number): number {
@@ -87,21 +88,21 @@ class HostFiles {
   }
 
   status(i: number): number {
-    return this.data[i * STRIDE + STATUS]!;
+    return this.tags[i]! & 3;
   }
 
   /** Adds the file, or replaces the one it is: the same start, and the same name when it has one. */
   upsert(file: LogFile): void {
     const name = file.name ? nameHash(file.name) : 0;
     const status = file.uploaded === undefined ? UNKNOWN : file.uploaded ? UPLOADED : UPLOADING;
+    const tag = (name * 4 + status) >>> 0;
     const size = file.sizeBytes ?? NaN;
-    const d = this.data;
     let i = this.firstStartingAt(file.beginMs);
     for (let j = i; j < this.length && this.begin(j) === file.beginMs; j++) {
-      if (d[j * STRIDE + NAME] !== name) continue;
+      if (this.tags[j]! >>> 2 !== name) continue;
       if (this.end(j) === file.endMs) {
-        d[j * STRIDE + SIZE] = size;
-        d[j * STRIDE + STATUS] = status;
+        this.data[j * STRIDE + SIZE] = size;
+        this.tags[j] = tag;
         return;
       }
       this.remove([j]);
@@ -109,22 +110,28 @@ class HostFiles {
     }
     // Keep the order by start, then end.
     while (i < this.length && this.begin(i) === file.beginMs && this.end(i) < file.endMs) i++;
-    if ((this.length + 1) * STRIDE > this.data.length) {
+    if (this.length + 1 > this.tags.length) {
       // grows by an eighth (at least 8 files): a week of hourly files, one more an hour, settles
       // with little unused room
-      const grown = new Float64Array(this.data.length + STRIDE * Math.max(8, this.length >>> 3));
-      grown.set(this.data.subarray(0, this.length * STRIDE));
-      this.data = grown;
+      this.resize(this.tags.length + Math.max(8, this.length >>> 3));
     }
-    const at = i * STRIDE;
-    const data = this.data;
-    data.copyWithin(at + STRIDE, at, this.length * STRIDE);
-    data[at + BEGIN] = file.beginMs;
-    data[at + END] = file.endMs;
-    data[at + SIZE] = size;
-    data[at + NAME] = name;
-    data[at + STATUS] = status;
+    const { data, tags } = this;
+    data.copyWithin((i + 1) * STRIDE, i * STRIDE, this.length * STRIDE);
+    tags.copyWithin(i + 1, i, this.length);
+    data[i * STRIDE + BEGIN] = file.beginMs;
+    data[i * STRIDE + END] = file.endMs;
+    data[i * STRIDE + SIZE] = size;
+    tags[i] = tag;
     this.length++;
+  }
+
+  /** Room for `files` files, keeping the first `length`. */
+  private resize(files: number): void {
+    const data = new Float64Array(files * STRIDE);
+    data.set(this.data.subarray(0, this.length * STRIDE));
+    const tags = new Uint32Array(files);
+    tags.set(this.tags.subarray(0, this.length));
+    [this.data, this.tags] = [data, tags];
   }
 
   /** The first index whose start is not before `beginMs` (binary search). */
@@ -145,12 +152,15 @@ class HostFiles {
     let kept = 0;
     for (let i = 0; i < this.length; i++) {
       if (drop.has(i)) continue;
-      if (kept !== i) this.data.copyWithin(kept * STRIDE, i * STRIDE, (i + 1) * STRIDE);
+      if (kept !== i) {
+        this.data.copyWithin(kept * STRIDE, i * STRIDE, (i + 1) * STRIDE);
+        this.tags[kept] = this.tags[i]!;
+      }
       kept++;
     }
     this.length = kept;
     // give back room once most of it is unused (files forgotten past the look-back)
-    if (this.data.length > 4 * STRIDE * Math.max(8, kept)) this.data = this.data.slice(0, Math.max(8, kept) * STRIDE * 2);
+    if (this.tags.length > 4 * Math.max(8, kept)) this.resize(Math.max(8, kept) * 2);
   }
 }
 
