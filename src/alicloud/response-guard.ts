@@ -9,6 +9,14 @@
 // It also records what the classifier needs and pop-core does not keep: the HTTP status (a 502
 // HTML page rejects in pop-core without it), whether the body was cut, and the credential values
 // the request carried (so that a server echoing them is scrubbed by value).
+//
+// And it ends the bodies one per event-loop turn. A response's end is where all the work of an
+// answer starts (pop-core's JSON parser, our normalising, the instance's publishing and rendering):
+// about 1.5 ms of CPU, up to several for a page. Ended as they arrive, the answers that came in
+// together were all worked through in one turn, and a scrape or a health check arriving meanwhile
+// waited behind every one of them (at 10,000 instances, a gzip scrape during a poll took 40–90 ms
+// against 6 ms for the same bytes from an idle process). One end a turn lets the loop take its
+// other I/O between answers; the work and its order are the same.
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
@@ -58,6 +66,26 @@ export function tagExchange(exchange: Exchange): (this: { data?: unknown } | und
     }
     return { ...options, [EXCHANGE]: exchange };
   };
+}
+
+/** Response ends waiting for their turn, oldest first. */
+const ends: Array<() => void> = [];
+
+/**
+ * Runs `end` in a later event-loop turn than any end before it: one a turn, in order. Each runs
+ * from its own `setImmediate`, scheduled by the one before, so that the loop polls for I/O (a
+ * scrape, a health check) between two; the work each end starts runs in the microtasks after it.
+ */
+export function endInTurn(end: () => void): void {
+  ends.push(end);
+  if (ends.length === 1) setImmediate(nextEnd);
+}
+
+function nextEnd(): void {
+  const end = ends.shift()!;
+  // scheduled from within a setImmediate callback, the next runs in the next turn
+  if (ends.length > 0) setImmediate(nextEnd);
+  end();
 }
 
 /** A keep-alive agent (as pop-core's own) whose every response is bounded by `maxBytes`. */
@@ -114,7 +142,7 @@ export function guardResponse(res: IncomingMessage, exchange: Exchange | undefin
       } else push(chunk);
     });
     inflate.on('end', () => {
-      if (!cut) push(null);
+      if (!cut) endInTurn(() => cut || res.destroyed || push(null));
     });
     inflate.on('error', (err) => {
       if (cut) return;
@@ -128,7 +156,8 @@ export function guardResponse(res: IncomingMessage, exchange: Exchange | undefin
     if (cut) return true; // dropped: the socket is about to be destroyed
     if (chunk === null) {
       if (inflater) inflater.end();
-      else push(null);
+      // a body cut meanwhile, or a response destroyed, is past ending
+      else endInTurn(() => cut || res.destroyed || push(null));
       return false;
     }
     onWire += (chunk as Buffer).length;
