@@ -86,12 +86,14 @@ const waiting: { now: Array<() => void>; later: Array<() => void> } = { now: [],
  * compression of every block the poll's publishing rebuilt.
  */
 async function slot(line: 'now' | 'later'): Promise<() => void> {
+  // A place freed passes straight to the next in line, counted as taken all along: neither a
+  // newcomer nor drained() can see it free in between.
   if (running >= MAX_RUNNING) await new Promise<void>((resolve) => waiting[line].push(resolve));
-  running++;
+  else running++;
   return () => {
-    running--;
-    (waiting.now.shift() ?? waiting.later.shift())?.();
-    if (running === 0) for (const resolve of idle.splice(0)) resolve();
+    const next = waiting.now.shift() ?? waiting.later.shift();
+    if (next) next();
+    else if (--running === 0) for (const resolve of idle.splice(0)) resolve();
   };
 }
 
