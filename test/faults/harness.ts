@@ -65,6 +65,14 @@ export interface Scenario {
    * second); the recovery phase is that much longer. Default 0.
    */
   settleMs?: number;
+  /**
+   * Partial: how long a throttled answer to the account also explains a 0 (default 0: only a
+   * failed request of the instance in the two ticks before does). Throttling halves the account's
+   * adaptive rate limit, down to 1/100 of requests_per_second, and each second without it gives
+   * back a tenth: for up to 10 s after a throttled answer the limit may hold a poll's requests
+   * back past its deadline, and the poll fails with none sent.
+   */
+  backoffMs?: number;
   start(ctx: Ctx): void | Promise<void>;
   /** called every 100 ms while the fault lasts */
   during?(ctx: Ctx, elapsedMs: number): void | Promise<void>;
