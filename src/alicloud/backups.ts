@@ -70,20 +70,18 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-export const str = text;
-
 export function num(value: unknown): number | undefined {
-  const text = str(value);
-  if (text === undefined) return undefined;
-  const n = Number(text);
+  const t = text(value);
+  if (t === undefined) return undefined;
+  const n = Number(t);
   return Number.isFinite(n) ? n : undefined;
 }
 
 /** The API's UTC times: `2026-11-20T16:20:00Z`, or `2026-11-20T16:20Z` at minute precision. */
 export function parseApiTime(value: unknown): number | undefined {
-  const text = str(value);
-  if (text === undefined || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/.test(text)) return undefined;
-  const ms = Date.parse(text);
+  const t = text(value);
+  if (t === undefined || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/.test(t)) return undefined;
+  const ms = Date.parse(t);
   return Number.isFinite(ms) ? ms : undefined;
 }
 
@@ -105,7 +103,7 @@ export function normalizeBackupSet(item: unknown): BackupSet {
   if (backupId === undefined || startMs === undefined || endMs === undefined) {
     throw new MalformedResponseError('a Backup entry lacks BackupId, BackupStartTime or BackupEndTime');
   }
-  const set: BackupSet = { backupId, status: str(item.BackupStatus) ?? 'Unknown', type: str(item.BackupType) ?? 'Unknown', startMs, endMs };
+  const set: BackupSet = { backupId, status: text(item.BackupStatus) ?? 'Unknown', type: text(item.BackupType) ?? 'Unknown', startMs, endMs };
   const size = num(item.BackupSize);
   if (size !== undefined) set.sizeBytes = size;
   const avail = num(item.IsAvail);
@@ -138,7 +136,7 @@ export function expectedIntervalSeconds(weekdays: readonly number[]): number | u
 
 export function normalizeBackupPolicy(body: unknown): BackupPolicy {
   const data = root(body);
-  const weekdays = (str(data.PreferredBackupPeriod) ?? '')
+  const weekdays = (text(data.PreferredBackupPeriod) ?? '')
     .split(',')
     .map((d) => WEEKDAYS.indexOf(d.trim()))
     .filter((d) => d >= 0);
@@ -149,23 +147,23 @@ export function normalizeBackupPolicy(body: unknown): BackupPolicy {
   if (interval !== undefined) policy.expectedIntervalSeconds = interval;
   const next = parseApiTime(data.PreferredNextBackupTime);
   if (next !== undefined) policy.nextBackupMs = next;
-  const window = /^(\d{2}):(\d{2})Z-(\d{2}):(\d{2})Z$/.exec(str(data.PreferredBackupTime) ?? '');
+  const window = /^(\d{2}):(\d{2})Z-(\d{2}):(\d{2})Z$/.exec(text(data.PreferredBackupTime) ?? '');
   if (window) {
     const [start, end] = [Number(window[1]) * 60 + Number(window[2]), Number(window[3]) * 60 + Number(window[4])];
     if (start < 1440 && end < 1440) policy.window = { start, end };
   }
   // BackupLog (Enable|Disabled) and EnableBackupLog (1|0) say the same; engines send one or both.
-  const backupLog = str(data.BackupLog)?.toLowerCase();
-  const enableLog = str(data.EnableBackupLog);
+  const backupLog = text(data.BackupLog)?.toLowerCase();
+  const enableLog = text(data.EnableBackupLog);
   if (backupLog !== undefined) policy.logBackupEnabled = backupLog === 'enable' || backupLog === 'enabled';
   else if (enableLog !== undefined) policy.logBackupEnabled = enableLog === '1' || enableLog.toLowerCase() === 'true';
   const logRetention = num(data.LogBackupRetentionPeriod);
   if (logRetention !== undefined) policy.logRetentionDays = logRetention;
-  const released = str(data.ReleasedKeepPolicy);
+  const released = text(data.ReleasedKeepPolicy);
   if (released !== undefined) policy.releasedKeepPolicy = released === 'Lastest' ? 'Latest' : released;
-  const protection = str(data.HighSpaceUsageProtection)?.toLowerCase();
+  const protection = text(data.HighSpaceUsageProtection)?.toLowerCase();
   if (protection !== undefined) policy.highSpaceUsageProtection = protection === 'enable' || protection === 'enabled';
-  const compress = str(data.CompressType);
+  const compress = text(data.CompressType);
   if (compress !== undefined) policy.compressType = compress;
   const archive = num(data.ArchiveBackupRetentionPeriod);
   if (archive !== undefined) policy.archiveRetentionDays = Math.max(0, archive);
@@ -194,16 +192,16 @@ export function normalizeInstancesPage(body: unknown): InstancesPage {
   const data = root(body);
   const instances = listOf(data.Items, 'DBInstance').map((item): DBInstance => {
     if (!isRecord(item)) throw new MalformedResponseError('a DBInstance entry is not an object');
-    const id = str(item.DBInstanceId);
+    const id = text(item.DBInstanceId);
     if (id === undefined) throw new MalformedResponseError('a DBInstance entry has no DBInstanceId');
     return {
       id,
-      description: str(item.DBInstanceDescription) ?? '',
-      engine: str(item.Engine) ?? '',
-      engineVersion: str(item.EngineVersion) ?? '',
-      regionId: str(item.RegionId) ?? '',
-      instanceType: str(item.DBInstanceType) ?? '',
-      status: str(item.DBInstanceStatus) ?? '',
+      description: text(item.DBInstanceDescription) ?? '',
+      engine: text(item.Engine) ?? '',
+      engineVersion: text(item.EngineVersion) ?? '',
+      regionId: text(item.RegionId) ?? '',
+      instanceType: text(item.DBInstanceType) ?? '',
+      status: text(item.DBInstanceStatus) ?? '',
     };
   });
   return { instances, total: num(data.TotalRecordCount) ?? instances.length };
@@ -213,13 +211,13 @@ export function normalizeTagsPage(body: unknown): TagsPage {
   const data = root(body);
   const tags = listOf(data.TagResources, 'TagResource').map((item) => {
     if (!isRecord(item)) throw new MalformedResponseError('a TagResource entry is not an object');
-    const id = str(item.ResourceId);
-    const key = str(item.TagKey);
+    const id = text(item.ResourceId);
+    const key = text(item.TagKey);
     if (id === undefined || key === undefined) throw new MalformedResponseError('a TagResource entry lacks ResourceId or TagKey');
-    return { id, key, value: typeof item.TagValue === 'string' ? item.TagValue : (str(item.TagValue) ?? '') };
+    return { id, key, value: typeof item.TagValue === 'string' ? item.TagValue : (text(item.TagValue) ?? '') };
   });
   const page: TagsPage = { tags };
-  const next = str(data.NextToken);
+  const next = text(data.NextToken);
   if (next !== undefined) page.nextToken = next;
   return page;
 }

@@ -4,8 +4,8 @@
 // (DescribeResourceUsage) — normalised from what the API sends. What each field means and which
 // quirks are handled here is docs/recoverability.md. Download links are never kept: they are
 // signed URLs.
-import { isRecord, num, parseApiTime, root, str } from './backups.js';
-import { listOf, MalformedResponseError } from './normalize.js';
+import { isRecord, num, parseApiTime, root } from './backups.js';
+import { listOf, MalformedResponseError, text } from './normalize.js';
 
 /** The times the instance can be restored to, here (not across regions). */
 export interface RestoreWindow {
@@ -88,12 +88,12 @@ function normalizeLogFile(item: unknown): LogFile {
   const beginMs = parseApiTime(item.LogBeginTime);
   const endMs = parseApiTime(item.LogEndTime);
   if (beginMs === undefined || endMs === undefined) throw new MalformedResponseError('a BinLogFile entry lacks LogBeginTime or LogEndTime');
-  const file: LogFile = { host: str(item.HostInstanceID) ?? '', beginMs, endMs };
-  const name = str(item.LogFileName);
+  const file: LogFile = { host: text(item.HostInstanceID) ?? '', beginMs, endMs };
+  const name = text(item.LogFileName);
   if (name !== undefined) file.name = name;
   const size = num(item.FileSize);
   if (size !== undefined && size >= 0) file.sizeBytes = size;
-  const remote = str(item.RemoteStatus);
+  const remote = text(item.RemoteStatus);
   if (remote !== undefined) file.uploaded = remote === 'Completed';
   return file;
 }
@@ -106,8 +106,8 @@ export function normalizeLogFilesPage(body: unknown): LogFilesPage {
 }
 
 function enabled(value: unknown): boolean {
-  const text = str(value)?.toLowerCase();
-  return text === 'enable' || text === 'enabled';
+  const t = text(value)?.toLowerCase();
+  return t === 'enable' || t === 'enabled';
 }
 
 export function normalizeCrossRegionSettingsPage(body: unknown): CrossRegionSettingsPage {
@@ -115,10 +115,10 @@ export function normalizeCrossRegionSettingsPage(body: unknown): CrossRegionSett
   const settings = new Map<string, CrossRegionSettings>();
   for (const item of listOf(data.Items, 'Item')) {
     if (!isRecord(item)) throw new MalformedResponseError('an Item entry is not an object');
-    const id = str(item.DBInstanceId);
+    const id = text(item.DBInstanceId);
     if (id === undefined) throw new MalformedResponseError('an Item entry has no DBInstanceId');
     const entry: CrossRegionSettings = { enabled: enabled(item.BackupEnabled), logEnabled: enabled(item.LogBackupEnabled) };
-    const region = str(item.CrossBackupRegion);
+    const region = text(item.CrossBackupRegion);
     if (region !== undefined) entry.targetRegion = region;
     const retention = num(item.Retention);
     if (retention !== undefined) entry.retentionDays = retention;
@@ -131,14 +131,14 @@ export function normalizeCrossRegionBackupsPage(body: unknown): CrossRegionBacku
   const data = root(body);
   const sets = listOf(data.Items, 'Item').map((item): CrossRegionBackupSet => {
     if (!isRecord(item)) throw new MalformedResponseError('an Item entry is not an object');
-    const id = str(item.CrossBackupId);
+    const id = text(item.CrossBackupId);
     const endMs = parseApiTime(item.BackupEndTime);
     if (id === undefined || endMs === undefined) throw new MalformedResponseError('an Item entry lacks CrossBackupId or BackupEndTime');
-    const code = str(item.BackupSetStatus);
+    const code = text(item.BackupSetStatus);
     const set: CrossRegionBackupSet = { id, status: code === '0' ? 'Success' : code === '1' ? 'Failed' : (code ?? 'Unknown'), endMs };
     const startMs = parseApiTime(item.BackupStartTime);
     if (startMs !== undefined) set.startMs = startMs;
-    const region = str(item.CrossBackupRegion);
+    const region = text(item.CrossBackupRegion);
     if (region !== undefined) set.region = region;
     const size = num(item.CrossBackupSetSize);
     if (size !== undefined && size >= 0) set.sizeBytes = size;

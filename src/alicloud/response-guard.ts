@@ -121,6 +121,8 @@ export function guardResponse(res: IncomingMessage, exchange: Exchange | undefin
   };
   // Until pop-core listens, an error must not be an uncaught one.
   res.on('error', () => undefined);
+  // In its turn; a body cut meanwhile, or a response destroyed, is past ending.
+  const end = () => endInTurn(() => cut || res.destroyed || push(null));
 
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) tooLarge();
@@ -142,7 +144,7 @@ export function guardResponse(res: IncomingMessage, exchange: Exchange | undefin
       } else push(chunk);
     });
     inflate.on('end', () => {
-      if (!cut) endInTurn(() => cut || res.destroyed || push(null));
+      if (!cut) end();
     });
     inflate.on('error', (err) => {
       if (cut) return;
@@ -156,8 +158,7 @@ export function guardResponse(res: IncomingMessage, exchange: Exchange | undefin
     if (cut) return true; // dropped: the socket is about to be destroyed
     if (chunk === null) {
       if (inflater) inflater.end();
-      // a body cut meanwhile, or a response destroyed, is past ending
-      else endInTurn(() => cut || res.destroyed || push(null));
+      else end();
       return false;
     }
     onWire += (chunk as Buffer).length;
