@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Wiring only: flags → config → exporter; signals; exit codes (0 clean, 2 bad flags or config,
 // 1 anything else at start-up).
-import { ConfigError, describeConfig, loadConfigFile } from './config/load.js';
+import { checkConfigFile, ConfigError, describeConfig, describeSchedule, loadConfigFile } from './config/load.js';
+import type { Config } from './config/schema.js';
 import { startExporter } from './exporter.js';
 import { FlagError, parseFlags, USAGE } from './flags.js';
 import { WebConfig } from './http/web-config.js';
@@ -15,6 +16,28 @@ const SHUTDOWN_DEADLINE_MS = 9000;
 function fail(code: number, message: string): never {
   process.stderr.write(message.split('\n').map((line) => `alicloud-rds-backup-exporter: ${line}\n`).join(''));
   process.exit(code);
+}
+
+/**
+ * --config.check: every problem is an error (exit 2), except an environment variable the file
+ * names that is not set here, a warning: the check runs where the secrets are not.
+ */
+function checkOnly(configFile: string, webConfigFile: string | undefined, shard: Config['shard'] | undefined): void {
+  let checked;
+  try {
+    checked = checkConfigFile(configFile);
+    if (webConfigFile !== undefined) new WebConfig(webConfigFile);
+  } catch (err) {
+    fail(2, err instanceof ConfigError ? err.message : `${configFile}: the configuration cannot be loaded`);
+  }
+  for (const warning of checked.warnings) process.stderr.write(`alicloud-rds-backup-exporter: warning: ${warning}\n`);
+  if (checked.data) {
+    const config = shard ? { ...checked.data, shard } : checked.data;
+    process.stdout.write(`${configFile}: OK (${describeConfig(config)})\n${configFile}: ${describeSchedule(config)}\n`);
+  } else {
+    process.stdout.write(`${configFile}: OK, except the values of the unset environment variables, which are checked when the exporter starts\n`);
+  }
+  if (webConfigFile !== undefined) process.stdout.write(`${webConfigFile}: OK\n`);
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -31,6 +54,11 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   if (flags.version) {
     process.stdout.write(`alicloud-rds-backup-exporter ${VERSION} (node ${process.version})\n`);
+    return;
+  }
+
+  if (flags.configCheck) {
+    checkOnly(flags.configFile, flags.webConfigFile, flags.shard);
     return;
   }
 
@@ -55,11 +83,6 @@ async function main(argv: readonly string[]): Promise<void> {
     } catch (err) {
       fail(2, err instanceof ConfigError ? err.message : `${flags.webConfigFile}: the web configuration cannot be loaded`);
     }
-  }
-  if (flags.configCheck) {
-    process.stdout.write(`${flags.configFile}: OK (${describeConfig(config)})\n`);
-    if (flags.webConfigFile !== undefined) process.stdout.write(`${flags.webConfigFile}: OK\n`);
-    return;
   }
 
   log.info({ config_file: flags.configFile, watching: describeConfig(config) }, 'starting');

@@ -3,9 +3,9 @@
 // the file is ever quoted back (a value may be a secret, even one written where a key belongs), and
 // nothing a file can hold makes this throw anything but a ConfigError.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type ErrorCode, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, visit, type Document, type ErrorCode, type Node, type YAMLError } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, formatDuration, tickGapsOf, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -29,10 +29,19 @@ interface Problem {
   offset?: number;
   /** no key path to show (a YAML syntax error) */
   bare?: boolean;
+  /** where to point when it is not `path` (an unknown key whose name is not shown) */
+  locateBy?: Path;
 }
 
 /** Key names are shown when they look like names; anything else written as a key (a value put in the wrong place?) is not. */
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * An unknown key is named only when it looks like one of ours: short snake_case (`instancez`,
+ * `__proto__`) or a short camelCase word (`accessKeyId`). Anything else (`SuperSecretValue123`) may
+ * be a secret pasted in the wrong place, and is pointed at by its line only.
+ */
+const PLAUSIBLE_KEY = /^(?=.{1,40}$)(_*[a-z][a-z0-9]*(_+[a-z0-9]+)*_*|[a-z]+([A-Z][a-z]+)+)$/;
 
 export function formatPath(path: Path): string {
   let out = '';
@@ -65,25 +74,42 @@ export function expandEnv(value: string, env: NodeJS.ProcessEnv, onMissing: (nam
   return out;
 }
 
+interface Expansion {
+  env: NodeJS.ProcessEnv;
+  problems: Problem[];
+  /** unset variables: problems (at run time), or warnings (for --config.check, which has no secrets to hand) */
+  unset: Problem[];
+}
+
 /** A plain copy of the parsed tree, with `${ENV}` expanded in strings when `env` is given. */
-function expandTree(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv | undefined, problems: Problem[]): unknown {
-  if (typeof value === 'string' && env) {
-    return expandEnv(
-      value, env,
-      (name) => problems.push({ path, message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)` }),
-      () => problems.push({ path, message: 'malformed ${...} reference: write ${NAME} or ${NAME:-default}, and $$ for a literal $' }),
+function expandTree(value: unknown, path: PropertyKey[], expansion: Expansion | undefined): unknown {
+  if (typeof value === 'string' && expansion) {
+    let unset = false;
+    const expanded = expandEnv(
+      value, expansion.env,
+      // No hint of a default: the variable may hold a secret, which must never have one in the file.
+      (name) => {
+        unset = true;
+        expansion.unset.push({ path, message: `environment variable ${name} is not set` });
+      },
+      () => expansion.problems.push({ path, message: 'malformed ${...} reference: write ${NAME} or ${NAME:-default}, and $$ for a literal $' }),
     );
+    // A value whose variable is unset is not checked further: what it will be is not known here.
+    return unset ? UNSET : expanded;
   }
-  if (Array.isArray(value)) return value.map((v, i) => expandTree(v, [...path, i], env, problems));
+  if (Array.isArray(value)) return value.map((v, i) => expandTree(v, [...path, i], expansion));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     // defineProperty, not assignment: a key named __proto__ must stay a key (and be rejected as
     // unknown), not replace the object's prototype.
-    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: expandTree(v, [...path, k], env, problems), enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: expandTree(v, [...path, k], expansion), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return value;
 }
+
+/** Stands for a value whose environment variable is unset; a non-empty string, so that most rules pass. */
+const UNSET = '${unset}';
 
 /** Where in the file a key path points: the deepest node that exists along the path. */
 function locate(doc: Document, lines: LineCounter, problem: Problem): string {
@@ -91,7 +117,8 @@ function locate(doc: Document, lines: LineCounter, problem: Problem): string {
     const pos = lines.linePos(problem.offset);
     return `:${pos.line}:${pos.col}`;
   }
-  const { path, keyOf } = problem;
+  const { keyOf } = problem;
+  const path = problem.locateBy ?? problem.path;
   let node: unknown = doc.contents;
   let range: [number, number, number] | undefined = (doc.contents as Node | null)?.range ?? undefined;
   for (const key of path) {
@@ -155,7 +182,10 @@ function pathOf(ancestors: readonly unknown[], node: unknown): PropertyKey[] {
 
 function describeIssue(issue: z.core.$ZodIssue): Problem[] {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: [...issue.path, key], message: 'unknown key', keyOf: true }));
+    return issue.keys.map((key) =>
+      PLAUSIBLE_KEY.test(key)
+        ? { path: [...issue.path, key], message: 'unknown key', keyOf: true }
+        : { path: issue.path, locateBy: [...issue.path, key], keyOf: true, message: 'unknown key on this line (not shown: it does not look like a key name)' });
   }
   if (issue.code === 'invalid_type') {
     // Never echo the offending value: it may be a secret.
@@ -164,7 +194,8 @@ function describeIssue(issue: z.core.$ZodIssue): Problem[] {
   return [{ path: issue.path, message: issue.message }];
 }
 
-function fail(source: string, doc: Document | undefined, lines: LineCounter, problems: Problem[]): never {
+/** Each problem as one line, `FILE:LINE:COL: key.path: message`, in file order, without repeats. */
+function formatProblems(source: string, doc: Document | undefined, lines: LineCounter, problems: readonly Problem[]): string[] {
   const located = problems.map((p) => {
     const where = doc ? locate(doc, lines, p) : '';
     const [line, col] = where.split(':').slice(1).map(Number);
@@ -172,10 +203,62 @@ function fail(source: string, doc: Document | undefined, lines: LineCounter, pro
   });
   // In file order; the sort is stable, so problems at one place keep the schema's order.
   located.sort((a, b) => a.line - b.line || a.col - b.col);
-  const unique = [...new Set(located.map((l) => l.text))];
+  return [...new Set(located.map((l) => l.text))];
+}
+
+function fail(source: string, doc: Document | undefined, lines: LineCounter, problems: readonly Problem[]): never {
+  const unique = formatProblems(source, doc, lines, problems);
   const shown = unique.slice(0, MAX_PROBLEMS_SHOWN);
   if (unique.length > shown.length) shown.push(`${source}: ... and ${unique.length - shown.length} more problems`);
   throw new ConfigError(shown.join('\n'));
+}
+
+/** The offset of the opening quote of the quoted value that runs on to `end` (an unclosed quote). */
+function unclosedQuoteStart(text: string, end: number): number | undefined {
+  let start: number | undefined;
+  const walk = (token: unknown): void => {
+    if (Array.isArray(token)) {
+      token.forEach(walk);
+      return;
+    }
+    if (token === null || typeof token !== 'object') return;
+    const t = token as { type?: string; offset?: number; source?: string };
+    if ((t.type === 'double-quoted-scalar' || t.type === 'single-quoted-scalar') && t.offset !== undefined && t.source !== undefined && t.offset <= end && end <= t.offset + t.source.length) {
+      start = Math.max(start ?? 0, t.offset);
+    }
+    for (const child of Object.values(token)) if (child !== null && typeof child === 'object') walk(child);
+  };
+  for (const token of new Parser().parse(text)) walk(token);
+  return start;
+}
+
+/**
+ * The YAML library's errors as problems. It reports where it noticed, which can be far from the
+ * cause: an unclosed quote is reported at the end of the file (here: at the quote), and one tab used
+ * as indentation brings errors about the structure it broke (here: the tab alone).
+ */
+function syntaxProblems(text: string, errors: readonly YAMLError[]): Problem[] {
+  const tabs = errors.filter((err) => err.code === 'TAB_AS_INDENT');
+  return (tabs.length > 0 ? tabs : errors).map((err) => {
+    const quote = err.code === 'MISSING_CHAR' && /quote/i.test(err.message) ? unclosedQuoteStart(text, err.pos[0]) : undefined;
+    return quote !== undefined
+      ? { path: [], bare: true, offset: quote, message: 'invalid YAML: this quoted value has no closing quote' }
+      : { path: [], bare: true, offset: err.pos[0], message: `invalid YAML: ${YAML_MESSAGES[err.code] ?? 'the file cannot be parsed'}` };
+  });
+}
+
+export interface ParseOptions {
+  /** expand `${NAME}` references from this environment (none when absent) */
+  env?: NodeJS.ProcessEnv;
+  /** an empty file is an empty mapping */
+  allowEmpty?: boolean;
+}
+
+export interface Checked<T> {
+  /** the validated value; absent when a value that comes from an unset variable could not be checked */
+  data?: T;
+  /** one line per variable the file names that is not set (the exporter will need it) */
+  warnings: string[];
 }
 
 /**
@@ -187,10 +270,23 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
 }
 
 /**
+ * For --config.check: like parseConfig, but an environment variable the file names that is not
+ * set is a warning (the exporter will need it; the check does not). The value it would give is
+ * not checked; when the configuration cannot be built without it, `data` is absent.
+ */
+export function checkConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Checked<Config> {
+  return checkYaml(text, source, configSchema, { env }, 'warn');
+}
+
+/**
  * YAML text validated against `schema`, with the rules of the main configuration file: nothing
  * quoted, every problem one line. `${ENV}` references are expanded when `env` is given.
  */
-export function parseYaml<S extends z.ZodType>(text: string, source: string, schema: S, opts: { env?: NodeJS.ProcessEnv; allowEmpty?: boolean } = {}): z.output<S> {
+export function parseYaml<S extends z.ZodType>(text: string, source: string, schema: S, opts: ParseOptions = {}): z.output<S> {
+  return checkYaml(text, source, schema, opts, 'error').data as z.output<S>;
+}
+
+function checkYaml<S extends z.ZodType>(text: string, source: string, schema: S, opts: ParseOptions, unsetEnv: 'error' | 'warn'): Checked<z.output<S>> {
   const lines = new LineCounter();
   let doc: Document;
   try {
@@ -198,9 +294,7 @@ export function parseYaml<S extends z.ZodType>(text: string, source: string, sch
   } catch {
     throw new ConfigError(`${source}: invalid YAML: the file cannot be parsed`);
   }
-  if (doc.errors.length > 0) {
-    fail(source, doc, lines, doc.errors.map((err) => ({ path: [], bare: true, offset: err.pos[0], message: `invalid YAML: ${YAML_MESSAGES[err.code] ?? 'the file cannot be parsed'}` })));
-  }
+  if (doc.errors.length > 0) fail(source, doc, lines, syntaxProblems(text, doc.errors));
   // An alias whose anchor is missing throws (quoting its name) when the document becomes data:
   // find it first, with its place.
   const aliasProblems: Problem[] = [];
@@ -223,25 +317,44 @@ export function parseYaml<S extends z.ZodType>(text: string, source: string, sch
   if (raw === null || raw === undefined) throw new ConfigError(`${source}: the file is empty (at least "accounts" is required)`);
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: expected a mapping of keys at the top level`);
 
-  const problems: Problem[] = [];
-  const expanded = expandTree(raw, [], opts.env, problems);
+  const expansion: Expansion | undefined = opts.env ? { env: opts.env, problems: [], unset: [] } : undefined;
+  const expanded = expandTree(raw, [], expansion);
+  const problems = [...(expansion?.problems ?? [])];
+  const unset = expansion?.unset ?? [];
+  if (unsetEnv === 'error') problems.push(...unset);
   let result;
   try {
     result = schema.safeParse(expanded);
   } catch {
     throw new ConfigError(`${source}: the configuration cannot be checked`);
   }
-  if (result.success && problems.length === 0) return result.data;
   if (!result.success) {
-    // A value left empty by a missing variable also fails its own rule: say it once.
-    const envPaths = new Set(problems.map((p) => formatPath(p.path)));
+    // A value that came from a variable which is unset, or from a malformed reference, would
+    // fail its own rule too: that is said once, above.
+    const envPaths = new Set([...problems, ...unset].map((p) => formatPath(p.path)));
     for (const issue of result.error.issues) problems.push(...describeIssue(issue).filter((p) => !envPaths.has(formatPath(p.path))));
   }
-  fail(source, doc, lines, problems);
+  if (problems.length > 0) fail(source, doc, lines, problems);
+  const warnings = formatProblems(source, doc, lines, unset.map((p) => ({ ...p, message: `${p.message} (the exporter needs it when it runs)` })));
+  return result.success ? { data: result.data, warnings } : { warnings };
+}
+
+/**
+ * A ConfigError for a problem found after the file was read (a file it names cannot be read), at
+ * the place of `path` in the text, in the one-line form.
+ */
+export function problemAt(text: string, source: string, path: Path, message: string): ConfigError {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  return new ConfigError(formatProblems(source, doc.errors.length > 0 ? undefined : doc, lines, [{ path, message }]).join('\n'));
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Config {
   return parseConfig(readConfigText(file), file, env);
+}
+
+export function checkConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Checked<Config> {
+  return checkConfig(readConfigText(file), file, env);
 }
 
 /** Reads the file, refusing what is not a regular file or is over MAX_CONFIG_BYTES. */
@@ -288,4 +401,11 @@ export function describeConfig(config: Config): string {
   const discovery = discovering > 0 ? ` (+ discovery in ${plural(discovering, 'region')})` : '';
   const shard = config.shard.count > 1 ? `, shard ${config.shard.index} of ${config.shard.count}` : '';
   return `${plural(config.accounts.length, 'account')}, ${plural(regions, 'region')}, ${plural(instances, 'instance')}${discovery}, schedule "${config.poll.schedule}"${shard}`;
+}
+
+/** For --config.check: how often poll.schedule really runs, and the deadline of each tick's work. */
+export function describeSchedule(config: Config): string {
+  const { shortest, longest } = tickGapsOf(config.poll.schedule);
+  const period = shortest === longest ? `every ${formatDuration(shortest)}` : `every ${formatDuration(shortest)} to ${formatDuration(longest)}`;
+  return `poll.schedule "${config.poll.schedule}" runs ${period}, poll.deadline ${formatDuration(config.poll.deadline)}`;
 }

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
-import { ConfigError, parseYaml, readConfigText } from '../config/load.js';
+import { ConfigError, parseYaml, problemAt, readConfigText } from '../config/load.js';
 import type { Logger } from '../log.js';
 
 const TLS_VERSIONS = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' } as const;
@@ -125,12 +125,18 @@ export interface WebSettings {
   headers: Readonly<Record<string, string>>;
 }
 
-function readNamed(file: string, base: string, key: string, source: string): string {
-  const path = isAbsolute(file) ? file : join(base, file);
+/**
+ * Reads a file the web configuration names (a path relative to the web configuration's own
+ * directory). A failure names the file (a path is not a secret) at the line that names it.
+ */
+function readNamed(named: { file: string; text: string; source: string; key: string }): string {
+  const path = isAbsolute(named.file) ? named.file : join(dirname(named.source), named.file);
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${source}: tls_server_config.${key}: cannot read the file: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (code ?? 'unreadable');
+    throw problemAt(named.text, named.source, ['tls_server_config', named.key], `cannot read ${path}: ${why}`);
   }
 }
 
@@ -142,10 +148,10 @@ export function loadWebSettings(file: string): { settings: WebSettings; fingerpr
   const settings: WebSettings = { headers: {} };
   const tls = parsed.tls_server_config;
   if (tls) {
-    const base = dirname(file);
-    const cert = tls.cert ?? readNamed(tls.cert_file!, base, 'cert_file', file);
-    const key = tls.key ?? readNamed(tls.key_file!, base, 'key_file', file);
-    const ca = tls.client_ca ?? (tls.client_ca_file ? readNamed(tls.client_ca_file, base, 'client_ca_file', file) : undefined);
+    const named = (key: string, path: string) => readNamed({ file: path, text, source: file, key });
+    const cert = tls.cert ?? named('cert_file', tls.cert_file!);
+    const key = tls.key ?? named('key_file', tls.key_file!);
+    const ca = tls.client_ca ?? (tls.client_ca_file ? named('client_ca_file', tls.client_ca_file) : undefined);
     for (const part of [cert, key, ca ?? '']) hash.update('\0').update(part);
     const requestCert = tls.client_auth_type !== 'NoClientCert';
     const options: NonNullable<WebSettings['tls']>['options'] = {

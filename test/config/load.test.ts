@@ -114,7 +114,7 @@ describe('config: durations and discovery', () => {
     assert.equal(parseConfig(file('30s'), 'x.yml', {}).poll.deadline, 30);
     assert.equal(
       messageOf(() => parseConfig(file('31s'), 'x.yml', {})),
-      'x.yml:1:46: poll.deadline: must not be longer than the shortest interval between two ticks of poll.schedule (30 s)',
+      'x.yml:1:46: poll.deadline: expected a duration of at most 30s, the shortest time between two ticks of poll.schedule',
     );
   });
 
@@ -122,7 +122,7 @@ describe('config: durations and discovery', () => {
     const file = (shard: string) => `${shard}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`;
     assert.deepEqual(parseConfig(file(''), 'x.yml', {}).shard, { count: 1, index: 0 });
     assert.deepEqual(parseConfig(file('shard: {count: 4, index: 3}'), 'x.yml', {}).shard, { count: 4, index: 3 });
-    assert.match(messageOf(() => parseConfig(file('shard: {count: 4, index: 4}'), 'x.yml', {})), /^x\.yml:1:\d+: shard\.index: must be below shard\.count$/);
+    assert.match(messageOf(() => parseConfig(file('shard: {count: 4, index: 4}'), 'x.yml', {})), /^x\.yml:1:\d+: shard\.index: expected a whole number from 0 to 3 \(below shard\.count\)$/);
   });
 
   it('reads durations as seconds, in any unit or as a number', () => {
@@ -174,7 +174,16 @@ describe('config: hostile and careless files', () => {
 
   it('names a key only when it looks like a name', () => {
     const message = messageOf(() => parseConfig(`accounts:\n  - name: a\n    ${secret} and more: 1\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n`, 'x.yml', {}));
-    assert.equal(message, 'x.yml:3:5: accounts[0].(key): unknown key');
+    assert.equal(message, 'x.yml:3:5: accounts[0]: unknown key on this line (not shown: it does not look like a key name)');
+  });
+
+  it('names an unknown key only when it is a plausible key name; a secret-like one by its line', () => {
+    const at = (key: string) => messageOf(() => parseConfig(`accounts:\n  - name: a\n    ${key}: oops\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n`, 'x.yml', {}));
+    assert.equal(at('SuperSecretValue123'), 'x.yml:3:5: accounts[0]: unknown key on this line (not shown: it does not look like a key name)');
+    assert.equal(at('LTAI5tQ9xExampleKeyId'), 'x.yml:3:5: accounts[0]: unknown key on this line (not shown: it does not look like a key name)');
+    assert.equal(at('a'.repeat(41)), 'x.yml:3:5: accounts[0]: unknown key on this line (not shown: it does not look like a key name)');
+    assert.equal(at('access_key_secrte'), 'x.yml:3:5: accounts[0].access_key_secrte: unknown key');
+    assert.equal(at('accessKeySecret'), 'x.yml:3:5: accounts[0].accessKeySecret: unknown key');
   });
 
   it('shows every problem, one per line, capped', () => {
@@ -202,4 +211,44 @@ describe('config: hostile and careless files', () => {
     writeFileSync(big, `# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
     assert.equal(messageOf(() => loadConfigFile(big)), `${big}: cannot read the configuration file: larger than ${MAX_CONFIG_BYTES} bytes`);
   });
+});
+
+describe('config: cron expressions that cannot mean what they say', () => {
+  const scheduleProblem = (schedule: string) => {
+    try {
+      parseConfig(`poll: {schedule: "${schedule}"}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`, 'x.yml', {});
+      return undefined;
+    } catch (err) {
+      assert.ok(err instanceof ConfigError, String(err));
+      return err.message;
+    }
+  };
+
+  it('refuses a step longer than the values of its field', () => {
+    for (const schedule of ['*/90 * * * * *', '0 */61 * * * *', '*/61 * * * *', '0 0 */25 * * *', '0 0 0 */32 * *', '0 0 0 1 */13 *', '0 0 0 * * */8', '0-10/12 * * * * *']) {
+      assert.match(scheduleProblem(schedule) ?? 'accepted', /^x\.yml:1:\d+: poll\.schedule: invalid cron expression: the step \/\d+ in the [a-z ]+ field is longer than the \d+ values it steps through/, schedule);
+    }
+  });
+
+  it('takes steps that fit, up to the whole field', () => {
+    for (const schedule of ['*/60 * * * * *', '*/30 * * * * *', '0 */60 * * * *', '*/15 * * * *', '0 0 */24 * * *', '0-10/5 * * * *', '0 0 0 * * */7']) {
+      assert.equal(scheduleProblem(schedule), undefined, schedule);
+    }
+  });
+});
+
+describe('config: messages name the allowed range or form', () => {
+  const FIELDS = ['deadline', 'lookups_per_poll', 'timeout_seconds', 'concurrency', 'max_retries', 'retry_base_delay_seconds', 'idle_interval', 'backups_interval', 'backups_lookback',
+    'policy_interval', 'discovery_interval', 'restore_window_interval', 'log_backups_interval', 'log_backups_lookback', 'cross_region_interval', 'resource_usage_interval'];
+
+  for (const bad of ['-5', '"abc"', '1e9', 'true']) {
+    it(`every poll field set to ${bad}: one line each, naming what is allowed`, () => {
+      const poll = FIELDS.map((f) => `  ${f}: ${bad}`).join('\n');
+      const lines = messageOf(() => parseConfig(`poll:\n${poll}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`, 'x.yml', {})).split('\n');
+      assert.deepEqual(lines.map((l) => /^x\.yml:\d+:\d+: poll\.([a-z_]+): /.exec(l)?.[1]), FIELDS);
+      for (const line of lines) {
+        assert.match(line, /: expected (a whole number from \d+ to \d+|a number (above|from) \d+(, at most| to) \d+|a duration such as \w+ or \w+, (from \w+ to \w+|at most \w+)(, or off \(or 0\) to turn the read off)?)$/, line);
+      }
+    });
+  }
 });

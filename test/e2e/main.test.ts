@@ -2,9 +2,9 @@
 // logs, signals. `npm test` builds dist/ first.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
 import { until } from '../helpers.js';
 
@@ -78,7 +78,69 @@ describe('dist/main.js', function () {
     it('--config.check accepts a good file and says what it watches', () => {
       const r = run(['--config.check', '--config.file=config/demo.yml']);
       assert.equal(r.status, 0, r.stderr);
-      assert.equal(r.stdout, 'config/demo.yml: OK (1 account, 2 regions, 2 instances (+ discovery in 1 region), schedule "*/5 * * * * *")\n');
+      assert.equal(r.stdout, [
+        'config/demo.yml: OK (1 account, 2 regions, 2 instances (+ discovery in 1 region), schedule "*/5 * * * * *")\n',
+        'config/demo.yml: poll.schedule "*/5 * * * * *" runs every 5s, poll.deadline 4.5s\n',
+      ].join(''));
+    });
+
+    it('--config.check prints the period a schedule really has, irregular ones too', () => {
+      const file = tempConfig('poll:\n  schedule: "*/45 * * * * *"\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]\n');
+      const r = run(['--config.check', `--config.file=${file}`]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /: poll\.schedule "\*\/45 \* \* \* \* \*" runs every 15s to 45s, poll\.deadline 13\.5s$/m);
+    });
+
+    it('--config.check warns of an unset environment variable the file names, and passes; starting fails on it', () => {
+      const file = tempConfig([
+        'accounts:',
+        '  - name: prod',
+        '    access_key_id: ${RDS_CHECK_TEST_ID}',
+        '    access_key_secret: ${RDS_CHECK_TEST_SECRET}',
+        '    regions: [{region: cn-hangzhou, instances: [rm-abc]}]',
+        '',
+      ].join('\n'));
+      const check = run(['--config.check', `--config.file=${file}`], { RDS_CHECK_TEST_ID: 'LTAI5tCheckTestId' });
+      assert.equal(check.status, 0, check.stderr);
+      assert.equal(check.stderr, `alicloud-rds-backup-exporter: warning: ${file}:4:24: accounts[0].access_key_secret: environment variable RDS_CHECK_TEST_SECRET is not set (the exporter needs it when it runs)\n`);
+      assert.match(check.stdout, new RegExp(`^${file}: OK \\(1 account, 1 region, 1 instance, `));
+      const start = run([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0'], { RDS_CHECK_TEST_ID: 'LTAI5tCheckTestId' });
+      assert.equal(start.status, 2);
+      assert.equal(start.stderr, `alicloud-rds-backup-exporter: ${file}:4:24: accounts[0].access_key_secret: environment variable RDS_CHECK_TEST_SECRET is not set\n`);
+      for (const out of [check.stderr, check.stdout, start.stderr]) {
+        assert.doesNotMatch(out, /:-/, 'never a hint to give a secret a default value');
+        assert.doesNotMatch(out, /LTAI5tCheckTestId/);
+      }
+    });
+
+    it('--config.check passes when an unset variable leaves a value that cannot be checked, and says so', () => {
+      const file = tempConfig('accounts:\n  - name: prod\n    endpoint: ${RDS_CHECK_TEST_ENDPOINT}\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n');
+      const check = run(['--config.check', `--config.file=${file}`]);
+      assert.equal(check.status, 0, check.stderr);
+      assert.match(check.stderr, /warning: .*:3:15: accounts\[0\]\.endpoint: environment variable RDS_CHECK_TEST_ENDPOINT is not set/);
+      assert.equal(check.stdout, `${file}: OK, except the values of the unset environment variables, which are checked when the exporter starts\n`);
+    });
+
+    it("the README's steps 2 and 3 work exactly as pasted (the check runs without the secrets)", () => {
+      const readme = readFileSync('README.md', 'utf8');
+      const steps = readme.split('## Run it against your account')[1]!.split('\n## ')[0]!;
+      const yaml = /2\. Write a configuration file[\s\S]*?```yaml\n([\s\S]*?)```/.exec(steps)?.[1]?.replace(/^ {3}/gm, '');
+      const sh = /3\. [\s\S]*?```sh\n([\s\S]*?)```/.exec(steps)?.[1]?.replace(/^ {3}/gm, '');
+      assert.ok(yaml && sh, "the README's steps 2 and 3 each have their block");
+      const check = sh.split('\n').find((line) => line.includes('--config.check'));
+      assert.equal(check, 'node dist/main.js --config.check --config.file=exporter.yml');
+      // A directory like the user's checkout: the built dist/ and the file of step 2.
+      const dir = mkdtempSync(join(tmpdir(), 'rds-readme-'));
+      symlinkSync(join(process.cwd(), 'dist'), join(dir, 'dist'));
+      symlinkSync(join(process.cwd(), 'package.json'), join(dir, 'package.json'));
+      writeFileSync(join(dir, 'exporter.yml'), yaml);
+      const r = spawnSync('sh', ['-c', check], { cwd: dir, encoding: 'utf8', timeout: 15_000, env: { PATH: `${dirname(process.execPath)}:${process.env.PATH}` } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^exporter\.yml: OK \(1 account, 1 region, 2 instances, schedule "\*\/60 \* \* \* \* \*"\)$/m);
+      assert.equal(r.stderr, ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET']
+        .map((name, i) => `alicloud-rds-backup-exporter: warning: exporter.yml:${3 + i}:${name.endsWith('ID') ? 20 : 24}: accounts[0].${name.endsWith('ID') ? 'access_key_id' : 'access_key_secret'}: environment variable ${name} is not set (the exporter needs it when it runs)\n`).join(''));
+      // Step 3 then starts it with both variables set.
+      for (const name of ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET']) assert.match(sh, new RegExp(`${name}=\\.\\.\\.`), `step 3 sets ${name}`);
     });
 
     it('--shard.count and --shard.index win over the file, and show in --config.check', () => {
