@@ -1,5 +1,6 @@
 # alicloud-rds-backup-exporter container image: the exporter only (no simulator, no demo).
 #   docker build --build-arg VERSION=0.1.0 \
+#     --build-arg REVISION="$(git rev-parse HEAD)" --build-arg BRANCH="$(git symbolic-ref --short HEAD)" \
 #     --build-arg IMAGE_SOURCE=https://github.com/<you>/alicloud-rds-backup-exporter \
 #     -t alicloud-rds-backup-exporter .
 #   docker run -p 9877:9877 -v "$PWD/exporter.yml:/etc/alicloud-rds-backup-exporter/exporter.yml:ro" \
@@ -14,8 +15,12 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
+COPY scripts/build-info.mjs ./scripts/build-info.mjs
 COPY src ./src
-RUN npm run build \
+# The build context has no .git: the git revision and branch for build_info come as arguments.
+ARG REVISION=unknown
+ARG BRANCH=unknown
+RUN BUILD_REVISION="${REVISION}" BUILD_BRANCH="${BRANCH}" npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
@@ -24,19 +29,24 @@ RUN npm run build \
 # imports from both entry points and runs --help from exactly these files).
 FROM node:20-bookworm-slim AS runtime
 ARG VERSION=dev
+ARG REVISION=unknown
+ARG BRANCH=unknown
 # Where the source lives, for the image's label: pass --build-arg IMAGE_SOURCE=<repository URL>.
 ARG IMAGE_SOURCE=""
 LABEL org.opencontainers.image.title="alicloud-rds-backup-exporter" \
       org.opencontainers.image.description="Prometheus exporter for Alibaba Cloud ApsaraDB RDS backup tasks" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.ref.name="${BRANCH}" \
       org.opencontainers.image.source="${IMAGE_SOURCE}"
 ENV NODE_ENV=production
 WORKDIR /app
 # Files stay owned by root: the exporter only reads them. dist/version.js reads ../package.json.
+# dist/build-info.json holds build_info's revision and branch, the labels' values.
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist/main.js /app/dist/exporter.js /app/dist/flags.js /app/dist/log.js /app/dist/version.js /app/dist/healthcheck.js ./dist/
+COPY --from=build /app/dist/main.js /app/dist/exporter.js /app/dist/flags.js /app/dist/log.js /app/dist/version.js /app/dist/healthcheck.js /app/dist/build-info.json ./dist/
 COPY --from=build /app/dist/alicloud ./dist/alicloud
 COPY --from=build /app/dist/collector ./dist/collector
 COPY --from=build /app/dist/config ./dist/config

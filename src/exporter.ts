@@ -1,9 +1,8 @@
 // Assembles a running exporter from a validated configuration: API clients → poller → schedule →
 // HTTP server, and takes it apart again in order. main.ts adds flags, signals and exit codes;
 // tests and the demo call this directly.
-import { once, setMaxListeners } from 'node:events';
+import { setMaxListeners } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
 import { defaultChainCredentials, staticCredentials } from './alicloud/credentials.js';
 import { resolveEndpoint } from './alicloud/endpoints.js';
@@ -13,28 +12,27 @@ import { Poller, type PollSettings, type RegionTarget } from './collector/poller
 import { loadState, saveState, type SavedInstances } from './collector/state-file.js';
 import { startSchedule, type Schedule } from './collector/scheduler.js';
 import { createApp } from './http/app.js';
-import { createServer } from './http/server.js';
-import type { WebConfig } from './http/web-config.js';
+import { createServer, listenOn, type ListenAddress } from './http/server.js';
+import { describeAccess, type WebConfig } from './http/web-config.js';
 import { describeConfig } from './config/load.js';
 import type { Logger } from './log.js';
 import { createMetrics, type ExporterMetrics } from './metrics/registry.js';
-import { VERSION } from './version.js';
+import { BUILD, VERSION } from './version.js';
 
-export interface ListenAddress {
-  /** undefined: every interface */
-  host?: string;
-  port: number;
-}
+export type { ListenAddress } from './http/server.js';
 
 export interface ExporterOptions {
   config: Config;
   log: Logger;
-  listen: ListenAddress;
+  /** one address, or each of a repeated --web.listen-address */
+  listen: ListenAddress | readonly ListenAddress[];
   telemetryPath?: string;
   /** run cycles on poll.schedule (default true); tests may drive `poller.tick()` themselves */
   schedule?: boolean;
   /** include process_* / nodejs_* metrics (default true) */
   processMetrics?: boolean;
+  /** include the metrics endpoint's promhttp_* metrics (default true) */
+  handlerMetrics?: boolean;
   /** longest backoff between retries (default 10 s) */
   retryMaxDelayMs?: number;
   /** how long shutdown waits for a running cycle before cutting its requests (default 5 s) */
@@ -50,8 +48,11 @@ export interface ExporterOptions {
 }
 
 export interface Exporter {
+  /** the first listen address's */
   url: string;
   server: Server;
+  /** one per listen address, in order */
+  urls: string[];
   poller: Poller;
   metrics: ExporterMetrics;
   /**
@@ -167,6 +168,8 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     // Read at scrape time only, once the targets below exist.
     rateLimits: () => rates,
     processMetrics: opts.processMetrics ?? true,
+    handlerMetrics: opts.handlerMetrics ?? true,
+    build: BUILD,
   });
   const initial = createTargets(opts, metrics, shutdown.signal);
   let clients = initial.clients;
@@ -193,16 +196,16 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     ...(opts.enableLifecycle ? { reload: () => reloadFromSource() } : {}),
     ...(opts.webConfig ? { web: () => opts.webConfig!.settings } : {}),
   });
-  const server = createServer(app, opts.webConfig);
-  server.listen(opts.listen.port, opts.listen.host ?? '');
-  // Slow or stuck clients must not hold the process at shutdown.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${opts.webConfig?.settings.tls ? 'https' : 'http'}://${host === '[::]' || host === '0.0.0.0' ? 'localhost' : host}:${address.port}`;
-  log.info({ address: `${host}:${address.port}`, telemetry_path: telemetryPath, version: VERSION }, 'listening');
+  const listeners = await listenOn([opts.listen].flat(), () => {
+    const server = createServer(app, opts.webConfig);
+    // Slow or stuck clients must not hold the process at shutdown.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    return server;
+  }, Boolean(opts.webConfig?.settings.tls));
+  for (const { address } of listeners) {
+    log.info({ address, telemetry_path: telemetryPath, version: VERSION, ...describeAccess(opts.webConfig?.settings) }, 'listening');
+  }
 
   let schedule: Schedule | undefined;
   if (opts.schedule !== false) schedule = startSchedule(config.poll.schedule, poller, log, config.poll.deadline * 1000);
@@ -269,11 +272,11 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       // A reload that was under way has now applied (or given up): close what it built.
       await Promise.race([reloading.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
       for (const client of clients) client.close();
-      await new Promise<void>((resolve) => {
+      await Promise.all(listeners.map(({ server }) => new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      });
+      })));
     })());
 
-  return { url, server, poller, metrics, reload, reloadFromSource, close };
+  return { url: listeners[0]!.url, server: listeners[0]!.server, urls: listeners.map((l) => l.url), poller, metrics, reload, reloadFromSource, close };
 }

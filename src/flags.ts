@@ -1,17 +1,20 @@
 // Command-line flags, named like every Prometheus exporter's.
 import { parseArgs } from 'node:util';
-import type { ListenAddress } from './exporter.js';
+import type { ListenAddress } from './http/server.js';
 import type { LogFormat, LogLevel } from './log.js';
 
 export interface Flags {
   configFile: string;
-  listen: ListenAddress;
-  listenText: string;
+  /** every --web.listen-address, in order: the exporter listens on each */
+  listen: ListenAddress[];
+  listenText: string[];
   telemetryPath: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
   configCheck: boolean;
   enableLifecycle: boolean;
+  /** --web.disable-exporter-metrics: no process_*, nodejs_* or promhttp_* metrics */
+  disableExporterMetrics: boolean;
   /** --web.config.file, when given */
   webConfigFile?: string;
   /** --shard.count and --shard.index, when given (they override the configuration's `shard`) */
@@ -28,10 +31,13 @@ export const USAGE = `Usage: alicloud-rds-backup-exporter [flags]
 
   --config.file=PATH            configuration file (default config/exporter.yml)
   --config.check                validate the configuration file, print the result, exit 0 or 2
-  --web.listen-address=ADDR     HOST:PORT to serve on; ":PORT" for every interface (default :9877)
+  --web.listen-address=ADDR     HOST:PORT to serve on; ":PORT" for every interface (default :9877);
+                                repeat it to serve on several addresses
   --web.telemetry-path=PATH     path of the metrics endpoint (default /metrics)
   --web.enable-lifecycle        serve POST /-/reload to reload the configuration (SIGHUP always does)
   --web.config.file=PATH        TLS, basic auth and headers, in the Prometheus exporter-toolkit format
+  --web.disable-exporter-metrics
+                                leave out the process_*, nodejs_* and promhttp_* metrics
   --shard.count=N               replicas that share the instances (default 1, or the config's shard)
   --shard.index=I               this replica's shard, 0 to N-1 (default 0)
   --log.level=LEVEL             debug, info, warn or error (default info)
@@ -73,10 +79,11 @@ export function parseFlags(argv: readonly string[]): Flags {
       options: {
         'config.file': { type: 'string', default: 'config/exporter.yml' },
         'config.check': { type: 'boolean', default: false },
-        'web.listen-address': { type: 'string', default: ':9877' },
+        'web.listen-address': { type: 'string', multiple: true, default: [':9877'] },
         'web.telemetry-path': { type: 'string', default: '/metrics' },
         'web.enable-lifecycle': { type: 'boolean', default: false },
         'web.config.file': { type: 'string' },
+        'web.disable-exporter-metrics': { type: 'boolean', default: false },
         'shard.count': { type: 'string' },
         'shard.index': { type: 'string' },
         'log.level': { type: 'string', default: 'info' },
@@ -97,16 +104,20 @@ export function parseFlags(argv: readonly string[]): Flags {
     throw new FlagError(`--web.telemetry-path: expected a path such as /metrics, got "${telemetryPath}"`);
   }
   const shard = parseShard(values['shard.count'], values['shard.index']);
+  const listenText = values['web.listen-address'];
+  const twice = listenText.find((text, i) => listenText.indexOf(text) !== i);
+  if (twice !== undefined) throw new FlagError(`--web.listen-address: "${twice}" is given twice`);
   return {
     ...(shard ? { shard } : {}),
     configFile: values['config.file'],
-    listen: parseListenAddress(values['web.listen-address']),
-    listenText: values['web.listen-address'],
+    listen: listenText.map(parseListenAddress),
+    listenText,
     telemetryPath,
     logLevel: level,
     logFormat: format,
     configCheck: values['config.check'],
     enableLifecycle: values['web.enable-lifecycle'],
+    disableExporterMetrics: values['web.disable-exporter-metrics'],
     ...(values['web.config.file'] !== undefined ? { webConfigFile: values['web.config.file'] } : {}),
     help: values.help,
     version: values.version,

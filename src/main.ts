@@ -92,11 +92,15 @@ async function main(argv: readonly string[]): Promise<void> {
       config, log, listen: flags.listen, telemetryPath: flags.telemetryPath,
       loadConfig: load,
       enableLifecycle: flags.enableLifecycle,
+      // --web.disable-exporter-metrics, as node_exporter's: the runtime's and the endpoint's own.
+      processMetrics: !flags.disableExporterMetrics,
+      handlerMetrics: !flags.disableExporterMetrics,
       ...(webConfig ? { webConfig } : {}),
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    fail(1, e.code === 'EADDRINUSE' ? `cannot listen on ${flags.listenText}: address already in use` : `cannot start: ${e.code ?? e.message}`);
+    const busy = flags.listenText.find((_text, i) => flags.listen[i]!.port === (e as { port?: number }).port) ?? flags.listenText.join(', ');
+    fail(1, e.code === 'EADDRINUSE' ? `cannot listen on ${busy}: address already in use` : `cannot start: ${e.code ?? e.message}`);
   }
 
   let stopping = false;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configSchema } from '../src/config/schema.js';
-import { INSTANCE_LABELS, METRICS } from '../src/metrics/definitions.js';
+import { HANDLER_METRICS, INSTANCE_LABELS, METRICS } from '../src/metrics/definitions.js';
 
 const metricsDoc = readFileSync('docs/metrics.md', 'utf8');
 const configDoc = readFileSync('docs/configuration.md', 'utf8');
@@ -28,7 +28,7 @@ function keyPaths(schema: z.ZodType, prefix = ''): string[] {
 
 describe('documentation', () => {
   it('docs/metrics.md lists every metric with its type and labels', () => {
-    for (const def of Object.values(METRICS)) {
+    for (const def of [...Object.values(METRICS), ...Object.values(HANDLER_METRICS)]) {
       const row = metricsDoc.split('\n').find((l) => l.startsWith(`| \`${def.name}\` |`));
       assert.ok(row, `${def.name} has no row in docs/metrics.md`);
       const cells = row.split('|').map((c) => c.trim());

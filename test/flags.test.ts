@@ -5,7 +5,8 @@ describe('flags', () => {
   it('has the documented defaults', () => {
     const flags = parseFlags([]);
     assert.equal(flags.configFile, 'config/exporter.yml');
-    assert.deepEqual(flags.listen, { port: 9877 });
+    assert.deepEqual(flags.listen, [{ port: 9877 }]);
+    assert.equal(flags.disableExporterMetrics, false);
     assert.equal(flags.telemetryPath, '/metrics');
     assert.equal(flags.logLevel, 'info');
     assert.equal(flags.logFormat, 'json');
@@ -16,9 +17,20 @@ describe('flags', () => {
   it('takes --flag=value and --flag value', () => {
     const flags = parseFlags(['--config.file', 'a.yml', '--web.listen-address=127.0.0.1:1234', '--log.level=debug', '--web.enable-lifecycle']);
     assert.equal(flags.configFile, 'a.yml');
-    assert.deepEqual(flags.listen, { host: '127.0.0.1', port: 1234 });
+    assert.deepEqual(flags.listen, [{ host: '127.0.0.1', port: 1234 }]);
     assert.equal(flags.logLevel, 'debug');
     assert.equal(flags.enableLifecycle, true);
+  });
+
+  it('takes --web.listen-address repeated, every one in order, and refuses the same one twice', () => {
+    const flags = parseFlags(['--web.listen-address=127.0.0.1:9001', '--web.listen-address', '[::1]:9002']);
+    assert.deepEqual(flags.listen, [{ host: '127.0.0.1', port: 9001 }, { host: '::1', port: 9002 }]);
+    assert.deepEqual(flags.listenText, ['127.0.0.1:9001', '[::1]:9002']);
+    assert.throws(() => parseFlags(['--web.listen-address=:9001', '--web.listen-address=:9001']), { name: 'FlagError', message: '--web.listen-address: ":9001" is given twice' });
+  });
+
+  it('takes --web.disable-exporter-metrics', () => {
+    assert.equal(parseFlags(['--web.disable-exporter-metrics']).disableExporterMetrics, true);
   });
 
   it('reads listen addresses', () => {

@@ -94,7 +94,9 @@ export async function startRig(
     log: createLogger({ level: 'debug', destination: logs }),
     listen: { host: '127.0.0.1', port: 0 },
     schedule: false,
+    // The runtime's and the scrape handler's own metrics change from scrape to scrape.
     processMetrics: false,
+    handlerMetrics: false,
     retryMaxDelayMs: 5,
     ...opts.exporter,
   });

@@ -58,6 +58,19 @@ export function createApp(opts: AppOptions): express.Express {
     app.use(new BasicAuth(() => web().users).middleware());
   }
 
+  // Counted as promhttp counts: every request that reaches the metrics endpoint past
+  // authentication, by the status it ends with.
+  app.all(opts.telemetryPath, (_req, res, next) => {
+    const done = opts.metrics.scrapeStarted();
+    let counted = false;
+    const end = () => {
+      if (counted) return;
+      counted = true;
+      done(res.statusCode);
+    };
+    res.once('finish', end).once('close', end);
+    next();
+  });
   app.get(opts.telemetryPath, async (req: Request, res: Response) => {
     const body = await opts.metrics.render({ openMetrics: wantsOpenMetrics(req.get('accept')), gzip: acceptsGzip(req.get('accept-encoding')) });
     res.set('Content-Type', body.contentType).set('Cache-Control', 'no-store').set('Vary', 'Accept-Encoding').set('Content-Length', String(body.length));

@@ -182,6 +182,18 @@ export function loadWebSettings(file: string): { settings: WebSettings; fingerpr
   return { settings, fingerprint: hash.digest('hex') };
 }
 
+/**
+ * For the start-up log line: whether TLS is on, and what a client must show (the toolkit logs
+ * "TLS is enabled/disabled").
+ */
+export function describeAccess(settings: WebSettings | undefined): { tls: 'enabled' | 'disabled'; auth: string } {
+  const auth = [
+    ...(settings?.users ? ['basic'] : []),
+    ...(settings?.tls && settings.tls.clientAuth !== 'NoClientCert' ? [`client certificate (${settings.tls.clientAuth})`] : []),
+  ];
+  return { tls: settings?.tls ? 'enabled' : 'disabled', auth: auth.length > 0 ? auth.join(' and ') : 'none' };
+}
+
 /** Whether a client that finished its TLS handshake may go on, under the toolkit's rules. */
 export function clientAllowed(socket: TLSSocket, tls: NonNullable<WebSettings['tls']>): boolean {
   const cert = socket.getPeerCertificate();

@@ -314,10 +314,39 @@ export const METRICS = {
   buildInfo: {
     name: `${PREFIX}_exporter_build_info`,
     type: 'gauge',
-    help: 'Always 1; labels give the exporter version, the Node.js version it runs on, and the shard of the instances this replica watches (--shard.index of --shard.count).',
-    labels: ['version', 'nodejs_version', 'shard_index', 'shard_count'],
+    help: 'Always 1; labels give the exporter version, the git revision and branch it was built from, the Node.js version it runs on, and the shard of the instances this replica watches (--shard.index of --shard.count).',
+    labels: ['version', 'revision', 'branch', 'nodejs_version', 'shard_index', 'shard_count'],
+    perInstance: false,
+  },
+} as const satisfies Record<string, MetricDef>;
+
+/**
+ * The metrics endpoint's own metrics, named as client_golang's promhttp names them; like process_*
+ * and nodejs_*, they describe the exporter's runtime, and --web.disable-exporter-metrics drops them.
+ */
+export const HANDLER_METRICS = {
+  requests: {
+    name: 'promhttp_metric_handler_requests_total',
+    type: 'counter',
+    help: 'Total number of scrapes by HTTP status code.',
+    labels: ['code'],
+    perInstance: false,
+  },
+  inFlight: {
+    name: 'promhttp_metric_handler_requests_in_flight',
+    type: 'gauge',
+    help: 'Current number of scrapes being served.',
+    labels: [],
+    perInstance: false,
+  },
+  duration: {
+    name: 'promhttp_metric_handler_request_duration_seconds',
+    type: 'histogram',
+    help: 'Time spent serving scrapes of the metrics endpoint, from the request to the last byte written.',
+    labels: [],
     perInstance: false,
   },
 } as const satisfies Record<string, MetricDef>;
 
 export const API_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+export const SCRAPE_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];

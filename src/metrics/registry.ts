@@ -11,7 +11,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 import { NO_SHARDING, type Shard } from '../collector/shard.js';
 import type { InstanceSnapshot, Snapshot } from '../collector/poller.js';
-import { API_DURATION_BUCKETS, INSTANCE_LABELS, METRICS, type MetricDef } from './definitions.js';
+import { API_DURATION_BUCKETS, HANDLER_METRICS, INSTANCE_LABELS, METRICS, SCRAPE_DURATION_BUCKETS, type MetricDef } from './definitions.js';
 import { familyHeader, INSTANCE_FAMILIES, renderRegions, type Format } from './exposition.js';
 import { compressed, crc32Combine, crcShift, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, stored, type CompressedPiece } from './gzip.js';
 import { InstanceSeries, type FamilyBody } from './series-cache.js';
@@ -44,6 +44,8 @@ export interface ExporterMetrics {
   configLoaded(ok: boolean, atMs: number): void;
   /** the exporter's own health, as counted here, for the status page */
   selfStatus(): SelfStatus;
+  /** a request to the metrics endpoint has come; call what it returns with the status sent */
+  scrapeStarted(): (status: number) => void;
 }
 
 export interface SelfStatus {
@@ -56,11 +58,15 @@ interface LiveMetrics {
   apiDuration: Histogram;
   reloadOk: Gauge;
   reloadAt: Gauge;
+  /** absent with handlerMetrics: false */
+  handler?: { requests: Counter; inFlight: Gauge; duration: Histogram };
 }
 
 export interface MetricsOptions {
   snapshot: () => Snapshot;
   version: string;
+  /** git revision and branch of the build (default: unknown) */
+  build?: { revision: string; branch: string };
   /** this replica's shard, which a reload may change (default: the only one) */
   shard?: () => Shard;
   /** `nonzero`: serve alicloud_rds_backup_tasks only for the statuses some task is in (metrics.task_statuses) */
@@ -69,6 +75,8 @@ export interface MetricsOptions {
   rateLimits?: () => ReadonlyMap<string, { readonly current: number }>;
   /** include process_* and nodejs_* metrics (default true) */
   processMetrics?: boolean;
+  /** include the metrics endpoint's own promhttp_* metrics (default true) */
+  handlerMetrics?: boolean;
 }
 
 const CONTENT_TYPE: Record<Format, string> = { text: Registry.PROMETHEUS_CONTENT_TYPE, openmetrics: Registry.OPENMETRICS_CONTENT_TYPE };
@@ -195,6 +203,20 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
       self.reload = ok ? { successful: true, lastSuccessMs: atMs } : { ...self.reload, successful: false };
     },
     selfStatus: () => ({ reload: { ...self.reload } }),
+    scrapeStarted() {
+      const handlers = live.flatMap((m) => (m.handler ? [m.handler] : []));
+      if (handlers.length === 0) return () => undefined;
+      for (const h of handlers) h.inFlight.inc();
+      const started = performance.now();
+      return (status) => {
+        const seconds = (performance.now() - started) / 1000;
+        for (const h of handlers) {
+          h.inFlight.dec();
+          h.requests.inc({ code: String(status) });
+          h.duration.observe(seconds);
+        }
+      };
+    },
   };
 }
 
@@ -220,13 +242,25 @@ function registerLive(registry: Registry, opts: MetricsOptions): LiveMetrics {
     collect() {
       const shard = opts.shard?.() ?? NO_SHARDING;
       this.reset();
-      this.set({ version: opts.version, nodejs_version: process.version, shard_index: String(shard.index), shard_count: String(shard.count) }, 1);
+      const build = opts.build ?? { revision: 'unknown', branch: 'unknown' };
+      this.set({ version: opts.version, revision: build.revision, branch: build.branch, nodejs_version: process.version, shard_index: String(shard.index), shard_count: String(shard.count) }, 1);
     },
   });
+  let handler: LiveMetrics['handler'];
+  if (opts.handlerMetrics !== false) {
+    const requests = new Counter({ name: HANDLER_METRICS.requests.name, help: HANDLER_METRICS.requests.help, labelNames: labelNames(HANDLER_METRICS.requests), registers });
+    // As promhttp does: the codes a scrape most often ends with are there from the start.
+    for (const code of ['200', '500', '503']) requests.inc({ code }, 0);
+    handler = {
+      requests,
+      inFlight: new Gauge({ name: HANDLER_METRICS.inFlight.name, help: HANDLER_METRICS.inFlight.help, registers }),
+      duration: new Histogram({ name: HANDLER_METRICS.duration.name, help: HANDLER_METRICS.duration.help, buckets: SCRAPE_DURATION_BUCKETS, registers }),
+    };
+  }
 
   if (opts.processMetrics !== false) {
     collectDefaultMetrics({ register: registry });
     for (const name of REJECTED_DEFAULTS) registry.removeSingleMetric(name);
   }
-  return { apiRequests, apiDuration, reloadOk, reloadAt };
+  return { apiRequests, apiDuration, reloadOk, reloadAt, ...(handler ? { handler } : {}) };
 }

@@ -98,6 +98,21 @@ describe('Dockerfile', () => {
     assert.match(arg.args, /^\w+(=""|)$/, `ARG ${arg.args} has a default value: pass the repository with --build-arg`);
   });
 
+  it('takes the git revision and branch as build arguments: for build_info (through the build) and the labels', () => {
+    const build = stages.find((s) => s.name === 'build');
+    assert.ok(build, 'a stage named build');
+    for (const [arg, variable] of [['REVISION', 'BUILD_REVISION'], ['BRANCH', 'BUILD_BRANCH']] as const) {
+      assert.ok(build.instructions.some((i) => i.keyword === 'ARG' && i.args === `${arg}=unknown`), `ARG ${arg}=unknown in the build stage`);
+      assert.ok(build.instructions.some((i) => i.keyword === 'RUN' && new RegExp(`${variable}="\\$\\{${arg}\\}"[^&]*npm run build`).test(i.args)), `npm run build gets ${variable} from ${arg}`);
+      assert.ok(inFinal('ARG').some((i) => i.args === `${arg}=unknown`), `ARG ${arg} in the final stage`);
+    }
+    const label = inFinal('LABEL').map((i) => i.args).join(' ');
+    assert.match(label, /org\.opencontainers\.image\.revision="\$\{REVISION\}"/);
+    assert.match(label, /org\.opencontainers\.image\.ref\.name="\$\{BRANCH\}"/);
+    const copied = copiesOf(final).filter((c) => c.from !== undefined).flatMap((c) => c.sources);
+    assert.ok(copied.includes('/app/dist/build-info.json'), 'the image has dist/build-info.json, which dist/version.js reads');
+  });
+
   it('installs dependencies with npm ci from the lockfile and drops dev dependencies', () => {
     const runs = stages.flatMap((s) => s.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args));
     assert.ok(runs.some((r) => /\bnpm ci\b/.test(r)), 'no stage runs npm ci');

@@ -38,8 +38,9 @@ before(function () {
   this.timeout(120_000);
   assert.ok(build, 'the Dockerfile has no stage named build');
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
-  // The build stage runs `npm run build`; this is that script with the output redirected.
-  assert.equal(pkg.scripts.build, 'tsc -p tsconfig.json');
+  // The build stage runs `npm run build`; this is that script with the output redirected, and
+  // build-info.mjs given build arguments as `docker build --build-arg REVISION=... BRANCH=...` would.
+  assert.equal(pkg.scripts.build, 'tsc -p tsconfig.json && node scripts/build-info.mjs');
   assert.ok(build.instructions.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args)), 'the build stage does not run npm run build');
   root = mkdtempSync(join(tmpdir(), 'rds-exporter-image-'));
   buildRoot = join(root, 'build');
@@ -49,6 +50,8 @@ before(function () {
   const tsc = spawnSync(process.execPath, ['node_modules/.bin/tsc', '-p', 'tsconfig.json', '--outDir', join(app, 'dist')], { encoding: 'utf8' });
   assert.equal(tsc.status, 0, `tsc failed: ${tsc.stdout}${tsc.stderr}`);
   cpSync('package.json', join(app, 'package.json'));
+  const info = spawnSync(process.execPath, [resolve('scripts/build-info.mjs')], { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH, BUILD_REVISION: '0a1b2c3d', BUILD_BRANCH: 'image-test' } });
+  assert.equal(info.status, 0, `build-info.mjs failed: ${info.stderr}`);
   // `npm prune --omit=dev` keeps what `npm ls --omit=dev` lists: copy exactly those packages.
   const ls = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { encoding: 'utf8' });
   const here = resolve('.');
@@ -154,6 +157,7 @@ describe('the image built from the Dockerfile', () => {
           body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
           return /alicloud_rds_backup_poll_success\{[^}]*instance_id="rm-image-01"[^}]*\} 1$/m.test(body);
         }, 20_000);
+        assert.match(body, /^alicloud_rds_backup_exporter_build_info\{version="[^"]+",revision="0a1b2c3d",branch="image-test",/m, 'build_info reads the image\'s dist/build-info.json');
         assert.equal(healthcheck(`http://127.0.0.1:${port}/-/healthy`), 0);
         assert.equal(healthcheck(`http://127.0.0.1:${port}/-/no-such-page`), 1, 'a 404 must fail the check');
       } finally {

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
-import { until } from '../helpers.js';
+import { freePort, until } from '../helpers.js';
 
 const MAIN = 'dist/main.js';
 
@@ -257,6 +257,42 @@ describe('dist/main.js', function () {
       assert.deepEqual(d.stderr, []);
     });
 
+    it('listens on every --web.listen-address given, and says so once per address', async () => {
+      const ports = [await freePort(), await freePort()];
+      const d = startDaemon([`--config.file=${simConfig(sim)}`, ...ports.map((p) => `--web.listen-address=127.0.0.1:${p}`)]);
+      await until('listening twice', () => d.stdout.filter((l) => l.includes('"msg":"listening"')).length === 2, 10_000);
+      for (const port of ports) assert.equal(await (await fetch(`http://127.0.0.1:${port}/-/healthy`)).text(), 'Healthy.\n', `port ${port}`);
+      const listening = d.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.msg === 'listening');
+      assert.deepEqual(listening.map((r) => [r.address, r.tls, r.auth]), ports.map((p) => [`127.0.0.1:${p}`, 'disabled', 'none']));
+      d.child.kill('SIGTERM');
+      assert.equal((await d.exit).code, 0);
+    });
+
+    it('--web.disable-exporter-metrics drops the process_*, nodejs_* and promhttp_* metrics, and nothing else', async () => {
+      const file = simConfig(sim);
+      const plain = startDaemon([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0']);
+      const bare = startDaemon([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0', '--web.disable-exporter-metrics']);
+      await until('listening', () => listeningPort(plain) !== undefined && listeningPort(bare) !== undefined, 10_000);
+      const families = async (d: Daemon) => {
+        const text = await (await fetch(`http://127.0.0.1:${listeningPort(d)}/metrics`)).text();
+        return new Set([...text.matchAll(/^# TYPE ([a-z_]+) /gm)].map((m) => m[1]!));
+      };
+      const all = await families(plain);
+      const kept = await families(bare);
+      const dropped = [...all].filter((name) => !kept.has(name));
+      for (const prefix of ['process_', 'nodejs_', 'promhttp_']) assert.ok(dropped.some((n) => n.startsWith(prefix)), `${prefix}* served without the flag`);
+      assert.deepEqual(dropped.filter((n) => !/^(process|nodejs|promhttp)_/.test(n)), [], 'only those are dropped');
+      assert.deepEqual([...kept].filter((n) => !all.has(n)), [], 'nothing added');
+      assert.ok(kept.has('alicloud_rds_backup_exporter_build_info'), 'build_info stays');
+      // One scrape was answered 200 before this one, which is in flight while it renders.
+      const second = await (await fetch(`http://127.0.0.1:${listeningPort(plain)}/metrics`)).text();
+      assert.match(second, /^promhttp_metric_handler_requests_total\{code="200"\} 1$/m);
+      assert.match(second, /^promhttp_metric_handler_requests_in_flight 1$/m);
+      assert.match(second, /^promhttp_metric_handler_request_duration_seconds_count 1$/m);
+      for (const d of [plain, bare]) d.child.kill('SIGTERM');
+      for (const d of [plain, bare]) assert.equal((await d.exit).code, 0);
+    });
+
     it('reloads its configuration on SIGHUP, and keeps the running one when the new file is bad', async () => {
       sim.world.addInstance('rm-main-02');
       const file = simConfig(sim);
@@ -308,7 +344,7 @@ describe('dist/main.js', function () {
       writeFileSync(file, readFileSync(file, 'utf8').replace('max_retries: 0', 'max_retries: many'));
       const bad = await fetch(`${urlOn}/-/reload`, { method: 'PUT' });
       assert.equal(bad.status, 500);
-      assert.match(await bad.text(), /^Reload failed, the running configuration is kept: .*exporter\.yml:4:16: poll\.max_retries: expected number\n$/);
+      assert.match(await bad.text(), /^Reload failed, the running configuration is kept: .*exporter\.yml:4:16: poll\.max_retries: expected a whole number from 0 to 10\n$/);
       writeFileSync(file, readFileSync('test/fixtures/config/invalid-alias-secret.yml', 'utf8'));
       const alias = await fetch(`${urlOn}/-/reload`, { method: 'POST' });
       assert.equal(alias.status, 500);
@@ -360,6 +396,17 @@ describe('dist/main.js', function () {
       await first.exit;
       assert.equal(r.status, 1);
       assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: address already in use/);
+    });
+
+    it('names the taken one of several addresses, and exits 1', async () => {
+      const first = startDaemon([`--config.file=${simConfig(sim)}`, '--web.listen-address=127.0.0.1:0', '--log.level=info']);
+      await until('listening', () => listeningPort(first) !== undefined, 10_000);
+      const free = await freePort();
+      const r = run([`--config.file=${simConfig(sim)}`, `--web.listen-address=127.0.0.1:${free}`, `--web.listen-address=127.0.0.1:${listeningPort(first)}`]);
+      first.child.kill('SIGTERM');
+      await first.exit;
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, `alicloud-rds-backup-exporter: cannot listen on 127.0.0.1:${listeningPort(first)}: address already in use\n`);
     });
   });
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { hashSync } from 'bcryptjs';
@@ -91,7 +92,31 @@ describe('--web.config.file', function () {
     assert.equal(answer.fingerprint, fingerprintOf(pki.server.cert));
     assert.equal(answer.headers['content-encoding'], 'gzip');
     assert.match(gunzipSync(answer.body).toString('utf8'), /alicloud_rds_backup_poll_success\{/);
-    await assert.rejects(fetch(`${rig.exporter.url.replace('https', 'http')}/metrics`), 'plain HTTP to the TLS port fails');
+    // Plain HTTP to the TLS port: Go's net/http answer, in clear, as exporter-toolkit's servers give.
+    const plain = await fetch(`${rig.exporter.url.replace('https', 'http')}/metrics`);
+    assert.equal(plain.status, 400);
+    assert.equal(await plain.text(), 'Client sent an HTTP request to an HTTPS server.\n');
+    const listening = rig.logs.records().filter((r) => r.msg === 'listening');
+    assert.deepEqual(listening.map((r) => [r.tls, r.auth]), [['enabled', 'none']], 'the start-up line says TLS is on, and no auth');
+  });
+
+  it('plain HTTP to the TLS port gets exactly the bytes net/http sends, then the connection closes', async () => {
+    const { rig } = await serve(tlsBlock());
+    const { port } = new URL(rig.exporter.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = createConnection({ host: '127.0.0.1', port: Number(port) }, () => socket.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+      let got = '';
+      socket.on('data', (d) => (got += d.toString('latin1')));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(got));
+    });
+    assert.equal(answer, 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n');
+  });
+
+  it('the start-up line says TLS is on and which auth: basic and client certificates', async () => {
+    const { rig } = await serve(tlsBlock(`  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${pki.ca.cert}\n`) + `basic_auth_users:\n  prometheus: ${HASH}\n`);
+    const line = rig.logs.records().find((r) => r.msg === 'listening');
+    assert.deepEqual([line?.tls, line?.auth], ['enabled', 'basic and client certificate (RequireAndVerifyClientCert)']);
   });
 
   it('mutual TLS (RequireAndVerifyClientCert): no client certificate and one from another CA are refused', async () => {

@@ -11,6 +11,8 @@ const EXPOSITION = '# HELP x_total A counter.\n# TYPE x_total counter\nx_total 1
 describe('HTTP app', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());
+  /** the status of each scrape the app reported, in order; -1 while one is in flight */
+  let scrapes: number[] = [];
 
   /** The app on a loopback port; requests go over real HTTP. */
   async function serve(): Promise<string> {
@@ -24,7 +26,15 @@ describe('HTTP app', () => {
       observeApiCall: () => undefined,
       configLoaded: () => undefined,
       selfStatus: () => ({ reload: { successful: true } }),
+      scrapeStarted: () => {
+        const at = scrapes.push(-1) - 1;
+        return (status) => {
+          assert.equal(scrapes[at], -1, 'one end per scrape');
+          scrapes[at] = status;
+        };
+      },
     };
+    scrapes = [];
     const status = () => ({ snapshot: { instances: [], regions: [] }, version: '0.0.0', ready: true, configSummary: '', reload: { successful: true }, nowMs: 0, metricsPath: '/metrics' });
     const app = createApp({ metrics, telemetryPath: '/metrics', isReady: () => true, version: '0.0.0', summary: () => '', status, log: createLogger({ destination: new LogCapture() }) });
     const server = app.listen(0, '127.0.0.1');
@@ -40,6 +50,16 @@ describe('HTTP app', () => {
       assert.equal(res.headers.get('allow'), 'GET, HEAD');
     });
   }
+
+  it('reports each request to the metrics endpoint once, with its status, and no other path', async () => {
+    const url = await serve();
+    await (await fetch(`${url}/metrics`)).text();
+    await (await fetch(`${url}/metrics`, { method: 'POST' })).text();
+    await (await fetch(`${url}/metrics`, { method: 'HEAD' })).text();
+    await (await fetch(`${url}/-/healthy`)).text();
+    await (await fetch(`${url}/status`)).text();
+    assert.deepEqual(scrapes, [200, 405, 200]);
+  });
 
   it('answers GET and HEAD /metrics', async () => {
     const url = await serve();

@@ -180,3 +180,38 @@ describe('metrics: rendered on publish, served from cached bytes', () => {
     assert.deepEqual(progress, ['alicloud_rds_backup_task_progress_ratio{account="prod",region="cn-hangzhou",instance_id="rm-a",backup_job_id="42",job_mode="Manual",task_action="NormalBackup"} 0.6']);
   });
 });
+
+describe('metrics: the exporter itself', () => {
+  const empty = (): Snapshot => ({ instances: [], regions: [] });
+  const render = async (metrics: ExporterMetrics, openMetrics = false) => text(await metrics.render({ openMetrics, gzip: false }));
+
+  it('counts scrapes by status code, those in flight, and the time spent, as promhttp names them', async () => {
+    const metrics = createMetrics({ snapshot: empty, version: '1.2.3', processMetrics: false });
+    const first = metrics.scrapeStarted();
+    const during = await render(metrics);
+    assert.match(during, /^promhttp_metric_handler_requests_in_flight 1$/m, 'the scrape being served');
+    for (const code of ['200', '500', '503']) assert.match(during, new RegExp(`^promhttp_metric_handler_requests_total\\{code="${code}"\\} 0$`, 'm'), `code ${code} from the start`);
+    first(200);
+    metrics.scrapeStarted()(200);
+    metrics.scrapeStarted()(405);
+    const after = await render(metrics);
+    assert.match(after, /^promhttp_metric_handler_requests_in_flight 0$/m);
+    assert.match(after, /^promhttp_metric_handler_requests_total\{code="200"\} 2$/m);
+    assert.match(after, /^promhttp_metric_handler_requests_total\{code="405"\} 1$/m);
+    assert.match(after, /^promhttp_metric_handler_request_duration_seconds_count 3$/m);
+    assert.match(await render(metrics, true), /^promhttp_metric_handler_requests_total\{code="200"\} 2$/m, 'OpenMetrics counts the same');
+  });
+
+  it('has no promhttp_* metrics with handlerMetrics false, and scrapes cost nothing then', async () => {
+    const metrics = createMetrics({ snapshot: empty, version: '1.2.3', processMetrics: false, handlerMetrics: false });
+    metrics.scrapeStarted()(200);
+    assert.doesNotMatch(await render(metrics), /promhttp_/);
+  });
+
+  it('build_info carries the revision and branch of the build, unknown without them', async () => {
+    const built = createMetrics({ snapshot: empty, version: '1.2.3', processMetrics: false, build: { revision: '0123abc', branch: 'main' } });
+    assert.match(await render(built), /^alicloud_rds_backup_exporter_build_info\{version="1\.2\.3",revision="0123abc",branch="main",nodejs_version="v[^"]+",shard_index="0",shard_count="1"\} 1$/m);
+    const bare = createMetrics({ snapshot: empty, version: '1.2.3', processMetrics: false });
+    assert.match(await render(bare), /^alicloud_rds_backup_exporter_build_info\{version="1\.2\.3",revision="unknown",branch="unknown",/m);
+  });
+});
