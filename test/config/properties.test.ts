@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { ConfigError, MAX_PROBLEMS_SHOWN, parseConfig, parseYaml } from '../../src/config/load.js';
+import { checkConfig, ConfigError, MAX_PROBLEMS_SHOWN, parseConfig, parseYaml } from '../../src/config/load.js';
 import { webConfigSchema } from '../../src/http/web-config.js';
 
 const MARKER = 'Zq7SecretMarker';
@@ -67,6 +67,20 @@ describe('configuration loader (property-based)', () => {
       copy[at] = `${key} ${JSON.stringify(v) ?? 'null'}`;
       loads(copy.join('\n'));
     }), { numRuns: 300 });
+  });
+
+  it('--config.check (unset variables as warnings), with the same guarantees; its warnings quote nothing either', () => {
+    const check = (t: string) => {
+      const { warnings } = checkConfig(t, 'p.yml', {});
+      for (const line of warnings) {
+        assert.match(line, /^p\.yml(:\d+:\d+)?: \S+: environment variable [A-Za-z_][A-Za-z0-9_]* is not set \(the exporter needs it when it runs\)$/);
+        // The variable's name is shown (it is what to set); nothing else from the file.
+        assert.ok(!line.replace(/environment variable \S+ is not set/, '').includes(MARKER), `a value is quoted: ${line}`);
+      }
+    };
+    fc.assert(fc.property(value, (v) => loads(stringify({ accounts: v }), check)), { numRuns: 300 });
+    const withUnset = VALID.replace(/\$\{RDS_EXPORTER_TEST_KEY_ID\}/g, '${RDS_EXPORTER_TEST_UNSET}').replace(/rm-bp1abc/g, `rm-${MARKER}`);
+    for (let end = 0; end <= withUnset.length; end += 7) loads(withUnset.slice(0, end), check);
   });
 
   it('the web configuration file, with the same guarantees', () => {
