@@ -575,8 +575,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   }
 
   function startRandomJob(): void {
-    // Real instances run one backup at a time: only idle, running instances get a new task.
-    const idle = world.instances().filter((i) => i.status === 'Running' && world.listedJobs(i.id).length === 0);
+    // Real instances run one backup at a time: only idle instances that back up, and have met
+    // their first backup window (a brand-new one waits for it), get a new task.
+    const idle = world.instances().filter((i) => world.takesBackups(i.id) && world.pastFirstWindow(i.id) && world.listedJobs(i.id).length === 0);
     const instance = autopilotRandom.pick(idle);
     if (instance) {
       world.addJob(instance.id, { mode: autopilotRandom.chance(0.8) ? 'Automated' : 'Manual' });

@@ -6,6 +6,9 @@
  * The one behaviour everything else hinges on: a task is *listed* by DescribeBackupTasks only
  * while it has not finished. Once it finishes or fails it leaves the listing, stays answerable
  * by BackupJobId, and shows up as a backup set in DescribeBackups.
+ *
+ * Not every instance backs up: a read-only replica has no backups of its own (its primary's
+ * are the backups), and a Stopped, Creating or locked instance takes none (takesBackups()).
  */
 import { fnv1a, Random } from './random.js';
 
@@ -81,15 +84,31 @@ export interface SimCrossRegionSet {
   sizeBytes: number;
 }
 
+export type InstanceType = 'Primary' | 'Readonly' | 'Guard' | 'Temp';
+
 export interface SimInstance {
   id: string;
   regionId: string;
   engine: string;
   engineVersion: string;
   description: string;
-  instanceType: 'Primary' | 'Readonly' | 'Guard' | 'Temp';
+  /** DBInstanceType. A `Readonly` instance names its primary in `masterInstanceId`. */
+  instanceType: InstanceType;
+  /** MasterInstanceId: the primary a read-only replica follows (only on `Readonly` instances). */
+  masterInstanceId?: string;
   zoneId: string;
+  /** DBInstanceStatus: Running, Creating, Stopped, Deleting, Restoring, ... */
   status: string;
+  /** Category, the RDS edition: Basic, HighAvailability, AlwaysOn, Finance, cluster, serverless_basic */
+  category: string;
+  /** LockMode: Unlock, ManualLock, LockByExpiration, LockByRestoration, LockByDiskQuota, ... */
+  lockMode: string;
+  /** LockReason as the API words it; '' while Unlock */
+  lockReason: string;
+  /** CreateTime, ms epoch */
+  createdAt: number;
+  /** ExpireTime of a subscription, ms epoch; a LockByExpiration instance's lies in the past */
+  expiresAt: number;
   instanceClass: string;
   tags: Record<string, string>;
   quirks: Quirks;
@@ -153,6 +172,11 @@ const FIRST_JOB_ID = 4762614;
 const FIRST_BACKUP_ID = 346650271;
 const ALL_WEEKDAYS = 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday';
 const GIB = 1024 ** 3;
+const DAY_MS = 24 * 3600_000;
+/** CreateTime of an instance that does not say: an established one, long before any test's history. */
+const ESTABLISHED_AT = Date.UTC(2024, 2, 1, 8);
+/** LockReason per LockMode where the reference shows one. */
+const LOCK_REASONS: Readonly<Record<string, string>> = { LockByExpiration: 'instance_expired' };
 
 export class World {
   /** Probability that a task finishing through step() ends Failed. The demo's autopilot sets it. */
@@ -161,6 +185,8 @@ export class World {
   private readonly clock: () => number;
   private readonly random: Random;
   private readonly instancesById = new Map<string, SimInstance>();
+  /** primary id → the ids of its read-only replicas, in the order they were added */
+  private readonly replicasByMaster = new Map<string, string[]>();
   /** each instance's rank in instancesById, for instancesAmong() */
   private readonly addedAt = new Map<string, number>();
   private added = 0;
@@ -188,15 +214,32 @@ export class World {
       throw new Error(`instance ${id} already exists`);
     }
     const regionId = init.regionId ?? 'cn-hangzhou';
+    const instanceType = init.instanceType ?? 'Primary';
+    if (instanceType === 'Readonly') {
+      const master = init.masterInstanceId === undefined ? undefined : this.instancesById.get(init.masterInstanceId);
+      if (master?.instanceType !== 'Primary' || master.regionId !== regionId) {
+        throw new Error(`read-only instance ${id} needs masterInstanceId: a primary in ${regionId}`);
+      }
+    } else if (init.masterInstanceId !== undefined) {
+      throw new Error(`only a Readonly instance has a masterInstanceId (${id} is ${instanceType})`);
+    }
+    const lockMode = init.lockMode ?? 'Unlock';
+    const now = this.now();
     const instance: SimInstance = {
       id,
       regionId,
       engine: init.engine ?? 'MySQL',
       engineVersion: init.engineVersion ?? '8.0',
       description: init.description ?? id,
-      instanceType: init.instanceType ?? 'Primary',
+      instanceType,
+      ...(init.masterInstanceId === undefined ? {} : { masterInstanceId: init.masterInstanceId }),
       zoneId: init.zoneId ?? `${regionId}-h`,
       status: init.status ?? 'Running',
+      category: init.category ?? 'HighAvailability',
+      lockMode,
+      lockReason: init.lockReason ?? LOCK_REASONS[lockMode] ?? '',
+      createdAt: init.createdAt ?? ESTABLISHED_AT,
+      expiresAt: init.expiresAt ?? (lockMode === 'LockByExpiration' ? now - 3 * DAY_MS : now + 90 * DAY_MS),
       instanceClass: init.instanceClass ?? 'mysql.n2.medium.1',
       tags: { ...init.tags },
       quirks: { ...init.quirks },
@@ -225,6 +268,9 @@ export class World {
     };
     if (init.crossRegion) instance.crossRegion = { ...init.crossRegion };
     this.instancesById.set(id, instance);
+    if (instance.masterInstanceId !== undefined) {
+      this.replicasByMaster.set(instance.masterInstanceId, [...(this.replicasByMaster.get(instance.masterInstanceId) ?? []), id]);
+    }
     this.addedAt.set(id, this.added++);
     this.crossRegionSetsByInstance.set(id, []);
     this.jobsByInstance.set(id, new Map());
@@ -234,6 +280,8 @@ export class World {
 
   /** The instance was released: gone from discovery, and its APIs answer InvalidDBInstanceId.NotFound. */
   removeInstance(id: string): void {
+    const master = this.instancesById.get(id)?.masterInstanceId;
+    if (master !== undefined) this.replicasByMaster.set(master, (this.replicasByMaster.get(master) ?? []).filter((r) => r !== id));
     this.instancesById.delete(id);
     this.addedAt.delete(id);
     this.jobsByInstance.delete(id);
@@ -244,6 +292,25 @@ export class World {
 
   instance(id: string): SimInstance | undefined {
     return this.instancesById.get(id);
+  }
+
+  /**
+   * Whether the service takes this instance's backups now: a primary (or disaster-recovery)
+   * instance that is Running and not locked. Read-only replicas never back up themselves.
+   */
+  takesBackups(id: string): boolean {
+    const instance = this.requireInstance(id);
+    return (instance.instanceType === 'Primary' || instance.instanceType === 'Guard') && instance.status === 'Running' && instance.lockMode === 'Unlock';
+  }
+
+  /** Whether the instance has reached its first backup window since it was created (a new one has not). */
+  pastFirstWindow(id: string): boolean {
+    return this.nextBackupTime(id, this.requireInstance(id).createdAt) <= this.now();
+  }
+
+  /** ReadOnlyDBInstanceIds of a primary: its read-only replicas, in the order they were added. */
+  readOnlyReplicas(id: string): SimInstance[] {
+    return this.instancesAmong(this.replicasByMaster.get(id) ?? []);
   }
 
   instances(): SimInstance[] {
@@ -267,6 +334,7 @@ export class World {
     instanceId: string,
     init: Partial<Pick<SimJob, 'jobId' | 'mode' | 'taskAction' | 'status' | 'progressStatus' | 'process' | 'backupType' | 'sizeBytes'>> = {},
   ): SimJob {
+    this.refuseReadOnly(instanceId);
     const jobs = this.jobsOf(instanceId);
     const jobId = init.jobId ?? this.freshJobId(jobs);
     if (jobs.has(jobId)) {
@@ -342,7 +410,7 @@ export class World {
 
   /** Seeds history. Defaults: a successful automated full physical backup that took 20 minutes. */
   addBackupSet(instanceId: string, set: Partial<SimBackupSet> & { endTime: number }): SimBackupSet {
-    const instance = this.requireInstance(instanceId);
+    const instance = this.refuseReadOnly(instanceId);
     const mode = set.mode ?? 'Automated';
     const full: SimBackupSet = {
       backupId: set.backupId ?? String(this.nextBackupNumber++),
@@ -407,20 +475,22 @@ export class World {
   /**
    * The log backup files the service keeps now, within the log retention: one per `fileEveryMs`
    * per host, each starting where the previous ended, none across a gap, none when log backup is
-   * off, the newest ones still uploading.
+   * off, none before the instance was created and none on a read-only replica, the newest ones
+   * still uploading.
    */
   logFiles(instanceId: string): SimLogFile[] {
     const instance = this.requireInstance(instanceId);
     const { logs, policy } = instance;
-    if (!policy.logBackupEnabled) return [];
+    if (!policy.logBackupEnabled || instance.instanceType === 'Readonly') return [];
     const now = this.now();
     const until = Math.min(now, logs.stoppedAt ?? Infinity);
-    const from = Math.max(now - policy.logRetentionDays * 24 * 3600_000, logs.sinceMs ?? -Infinity);
+    const from = Math.max(now - policy.logRetentionDays * DAY_MS, logs.sinceMs ?? -Infinity, instance.createdAt);
     const files: SimLogFile[] = [];
     for (const host of logs.hosts) {
       for (let k = Math.floor(from / logs.fileEveryMs); (k + 1) * logs.fileEveryMs <= until; k++) {
-        const beginMs = k * logs.fileEveryMs;
-        const endMs = beginMs + logs.fileEveryMs;
+        // the instance's first file starts when the instance was created
+        const beginMs = Math.max(k * logs.fileEveryMs, instance.createdAt);
+        const endMs = (k + 1) * logs.fileEveryMs;
         if (endMs < from) continue;
         if (logs.gaps.some((g) => (g.host === undefined || g.host === host) && beginMs < g.toMs && endMs > g.fromMs)) continue;
         const sizeBytes = Math.round((logs.bytesPerSecond * logs.fileEveryMs) / 1000 * (0.5 + (fnv1a(`${instanceId}/${host}/${k}`) % 1000) / 1000));
@@ -466,16 +536,16 @@ export class World {
   }
 
   /**
-   * Start of the next backup window on an allowed weekday, strictly after now (ms epoch).
-   * What DescribeBackupPolicy reports as PreferredNextBackupTime.
+   * Start of the next backup window on an allowed weekday, strictly after `after` (default now;
+   * ms epoch). What DescribeBackupPolicy reports as PreferredNextBackupTime.
    */
-  nextBackupTime(instanceId: string): number {
+  nextBackupTime(instanceId: string, after = this.now()): number {
     const { policy } = this.requireInstance(instanceId);
     const match = /^(\d{2}):(\d{2})Z/.exec(policy.preferredBackupTime);
     const hour = Number(match?.[1] ?? 0);
     const minute = Number(match?.[2] ?? 0);
     const allowed = new Set(policy.preferredBackupPeriod.split(',').map((day) => day.trim()));
-    const now = this.now();
+    const now = after;
     const today = new Date(now);
     for (let offset = 0; offset <= 7; offset++) {
       const candidate = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + offset, hour, minute);
@@ -541,6 +611,15 @@ export class World {
       id = String(this.nextJobNumber++);
     }
     return id;
+  }
+
+  /** A read-only replica has no backups of its own: seeding one is a mistake in the test. */
+  private refuseReadOnly(id: string): SimInstance {
+    const instance = this.requireInstance(id);
+    if (instance.instanceType === 'Readonly') {
+      throw new Error(`${id} is a read-only instance: it takes no backups of its own`);
+    }
+    return instance;
   }
 
   private requireInstance(id: string): SimInstance {

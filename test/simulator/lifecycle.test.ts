@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { createConnection } from 'node:net';
-import { DEMO_FAILED_INSTANCE, startDemoSimulator } from '../../src/simulator/demo.js';
+import {
+  DEMO_EXPIRED_INSTANCE,
+  DEMO_FAILED_INSTANCE,
+  DEMO_NEW_INSTANCE,
+  DEMO_REPLICA_INSTANCE,
+  DEMO_STOPPED_INSTANCE,
+  startDemoSimulator,
+} from '../../src/simulator/demo.js';
 import { startHarness } from './helpers.js';
 
 describe('simulator lifecycle and demo', () => {
@@ -42,9 +49,27 @@ describe('simulator lifecycle and demo', () => {
       assert.ok(ids.length >= 4, 'ids.length >= 4');
       assert.ok(new Set(sim.world.instances().map((i) => i.regionId)).size >= 2, 'new Set(sim.world.instances().map((i) => i.regionId)).size >= 2');
       assert.ok(new Set(sim.world.instances().map((i) => i.engine)).size >= 2, 'new Set(sim.world.instances().map((i) => i.engine)).size >= 2');
-      for (const id of ids) {
+      const quiet = [DEMO_REPLICA_INSTANCE, DEMO_STOPPED_INSTANCE, DEMO_EXPIRED_INSTANCE, DEMO_NEW_INSTANCE];
+      for (const id of ids.filter((id) => !quiet.includes(id))) {
         assert.ok(sim.world.backupSets(id).length >= 3, `${id} has history`);
+        assert.equal(sim.world.takesBackups(id), true, `${id} backs up`);
       }
+      // The instances that take no backups now, each for its own reason.
+      const replica = sim.world.instance(DEMO_REPLICA_INSTANCE)!;
+      assert.deepEqual([replica.instanceType, replica.masterInstanceId, sim.world.backupSets(replica.id).length], ['Readonly', 'rm-demo-mysql-01', 0]);
+      const stopped = sim.world.instance(DEMO_STOPPED_INSTANCE)!;
+      assert.equal(stopped.status, 'Stopped');
+      const expired = sim.world.instance(DEMO_EXPIRED_INSTANCE)!;
+      assert.equal(expired.lockMode, 'LockByExpiration');
+      for (const instance of [stopped, expired]) {
+        const sets = sim.world.backupSets(instance.id);
+        assert.ok(sets.length >= 1, `${instance.id} has history from before`);
+        assert.ok(sets.every((set) => set.startTime <= sim.world.now() - 2 * 24 * 3_600_000), `${instance.id} took no backup in the last two days`);
+        assert.equal(sim.world.takesBackups(instance.id), false);
+      }
+      const fresh = sim.world.instance(DEMO_NEW_INSTANCE)!;
+      assert.ok(sim.world.now() - fresh.createdAt < 11 * 60_000, 'created minutes ago');
+      assert.deepEqual([sim.world.backupSets(fresh.id).length, sim.world.pastFirstWindow(fresh.id)], [0, false], 'no backup yet, first window ahead');
       const last = sim.world.backupSets(DEMO_FAILED_INSTANCE).sort((a, b) => b.endTime - a.endTime)[0];
       assert.equal(last?.status, 'Failed');
       assert.ok(ids.some((id) => sim.world.listedJobs(id).length > 0), 'ids.some((id) => sim.world.listedJobs(id).length > 0)');

@@ -136,7 +136,7 @@ describe('simulator listings', () => {
       for (let i = 1; i <= 45; i++) {
         world.addInstance(`rm-${String(i).padStart(2, '0')}`, {
           engine: i % 3 === 0 ? 'PostgreSQL' : 'MySQL',
-          instanceType: i % 5 === 0 ? 'Readonly' : 'Primary',
+          ...(i % 5 === 0 ? { instanceType: 'Readonly', masterInstanceId: 'rm-01' } : {}),
           status: i === 7 ? 'Creating' : 'Running',
           tags: { env: i % 2 === 0 ? 'prod' : 'dev', n: String(i) },
         });
