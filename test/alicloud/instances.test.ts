@@ -6,7 +6,7 @@ import { staticCredentials } from '../../src/alicloud/credentials.js';
 import { ApiError } from '../../src/alicloud/errors.js';
 import { Semaphore, TokenBucket, type Priority } from '../../src/alicloud/limits.js';
 import { RdsClient } from '../../src/alicloud/rds-client.js';
-import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../simulator/server.js';
 
 /** A semaphore that remembers the most holders it had at once. */
 class PeakSemaphore extends Semaphore {

@@ -8,7 +8,7 @@ import { staticCredentials } from '../../src/alicloud/credentials.js';
 import { ApiError } from '../../src/alicloud/errors.js';
 import { Semaphore, SignalLinks, TokenBucket } from '../../src/alicloud/limits.js';
 import { RdsClient } from '../../src/alicloud/rds-client.js';
-import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../simulator/server.js';
 
 /** The entries Node keeps in `signal` for the signals AbortSignal.any() made from it (0 when it keeps none). */
 function dependants(signal: AbortSignal): number {

@@ -1,16 +1,18 @@
 // `npm run demo` as a newcomer runs it: the simulator and the exporter together, live metrics.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { freePort, sample, series, until } from '../helpers.js';
 
-describe('the demo (dist/demo.js)', function () {
+describe('the demo (simulator/run-demo.ts, as `npm run demo` runs it)', function () {
   this.timeout(40_000);
 
   it('serves live metrics for the demo instances, with tasks running and jobs ending', async function () {
-    if (!existsSync('dist/demo.js')) throw new Error('dist/demo.js is missing: run `npm run build` (npm test does)');
     const [port, simPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, ['dist/demo.js'], {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+    const [node, ...args] = pkg.scripts.demo?.split(' ') ?? [];
+    assert.equal(node, 'node', `npm run demo runs ${pkg.scripts.demo}`);
+    const child = spawn(process.execPath, args, {
       env: { PATH: process.env.PATH, DEMO_PORT: String(port), DEMO_SIMULATOR_PORT: String(simPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { configSchema } from '../../src/config/schema.js';
 import { startExporter, type Exporter } from '../../src/exporter.js';
 import { createLogger } from '../../src/log.js';
-import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
-import { World } from '../../src/simulator/world.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../simulator/server.js';
+import { World } from '../../simulator/world.js';
 import { LogCapture, sample, series } from '../helpers.js';
 
 const MIN = 60_000;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { promtool, requirePromtool } from '../promtool.js';
-import { World } from '../../src/simulator/world.js';
+import { World } from '../../simulator/world.js';
 import { startRig, type Rig } from '../helpers.js';
 
 const GOLDEN = 'test/fixtures/golden/metrics.prom';

@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../simulator/server.js';
 import { until } from '../helpers.js';
 
 const MAIN = 'dist/main.js';

@@ -7,7 +7,7 @@ import {
   DEMO_REPLICA_INSTANCE,
   DEMO_STOPPED_INSTANCE,
   startDemoSimulator,
-} from '../../src/simulator/demo.js';
+} from '../../simulator/demo.js';
 import { startHarness } from './helpers.js';
 
 describe('simulator lifecycle and demo', () => {

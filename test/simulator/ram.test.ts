@@ -1,8 +1,8 @@
 // RAM grants per AccessKey: a least-privilege key is refused the actions it was not granted with
 // Forbidden.RAM (HTTP 403, the service's body with AccessDeniedDetail); other keys are not.
 import assert from 'node:assert/strict';
-import { computeSignature } from '../../src/simulator/signature.js';
-import { DEMO_CREDENTIAL, type SimCredential } from '../../src/simulator/server.js';
+import { computeSignature } from '../../simulator/signature.js';
+import { DEMO_CREDENTIAL, type SimCredential } from '../../simulator/server.js';
 import { commonParams, rawRpc, rejection, startHarness, type Harness } from './helpers.js';
 
 /** What the exporter needed before the recoverability reads. */
@@ -36,7 +36,7 @@ describe('simulator RAM grants', () => {
       [['DescribeDBInstances', 200, 'OK'], ['DescribeBinlogFiles', 403, 'Forbidden.RAM'], ['DescribeLocalAvailableRecoveryTime', 403, 'Forbidden.RAM']],
     );
     // Another key of the same simulator may call anything.
-    assert.ok((await h.call('DescribeBinlogFiles', { DBInstanceId: 'rm-a', StartTime: '2026-01-01T00:00:00Z', EndTime: '2026-01-02T00:00:00Z' })).Items);
+    assert.ok((await h.call('DescribeBinlogFiles', { DBInstanceId: 'rm-a', StartTime: '2026-01-01T00:00:00Z', EndTime: '2026-01-02T00:00:00Z' })).Items, 'the demo key is not restricted');
   });
 
   it('answers HTTP 403 with the service\'s error body: Code, Message, RequestId, HostId, Recommend and AccessDeniedDetail', async () => {
@@ -92,7 +92,7 @@ describe('simulator RAM grants', () => {
     for (let i = 0; i < 2; i++) {
       const sts = i === 0 ? h.sim.sts.current() : h.sim.sts.rotate();
       const client = h.client(sts);
-      assert.ok((await client.request<Record<string, unknown>>('DescribeRegions', {}, { method: 'POST' })).Regions);
+      assert.ok((await client.request<Record<string, unknown>>('DescribeRegions', {}, { method: 'POST' })).Regions, `STS credential ${i + 1} may call DescribeRegions`);
       assert.equal((await rejection(client.request('DescribeDBInstances', { RegionId: 'cn-hangzhou' }, { method: 'POST' }))).code, 'Forbidden.RAM');
     }
     assert.ok(await h.call('DescribeDBInstances', { RegionId: 'cn-hangzhou' }), 'the static demo key is not restricted');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { World, type BackupStatus, type SimJob } from '../../src/simulator/world.js';
+import { World, type BackupStatus, type SimJob } from '../../simulator/world.js';
 
 /** Steps until the job ends, recording (status, progressStatus, process) after each step. */
 function runToEnd(world: World, job: SimJob, maxSteps = 30): Array<[BackupStatus | undefined, string, number]> {

@@ -1,9 +1,10 @@
-// `npm run demo`: the built-in RDS simulator and the exporter together, with config/demo.yml, so a
-// newcomer sees live metrics at http://localhost:9877/metrics without a cloud account.
-import { loadConfigFile } from './config/load.js';
-import { startExporter } from './exporter.js';
-import { createLogger } from './log.js';
-import { startDemoSimulator } from './simulator/demo.js';
+// `npm run demo`: the RDS simulator and the exporter together, with config/demo.yml, so a newcomer
+// sees live metrics at http://localhost:9877/metrics without a cloud account. A tool, like the
+// simulator: it is built apart from the product (tsconfig.tools.json) and never in the image.
+import { loadConfigFile } from '../src/config/load.js';
+import { startExporter } from '../src/exporter.js';
+import { createLogger } from '../src/log.js';
+import { startDemoSimulator } from './demo.js';
 
 const log = createLogger({ level: 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
 const config = loadConfigFile(process.env.DEMO_CONFIG ?? 'config/demo.yml');
