@@ -6,9 +6,14 @@ import { DEMO_CREDENTIAL, startSimulator, type Simulator } from './server.js';
 import type { World } from './world.js';
 
 const DAY_MS = 24 * 60 * 60_000;
+const GIB = 1024 ** 3;
 
-/** Demo pacing: fast enough to watch a task move through its phases within a minute. */
-export const DEMO_AUTOPILOT = { stepMs: 3_000, newJobEveryMs: 8_000, failureRate: 0.2 } as const;
+/**
+ * Demo pacing: fast enough to watch a task move through its phases within a minute. Each task
+ * stands for a day's backup, so an instance keeps its newest retention-days of sets and its
+ * backup storage stays within the free quota however long the demo runs.
+ */
+export const DEMO_AUTOPILOT = { stepMs: 3_000, newJobEveryMs: 8_000, failureRate: 0.2, taskIsADay: true } as const;
 
 /** An instance of the demo, and the time after which it took no backup (it stopped, expired, ...). */
 type DemoInstance = NonNullable<Parameters<World['addInstance']>[1]> & { id: string; backupsUntil?: number };
@@ -28,6 +33,9 @@ const DEMO_INSTANCES: readonly DemoInstance[] = [
     // copied to Shanghai, but the copies stopped two days ago (DEMO_STALE_CROSS_REGION_INSTANCE)
     crossRegion: { enabled: true, logEnabled: true, region: 'cn-shanghai', retentionDays: 30 },
     logs: { hosts: ['5841973', '5841974'] },
+    // 14 fulls and 14 days of binlogs on two hosts: about 120 GiB, under the free 250 GiB
+    sizes: { fullBytes: 6 * GIB },
+    storageBytes: 500 * GIB,
   },
   {
     id: 'rm-demo-mysql-02',
@@ -39,6 +47,7 @@ const DEMO_INSTANCES: readonly DemoInstance[] = [
     instanceClass: 'rds.mysql.s2.large',
     tags: { env: 'staging', team: 'orders' },
     policy: { preferredBackupTime: '15:00Z-16:00Z', preferredBackupPeriod: 'Monday,Wednesday,Friday,Sunday', retentionDays: 7, logRetentionDays: 7 },
+    sizes: { fullBytes: 3 * GIB },
   },
   {
     id: 'pgm-demo-pg-01',
@@ -51,6 +60,8 @@ const DEMO_INSTANCES: readonly DemoInstance[] = [
     tags: { env: 'prod', team: 'analytics' },
     policy: { preferredBackupTime: '20:00Z-21:00Z', preferredBackupPeriod: 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday', retentionDays: 30, logRetentionDays: 7 },
     crossRegion: { enabled: true, logEnabled: false, region: 'cn-beijing', retentionDays: 7 },
+    sizes: { fullBytes: 4 * GIB },
+    storageBytes: 400 * GIB,
   },
   {
     id: 'rm-demo-mssql-01',
@@ -62,6 +73,8 @@ const DEMO_INSTANCES: readonly DemoInstance[] = [
     instanceClass: 'mssql.x4.medium.s2',
     tags: { env: 'prod', team: 'erp' },
     policy: { preferredBackupTime: '02:00Z-03:00Z', preferredBackupPeriod: 'Tuesday,Thursday,Saturday', retentionDays: 7, logRetentionDays: 7 },
+    sizes: { fullBytes: 10 * GIB },
+    storageBytes: 250 * GIB,
   },
 ];
 
@@ -106,6 +119,7 @@ function quietInstances(now: number): DemoInstance[] {
       policy: { preferredBackupTime: '19:00Z-20:00Z' },
       logs: { stoppedAt },
       backupsUntil: stoppedAt,
+      sizes: { fullBytes: 2 * GIB },
     },
     {
       id: DEMO_EXPIRED_INSTANCE,
@@ -121,6 +135,7 @@ function quietInstances(now: number): DemoInstance[] {
       policy: { preferredBackupTime: '21:00Z-22:00Z' },
       logs: { stoppedAt: expiredAt },
       backupsUntil: expiredAt,
+      sizes: { fullBytes: 2 * GIB },
     },
     {
       id: DEMO_NEW_INSTANCE,
@@ -130,6 +145,7 @@ function quietInstances(now: number): DemoInstance[] {
       engineVersion: '8.0',
       description: 'checkout (new)',
       createdAt: now - 10 * 60_000,
+      sizes: { fullBytes: GIB },
       instanceClass: 'mysql.n4.medium.2c',
       tags: { env: 'prod', team: 'checkout' },
       // the first window is tomorrow at the earliest: a window that started before creation counts from the next day

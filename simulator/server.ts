@@ -132,6 +132,21 @@ export interface RecordedRequest {
 
 export type StsCredential = SimCredential & { securityToken: string; expiration: string };
 
+export interface AutopilotOptions {
+  /** every this many ms, every running task moves one phase */
+  stepMs: number;
+  /** every this many ms, an idle instance that backs up starts a task (80 % Automated) */
+  newJobEveryMs: number;
+  /** share of tasks that end Failed */
+  failureRate: number;
+  /**
+   * Compressed time: each instance keeps only its newest `retentionDays` backup sets, as if every
+   * task were one day's backup. Without it, an autopilot left running piles up a set every few
+   * seconds within the retention, and the backup storage it reports grows without bound.
+   */
+  taskIsADay?: boolean;
+}
+
 export interface Simulator {
   /** 'http://127.0.0.1:PORT' */
   url: string;
@@ -155,7 +170,7 @@ export interface Simulator {
   /** url + '/sts-credentials': serves sts.current() in the ALIBABA_CLOUD_CREDENTIALS_URI shape. */
   credentialsUri: string;
   /** Demo mode: timers that step the world and start new tasks; unref'd; stopped by close(). */
-  autopilot(opts: { stepMs: number; newJobEveryMs: number; failureRate: number }): void;
+  autopilot(opts: AutopilotOptions): void;
   /** How long every RPC answer waits, in real time (a slow region; 0 = none). */
   latencyMs: number;
   /** Flow control: authenticated requests per second beyond which Throttling.User answers (0 = none). */
@@ -604,12 +619,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
   }
 
-  function startRandomJob(): void {
+  function startRandomJob(taskIsADay: boolean): void {
     // Real instances run one backup at a time: only idle instances that back up, and have met
     // their first backup window (a brand-new one waits for it), get a new task.
     const idle = world.instances().filter((i) => world.takesBackups(i.id) && world.pastFirstWindow(i.id) && world.listedJobs(i.id).length === 0);
     const instance = autopilotRandom.pick(idle);
     if (instance) {
+      if (taskIsADay) world.expireOldestSets(instance.id, instance.policy.retentionDays);
       world.addJob(instance.id, { mode: autopilotRandom.chance(0.8) ? 'Automated' : 'Manual' });
     }
   }
@@ -635,11 +651,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     sts,
     credentialsUri: `${url}${CREDENTIALS_PATH}`,
-    autopilot({ stepMs, newJobEveryMs, failureRate }): void {
+    autopilot({ stepMs, newJobEveryMs, failureRate, taskIsADay = false }): void {
       stopAutopilot();
       world.failureRate = failureRate;
       timers.push(setInterval(() => world.step(), stepMs).unref());
-      timers.push(setInterval(startRandomJob, newJobEveryMs).unref());
+      timers.push(setInterval(() => startRandomJob(taskIsADay), newJobEveryMs).unref());
     },
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {

@@ -62,6 +62,21 @@ export interface SimLogs {
   bytesPerSecond: number;
 }
 
+/**
+ * How big the instance's backups are: a full backup follows a slowly growing trend with a little
+ * noise (as a real database's does), an incremental one is a few per cent of it.
+ */
+export interface SimSizes {
+  /** size of a full backup taken at `atMs`, bytes */
+  fullBytes: number;
+  /** ms epoch; default when the instance was added to the World */
+  atMs: number;
+  /** growth of the data per day, e.g. 0.002 = +0.2 % a day */
+  growthPerDay: number;
+  /** each backup lies within ± this share of the trend, e.g. 0.01 */
+  noise: number;
+}
+
 /** Cross-region backup settings (DescribeCrossRegionBackupDBInstance). */
 export interface SimCrossRegion {
   enabled: boolean;
@@ -118,6 +133,7 @@ export interface SimInstance {
   crossRegion?: SimCrossRegion;
   /** purchased storage; half of it is the free backup quota */
   storageBytes: number;
+  sizes: SimSizes;
 }
 
 export interface SimJob {
@@ -162,7 +178,7 @@ export interface SimBackupSet {
 export interface WorldOptions {
   /** ms epoch; default Date.now. Tests pass a controllable clock. */
   now?: () => number;
-  /** Seed for the deterministic RNG behind progress steps, failures and sizes; default 1. */
+  /** Seed for the deterministic RNG behind progress steps and failures; default 1. (Sizes follow SimSizes.) */
   seed?: number;
   /** Probability that a task finishing through step() fails; default 0. */
   failureRate?: number;
@@ -209,7 +225,10 @@ export class World {
     return this.clock();
   }
 
-  addInstance(id: string, init: Partial<Omit<SimInstance, 'id' | 'policy' | 'logs'>> & { policy?: Partial<SimPolicy>; logs?: Partial<SimLogs> } = {}): SimInstance {
+  addInstance(
+    id: string,
+    init: Partial<Omit<SimInstance, 'id' | 'policy' | 'logs' | 'sizes'>> & { policy?: Partial<SimPolicy>; logs?: Partial<SimLogs>; sizes?: Partial<SimSizes> } = {},
+  ): SimInstance {
     if (this.instancesById.has(id)) {
       throw new Error(`instance ${id} already exists`);
     }
@@ -265,6 +284,14 @@ export class World {
         ...init.logs,
       },
       storageBytes: init.storageBytes ?? 200 * GIB,
+      sizes: {
+        // 1 to 10 GiB, fixed per instance id: a week of daily fulls fits the default free quota
+        fullBytes: GIB + (fnv1a(`size/${id}`) % (9 * 1024)) * 1024 ** 2,
+        atMs: now,
+        growthPerDay: 0.002,
+        noise: 0.01,
+        ...init.sizes,
+      },
     };
     if (init.crossRegion) instance.crossRegion = { ...init.crossRegion };
     this.instancesById.set(id, instance);
@@ -353,7 +380,7 @@ export class World {
       startedAt: this.now(),
       backupType: init.backupType ?? 'FullBackup',
       backupMethod: 'Physical',
-      sizeBytes: init.sizeBytes ?? this.random.int(1 * GIB, 40 * GIB),
+      sizeBytes: init.sizeBytes ?? this.backupSize(instanceId, init.backupType ?? 'FullBackup', this.now()),
     };
     jobs.set(jobId, job);
     return job;
@@ -403,6 +430,19 @@ export class World {
     return job;
   }
 
+  /**
+   * The size of a backup of this type started at `atMs`: the instance's full-backup trend
+   * (SimSizes) with its noise, fixed for a given instance and time; an incremental is 3-7 % of it.
+   */
+  backupSize(instanceId: string, type: SimBackupSet['type'], atMs: number): number {
+    const { sizes } = this.requireInstance(instanceId);
+    const trend = sizes.fullBytes * (1 + sizes.growthPerDay) ** ((atMs - sizes.atMs) / DAY_MS);
+    // -1..1, from the instance and the time: the same backup always has the same size
+    const wobble = (fnv1a(`${instanceId}/${atMs}`) % 2001) / 1000 - 1;
+    const full = trend * (1 + sizes.noise * wobble);
+    return Math.round(type === 'FullBackup' ? full : full * (0.05 + 0.02 * wobble));
+  }
+
   /** The service lost the task: it is neither listed nor answerable by id any more. */
   forgetJob(instanceId: string, jobId: string): void {
     this.requireJob(instanceId, jobId).forgotten = true;
@@ -418,7 +458,7 @@ export class World {
       status: set.status ?? 'Success',
       startTime: set.startTime ?? set.endTime - 20 * 60_000,
       endTime: set.endTime,
-      sizeBytes: set.sizeBytes ?? this.random.int(1 * GIB, 40 * GIB),
+      sizeBytes: set.sizeBytes ?? (set.status === 'Failed' ? 0 : this.backupSize(instanceId, set.type ?? 'FullBackup', set.startTime ?? set.endTime)),
       mode,
       method: set.method ?? 'Physical',
       type: set.type ?? 'FullBackup',
@@ -437,6 +477,13 @@ export class World {
     if (set.status === 'Success' && set.type === 'FullBackup' && cross?.enabled && !cross.stalled) {
       this.addCrossRegionSet(set.instanceId, { backupId: set.backupId, startTime: set.endTime, endTime: set.endTime + 10 * 60_000, sizeBytes: set.sizeBytes });
     }
+  }
+
+  /** The service expired the instance's oldest backup sets: only the newest `keep` (by end time) remain. */
+  expireOldestSets(instanceId: string, keep: number): void {
+    const sets = this.setsOf(instanceId);
+    const kept = new Set([...sets].sort((a, b) => b.endTime - a.endTime).slice(0, keep));
+    this.setsByInstance.set(instanceId, sets.filter((set) => kept.has(set)));
   }
 
   /** Seeds a cross-region copy (default: a success in the instance's target region). */
