@@ -197,7 +197,10 @@ function renderBackupSet(set: SimBackupSet, instance: SimInstance, count: (n: nu
     BackupMode: set.mode,
     BackupMethod: set.method,
     BackupType: set.type,
-    BackupScale: 'DBInstance',
+    // The reference shows DBInstance for an instance backup; "Database" for a backup of some
+    // databases is not documented (CreateBackup calls that strategy "db").
+    BackupScale: set.databases === undefined ? 'DBInstance' : 'Database',
+    ...(set.databases === undefined ? {} : { BackupDBNames: set.databases.join(',') }),
     BackupInitiator: set.initiator,
     BackupLocation: 'OSS',
     StoreStatus: 'Disabled',
@@ -502,7 +505,7 @@ function describeLocalAvailableRecoveryTime(world: World, params: Record<string,
   const now = world.now();
   const usable = world
     .backupSets(instance.id)
-    .filter((set) => set.status === 'Success' && set.type === 'FullBackup' && set.endTime >= now - instance.policy.retentionDays * DAY_MS);
+    .filter((set) => set.status === 'Success' && set.type === 'FullBackup' && set.databases === undefined && set.endTime >= now - instance.policy.retentionDays * DAY_MS);
   // No full backup within retention: nothing to restore from, and the service answers with empty strings.
   if (usable.length === 0) {
     return { DBInstanceId: instance.id, RecoveryBeginTime: '', RecoveryEndTime: '' };

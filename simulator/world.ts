@@ -154,6 +154,8 @@ export interface SimJob {
   backupType: 'FullBackup' | 'IncrementalBackup';
   backupMethod: 'Physical' | 'Logical' | 'Snapshot';
   sizeBytes: number;
+  /** A backup of these databases only (CreateBackup with BackupStrategy db); absent = the whole instance. */
+  databases?: string[];
   /** The service no longer knows the task at all, not even by id. */
   forgotten?: boolean;
 }
@@ -173,6 +175,8 @@ export interface SimBackupSet {
   initiator: string;
   engine: string;
   engineVersion: string;
+  /** The databases a backup of some databases covers; absent = the whole instance. */
+  databases?: string[];
 }
 
 export interface WorldOptions {
@@ -359,7 +363,7 @@ export class World {
 
   addJob(
     instanceId: string,
-    init: Partial<Pick<SimJob, 'jobId' | 'mode' | 'taskAction' | 'status' | 'progressStatus' | 'process' | 'backupType' | 'sizeBytes'>> = {},
+    init: Partial<Pick<SimJob, 'jobId' | 'mode' | 'taskAction' | 'status' | 'progressStatus' | 'process' | 'backupType' | 'sizeBytes' | 'databases'>> = {},
   ): SimJob {
     this.refuseReadOnly(instanceId);
     const jobs = this.jobsOf(instanceId);
@@ -380,7 +384,8 @@ export class World {
       startedAt: this.now(),
       backupType: init.backupType ?? 'FullBackup',
       backupMethod: 'Physical',
-      sizeBytes: init.sizeBytes ?? this.backupSize(instanceId, init.backupType ?? 'FullBackup', this.now()),
+      sizeBytes: init.sizeBytes ?? this.backupSize(instanceId, init.backupType ?? 'FullBackup', this.now(), init.databases),
+      ...(init.databases === undefined ? {} : { databases: [...init.databases] }),
     };
     jobs.set(jobId, job);
     return job;
@@ -426,21 +431,24 @@ export class World {
       initiator: job.mode === 'Automated' ? 'System' : 'User',
       engine: instance?.engine ?? 'MySQL',
       engineVersion: instance?.engineVersion ?? '8.0',
+      ...(job.databases === undefined ? {} : { databases: job.databases }),
     });
     return job;
   }
 
   /**
    * The size of a backup of this type started at `atMs`: the instance's full-backup trend
-   * (SimSizes) with its noise, fixed for a given instance and time; an incremental is 3-7 % of it.
+   * (SimSizes) with its noise, fixed for a given instance and time; an incremental is 3-7 % of it,
+   * a backup of some databases 15 %.
    */
-  backupSize(instanceId: string, type: SimBackupSet['type'], atMs: number): number {
+  backupSize(instanceId: string, type: SimBackupSet['type'], atMs: number, databases?: string[]): number {
     const { sizes } = this.requireInstance(instanceId);
     const trend = sizes.fullBytes * (1 + sizes.growthPerDay) ** ((atMs - sizes.atMs) / DAY_MS);
     // -1..1, from the instance and the time: the same backup always has the same size
     const wobble = (fnv1a(`${instanceId}/${atMs}`) % 2001) / 1000 - 1;
     const full = trend * (1 + sizes.noise * wobble);
-    return Math.round(type === 'FullBackup' ? full : full * (0.05 + 0.02 * wobble));
+    const share = type === 'FullBackup' ? 1 : 0.05 + 0.02 * wobble;
+    return Math.round(full * share * (databases === undefined ? 1 : 0.15));
   }
 
   /** The service lost the task: it is neither listed nor answerable by id any more. */
@@ -458,13 +466,14 @@ export class World {
       status: set.status ?? 'Success',
       startTime: set.startTime ?? set.endTime - 20 * 60_000,
       endTime: set.endTime,
-      sizeBytes: set.sizeBytes ?? (set.status === 'Failed' ? 0 : this.backupSize(instanceId, set.type ?? 'FullBackup', set.startTime ?? set.endTime)),
+      sizeBytes: set.sizeBytes ?? (set.status === 'Failed' ? 0 : this.backupSize(instanceId, set.type ?? 'FullBackup', set.startTime ?? set.endTime, set.databases)),
       mode,
       method: set.method ?? 'Physical',
       type: set.type ?? 'FullBackup',
       initiator: set.initiator ?? (mode === 'Automated' ? 'System' : 'User'),
       engine: set.engine ?? instance.engine,
       engineVersion: set.engineVersion ?? instance.engineVersion,
+      ...(set.databases === undefined ? {} : { databases: [...set.databases] }),
     };
     this.recordSet(full);
     return full;
@@ -474,7 +483,7 @@ export class World {
   private recordSet(set: SimBackupSet): void {
     this.setsOf(set.instanceId).push(set);
     const cross = this.instancesById.get(set.instanceId)?.crossRegion;
-    if (set.status === 'Success' && set.type === 'FullBackup' && cross?.enabled && !cross.stalled) {
+    if (set.status === 'Success' && set.type === 'FullBackup' && set.databases === undefined && cross?.enabled && !cross.stalled) {
       this.addCrossRegionSet(set.instanceId, { backupId: set.backupId, startTime: set.endTime, endTime: set.endTime + 10 * 60_000, sizeBytes: set.sizeBytes });
     }
   }

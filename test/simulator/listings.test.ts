@@ -104,6 +104,20 @@ describe('simulator listings', () => {
       assert.equal(body.PageNumber, 1);
       assert.equal((body.Items as { Backup: Row[] }).Backup[0]?.BackupSize, 1010);
     });
+
+    it('a backup of some databases says so (BackupScale Database, BackupDBNames), is smaller, and is neither copied nor restorable to', async () => {
+      world.addInstance('rm-db', { sizes: { fullBytes: 1_000_000_000, growthPerDay: 0, noise: 0 }, crossRegion: { enabled: true, logEnabled: false, region: 'cn-shanghai', retentionDays: 7 } });
+      const job = world.addJob('rm-db', { mode: 'Manual', databases: ['orders', 'billing'] });
+      world.finishJob('rm-db', job.jobId, 'Finished');
+      const [set] = ((await h.call('DescribeBackups', { DBInstanceId: 'rm-db' })).Items as { Backup: Row[] }).Backup;
+      assert.deepEqual([set?.BackupScale, set?.BackupDBNames, set?.BackupSize, set?.BackupType], ['Database', 'orders,billing', '150000000', 'FullBackup']);
+      assert.deepEqual(world.crossRegionSets('rm-db'), [], 'not copied to the other region');
+      const recovery = await h.call('DescribeLocalAvailableRecoveryTime', { DBInstanceId: 'rm-db' });
+      assert.equal(recovery.RecoveryBeginTime, '', 'the instance cannot be restored from it');
+      const whole = world.addBackupSet('rm-db', { endTime: NOW });
+      const instanceSet = ((await h.call('DescribeBackups', { DBInstanceId: 'rm-db', BackupId: whole.backupId })).Items as { Backup: Row[] }).Backup[0];
+      assert.deepEqual([instanceSet?.BackupScale, 'BackupDBNames' in (instanceSet ?? {}), instanceSet?.BackupSize], ['DBInstance', false, '1000000000']);
+    });
   });
 
   describe('DescribeBackupPolicy', () => {
