@@ -78,7 +78,7 @@ describe('dist/main.js', function () {
     it('--config.check accepts a good file and says what it watches', () => {
       const r = run(['--config.check', '--config.file=config/demo.yml']);
       assert.equal(r.status, 0, r.stderr);
-      assert.equal(r.stdout, 'config/demo.yml: OK (1 account, 2 regions, 2 instances (+ discovery in 1 region), schedule "*/5 * * * * *")\n');
+      assert.equal(r.stdout, 'config/demo.yml: OK (1 account, 2 regions, 3 instances (+ discovery in 1 region), schedule "*/5 * * * * *")\n');
     });
 
     it('--shard.count and --shard.index win over the file, and show in --config.check', () => {
