@@ -10,6 +10,7 @@ import { resolveEndpoint } from './alicloud/endpoints.js';
 import { AdaptiveRate, Semaphore, TokenBucket } from './alicloud/limits.js';
 import { RdsClient } from './alicloud/rds-client.js';
 import { Poller, type PollSettings, type RegionTarget } from './collector/poller.js';
+import { BUILTIN_READS, TASKS_READ } from './collector/reads/index.js';
 import { loadState, saveState, type SavedInstances } from './collector/state-file.js';
 import { startSchedule, type Schedule } from './collector/scheduler.js';
 import { createApp } from './http/app.js';
@@ -134,19 +135,27 @@ function persistTo(path: string, log: Logger): (states: SavedInstances) => void 
   };
 }
 
+/** Each read's interval (ms), 0 when it is turned off (collectors.<read>: false). */
+function readIntervals(config: Config): Record<string, number> {
+  const poll = config.poll as unknown as Record<string, unknown>;
+  const out: Record<string, number> = {};
+  for (const read of BUILTIN_READS) {
+    const configured = read.intervalKey !== undefined ? poll[read.intervalKey] : undefined;
+    const seconds = typeof configured === 'number' ? configured : read.defaultIntervalSeconds;
+    out[read.name] = config.collectors[read.name] === false ? 0 : seconds * 1000;
+  }
+  return out;
+}
+
 function pollSettings(config: Config, log: Logger): PollSettings {
   return {
     deadlineMs: config.poll.deadline * 1000,
     lookupsPerPoll: config.poll.lookups_per_poll,
     idleListingMs: config.poll.idle_interval * 1000,
-    backupsIntervalMs: config.poll.backups_interval * 1000,
+    tasksEnabled: config.collectors[TASKS_READ.name] !== false,
+    intervalsMs: readIntervals(config),
     backupsLookbackMs: config.poll.backups_lookback * 1000,
-    policyIntervalMs: config.poll.policy_interval * 1000,
-    restoreWindowIntervalMs: config.poll.restore_window_interval * 1000,
-    logBackupsIntervalMs: config.poll.log_backups_interval * 1000,
     logBackupsLookbackMs: config.poll.log_backups_lookback * 1000,
-    crossRegionIntervalMs: config.poll.cross_region_interval * 1000,
-    resourceUsageIntervalMs: config.poll.resource_usage_interval * 1000,
     ...(config.state_file ? { persist: persistTo(config.state_file, log) } : {}),
   };
 }
@@ -179,6 +188,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     ...(config.state_file ? { saved: loadState(config.state_file, log) } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     onPublish: (published) => metrics.published(published),
+    onReadError: (account, region, read, code) => metrics.observeReadError(account, region, read, code),
   });
   metrics.configLoaded(true, (opts.now ?? Date.now)());
 

@@ -143,6 +143,22 @@ describe('BackupHistory', () => {
     assert.deepEqual([...s.seen].sort(), [['FullBackup|Failed', 1], ['FullBackup|Success', 2], ['IncrementalBackup|Success', 1]]);
   });
 
+  it('counts a backup of some databases only under DatabaseBackup, never as the instance\'s backup', () => {
+    const history = new BackupHistory({ lookbackMs: 8 * D });
+    const whole = set('1', 'FullBackup', 'Success', D, D + H, 10 * 1024 ** 3);
+    history.ingest([
+      whole,
+      { ...set('2', 'FullBackup', 'Success', 2 * D, 2 * D + H, 2 * 1024 ** 3), scope: 'databases' },
+      { ...set('3', 'FullBackup', 'Failed', 3 * D, 3 * D + H), scope: 'databases' },
+    ], 4 * D);
+    const s = history.summary();
+    assert.deepEqual(s.newestSuccess.get('FullBackup'), whole, 'the newest instance-wide full backup, not the newer single-database one');
+    assert.equal(s.newestFinished?.backupId, '1');
+    assert.equal(s.newestFailedEndMs, undefined);
+    assert.deepEqual(s.usableEndMs, [D + H]);
+    assert.deepEqual([...s.seen].sort(), [['DatabaseBackup|Failed', 1], ['DatabaseBackup|Success', 1], ['FullBackup|Success', 1]]);
+  });
+
   it('keeps the end time of the newest failed set of any type, whatever the order, across a save', () => {
     const history = new BackupHistory({ lookbackMs: 8 * D });
     history.ingest([set('1', 'FullBackup', 'Success', D, D + H)], 2 * D);

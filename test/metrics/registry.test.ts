@@ -26,9 +26,11 @@ function instance(id: string, version = 0, patch: Partial<InstanceSnapshot> = {}
     pendingLookups: version % 2,
     skippedPolls: 0,
     counts: { failures: new Map([['Automated', version % 4], ['Manual', 0]]), completions: new Map([['Automated|Finished', version]]) },
-    backups: { newestSuccess: new Map(), seen: new Map(), usableEndMs: [] },
-    backupsKnown: version > 0,
-    policy: { weekdays: [1], expectedIntervalSeconds: 86400 * (1 + (version % 7)) },
+    views: new Map<string, unknown>([
+      ['policy', { weekdays: [1], expectedIntervalSeconds: 86400 * (1 + (version % 7)) }],
+      ...(version > 0 ? [['backups', { summary: { newestSuccess: new Map(), seen: new Map(), usableEndMs: [] }, usableSets: 0 }] as const] : []),
+    ]),
+    reads: new Map([['tasks', { success: version % 5 !== 4, lastSuccessMs: 1_800_000_000_000 }]]),
     ...patch,
   };
 }
