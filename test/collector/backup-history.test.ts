@@ -7,7 +7,7 @@ import { parseDuration } from '../../src/config/schema.js';
 
 const H = 3600_000;
 const D = 24 * H;
-const set = (backupId: string, type: string, status: string, startMs: number, endMs: number, sizeBytes = 1): BackupSet => ({ backupId, type, status, startMs, endMs, sizeBytes });
+const set = (backupId: string, type: string, status: string, startMs: number, endMs: number, sizeBytes = 1): BackupSet => ({ backupId, type, status, startMs, endMs, sizeBytes, scope: 'instance' });
 
 describe('expectedIntervalSeconds', () => {
   const cases: Array<[number[], number | undefined]> = [
@@ -32,8 +32,8 @@ describe('normalizing DescribeBackups and DescribeBackupPolicy', () => {
     });
     assert.equal(page.total, 2);
     assert.deepEqual(page.sets, [
-      { backupId: '101', status: 'Success', type: 'FullBackup', startMs: Date.parse('2026-11-20T16:00:00Z'), endMs: Date.parse('2026-11-20T16:20:00Z'), sizeBytes: 1024 },
-      { backupId: '102', status: 'Failed', type: 'Unknown', startMs: Date.parse('2026-11-21T16:00Z'), endMs: Date.parse('2026-11-21T16:05Z'), sizeBytes: 0 },
+      { backupId: '101', status: 'Success', type: 'FullBackup', startMs: Date.parse('2026-11-20T16:00:00Z'), endMs: Date.parse('2026-11-20T16:20:00Z'), sizeBytes: 1024, scope: 'instance' },
+      { backupId: '102', status: 'Failed', type: 'Unknown', startMs: Date.parse('2026-11-21T16:00Z'), endMs: Date.parse('2026-11-21T16:05Z'), sizeBytes: 0, scope: 'instance' },
     ]);
   });
 

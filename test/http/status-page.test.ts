@@ -9,7 +9,7 @@ const H = 3600_000;
 function instance(id: string, patch: Partial<InstanceSnapshot> & { fullEndMs?: number; intervalSeconds?: number } = {}): InstanceSnapshot {
   const { fullEndMs, intervalSeconds, ...rest } = patch;
   const newestSuccess = new Map<string, BackupSet>();
-  if (fullEndMs !== undefined) newestSuccess.set('FullBackup', { backupId: `b-${id}`, status: 'Success', type: 'FullBackup', startMs: fullEndMs - H, endMs: fullEndMs });
+  if (fullEndMs !== undefined) newestSuccess.set('FullBackup', { backupId: `b-${id}`, status: 'Success', type: 'FullBackup', startMs: fullEndMs - H, endMs: fullEndMs, scope: 'instance' });
   return {
     account: 'prod',
     region: 'cn-hangzhou',
@@ -121,7 +121,7 @@ describe('status page', () => {
     const evil = '<img src=x onerror="alert(1)">&';
     const html = renderStatusPage(input([instance('rm-<b>x</b>', {
       account: `a${evil}`,
-      info: { id: 'rm-x', description: evil, engine: `My${evil}`, engineVersion: '8.0', regionId: 'cn-hangzhou', instanceType: 'Primary', status: 'Running' },
+      info: { id: 'rm-x', description: evil, engine: `My${evil}`, engineVersion: '8.0', regionId: 'cn-hangzhou', instanceType: 'Primary', status: 'Running', category: 'HighAvailability', lockMode: 'Unlock' },
       tasks: [{ jobId: `1${evil}`, status: evil, jobMode: evil, taskAction: 'x', progressRatio: 0.5 }],
       success: false,
       errorCode: evil,
@@ -134,7 +134,7 @@ describe('status page', () => {
     const fleet = [
       instance('rm-web-01', { account: 'prod' }),
       instance('rm-web-02', { account: 'staging' }),
-      instance('rm-db-01', { account: 'prod', region: 'eu-central-1', info: { id: 'rm-db-01', description: 'Orders WEB backend', engine: 'MySQL', engineVersion: '8.0', regionId: 'eu-central-1', instanceType: 'Primary', status: 'Running' } }),
+      instance('rm-db-01', { account: 'prod', region: 'eu-central-1', info: { id: 'rm-db-01', description: 'Orders WEB backend', engine: 'MySQL', engineVersion: '8.0', regionId: 'eu-central-1', instanceType: 'Primary', status: 'Running', category: 'HighAvailability', lockMode: 'Unlock' } }),
     ];
     const ids = (filter: Record<string, unknown>) => rowIds(renderStatusPage(input(fleet), parseStatusFilter(filter))).sort();
     assert.deepEqual(ids({}), ['rm-db-01', 'rm-web-01', 'rm-web-02']);
