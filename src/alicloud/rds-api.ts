@@ -3,7 +3,7 @@
 // fake. Every method rejects only with an ApiError, already classified: nothing above
 // src/alicloud/ looks at a raw rejection.
 import type { BackupPolicy, BackupSet, DBInstance } from './backups.js';
-import type { Priority } from './limits.js';
+import type { Priority } from '../concurrency/wait-queue.js';
 import type { BackupTask } from './normalize.js';
 import type { BackupStorage, CrossRegionBackupSet, CrossRegionSettings, LogFile, RestoreWindow } from './recovery.js';
 
