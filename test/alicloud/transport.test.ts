@@ -81,7 +81,7 @@ describe('ObservedTransport', () => {
       { action: 'DescribeBackupPolicy', code: 'Forbidden.RAM', retry: 0, instanceId: 'rm-1' },
       { action: 'DescribeBackupPolicy', code: 'OK', retry: 2, instanceId: undefined },
     ]);
-    assert.ok(seen.every((a) => a.seconds >= 0));
+    assert.ok(seen.every((a) => a.seconds >= 0), 'durations are not negative');
   });
 
   it('an attempt abandoned when its signal aborts is told as Timeout then, and not again when it answers', async () => {
