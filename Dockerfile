@@ -39,6 +39,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/main.js /app/dist/exporter.js /app/dist/flags.js /app/dist/log.js /app/dist/version.js /app/dist/healthcheck.js ./dist/
 COPY --from=build /app/dist/alicloud ./dist/alicloud
 COPY --from=build /app/dist/collector ./dist/collector
+COPY --from=build /app/dist/concurrency ./dist/concurrency
 COPY --from=build /app/dist/config ./dist/config
 COPY --from=build /app/dist/http ./dist/http
 COPY --from=build /app/dist/metrics ./dist/metrics

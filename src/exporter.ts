@@ -7,8 +7,11 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
 import { defaultChainCredentials, staticCredentials } from './alicloud/credentials.js';
 import { resolveEndpoint } from './alicloud/endpoints.js';
-import { AdaptiveRate, Semaphore, TokenBucket } from './alicloud/limits.js';
-import { RdsClient } from './alicloud/rds-client.js';
+import { AdaptiveRate } from './alicloud/limits.js';
+import { createRdsClient, type RdsClient } from './alicloud/rds-client.js';
+import { Semaphore } from './concurrency/semaphore.js';
+import { TokenBucket } from './concurrency/token-bucket.js';
+import { TurnQueue } from './concurrency/turn-queue.js';
 import { Poller, type PollSettings, type RegionTarget } from './collector/poller.js';
 import { BUILTIN_READS, TASKS_READ } from './collector/reads/index.js';
 import { loadState, saveState, type SavedInstances } from './collector/state-file.js';
@@ -86,6 +89,8 @@ function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: 
   const targets: RegionTarget[] = [];
   const clients: RdsClient[] = [];
   const rates = new Map<string, AdaptiveRate>();
+  // one for every client: answers from all accounts and regions end one an event-loop turn
+  const responseTurns = new TurnQueue();
   for (const account of config.accounts) {
     const credentials = account.access_key_id !== undefined && account.access_key_secret !== undefined
       ? staticCredentials(account.access_key_id, account.access_key_secret)
@@ -94,11 +99,12 @@ function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: 
     const rate = new AdaptiveRate(bucket, account.requests_per_second);
     rates.set(account.name, rate);
     for (const region of account.regions) {
-      const client = new RdsClient({
+      const client = createRdsClient({
         endpoint: resolveEndpoint(region.region, region.endpoint, account.endpoint),
         credentials,
         bucket,
         semaphore: new Semaphore(config.poll.concurrency),
+        responseTurns,
         timeoutMs: config.poll.timeout_seconds * 1000,
         maxRetries: config.poll.max_retries,
         retryBaseDelayMs: config.poll.retry_base_delay_seconds * 1000,

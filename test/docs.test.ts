@@ -65,9 +65,9 @@ describe('documentation', () => {
 
   it('the README documents the RAM permissions the exporter uses', () => {
     assert.match(readme, /rds:DescribeBackupTasks/, 'rds:DescribeBackupTasks');
-    // every action the client sends (its call('<Action>', ...) sites)
+    // every action the client sends (its call('<Action>', ...) and allPages('<Action>', ...) sites)
     const client = readFileSync('src/alicloud/rds-client.ts', 'utf8');
-    const actions = [...new Set([...client.matchAll(/call\(\s*'([A-Za-z]+)'/g)].map((m) => m[1]!))];
+    const actions = [...new Set([...client.matchAll(/(?:call|allPages)\(\s*'([A-Za-z]+)'/g)].map((m) => m[1]!))];
     assert.ok(actions.length >= 9, `found ${actions.join(', ')}`);
     const policy = /"Action": \[([\s\S]*?)\]/.exec(readme)?.[1] ?? '';
     for (const action of [...actions, 'DescribeBinlogFiles', 'DescribeLogBackupFiles']) assert.ok(policy.includes(`"rds:${action}"`), `rds:${action} in the README's RAM policy`);

@@ -148,7 +148,7 @@ export function normalizeBackupsPage(body: unknown): BackupsPage {
   return { sets, total: num(data.TotalRecordCount) ?? sets.length };
 }
 
-const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const WEEKDAYS: readonly string[] = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 /**
  * The longest gap between two consecutive scheduled backup days, wrapping round the week:

@@ -5,7 +5,8 @@
 // Each instance publishes its snapshot as soon as its poll ends; /metrics reads the published
 // snapshots, so it never waits on the API, never sees half a poll, and never waits for another
 // instance. The state file is written when the work a tick started has ended.
-import { Semaphore, SignalLinks } from '../alicloud/limits.js';
+import { Semaphore } from '../concurrency/semaphore.js';
+import { SignalLinks } from '../concurrency/signal-links.js';
 import type { ApiError, RdsApi } from '../alicloud/rds-api.js';
 import type { RegionConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';

@@ -3,6 +3,7 @@
 // concatenated in any order, followed by stored blocks, and closed by one empty final block. The CRC-32 of the whole is
 // combined from the pieces' own, without reading the bytes again (zlib's crc32_combine).
 import { constants, crc32, deflateRaw } from 'node:zlib';
+import { Semaphore } from '../concurrency/semaphore.js';
 
 /** An uncompressed piece of a body, with what a gzip body needs of it. */
 export interface Piece {
@@ -73,36 +74,23 @@ export function piece(raw: Buffer): CompressedPiece {
 
 /**
  * Compressions running at once, off the event loop. Each holds zlib's working memory (about 300
- * KiB), so thousands of pieces asked at once (the first gzip scrape) wait in line.
+ * KiB), so thousands of pieces asked at once (the first gzip scrape) wait in line. One line for
+ * the process: the compressed pieces are shared by every scrape.
  */
-const MAX_RUNNING = 2;
-let running = 0;
-/** a scrape's compressions go first; then the background's */
-const waiting: { now: Array<() => void>; later: Array<() => void> } = { now: [], later: [] };
+const compressions = new Semaphore(2);
 
 /**
- * Resolves with a release once fewer than MAX_RUNNING compressions run: a scrape's (`now`) before
- * any waiting in the background, so that a scrape during a poll does not wait behind the
- * compression of every block the poll's publishing rebuilt.
+ * Resolves with a release once a place is free: a scrape's compressions (`now`, served first, as
+ * a listing is) before any waiting in the background, so that a scrape during a poll does not
+ * wait behind the compression of every block the poll's publishing rebuilt.
  */
-async function slot(line: 'now' | 'later'): Promise<() => void> {
-  // A place freed passes straight to the next in line, counted as taken all along: neither a
-  // newcomer nor drained() can see it free in between.
-  if (running >= MAX_RUNNING) await new Promise<void>((resolve) => waiting[line].push(resolve));
-  else running++;
-  return () => {
-    const next = waiting.now.shift() ?? waiting.later.shift();
-    if (next) next();
-    else if (--running === 0) for (const resolve of idle.splice(0)) resolve();
-  };
+function slot(line: 'now' | 'later'): Promise<() => void> {
+  return compressions.acquire(undefined, line === 'now' ? 'listing' : 'backlog');
 }
-
-/** Waiting for the line to empty. */
-const idle: Array<() => void> = [];
 
 /** Resolves once no compression runs or waits (the background's included). */
 export function drained(): Promise<void> {
-  return running === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve));
+  return compressions.drained();
 }
 
 /** Compresses `p` now, in a place already taken, and keeps the result with it. */
