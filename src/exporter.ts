@@ -73,10 +73,7 @@ export interface Exporter {
   close(): Promise<void>;
 }
 
-/**
- * Builds one API client per account and region, sharing the account's rate limit; each region has
- * its own concurrency limit, so that requests hanging on one endpoint never hold up another's.
- */
+/** What createTargets builds from a configuration. */
 interface Built {
   targets: RegionTarget[];
   clients: RdsClient[];
@@ -84,6 +81,10 @@ interface Built {
   rates: Map<string, AdaptiveRate>;
 }
 
+/**
+ * Builds one API client per account and region, sharing the account's rate limit; each region has
+ * its own concurrency limit, so that requests hanging on one endpoint never hold up another's.
+ */
 function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: AbortSignal): Built {
   const { config, log } = opts;
   const targets: RegionTarget[] = [];

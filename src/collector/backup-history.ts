@@ -39,7 +39,7 @@ export interface HistoryState {
   newestSuccess: BackupSet[];
   newestFinished?: BackupSet;
   seen: Array<[key: string, count: number]>;
-  /** usable sets by id, with their end time (absent in files written before 0.3) */
+  /** usable sets by id, with their end time (absent in older files) */
   usable?: Array<[backupId: string, endMs: number]>;
   newestFailedEndMs?: number;
 }

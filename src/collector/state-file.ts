@@ -24,7 +24,7 @@ export function instanceKey(account: string, region: string, instanceId: string)
   return `${account}/${region}/${instanceId}`;
 }
 
-// Files written before 0.2 also hold taskAction and lastStatus per job: never read, so dropped here.
+// Older files also hold taskAction and lastStatus per job: never read, so dropped here.
 const trackedJob = z.object({ jobId: z.string(), jobMode: z.string(), firstSeen: z.number(), misses: z.number() });
 const backupSet = z.object({ backupId: z.string(), status: z.string(), type: z.string(), startMs: z.number(), endMs: z.number(), sizeBytes: z.number().optional(), scope: z.enum(['instance', 'databases']).default('instance') });
 const pairs = <T extends z.ZodType>(value: T) => z.array(z.tuple([z.string(), value]));
