@@ -1,13 +1,17 @@
 // One version everywhere a user reads it: package.json, `--version`, build_info's version label,
-// the image's version label and the newest release of CHANGELOG.md.
+// the image's version label and the newest release of CHANGELOG.md; and one Node.js floor for the
+// README, package.json and every installed package.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { VERSION } from '../src/version.js';
 import { parseDockerfile, stagesOf } from './docker/dockerfile.js';
 import { series, startRig } from './helpers.js';
 
-const packageVersion = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string; engines: { node: string } };
+const packageVersion = pkg.version;
+const satisfies = createRequire(import.meta.url)('semver/functions/satisfies') as (version: string, range: string) => boolean;
 
 describe('the version', () => {
   it('is a release version, the same in package.json, package-lock.json and src/version.ts', () => {
@@ -54,5 +58,22 @@ describe('the version', () => {
     } finally {
       await rig.close();
     }
+  });
+});
+
+describe('the Node.js floor', () => {
+  const floor = /^>=(\d+\.\d+)$/.exec(pkg.engines.node)?.[1];
+
+  it('is the one the README states', () => {
+    assert.ok(floor, `package.json engines.node should be ">=X.Y", found "${pkg.engines.node}"`);
+    assert.match(readFileSync('README.md', 'utf8'), new RegExp(`Requires Node\\.js ≥ ${floor.replace('.', '\\.')}[,. ]`), 'the README names the floor');
+  });
+
+  it('admits every package npm ci installs, dev dependencies included (no EBADENGINE)', () => {
+    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { version?: string; engines?: { node?: string } | string[] }> };
+    const refusing = Object.entries(lock.packages)
+      .flatMap(([path, p]) => (p.engines && !Array.isArray(p.engines) && p.engines.node ? [{ name: `${path.replace(/^.*node_modules\//, '')}@${p.version}`, range: p.engines.node }] : []))
+      .filter((p) => !satisfies(`${floor}.0`, p.range));
+    assert.deepEqual(refusing, [], `packages that refuse Node ${floor}.0`);
   });
 });
