@@ -87,6 +87,14 @@ describe('the test commands', function () {
     assert.deepEqual(filesMochaRuns(mochaArgsOf('test:unit')), unit);
   });
 
+  it('.ci/run runs `npm test`, bounded by at least twice the duration its comment states', () => {
+    const ci = readFileSync('.ci/run', 'utf8');
+    const stated = /whole suite takes about (\d+) minutes/.exec(ci)?.[1];
+    const bound = /^timeout (\d+) npm test$/m.exec(ci)?.[1];
+    assert.ok(stated && bound, `stated: ${stated}, bound: ${bound}`);
+    assert.ok(Number(bound) >= 2 * 60 * Number(stated), `a ${bound} s bound for a ${stated}-minute suite`);
+  });
+
   it('`npm run test:update-golden` runs the golden test only', () => {
     assert.deepEqual(filesMochaRuns(mochaArgsOf('test:update-golden')), ['test/e2e/golden.test.ts']);
   });
