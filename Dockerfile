@@ -1,6 +1,5 @@
 # alicloud-rds-backup-exporter container image: the exporter only (no simulator, no demo).
-#   docker build --build-arg VERSION=0.1.0 \
-#     --build-arg IMAGE_SOURCE=https://github.com/<you>/alicloud-rds-backup-exporter \
+#   docker build --build-arg IMAGE_SOURCE=https://github.com/<you>/alicloud-rds-backup-exporter \
 #     -t alicloud-rds-backup-exporter .
 #   docker run -p 9877:9877 -v "$PWD/exporter.yml:/etc/alicloud-rds-backup-exporter/exporter.yml:ro" \
 #     -e ALIBABA_CLOUD_ACCESS_KEY_ID -e ALIBABA_CLOUD_ACCESS_KEY_SECRET alicloud-rds-backup-exporter
@@ -23,7 +22,9 @@ RUN npm run build \
 # import, named one by one so that dist/simulator and dist/demo.js stay out (a test follows the
 # imports from both entry points and runs --help from exactly these files).
 FROM node:20-bookworm-slim AS runtime
-ARG VERSION=dev
+# The image's version label: package.json's version, which --version and build_info report too
+# (test/version.test.ts checks that they agree).
+ARG VERSION=0.2.0
 # Where the source lives, for the image's label: pass --build-arg IMAGE_SOURCE=<repository URL>.
 ARG IMAGE_SOURCE=""
 LABEL org.opencontainers.image.title="alicloud-rds-backup-exporter" \

@@ -79,6 +79,15 @@ describe('documentation', () => {
     assert.deepEqual(sent, declared, 'the actions the client sends are those the reads declare');
   });
 
+  it("config/exporter.yml gives poll.concurrency the scope docs/configuration.md gives it", () => {
+    const comment = /^ {2}concurrency: \d+ +# (.*)$/m.exec(readFileSync('config/exporter.yml', 'utf8'))?.[1];
+    const row = configDoc.split('\n').find((l) => l.startsWith('| `concurrency` |'))?.split('|')[4]?.trim();
+    assert.ok(comment && row, `comment: ${comment}; docs row: ${row}`);
+    const scope = (text: string) => /at once, ([a-z ]+)/.exec(text)?.[1]?.trim();
+    assert.equal(scope(comment), scope(row), 'the example and the reference name the same scope');
+    assert.equal(scope(row), 'per account and region', 'the reference states the scope');
+  });
+
   it('CHANGELOG.md has an Unreleased section', () => {
     assert.match(changelog, /^## Unreleased$/m, '## Unreleased');
   });

@@ -1,7 +1,8 @@
 // `npm run demo` as a newcomer runs it: the simulator and the exporter together, live metrics.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { freePort, sample, series, until } from '../helpers.js';
 
 describe('the demo (dist/demo.js)', function () {
@@ -49,4 +50,21 @@ describe('the demo (dist/demo.js)', function () {
     }
     assert.equal(await exited, 0, 'the demo stops cleanly on Ctrl-C');
   });
+
+  for (const variable of ['DEMO_PORT', 'DEMO_SIMULATOR_PORT'] as const) {
+    it(`on a busy ${variable} port, says so in one line and exits 1`, async function () {
+      if (!existsSync('dist/demo.js')) throw new Error('dist/demo.js is missing: run `npm run build` (npm test does)');
+      const busy: Server = createServer();
+      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+      const taken = (busy.address() as { port: number }).port;
+      try {
+        const ports = { DEMO_PORT: String(await freePort()), DEMO_SIMULATOR_PORT: String(await freePort()), [variable]: String(taken) };
+        const run = spawnSync(process.execPath, ['dist/demo.js'], { env: { PATH: process.env.PATH, ...ports }, encoding: 'utf8', timeout: 20_000 });
+        assert.equal(run.status, 1, `exit status; stderr: ${run.stderr}`);
+        assert.deepEqual(run.stderr.split('\n').filter(Boolean), [`demo: port ${taken} is already in use; choose another with ${variable}=<port> npm run demo`]);
+      } finally {
+        busy.close();
+      }
+    });
+  }
 });
