@@ -15,7 +15,7 @@ import { API_DURATION_BUCKETS, INSTANCE_LABELS, METRICS, type MetricDef } from '
 import { BUILTIN_READS } from '../collector/reads/index.js';
 import type { ReadPlugin } from '../collector/reads/read.js';
 import { familyHeader, instanceFamilies, renderRegions, type Format, type InstanceFamily } from './exposition.js';
-import { compressed, crc32Combine, crcShift, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, stored, type CompressedPiece } from './gzip.js';
+import { crc32Combine, GzipLine, crcShift, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, stored, type CompressedPiece } from './gzip.js';
 import { InstanceSeries, type FamilyBody } from './series-cache.js';
 
 /** Default Node.js metrics that `promtool check metrics` rejects (gauges named `_total`). */
@@ -72,6 +72,8 @@ export interface MetricsOptions {
   taskStatuses?: () => 'all' | 'nonzero';
   /** each account's adaptive rate limit now */
   rateLimits?: () => ReadonlyMap<string, { readonly current: number }>;
+  /** where pieces are compressed (default: a line of its own) */
+  gzipLine?: GzipLine;
   /** the reads the instances are polled with (default: the built-in ones) */
   reads?: ReadonlyArray<ReadPlugin<unknown>>;
   /** include process_* and nodejs_* metrics (default true) */
@@ -120,7 +122,7 @@ export const STORED_BUDGET = 1024 * 1024;
  * once all are made. A piece still being compressed in the background goes stored while `budget`
  * lasts; any other missing piece is compressed now and waited for (the first gzip scrape).
  */
-async function familyGzip(body: FamilyBody, budget: { bytes: number }): Promise<Buffer[]> {
+async function familyGzip(body: FamilyBody, budget: { bytes: number }, line: GzipLine): Promise<Buffer[]> {
   if (body.gz) return [body.gz];
   const parts: Array<Buffer | Buffer[] | Promise<Buffer>> = [];
   let complete = true;
@@ -132,7 +134,7 @@ async function familyGzip(body: FamilyBody, budget: { bytes: number }): Promise<
       parts.push(stored(p.raw));
       complete = false;
     } else {
-      parts.push(compressed(p));
+      parts.push(line.compressed(p));
     }
   }
   const chunks = (await Promise.all(parts)).flat();
@@ -142,7 +144,7 @@ async function familyGzip(body: FamilyBody, budget: { bytes: number }): Promise<
 }
 
 /** The body from the headers and the families' pieces, plain or as one gzip member. */
-async function assemble(headers: readonly CompressedPiece[], families: readonly FamilyBody[], tail: Buffer, gzip: boolean): Promise<{ chunks: Buffer[]; length: number }> {
+async function assemble(headers: readonly CompressedPiece[], families: readonly FamilyBody[], tail: Buffer, gzip: boolean, line: GzipLine): Promise<{ chunks: Buffer[]; length: number }> {
   const chunks: Buffer[] = [];
   if (!gzip) {
     families.forEach((body, f) => chunks.push(headers[f]!.raw, ...body.pieces.map((p) => p.raw)));
@@ -150,8 +152,8 @@ async function assemble(headers: readonly CompressedPiece[], families: readonly 
     return { chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
   }
   const budget = { bytes: STORED_BUDGET };
-  const gz = await Promise.all(families.map((body) => familyGzip(body, budget)));
-  await Promise.all(headers.map(compressed));
+  const gz = await Promise.all(families.map((body) => familyGzip(body, budget, line)));
+  await Promise.all(headers.map((h) => line.compressed(h)));
   const last = piece(tail);
   let crc = 0;
   let rawLength = 0;
@@ -176,7 +178,8 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
   const live = [registerLive(prometheus, opts), registerLive(openMetrics as unknown as Registry, opts)];
   const defs = instanceFamilies(opts.reads ?? BUILTIN_READS);
   const headers = headersOf(defs);
-  const series = new InstanceSeries(defs, () => ({ taskStatuses: opts.taskStatuses?.() ?? 'all' }));
+  const line = opts.gzipLine ?? new GzipLine();
+  const series = new InstanceSeries(defs, line, () => ({ taskStatuses: opts.taskStatuses?.() ?? 'all' }));
   const self: SelfStatus = { reload: { successful: true } };
 
   return {
@@ -189,7 +192,7 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
       const families = series.pieces(snapshot.instances, gzip);
       const own = await ownRendering;
       const tail = Buffer.from(`${renderRegions(snapshot.regions, format)}${format === 'text' ? '\n' : ''}${own}`);
-      return { contentType: CONTENT_TYPE[format], gzip, ...(await assemble(headers[format], families, tail, gzip)) };
+      return { contentType: CONTENT_TYPE[format], gzip, ...(await assemble(headers[format], families, tail, gzip, line)) };
     },
     published: (inst) => series.publish(inst),
     observeApiCall(account, region, action, code, seconds) {

@@ -10,7 +10,7 @@
 // family by family: no per-series object, no rendering, no compression of what did not change.
 import type { InstanceSnapshot } from '../collector/poller.js';
 import { renderInstance, type InstanceFamily, type RenderOptions } from './exposition.js';
-import { piece, prefetch, type CompressedPiece } from './gzip.js';
+import { piece, type CompressedPiece, type GzipLine } from './gzip.js';
 
 /**
  * Instances per block: large enough that a scrape writes few pieces and each compresses well,
@@ -79,6 +79,8 @@ export class InstanceSeries {
   constructor(
     /** the families served per instance, in order */
     private readonly defs: readonly InstanceFamily[],
+    /** where rebuilt pieces are compressed in the background */
+    private readonly gzipLine: GzipLine,
     private readonly options: () => RenderOptions,
   ) {
     this.rendered = options();
@@ -226,7 +228,7 @@ export class InstanceSeries {
         this.families[f] = undefined;
         const p = block.families[f]!.piece;
         // Compressed now, in the background, so that the next gzip scrape finds it ready.
-        if (p && this.gzipWanted) prefetch(p);
+        if (p && this.gzipWanted) this.gzipLine.prefetch(p);
       }
     }
     // What is now in the blocks; an instance not laid out yet keeps its bytes for the next layout.
