@@ -1,7 +1,6 @@
 # alicloud-rds-backup-exporter container image: the exporter only (the simulator and the demo
 # live in simulator/, outside the product's src/, and are never built here).
-#   docker build --build-arg VERSION=0.1.0 \
-#     --build-arg IMAGE_SOURCE=https://github.com/<you>/alicloud-rds-backup-exporter \
+#   docker build --build-arg IMAGE_SOURCE=https://github.com/<you>/alicloud-rds-backup-exporter \
 #     -t alicloud-rds-backup-exporter .
 #   docker run -p 9877:9877 -v "$PWD/exporter.yml:/etc/alicloud-rds-backup-exporter/exporter.yml:ro" \
 #     -e ALIBABA_CLOUD_ACCESS_KEY_ID -e ALIBABA_CLOUD_ACCESS_KEY_SECRET alicloud-rds-backup-exporter
@@ -22,7 +21,9 @@ RUN npm run build \
 
 # ---- runtime: production node_modules and the product's build output, dist/, whole
 FROM node:20-bookworm-slim AS runtime
-ARG VERSION=dev
+# The image's version label: package.json's version, which --version and build_info report too
+# (test/version.test.ts checks that they agree).
+ARG VERSION=0.2.0
 # Where the source lives, for the image's label: pass --build-arg IMAGE_SOURCE=<repository URL>.
 ARG IMAGE_SOURCE=""
 LABEL org.opencontainers.image.title="alicloud-rds-backup-exporter" \

@@ -34,10 +34,11 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
-  // The shard flags win over the file's `shard`, at start and at every reload.
+  // The shard and collector flags win over the file's `shard` and `collectors`, at start and at every reload.
   const load = () => {
     const loaded = loadConfigFile(flags.configFile);
-    return flags.shard ? { ...loaded, shard: flags.shard } : loaded;
+    const withCollectors = { ...loaded, collectors: { ...loaded.collectors, ...flags.collectors } };
+    return flags.shard ? { ...withCollectors, shard: flags.shard } : withCollectors;
   };
   let config;
   try {
