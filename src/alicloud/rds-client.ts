@@ -150,8 +150,9 @@ export class RdsClient implements RdsApi {
       for (let i = 0; i < ids.length; i += ID_FILTER_BATCH) batches.push(this.describeDBInstances(regionId, ids.slice(i, i + ID_FILTER_BATCH), opts));
       return (await Promise.all(batches)).flat();
     }
+    // InstanceLevel 1: the SDK's model says Category is returned only then.
     const page = (n: number) =>
-      this.call('DescribeDBInstances', { RegionId: regionId, DBInstanceId: ids?.join(','), PageSize: INSTANCES_PAGE_SIZE, PageNumber: n }, normalizeInstancesPage, opts);
+      this.call('DescribeDBInstances', { RegionId: regionId, DBInstanceId: ids?.join(','), InstanceLevel: 1, PageSize: INSTANCES_PAGE_SIZE, PageNumber: n }, normalizeInstancesPage, opts);
     const first = await page(1);
     const instances = [...first.instances];
     let { total } = first;

@@ -12,7 +12,7 @@ import { JobTracker, type Counts, type EndState } from './job-tracker.js';
 import { BackupsState } from './reads/backups.js';
 import { BUILTIN_READS, TASKS_READ } from './reads/index.js';
 import { policyRead } from './reads/policy.js';
-import { failureOf, ScheduledRead, type ReadContext, type ReadFailure, type ReadHealth, type ReadPlugin, type ReadSettings } from './reads/read.js';
+import { failureOf, hasOwnBackups, ScheduledRead, type ReadContext, type ReadFailure, type ReadHealth, type ReadPlugin, type ReadSettings } from './reads/read.js';
 import type { RefusalLog } from './refusals.js';
 import { spreadOf } from './shard.js';
 import type { SavedInstance } from './state-file.js';
@@ -242,7 +242,7 @@ export class WatchedInstance {
    * known yet — and at `idleListingMs` otherwise, where only manual backups can start.
    */
   private listingDue(nowMs: number): boolean {
-    if (!this.settings.tasksEnabled) return false;
+    if (!this.settings.tasksEnabled || !hasOwnBackups(this.infoValue)) return false;
     const { idleListingMs } = this.settings;
     if (idleListingMs === 0 || nowMs >= this.nextListingAt || nowMs < this.activeUntil || this.tracker.inFlight > 0) return true;
     const policy = this.knownPolicy;
@@ -379,12 +379,13 @@ export class WatchedInstance {
         : { success: true, lastSuccessMs: nowMs };
       if (failure) this.onReadError?.(TASKS_READ.name, failure.code);
     }
-    if (this.settings.tasksEnabled && this.tasksHealth) health.set(TASKS_READ.name, this.tasksHealth);
+    const listing = this.settings.tasksEnabled && hasOwnBackups(this.infoValue);
+    if (listing && this.tasksHealth) health.set(TASKS_READ.name, this.tasksHealth);
     const views = new Map<string, unknown>();
     const viewContext = this.viewContext(nowMs);
     // A listing that was not due keeps the standing of the last one (and its look-ups).
     const essentialFailures: ReadFailure[] = [];
-    if (this.settings.tasksEnabled && this.tasksHealth?.failure) {
+    if (listing && this.tasksHealth?.failure) {
       essentialFailures.push(...(run.listed ? run.taskErrors.map((e) => failureOf(e, TASKS_READ.actions[0]!)) : [this.tasksHealth.failure]));
     }
     for (const read of this.reads) {
@@ -398,7 +399,7 @@ export class WatchedInstance {
     const success = essentialFailures.length === 0;
     this.reporter.report(essentialFailures);
     // The time of the last good listing: what the task series show is that old.
-    if (success && (run.listed || !this.settings.tasksEnabled)) this.lastSuccessSeconds = nowMs / 1000;
+    if (success && (run.listed || !listing)) this.lastSuccessSeconds = nowMs / 1000;
     const snapshot: InstanceSnapshot = {
       account: this.account,
       region: this.region,
@@ -415,7 +416,7 @@ export class WatchedInstance {
     if (this.infoValue) snapshot.info = this.infoValue;
     // The last good listing: this tick's, or while idle an earlier one. A listing that failed now: none.
     const shownTasks = run.listed && !run.tasks ? undefined : this.lastTasks;
-    if (shownTasks && this.settings.tasksEnabled) snapshot.tasks = shownTasks;
+    if (shownTasks && listing) snapshot.tasks = shownTasks;
     if (this.lastSuccessSeconds !== undefined) snapshot.lastSuccessSeconds = this.lastSuccessSeconds;
     return snapshot;
   }

@@ -67,6 +67,7 @@ describe('RdsClient.describeDBInstances', function () {
     assert.deepEqual(found.map((i) => i.id).sort(), ids);
     assert.deepEqual(listed().map((r) => [r.params.PageSize, r.params.PageNumber]).sort(), [['100', '1'], ['100', '2'], ['100', '3']]);
     assert.equal(semaphore.peak, 2, 'pages 2 and 3 in flight together, after page 1');
+    assert.deepEqual([...new Set(listed().map((r) => r.params.InstanceLevel))], ['1'], 'InstanceLevel 1, for Category');
   });
 
   it('goes on page by page when the listing grows while it is read', async () => {

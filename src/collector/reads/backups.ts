@@ -6,7 +6,7 @@
 import { PREFIX } from '../../metrics/definitions.js';
 import { extra } from '../../metrics/lines.js';
 import { BackupHistory, type BackupSummary } from '../backup-history.js';
-import { defineRead, viewOf, type ReadContext, type ReadSettings, type ReadState, type ViewContext } from './read.js';
+import { defineRead, hasOwnBackups, viewOf, type ReadContext, type ReadSettings, type ReadState, type ViewContext } from './read.js';
 
 const DAY_MS = 86400_000;
 
@@ -58,6 +58,7 @@ export const backupsRead = defineRead<BackupsView>({
   name: 'backups',
   actions: ['DescribeBackups'],
   essential: true,
+  appliesTo: hasOwnBackups,
   intervalKey: 'backups_interval',
   defaultIntervalSeconds: 1200,
   help: 'finished backup sets: the last success, failures, sizes (DescribeBackups)',

@@ -4,7 +4,7 @@
 import type { CrossRegionBackupSet, CrossRegionSettings } from '../../alicloud/rds-api.js';
 import { PREFIX } from '../../metrics/definitions.js';
 import { extra, flag, seconds } from '../../metrics/lines.js';
-import { defineRead, viewOf, type ReadContext, type ReadSettings, type ReadState } from './read.js';
+import { defineRead, hasOwnBackups, viewOf, type ReadContext, type ReadSettings, type ReadState } from './read.js';
 
 export interface CrossRegionCopies {
   /** BackupEndTime of the newest successful copy ever seen (kept when it leaves the look-back) */
@@ -61,6 +61,7 @@ export const crossRegionRead = defineRead<CrossRegionView>({
   name: 'cross_region',
   actions: ['DescribeCrossRegionBackupDBInstance', 'DescribeCrossRegionBackups'],
   essential: false,
+  appliesTo: hasOwnBackups,
   intervalKey: 'cross_region_interval',
   defaultIntervalSeconds: 3 * 3600,
   help: 'cross-region backup settings and the newest copies (DescribeCrossRegionBackupDBInstance, DescribeCrossRegionBackups)',

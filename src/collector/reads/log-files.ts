@@ -6,7 +6,7 @@ import type { DBInstance, LogFile } from '../../alicloud/rds-api.js';
 import { PREFIX } from '../../metrics/definitions.js';
 import { extra, seconds } from '../../metrics/lines.js';
 import { LogChain, type LogChainSummary } from '../log-chain.js';
-import { defineRead, viewOf, type ReadContext, type ReadSettings, type ReadState, type ViewContext } from './read.js';
+import { defineRead, hasOwnBackups, viewOf, type ReadContext, type ReadSettings, type ReadState, type ViewContext } from './read.js';
 
 const DAY_MS = 86400_000;
 const BINLOG_ENGINES: ReadonlySet<string> = new Set(['mysql', 'mariadb', 'postgresql']);
@@ -78,7 +78,7 @@ export const logFilesRead = defineRead<LogChainSummary>({
   defaultIntervalSeconds: 3600,
   help: 'the log backup files and the gaps in their chain (DescribeBinlogFiles; DescribeLogBackupFiles for SQL Server)',
   needsEngine: true,
-  appliesTo: (info) => logSourceOf(info) !== undefined,
+  appliesTo: (info) => hasOwnBackups(info) && logSourceOf(info) !== undefined,
   create: (settings) => new LogFilesState(settings.logBackupsLookbackMs),
   families: [
     [{

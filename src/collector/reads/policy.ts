@@ -4,12 +4,13 @@ import type { BackupPolicy } from '../../alicloud/rds-api.js';
 import { PREFIX } from '../../metrics/definitions.js';
 import { days, extra, flag, seconds } from '../../metrics/lines.js';
 import { latestValue } from './latest-value.js';
-import { defineRead, viewOf } from './read.js';
+import { defineRead, hasOwnBackups, viewOf } from './read.js';
 
 export const policyRead = defineRead<BackupPolicy>({
   name: 'policy',
   actions: ['DescribeBackupPolicy'],
   essential: true,
+  appliesTo: hasOwnBackups,
   intervalKey: 'policy_interval',
   defaultIntervalSeconds: 3600,
   help: 'the backup policy: schedule, retention, log backup (DescribeBackupPolicy)',

@@ -77,6 +77,14 @@ export interface ReadPlugin<V = unknown> {
   readonly families: ReadonlyArray<readonly [MetricDef, ViewFill<V>]>;
 }
 
+/**
+ * Whether the instance keeps backups of its own: not a read-only replica (its primary's backups
+ * cover it; DescribeBackupPolicy refuses it). Before the inventory has told, it may.
+ */
+export function hasOwnBackups(info: DBInstance | undefined): boolean {
+  return info?.instanceType !== 'Readonly';
+}
+
 /** Declares a plug-in with its view type checked against its families. */
 export function defineRead<V>(plugin: ReadPlugin<V>): ReadPlugin<V> {
   return plugin;

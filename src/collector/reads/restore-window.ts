@@ -4,12 +4,13 @@ import type { RestoreWindow } from '../../alicloud/rds-api.js';
 import { PREFIX } from '../../metrics/definitions.js';
 import { seconds } from '../../metrics/lines.js';
 import { latestValue } from './latest-value.js';
-import { defineRead, viewOf } from './read.js';
+import { defineRead, hasOwnBackups, viewOf } from './read.js';
 
 export const restoreWindowRead = defineRead<RestoreWindow>({
   name: 'restore_window',
   actions: ['DescribeLocalAvailableRecoveryTime'],
   essential: false,
+  appliesTo: hasOwnBackups,
   intervalKey: 'restore_window_interval',
   defaultIntervalSeconds: 3600,
   help: 'the times the instance can be restored to (DescribeLocalAvailableRecoveryTime)',

@@ -4,7 +4,7 @@ import type { BackupStorage } from '../../alicloud/rds-api.js';
 import { PREFIX } from '../../metrics/definitions.js';
 import { extra } from '../../metrics/lines.js';
 import { latestValue } from './latest-value.js';
-import { defineRead } from './read.js';
+import { defineRead, hasOwnBackups } from './read.js';
 
 const STORAGE_KINDS = [['data', 'dataBytes'], ['log', 'logBytes'], ['archive', 'archiveBytes'], ['cold', 'coldBytes']] as const;
 
@@ -12,6 +12,7 @@ export const storageRead = defineRead<BackupStorage>({
   name: 'storage',
   actions: ['DescribeResourceUsage'],
   essential: false,
+  appliesTo: hasOwnBackups,
   intervalKey: 'resource_usage_interval',
   defaultIntervalSeconds: 6 * 3600,
   help: 'backup storage by kind and beyond the free quota (DescribeResourceUsage)',

@@ -170,4 +170,20 @@ describe('reads as plug-ins (scripted API)', function () {
     assert.equal(inst('rm-a')?.success, true);
     assert.notEqual(inst('rm-a')?.lastSuccessSeconds, undefined);
   });
+
+  it('a read-only replica has no backups of its own: once the inventory says so, none of the backup reads nor the task listing is made', async () => {
+    const { api, poller, inst, advance } = setup(['rr-a']);
+    api.instances = (_, ids) => (ids ?? []).map((id) => dbInstance(id, { instanceType: 'Readonly' }));
+    api.policy = () => {
+      throw apiError('IncorrectDBInstanceType', 'client', 'DescribeBackupPolicy');
+    };
+    await poller.tick();
+    const before = api.calls.filter((c) => c.method !== 'describeDBInstances').length;
+    advance(2 * H);
+    await poller.tick();
+    assert.equal(api.calls.filter((c) => c.method !== 'describeDBInstances').length, before, 'no call about the replica\'s backups');
+    assert.deepEqual([...inst('rr-a')!.reads.keys()], [], 'no read health: no read applies');
+    assert.equal(inst('rr-a')?.success, true, 'nothing essential failed: the replica is read fine');
+    assert.equal(inst('rr-a')?.tasks, undefined);
+  });
 });
