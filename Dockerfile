@@ -1,6 +1,6 @@
-# alicloud-rds-backup-exporter container image: the exporter only (no simulator, no demo).
-#   docker build --build-arg VERSION=0.1.0 \
-#     --build-arg REVISION="$(git rev-parse HEAD)" --build-arg BRANCH="$(git symbolic-ref --short HEAD)" \
+# alicloud-rds-backup-exporter container image: the exporter only (the simulator and the demo
+# live in simulator/, outside the product's src/, and are never built here).
+#   docker build --build-arg REVISION="$(git rev-parse HEAD)" --build-arg BRANCH="$(git symbolic-ref --short HEAD)" \
 #     --build-arg IMAGE_SOURCE=https://github.com/<you>/alicloud-rds-backup-exporter \
 #     -t alicloud-rds-backup-exporter .
 #   docker run -p 9877:9877 -v "$PWD/exporter.yml:/etc/alicloud-rds-backup-exporter/exporter.yml:ro" \
@@ -24,11 +24,11 @@ RUN BUILD_REVISION="${REVISION}" BUILD_BRANCH="${BRANCH}" npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
-# ---- runtime: production node_modules and the compiled modules main.js and healthcheck.js
-# import, named one by one so that dist/simulator and dist/demo.js stay out (a test follows the
-# imports from both entry points and runs --help from exactly these files).
+# ---- runtime: production node_modules and the product's build output, dist/, whole
 FROM node:20-bookworm-slim AS runtime
-ARG VERSION=dev
+# The image's version label: package.json's version, which --version and build_info report too
+# (test/version.test.ts checks that they agree).
+ARG VERSION=0.2.0
 ARG REVISION=unknown
 ARG BRANCH=unknown
 # Where the source lives, for the image's label: pass --build-arg IMAGE_SOURCE=<repository URL>.
@@ -46,12 +46,7 @@ WORKDIR /app
 # dist/build-info.json holds build_info's revision and branch, the labels' values.
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist/main.js /app/dist/exporter.js /app/dist/flags.js /app/dist/log.js /app/dist/version.js /app/dist/healthcheck.js /app/dist/build-info.json ./dist/
-COPY --from=build /app/dist/alicloud ./dist/alicloud
-COPY --from=build /app/dist/collector ./dist/collector
-COPY --from=build /app/dist/config ./dist/config
-COPY --from=build /app/dist/http ./dist/http
-COPY --from=build /app/dist/metrics ./dist/metrics
+COPY --from=build /app/dist ./dist
 # Numeric uid:gid of the image's "node" user, so Kubernetes runAsNonRoot can verify it. A
 # state_file needs a volume writable by this uid (Kubernetes: fsGroup 1000).
 USER 1000:1000

@@ -28,8 +28,8 @@ import { parseArgs } from 'node:util';
 import { configSchema } from '../src/config/schema.js';
 import { startExporter } from '../src/exporter.js';
 import { createLogger } from '../src/log.js';
-import { DEMO_CREDENTIAL, startSimulator } from '../src/simulator/server.js';
-import { World } from '../src/simulator/world.js';
+import { DEMO_CREDENTIAL, startSimulator } from '../simulator/server.js';
+import { World } from '../simulator/world.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;

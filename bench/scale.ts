@@ -25,7 +25,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ChildProcess } from 'node:child_process';
 import type { Agent } from 'node:http';
 import { createServer } from 'node:net';
-import { DEMO_CREDENTIAL } from '../src/simulator/server.js';
+import { DEMO_CREDENTIAL } from '../simulator/server.js';
 import { forkTs, killAll, message, REPO_ROOT, spawnNode, stop } from './children.js';
 import { cpuSeconds, memory } from './proc.js';
 import { get, keepAliveAgent, percentile, wallNow, type Scrape } from './scrape.js';

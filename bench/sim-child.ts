@@ -8,7 +8,7 @@
 // {type:'requests', at, total, failed}: `at` is wall-clock ms (performance.timeOrigin-based),
 // `total` the requests answered so far. The request log is emptied as it is counted, so that a
 // long run does not grow this process. Exits when its parent goes away.
-import { DEMO_CREDENTIAL, startSimulator } from '../src/simulator/server.js';
+import { DEMO_CREDENTIAL, startSimulator } from '../simulator/server.js';
 import { instanceId } from './sim-world.js';
 
 const HOUR_MS = 3600_000;

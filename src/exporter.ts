@@ -6,9 +6,13 @@ import type { Server } from 'node:http';
 import type { Config } from './config/schema.js';
 import { defaultChainCredentials, staticCredentials } from './alicloud/credentials.js';
 import { resolveEndpoint } from './alicloud/endpoints.js';
-import { AdaptiveRate, Semaphore, TokenBucket } from './alicloud/limits.js';
-import { RdsClient } from './alicloud/rds-client.js';
+import { AdaptiveRate } from './alicloud/limits.js';
+import { createRdsClient, type RdsClient } from './alicloud/rds-client.js';
+import { Semaphore } from './concurrency/semaphore.js';
+import { TokenBucket } from './concurrency/token-bucket.js';
+import { TurnQueue } from './concurrency/turn-queue.js';
 import { Poller, type PollSettings, type RegionTarget } from './collector/poller.js';
+import { BUILTIN_READS, TASKS_READ } from './collector/reads/index.js';
 import { loadState, saveState, type SavedInstances } from './collector/state-file.js';
 import { startSchedule, type Schedule } from './collector/scheduler.js';
 import { createApp } from './http/app.js';
@@ -70,10 +74,7 @@ export interface Exporter {
   close(): Promise<void>;
 }
 
-/**
- * Builds one API client per account and region, sharing the account's rate limit; each region has
- * its own concurrency limit, so that requests hanging on one endpoint never hold up another's.
- */
+/** What createTargets builds from a configuration. */
 interface Built {
   targets: RegionTarget[];
   clients: RdsClient[];
@@ -81,11 +82,17 @@ interface Built {
   rates: Map<string, AdaptiveRate>;
 }
 
+/**
+ * Builds one API client per account and region, sharing the account's rate limit; each region has
+ * its own concurrency limit, so that requests hanging on one endpoint never hold up another's.
+ */
 function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: AbortSignal): Built {
   const { config, log } = opts;
   const targets: RegionTarget[] = [];
   const clients: RdsClient[] = [];
   const rates = new Map<string, AdaptiveRate>();
+  // one for every client: answers from all accounts and regions end one an event-loop turn
+  const responseTurns = new TurnQueue();
   for (const account of config.accounts) {
     const credentials = account.access_key_id !== undefined && account.access_key_secret !== undefined
       ? staticCredentials(account.access_key_id, account.access_key_secret)
@@ -94,11 +101,12 @@ function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: 
     const rate = new AdaptiveRate(bucket, account.requests_per_second);
     rates.set(account.name, rate);
     for (const region of account.regions) {
-      const client = new RdsClient({
+      const client = createRdsClient({
         endpoint: resolveEndpoint(region.region, region.endpoint, account.endpoint),
         credentials,
         bucket,
         semaphore: new Semaphore(config.poll.concurrency),
+        responseTurns,
         timeoutMs: config.poll.timeout_seconds * 1000,
         maxRetries: config.poll.max_retries,
         retryBaseDelayMs: config.poll.retry_base_delay_seconds * 1000,
@@ -135,19 +143,27 @@ function persistTo(path: string, log: Logger): (states: SavedInstances) => void 
   };
 }
 
+/** Each read's interval (ms), 0 when it is turned off (collectors.<read>: false). */
+function readIntervals(config: Config): Record<string, number> {
+  const poll = config.poll as unknown as Record<string, unknown>;
+  const out: Record<string, number> = {};
+  for (const read of BUILTIN_READS) {
+    const configured = read.intervalKey !== undefined ? poll[read.intervalKey] : undefined;
+    const seconds = typeof configured === 'number' ? configured : read.defaultIntervalSeconds;
+    out[read.name] = config.collectors[read.name] === false ? 0 : seconds * 1000;
+  }
+  return out;
+}
+
 function pollSettings(config: Config, log: Logger): PollSettings {
   return {
     deadlineMs: config.poll.deadline * 1000,
     lookupsPerPoll: config.poll.lookups_per_poll,
     idleListingMs: config.poll.idle_interval * 1000,
-    backupsIntervalMs: config.poll.backups_interval * 1000,
+    tasksEnabled: config.collectors[TASKS_READ.name] !== false,
+    intervalsMs: readIntervals(config),
     backupsLookbackMs: config.poll.backups_lookback * 1000,
-    policyIntervalMs: config.poll.policy_interval * 1000,
-    restoreWindowIntervalMs: config.poll.restore_window_interval * 1000,
-    logBackupsIntervalMs: config.poll.log_backups_interval * 1000,
     logBackupsLookbackMs: config.poll.log_backups_lookback * 1000,
-    crossRegionIntervalMs: config.poll.cross_region_interval * 1000,
-    resourceUsageIntervalMs: config.poll.resource_usage_interval * 1000,
     ...(config.state_file ? { persist: persistTo(config.state_file, log) } : {}),
   };
 }
@@ -182,6 +198,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     ...(config.state_file ? { saved: loadState(config.state_file, log) } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     onPublish: (published) => metrics.published(published),
+    onReadError: (account, region, read, code) => metrics.observeReadError(account, region, read, code),
   });
   metrics.configLoaded(true, (opts.now ?? Date.now)());
 

@@ -1,6 +1,7 @@
 // Command-line flags, named like every Prometheus exporter's.
 import { parseArgs } from 'node:util';
 import type { ListenAddress } from './http/server.js';
+import { describeReads } from './collector/reads/index.js';
 import type { LogFormat, LogLevel } from './log.js';
 
 export interface Flags {
@@ -17,6 +18,8 @@ export interface Flags {
   disableExporterMetrics: boolean;
   /** --web.config.file, when given */
   webConfigFile?: string;
+  /** --collector.<read> (true) and --no-collector.<read> (false), when given (they override the configuration's `collectors`) */
+  collectors: Record<string, boolean>;
   /** --shard.count and --shard.index, when given (they override the configuration's `shard`) */
   shard?: { count: number; index: number };
   help: boolean;
@@ -26,6 +29,8 @@ export interface Flags {
 export class FlagError extends Error {
   override name = 'FlagError';
 }
+
+const READ_NAMES = describeReads().map((r) => r.name);
 
 export const USAGE = `Usage: alicloud-rds-backup-exporter [flags]
 
@@ -38,6 +43,8 @@ export const USAGE = `Usage: alicloud-rds-backup-exporter [flags]
   --web.config.file=PATH        TLS, basic auth and headers, in the Prometheus exporter-toolkit format
   --web.disable-exporter-metrics
                                 leave out the process_*, nodejs_* and promhttp_* metrics
+  --[no-]collector.READ         turn a read on or off: ${READ_NAMES.join(', ')}
+                                (default: on, or the config's collectors.READ)
   --shard.count=N               replicas that share the instances (default 1, or the config's shard)
   --shard.index=I               this replica's shard, 0 to N-1 (default 0)
   --log.level=LEVEL             debug, info, warn or error (default info)
@@ -88,6 +95,7 @@ export function parseFlags(argv: readonly string[]): Flags {
         'shard.index': { type: 'string' },
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'json' },
+        ...Object.fromEntries(READ_NAMES.flatMap((name) => [[`collector.${name}`, { type: 'boolean' }], [`no-collector.${name}`, { type: 'boolean' }]])),
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -107,7 +115,16 @@ export function parseFlags(argv: readonly string[]): Flags {
   const listenText = values['web.listen-address'];
   const twice = listenText.find((text, i) => listenText.indexOf(text) !== i);
   if (twice !== undefined) throw new FlagError(`--web.listen-address: "${twice}" is given twice`);
+  const flagged = values as Record<string, unknown>;
+  const collectors: Record<string, boolean> = {};
+  for (const name of READ_NAMES) {
+    const on = flagged[`collector.${name}`] === true;
+    const off = flagged[`no-collector.${name}`] === true;
+    if (on && off) throw new FlagError(`--collector.${name} and --no-collector.${name} both given`);
+    if (on || off) collectors[name] = on;
+  }
   return {
+    collectors,
     ...(shard ? { shard } : {}),
     configFile: values['config.file'],
     listen: listenText.map(parseListenAddress),

@@ -22,7 +22,7 @@ function fail(code: number, message: string): never {
  * --config.check: every problem is an error (exit 2), except an environment variable the file
  * names that is not set here, a warning: the check runs where the secrets are not.
  */
-function checkOnly(configFile: string, webConfigFile: string | undefined, shard: Config['shard'] | undefined): void {
+function checkOnly(configFile: string, webConfigFile: string | undefined, withFlags: (loaded: Config) => Config): void {
   let checked;
   try {
     checked = checkConfigFile(configFile);
@@ -32,7 +32,7 @@ function checkOnly(configFile: string, webConfigFile: string | undefined, shard:
   }
   for (const warning of checked.warnings) process.stderr.write(`alicloud-rds-backup-exporter: warning: ${warning}\n`);
   if (checked.data) {
-    const config = shard ? { ...checked.data, shard } : checked.data;
+    const config = withFlags(checked.data);
     process.stdout.write(`${configFile}: OK (${describeConfig(config)})\n${configFile}: ${describeSchedule(config)}\n`);
   } else {
     process.stdout.write(`${configFile}: OK, except the values of the unset environment variables, which are checked when the exporter starts\n`);
@@ -57,16 +57,16 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
+  // The shard and collector flags win over the file's `shard` and `collectors`, at start and at every reload.
+  const withFlags = (loaded: Config): Config => {
+    const withCollectors = { ...loaded, collectors: { ...loaded.collectors, ...flags.collectors } };
+    return flags.shard ? { ...withCollectors, shard: flags.shard } : withCollectors;
+  };
   if (flags.configCheck) {
-    checkOnly(flags.configFile, flags.webConfigFile, flags.shard);
+    checkOnly(flags.configFile, flags.webConfigFile, withFlags);
     return;
   }
-
-  // The shard flags win over the file's `shard`, at start and at every reload.
-  const load = () => {
-    const loaded = loadConfigFile(flags.configFile);
-    return flags.shard ? { ...loaded, shard: flags.shard } : loaded;
-  };
+  const load = () => withFlags(loadConfigFile(flags.configFile));
   let config;
   try {
     config = load();

@@ -2,8 +2,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { INVENTORY_ACTIONS } from '../src/collector/inventory.js';
+import { describeReads } from '../src/collector/reads/index.js';
 import { configSchema } from '../src/config/schema.js';
-import { HANDLER_METRICS, INSTANCE_LABELS, METRICS } from '../src/metrics/definitions.js';
+import { HANDLER_METRICS, INSTANCE_LABELS } from '../src/metrics/definitions.js';
+import { allMetricDefs } from '../src/metrics/exposition.js';
 
 const metricsDoc = readFileSync('docs/metrics.md', 'utf8');
 const configDoc = readFileSync('docs/configuration.md', 'utf8');
@@ -28,7 +31,7 @@ function keyPaths(schema: z.ZodType, prefix = ''): string[] {
 
 describe('documentation', () => {
   it('docs/metrics.md lists every metric with its type and labels', () => {
-    for (const def of [...Object.values(METRICS), ...Object.values(HANDLER_METRICS)]) {
+    for (const def of [...allMetricDefs(), ...Object.values(HANDLER_METRICS)]) {
       const row = metricsDoc.split('\n').find((l) => l.startsWith(`| \`${def.name}\` |`));
       assert.ok(row, `${def.name} has no row in docs/metrics.md`);
       const cells = row.split('|').map((c) => c.trim());
@@ -40,7 +43,7 @@ describe('documentation', () => {
   });
 
   it('docs/metrics.md names no metric that does not exist', () => {
-    const known = new Set<string>(Object.values(METRICS).map((d) => d.name));
+    const known = new Set<string>(allMetricDefs().map((d) => d.name));
     const rows = [...metricsDoc.matchAll(/^\| `(alicloud_rds_backup_[a-z_]+)` \|/gm)].map((m) => m[1]!);
     assert.deepEqual(rows.filter((n) => !known.has(n)), []);
   });
@@ -62,14 +65,27 @@ describe('documentation', () => {
     assert.deepEqual(commands, ['npm ci && npm run demo', 'npm ci && npm test']);
   });
 
-  it('the README documents the RAM permissions the exporter uses', () => {
-    assert.match(readme, /rds:DescribeBackupTasks/, 'rds:DescribeBackupTasks');
-    // every action the client sends (its call('<Action>', ...) sites)
+  it('the README gives the minimal RAM policy (the essential reads) and the full one (every action the code can call)', () => {
+    const policies = [...readme.matchAll(/"Action": \[([\s\S]*?)\]/g)].map((m) => [...m[1]!.matchAll(/"rds:([A-Za-z]+)"/g)].map((a) => a[1]!).sort());
+    assert.equal(policies.length, 2, 'two policies in the README');
+    const [minimal, full] = policies as [string[], string[]];
+    const reads = describeReads();
+    assert.deepEqual(minimal, [...reads.filter((r) => r.essential).flatMap((r) => r.actions), 'DescribeDBInstances'].sort(), 'minimal: the essential reads and the instance list');
+    const declared = [...new Set([...reads.flatMap((r) => r.actions), ...INVENTORY_ACTIONS])].sort();
+    assert.deepEqual(full, declared, 'full: every action the reads and the inventory declare');
+    // and every action the client can send: each quoted action name in it
     const client = readFileSync('src/alicloud/rds-client.ts', 'utf8');
-    const actions = [...new Set([...client.matchAll(/call\(\s*'([A-Za-z]+)'/g)].map((m) => m[1]!))];
-    assert.ok(actions.length >= 9, `found ${actions.join(', ')}`);
-    const policy = /"Action": \[([\s\S]*?)\]/.exec(readme)?.[1] ?? '';
-    for (const action of [...actions, 'DescribeBinlogFiles', 'DescribeLogBackupFiles']) assert.ok(policy.includes(`"rds:${action}"`), `rds:${action} in the README's RAM policy`);
+    const sent = [...new Set([...client.matchAll(/'((?:Describe|List)[A-Za-z]+)'/g)].map((m) => m[1]!))].sort();
+    assert.deepEqual(sent, declared, 'the actions the client sends are those the reads declare');
+  });
+
+  it("config/exporter.yml gives poll.concurrency the scope docs/configuration.md gives it", () => {
+    const comment = /^ {2}concurrency: \d+ +# (.*)$/m.exec(readFileSync('config/exporter.yml', 'utf8'))?.[1];
+    const row = configDoc.split('\n').find((l) => l.startsWith('| `concurrency` |'))?.split('|')[4]?.trim();
+    assert.ok(comment && row, `comment: ${comment}; docs row: ${row}`);
+    const scope = (text: string) => /at once, ([a-z ]+)/.exec(text)?.[1]?.trim();
+    assert.equal(scope(comment), scope(row), 'the example and the reference name the same scope');
+    assert.equal(scope(row), 'per account and region', 'the reference states the scope');
   });
 
   it('CHANGELOG.md has an Unreleased section', () => {

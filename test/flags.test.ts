@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FlagError, parseFlags, parseListenAddress } from '../src/flags.js';
+import { FlagError, parseFlags, parseListenAddress, USAGE } from '../src/flags.js';
 
 describe('flags', () => {
   it('has the documented defaults', () => {
@@ -63,5 +63,13 @@ describe('flags', () => {
     assert.equal(message(['--shard.count=3', '--shard.index=3']), '--shard.index: expected a whole number from 0 to 2, got "3"');
     assert.equal(message(['--shard.count=0']), '--shard.count: expected a whole number from 1 to 1000, got "0"');
     assert.equal(message(['--shard.count=2', '--shard.index=-1']), '--shard.index: expected a whole number from 0 to 1, got "-1"');
+  });
+
+  it('turns reads on and off with --collector.<read> and --no-collector.<read>, as node_exporter does', () => {
+    assert.deepEqual(parseFlags([]).collectors, {}, 'none: the configuration decides');
+    assert.deepEqual(parseFlags(['--no-collector.storage', '--collector.restore_window']).collectors, { storage: false, restore_window: true });
+    assert.throws(() => parseFlags(['--collector.storage', '--no-collector.storage']), /--collector.storage and --no-collector.storage both given/);
+    assert.throws(() => parseFlags(['--no-collector.nonsense']), FlagError);
+    assert.match(USAGE, /--\[no-\]collector\.READ +turn a read on or off: tasks, policy, backups, restore_window, log_files, cross_region, storage/);
   });
 });

@@ -5,8 +5,8 @@ import { Writable } from 'node:stream';
 import { configSchema, type Config } from '../src/config/schema.js';
 import { startExporter, type Exporter, type ExporterOptions } from '../src/exporter.js';
 import { createLogger } from '../src/log.js';
-import { DEMO_CREDENTIAL, startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/server.js';
-import { World } from '../src/simulator/world.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator, type SimulatorOptions } from '../simulator/server.js';
+import { World } from '../simulator/world.js';
 
 export { DEMO_CREDENTIAL };
 

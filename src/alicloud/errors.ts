@@ -11,7 +11,7 @@ export type ErrorKind =
   | 'network' // connection refused/reset, DNS: retry
   | 'malformed' // a body that is not JSON or not the expected shape: retry
   | 'auth' // bad key, signature, token, clock: never retry
-  | 'permission' // Forbidden.RAM: never retry
+  | 'permission' // a RAM refusal (Forbidden.RAM, NoPermission, ... RAM_REFUSAL_CODES) or another Forbidden.*: never retry
   | 'not_found' // the instance is gone: never retry
   | 'state' // IncorrectDBInstanceState: try again next cycle, not now
   | 'credentials' // the credential chain could not produce a key: never retry now
@@ -41,11 +41,23 @@ export class ApiError extends Error {
   }
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNABORTED', 'EPROTO', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE', 'HPE_INVALID_CONSTANT']);
+const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNABORTED', 'EPROTO', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE', 'HPE_INVALID_CONSTANT']);
 
 /** The documented shape of an API error code: `Word(.Word)*`, e.g. `Throttling.User`. */
 const API_CODE_SHAPE = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$/;
 const MAX_API_CODE_LENGTH = 64;
+
+/**
+ * The codes with which the API refuses an action the caller's RAM policy does not grant: the
+ * common Forbidden.RAM, and what RDS (its client error table) and other Alibaba Cloud services
+ * answer for the same refusal — ActionUnauthorized ("The specified action is not available for
+ * you"), Forbidden.NotSupportRAM (also spelt Forbedden.NotSupportRAM there), NoPermission,
+ * Forbidden.NoPermission, Forbidden.SubUser. Kind `permission`; each is its own `code` label value.
+ */
+export const RAM_REFUSAL_CODES: readonly string[] = [
+  'Forbidden.RAM', 'Forbidden.NoPermission', 'Forbidden.SubUser', 'Forbidden.NotSupportRAM', 'Forbedden.NotSupportRAM', 'NoPermission', 'ActionUnauthorized',
+];
+const RAM_REFUSALS: ReadonlySet<string> = new Set(RAM_REFUSAL_CODES);
 
 /**
  * The API error codes that become `code` label values as they are. Any other code of the
@@ -57,7 +69,7 @@ export const KNOWN_API_CODES: ReadonlySet<string> = new Set([
   'InvalidAccessKeyId', 'InvalidAccessKeyId.NotFound', 'InvalidAccessKeyId.Inactive', 'InvalidAccessKeySecret', 'SignatureDoesNotMatch',
   'SignatureNonceUsed', 'IncompleteSignature', 'InvalidSecurityToken.Expired', 'InvalidSecurityToken.Malformed',
   'InvalidSecurityToken.MismatchWithAccessKey', 'InvalidTimeStamp.Expired', 'InvalidTimeStamp.Format',
-  'Forbidden', 'Forbidden.RAM', 'Forbidden.AccessKeyDisabled', 'Forbidden.NotFound',
+  'Forbidden', ...RAM_REFUSAL_CODES, 'Forbidden.AccessKeyDisabled', 'Forbidden.NotFound', 'Forbidden.InstanceNotFound',
   'InvalidDBInstanceId.NotFound', 'InvalidDBInstance.NotFound', 'DBInstance.NotFound', 'IncorrectDBInstanceState',
   'InvalidParameter', 'MissingParameter', 'InvalidAction.NotFound', 'InvalidVersion', 'UnsupportedHTTPMethod',
   'InvalidRegionId', 'InvalidRegionId.NotFound', 'InvalidBackupJobId.NotFound', 'InvalidTagKey.Malformed',
@@ -82,6 +94,10 @@ export function httpStatusError(action: string, status: number): ApiError {
 export function kindOfApiCode(code: string): ErrorKind {
   if (code.startsWith('Throttling')) return 'throttled';
   if (code === 'ServiceUnavailable' || code === 'InternalError' || code.startsWith('InternalError.') || code === 'UnknownError') return 'server';
+  if (RAM_REFUSALS.has(code)) return 'permission';
+  // Forbidden.* is a refusal, mostly of permission; these two are not.
+  if (code === 'Forbidden.InstanceNotFound') return 'not_found';
+  if (code === 'Forbidden.AccessKeyDisabled') return 'auth';
   if (code.startsWith('Forbidden')) return 'permission';
   if (
     code.startsWith('InvalidAccessKeyId') || code.startsWith('InvalidAccessKeySecret') || code.startsWith('SignatureDoesNotMatch') ||

@@ -1,14 +1,14 @@
 // The narrow door the collector goes through: the RDS reads it needs, as typed records. The one
-// implementation is RdsClient (pop-core, limits, retries); tests hand the collector a scripted
+// implementation is RdsClient (pop-core beneath limits, retries and observation); tests hand the collector a scripted
 // fake. Every method rejects only with an ApiError, already classified: nothing above
 // src/alicloud/ looks at a raw rejection.
-import type { BackupPolicy, BackupSet, DBInstance } from './backups.js';
-import type { Priority } from './limits.js';
+import type { BackupPolicy, BackupScope, BackupSet, DBInstance } from './backups.js';
+import type { Priority } from '../concurrency/wait-queue.js';
 import type { BackupTask } from './normalize.js';
 import type { BackupStorage, CrossRegionBackupSet, CrossRegionSettings, LogFile, RestoreWindow } from './recovery.js';
 
 export type { ApiError, ErrorKind } from './errors.js';
-export type { BackupPolicy, BackupSet, BackupStorage, BackupTask, CrossRegionBackupSet, CrossRegionSettings, DBInstance, LogFile, Priority, RestoreWindow };
+export type { BackupPolicy, BackupScope, BackupSet, BackupStorage, BackupTask, CrossRegionBackupSet, CrossRegionSettings, DBInstance, LogFile, Priority, RestoreWindow };
 
 export interface CallOptions {
   /**

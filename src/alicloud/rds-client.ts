@@ -1,25 +1,30 @@
-// The only code that talks to the RDS API, and the one implementation of RdsApi. Every call goes
-// through `call()`: the account's rate limit, the region's concurrency limit (both serving task
-// listings first), a time-out, the caller's deadline, classification of failures, bounded retries
-// with exponential backoff and full jitter, and one observation per HTTP attempt.
-import RPCClient from '@alicloud/pop-core';
-import type { Agent } from 'node:http';
+// The one implementation of RdsApi: each method as requests to the RDS API (one a page), sent
+// through a transport stack (transport.ts) that adds the limits, retries, observation and the
+// caller's deadline. createRdsClient builds the client the exporter uses.
+import type { TokenBucket } from '../concurrency/token-bucket.js';
+import type { Semaphore } from '../concurrency/semaphore.js';
+import type { TurnQueue } from '../concurrency/turn-queue.js';
 import type { CredentialsProvider } from './credentials.js';
-import { ApiError, classifyApiError, httpStatusError } from './errors.js';
-import { AbortedError, SignalLinks, sleep, type Semaphore, type TokenBucket } from './limits.js';
+import { DeadlineTransport } from './deadline.js';
+import { ApiError } from './errors.js';
+import { LimitedTransport } from './limits.js';
+import { ObservedTransport, type ApiObserver } from './observation.js';
+import { PopCoreTransport } from './pop-transport.js';
 import type { CallOptions, RdsApi } from './rds-api.js';
+import { RetryingTransport } from './retries.js';
+import type { RdsTransport } from './transport.js';
 import {
   formatApiMinute, normalizeBackupPolicy, normalizeBackupsPage, normalizeInstancesPage, normalizeTagsPage,
   type BackupPolicy, type BackupSet, type DBInstance,
 } from './backups.js';
-import { MalformedResponseError, normalizeBackupTasks, type BackupTask } from './normalize.js';
+import { normalizeBackupTasks, type BackupTask } from './normalize.js';
 import {
   normalizeBackupStorage, normalizeCrossRegionBackupsPage, normalizeCrossRegionSettingsPage, normalizeLogFilesPage, normalizeRestoreWindow,
-  type BackupStorage, type CrossRegionBackupSet, type CrossRegionSettings, type LogFile, type LogFilesPage, type RestoreWindow,
+  type BackupStorage, type CrossRegionBackupSet, type CrossRegionSettings, type LogFile, type RestoreWindow,
 } from './recovery.js';
-import { guardedAgent, newExchange, tagExchange } from './response-guard.js';
 
-export const API_VERSION = '2014-08-15';
+export type { ApiAttempt, ApiObserver } from './observation.js';
+export { API_VERSION } from './pop-transport.js';
 
 /** A listing that pages on past this is not converging: stop rather than loop. */
 const MAX_PAGES = 200;
@@ -37,21 +42,6 @@ function formatApiSecond(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/** One HTTP attempt, as told to the observer. */
-export interface ApiAttempt {
-  action: string;
-  /** OK, or the classified error code */
-  code: string;
-  seconds: number;
-  /** 0 for the first attempt of a call, 1 for its first retry... */
-  retry: number;
-  /** the DBInstanceId parameter, when the action has one */
-  instanceId?: string;
-}
-
-/** Told about every HTTP attempt. */
-export type ApiObserver = (attempt: ApiAttempt) => void;
-
 export interface RdsClientOptions {
   endpoint: string;
   credentials: CredentialsProvider;
@@ -59,6 +49,8 @@ export interface RdsClientOptions {
   bucket: TokenBucket;
   /** poll.concurrency, for this account and region */
   semaphore: Semaphore;
+  /** where response bodies end, one an event-loop turn: one queue for the whole process */
+  responseTurns: TurnQueue;
   timeoutMs: number;
   maxRetries: number;
   retryBaseDelayMs: number;
@@ -68,6 +60,16 @@ export interface RdsClientOptions {
   /** aborts waits (rate limit, concurrency, backoff) at shutdown */
   signal?: AbortSignal;
   random?: () => number;
+}
+
+/** The RdsApi of one account and region: the transport stack of transport.ts around pop-core. */
+export function createRdsClient(opts: RdsClientOptions): RdsClient {
+  const { endpoint, credentials, timeoutMs, responseTurns } = opts;
+  let transport: RdsTransport = new PopCoreTransport({ endpoint, credentials, timeoutMs, responseTurns });
+  if (opts.observe) transport = new ObservedTransport(transport, opts.observe);
+  transport = new LimitedTransport(transport, opts.bucket, opts.semaphore);
+  transport = new RetryingTransport(transport, opts);
+  return new RdsClient(new DeadlineTransport(transport, opts.signal));
 }
 
 export type Params = Record<string, string | number | undefined | null>;
@@ -81,98 +83,41 @@ function cleanParams(params: Params): Record<string, string> {
   return out;
 }
 
-export class RdsClient implements RdsApi {
-  private readonly rpc: RPCClient;
-  private readonly random: () => number;
-  /** each call's deadline linked to the shutdown signal */
-  private readonly links: SignalLinks | undefined;
+/** One page of a numbered listing: its entries, and how many the whole listing holds. */
+interface Page<T> {
+  items: T[];
+  total: number;
+}
 
-  constructor(private readonly opts: RdsClientOptions) {
-    this.random = opts.random ?? Math.random;
-    this.links = opts.signal ? new SignalLinks(opts.signal) : undefined;
-    this.rpc = new (RPCClient as unknown as new (config: object, verbose: boolean) => RPCClient)(
-      {
-        endpoint: opts.endpoint,
-        apiVersion: API_VERSION,
-        // The typings lack credentialsProvider; pop-core asks it before every request.
-        credentialsProvider: opts.credentials,
-      },
-      // verbose: also return the HTTP exchange, because pop-core never checks the status itself.
-      true,
-    );
-    // pop-core sends every request through its keep-alive agent: this one bounds each response.
-    (this.rpc as unknown as { keepAliveAgent: Agent }).keepAliveAgent = guardedAgent(opts.endpoint);
+/** A normaliser of pages that holds its entries under `key`, as one giving Pages. */
+function pageOf<K extends string, T>(key: K, normalize: (body: unknown) => { [k in K]: T[] } & { total: number }): (body: unknown) => Page<T> {
+  return (body) => {
+    const page = normalize(body);
+    return { items: page[key], total: page.total };
+  };
+}
+
+export class RdsClient implements RdsApi {
+  /** `transport` rejects only with an ApiError (as DeadlineTransport's stack does). */
+  constructor(private readonly transport: RdsTransport) {}
+
+  /** One API action. Rejects only with an ApiError; once `opts.signal` aborts, with one of code Timeout. */
+  call<T>(action: string, params: Params, parse: (body: unknown) => T, opts: CallOptions = {}): Promise<T> {
+    return this.transport.send({ action, params: cleanParams(params), parse }, opts);
   }
 
   /**
-   * One API action, retried while the failure is transient. `parse` runs inside the attempt, so
-   * a body of the wrong shape counts (and retries) as MalformedResponse. Rejects only with an
-   * ApiError; once `opts.signal` aborts, with one of code Timeout.
+   * Every entry of a listing numbered by PageNumber, asked one page after another until a page
+   * comes back empty or the entries reach its total.
    */
-  async call<T>(action: string, params: Params, parse: (body: unknown) => T, opts: CallOptions = {}): Promise<T> {
-    const { maxRetries, retryBaseDelayMs } = this.opts;
-    const retryMaxDelayMs = this.opts.retryMaxDelayMs ?? 10_000;
-    const deadline = opts.signal;
-    const link = deadline && this.links ? this.links.link(deadline) : undefined;
-    const signal = link ? link.signal : (deadline ?? this.opts.signal);
-    const clean = cleanParams(params);
-    try {
-      for (let retry = 0; ; retry++) {
-        let error: ApiError;
-        try {
-          return await this.attempt(action, clean, parse, retry, signal, opts);
-        } catch (err) {
-          error = classifyApiError(action, err);
-        }
-        if (!error.retryable || retry >= maxRetries || signal?.aborted) throw error;
-        const ceiling = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** retry);
-        await sleep(Math.round(this.random() * ceiling), signal);
-      }
-    } catch (err) {
-      // Whatever was going on when the caller's deadline passed (a wait, a backoff, a request) ends as Timeout.
-      if (deadline?.aborted && !this.opts.signal?.aborted) throw new ApiError(action, 'Timeout', 'timeout', 'abandoned at the poll deadline');
-      throw classifyApiError(action, err);
-    } finally {
-      link?.release();
+  private async allPages<T>(action: keyof typeof PAGE_SIZE, params: Params, parse: (body: unknown) => Page<T>, opts?: CallOptions): Promise<T[]> {
+    const items: T[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const result = await this.call(action, { ...params, PageSize: PAGE_SIZE[action], PageNumber: page }, parse, opts);
+      items.push(...result.items);
+      if (result.items.length === 0 || items.length >= result.total) return items;
     }
-  }
-
-  private async attempt<T>(action: string, params: Record<string, string>, parse: (body: unknown) => T, retry: number, signal: AbortSignal | undefined, call: CallOptions): Promise<T> {
-    const { bucket, semaphore, timeoutMs, observe } = this.opts;
-    const priority = call.priority ?? 'backlog';
-    await bucket.acquire(signal, priority, call.owner);
-    const release = await semaphore.acquire(signal, priority, call.owner);
-    const started = performance.now();
-    let code = 'OK';
-    const exchange = newExchange();
-    // Exactly 'POST': GET would put AccessKeyId, SecurityToken and Signature in the URL, and
-    // pop-core copies the URL into its error messages.
-    const request = withDeadline(
-      this.rpc.request<[unknown, { response?: { statusCode?: number } }]>(action, params, { method: 'POST', timeout: timeoutMs, beforeRequest: tagExchange(exchange) }),
-      timeoutMs + 1000,
-    );
-    // The slot is held until the request really ends, even when the caller abandons it: pop-core
-    // cannot cancel a request, and the region's concurrency must stay true.
-    request.then(release, release);
-    try {
-      const [body, entry] = await abandonOnAbort(request, signal);
-      const status = entry?.response?.statusCode ?? 200;
-      // An error status whose JSON body has no Code resolves in pop-core as if it had succeeded.
-      if (status < 200 || status > 299) throw httpStatusError(action, status);
-      return parse(body);
-    } catch (err) {
-      if (err instanceof AbortedError) {
-        code = 'Timeout';
-        throw err;
-      }
-      const error = classifyApiError(action, err, exchange);
-      code = error.code;
-      throw error;
-    } finally {
-      const attempt: ApiAttempt = { action, code, seconds: (performance.now() - started) / 1000, retry };
-      if (params.DBInstanceId !== undefined) attempt.instanceId = params.DBInstanceId;
-      observe?.(attempt);
-    }
+    throw endless(action);
   }
 
   describeBackupTasks(instanceId: string, backupJobId?: string, opts?: CallOptions): Promise<BackupTask[]> {
@@ -180,19 +125,13 @@ export class RdsClient implements RdsApi {
   }
 
   /** Every backup set whose start time falls in [startMs, endMs] (minute precision), all pages. */
-  async describeBackups(instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<BackupSet[]> {
-    const sets: BackupSet[] = [];
-    for (let page = 1; page <= MAX_PAGES; page++) {
-      const { sets: onPage, total } = await this.call(
-        'DescribeBackups',
-        { DBInstanceId: instanceId, StartTime: formatApiMinute(startMs), EndTime: formatApiMinute(endMs + 59_999), PageSize: PAGE_SIZE.DescribeBackups, PageNumber: page },
-        normalizeBackupsPage,
-        opts,
-      );
-      sets.push(...onPage);
-      if (onPage.length === 0 || sets.length >= total) return sets;
-    }
-    throw endless('DescribeBackups');
+  describeBackups(instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<BackupSet[]> {
+    return this.allPages(
+      'DescribeBackups',
+      { DBInstanceId: instanceId, StartTime: formatApiMinute(startMs), EndTime: formatApiMinute(endMs + 59_999) },
+      pageOf('sets', normalizeBackupsPage),
+      opts,
+    );
   }
 
   describeBackupPolicy(instanceId: string, opts?: CallOptions): Promise<BackupPolicy> {
@@ -211,8 +150,9 @@ export class RdsClient implements RdsApi {
       for (let i = 0; i < ids.length; i += ID_FILTER_BATCH) batches.push(this.describeDBInstances(regionId, ids.slice(i, i + ID_FILTER_BATCH), opts));
       return (await Promise.all(batches)).flat();
     }
+    // InstanceLevel 1: the SDK's model says Category is returned only then.
     const page = (n: number) =>
-      this.call('DescribeDBInstances', { RegionId: regionId, DBInstanceId: ids?.join(','), PageSize: INSTANCES_PAGE_SIZE, PageNumber: n }, normalizeInstancesPage, opts);
+      this.call('DescribeDBInstances', { RegionId: regionId, DBInstanceId: ids?.join(','), InstanceLevel: 1, PageSize: INSTANCES_PAGE_SIZE, PageNumber: n }, normalizeInstancesPage, opts);
     const first = await page(1);
     const instances = [...first.instances];
     let { total } = first;
@@ -276,14 +216,13 @@ export class RdsClient implements RdsApi {
     return this.pagedLogFiles('DescribeLogBackupFiles', { DBInstanceId: instanceId, StartTime: start, EndTime: end }, opts);
   }
 
-  private async pagedLogFiles(action: 'DescribeBinlogFiles' | 'DescribeLogBackupFiles', params: Params, opts?: CallOptions): Promise<LogFile[]> {
-    const files: LogFile[] = [];
-    for (let page = 1; page <= MAX_PAGES; page++) {
-      const result: LogFilesPage = await this.call(action, { ...params, PageSize: PAGE_SIZE[action], PageNumber: page }, normalizeLogFilesPage, opts);
-      files.push(...result.files);
-      if (result.files.length === 0 || files.length >= result.total) return files;
-    }
-    throw endless(action);
+  private pagedLogFiles(action: 'DescribeBinlogFiles' | 'DescribeLogBackupFiles', params: Params, opts?: CallOptions): Promise<LogFile[]> {
+    return this.allPages(
+      action,
+      params,
+      pageOf('files', normalizeLogFilesPage),
+      opts,
+    );
   }
 
   async describeCrossRegionSettings(regionId: string, instanceId: string, opts?: CallOptions): Promise<CrossRegionSettings> {
@@ -297,56 +236,25 @@ export class RdsClient implements RdsApi {
     return settings.get(instanceId) ?? { enabled: false, logEnabled: false };
   }
 
-  async describeCrossRegionBackups(regionId: string, instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<CrossRegionBackupSet[]> {
-    const sets: CrossRegionBackupSet[] = [];
-    for (let page = 1; page <= MAX_PAGES; page++) {
-      const result = await this.call(
-        'DescribeCrossRegionBackups',
-        {
-          RegionId: regionId, DBInstanceId: instanceId, StartTime: formatApiSecond(startMs), EndTime: formatApiSecond(Math.max(endMs, startMs + 1000)),
-          PageSize: PAGE_SIZE.DescribeCrossRegionBackups, PageNumber: page,
-        },
-        normalizeCrossRegionBackupsPage,
-        opts,
-      );
-      sets.push(...result.sets);
-      if (result.sets.length === 0 || sets.length >= result.total) return sets;
-    }
-    throw endless('DescribeCrossRegionBackups');
+  describeCrossRegionBackups(regionId: string, instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<CrossRegionBackupSet[]> {
+    return this.allPages(
+      'DescribeCrossRegionBackups',
+      { RegionId: regionId, DBInstanceId: instanceId, StartTime: formatApiSecond(startMs), EndTime: formatApiSecond(Math.max(endMs, startMs + 1000)) },
+      pageOf('sets', normalizeCrossRegionBackupsPage),
+      opts,
+    );
   }
 
   describeBackupStorage(instanceId: string, opts?: CallOptions): Promise<BackupStorage> {
     return this.call('DescribeResourceUsage', { DBInstanceId: instanceId }, normalizeBackupStorage, opts);
   }
 
-  /** Closes the keep-alive sockets. */
+  /** Closes the keep-alive sockets and leaves the shutdown signal. */
   close(): void {
-    this.links?.close();
-    (this.rpc as unknown as { keepAliveAgent?: Agent }).keepAliveAgent?.destroy();
+    this.transport.close();
   }
 }
 
 function endless(action: string): ApiError {
   return new ApiError(action, 'MalformedResponse', 'malformed', `the listing did not end within ${MAX_PAGES} pages`);
-}
-
-/** Rejects with AbortedError as soon as `signal` aborts; otherwise settles as `promise` does. */
-function abandonOnAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(new AbortedError());
-  let onAbort!: () => void;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new AbortedError());
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
-}
-
-/** pop-core has its own time-outs; this is the guard for a request stuck anywhere else. */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error('deadline'), { name: 'RequestTimeoutError' })), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

@@ -14,12 +14,12 @@
 // answer starts (pop-core's JSON parser, our normalising, the instance's publishing and rendering):
 // about 1.5 ms of CPU, up to several for a page. Ended as they arrive, the answers that came in
 // together were all worked through in one turn, and a scrape or a health check arriving meanwhile
-// waited behind every one of them (at 10,000 instances, a gzip scrape during a poll took 40–90 ms
-// against 6 ms for the same bytes from an idle process). One end a turn lets the loop take its
-// other I/O between answers; the work and its order are the same.
+// waited behind every one of them. One end a turn lets the loop take its other I/O between
+// answers; the work and its order are the same.
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
+import type { TurnQueue } from '../concurrency/turn-queue.js';
 
 /** The largest response body read, on the wire and once inflated: 4 MiB. A page of 100 instances is ~150 KiB. */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -48,7 +48,7 @@ export function newExchange(): Exchange {
 }
 
 /** The form fields of a signed request that must never come back out. */
-const SENT_SECRETS = ['Signature', 'AccessKeyId', 'SecurityToken', 'SignatureNonce'];
+const SENT_SECRETS: readonly string[] = ['Signature', 'AccessKeyId', 'SecurityToken', 'SignatureNonce'];
 
 /**
  * httpx's `beforeRequest` hook: tags the outgoing request with `exchange`. httpx calls it as a
@@ -68,28 +68,11 @@ export function tagExchange(exchange: Exchange): (this: { data?: unknown } | und
   };
 }
 
-/** Response ends waiting for their turn, oldest first. */
-const ends: Array<() => void> = [];
-
 /**
- * Runs `end` in a later event-loop turn than any end before it: one a turn, in order. Each runs
- * from its own `setImmediate`, scheduled by the one before, so that the loop polls for I/O (a
- * scrape, a health check) between two; the work each end starts runs in the microtasks after it.
+ * A keep-alive agent (as pop-core's own) whose every response is bounded by `maxBytes`, and whose
+ * response bodies end in `turns`, one a turn (share one TurnQueue among all agents).
  */
-export function endInTurn(end: () => void): void {
-  ends.push(end);
-  if (ends.length === 1) setImmediate(nextEnd);
-}
-
-function nextEnd(): void {
-  const end = ends.shift()!;
-  // scheduled from within a setImmediate callback, the next runs in the next turn
-  if (ends.length > 0) setImmediate(nextEnd);
-  end();
-}
-
-/** A keep-alive agent (as pop-core's own) whose every response is bounded by `maxBytes`. */
-export function guardedAgent(endpoint: string, maxBytes = MAX_RESPONSE_BYTES): http.Agent {
+export function guardedAgent(endpoint: string, turns: TurnQueue, maxBytes = MAX_RESPONSE_BYTES): http.Agent {
   const Base = endpoint.startsWith('https:') ? https.Agent : http.Agent;
   const agent = new Base({ keepAlive: true, keepAliveMsecs: 3000 });
   const withAddRequest = agent as unknown as { addRequest(req: ClientRequest, options: TaggedOptions): void };
@@ -97,14 +80,14 @@ export function guardedAgent(endpoint: string, maxBytes = MAX_RESPONSE_BYTES): h
   withAddRequest.addRequest = (req, options) => {
     const exchange = options[EXCHANGE];
     // First in line: the guard must change the response before httpx looks at it.
-    req.prependListener('response', (res: IncomingMessage) => guardResponse(res, exchange, maxBytes));
+    req.prependListener('response', (res: IncomingMessage) => guardResponse(res, exchange, maxBytes, turns));
     addRequest(req, options);
   };
   return agent;
 }
 
 /** Counts, inflates and cuts one response. */
-export function guardResponse(res: IncomingMessage, exchange: Exchange | undefined, maxBytes: number): void {
+export function guardResponse(res: IncomingMessage, exchange: Exchange | undefined, maxBytes: number, turns: TurnQueue): void {
   if (exchange) exchange.status = res.statusCode;
   const push = res.push.bind(res);
   let cut = false;
@@ -122,7 +105,7 @@ export function guardResponse(res: IncomingMessage, exchange: Exchange | undefin
   // Until pop-core listens, an error must not be an uncaught one.
   res.on('error', () => undefined);
   // In its turn; a body cut meanwhile, or a response destroyed, is past ending.
-  const end = () => endInTurn(() => cut || res.destroyed || push(null));
+  const end = () => turns.push(() => cut || res.destroyed || push(null));
 
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) tooLarge();

@@ -19,11 +19,11 @@ export interface HistoryOptions {
 }
 
 export interface BackupSummary {
-  /** newest Success set of each type, by end time */
+  /** newest Success set of each type, by end time (instance-wide sets only, as below) */
   newestSuccess: ReadonlyMap<string, BackupSet>;
   /** newest finished set of any type, by end time */
   newestFinished?: BackupSet;
-  /** sets seen, keyed `${type}|${status}` */
+  /** sets seen, keyed `${type}|${status}` (type DatabaseBackup for sets of some databases only) */
   seen: ReadonlyMap<string, number>;
   /** end times of the successful sets the API called usable (IsAvail not 0), within the look-back */
   usableEndMs: readonly number[];
@@ -39,12 +39,14 @@ export interface HistoryState {
   newestSuccess: BackupSet[];
   newestFinished?: BackupSet;
   seen: Array<[key: string, count: number]>;
-  /** usable sets by id, with their end time (absent in files written before 0.3) */
+  /** usable sets by id, with their end time (absent in older files) */
   usable?: Array<[backupId: string, endMs: number]>;
   newestFailedEndMs?: number;
 }
 
 const SET_STATUSES = ['Success', 'Failed'] as const;
+/** The backup_type under which sets of some databases only are counted, whatever their BackupType. */
+export const DATABASE_BACKUP = 'DatabaseBackup';
 const FINAL: ReadonlySet<string> = new Set(SET_STATUSES);
 
 export class BackupHistory {
@@ -104,8 +106,10 @@ export class BackupHistory {
       if (!FINAL.has(set.status) || this.known.has(set.backupId)) continue;
       this.known.set(set.backupId, set.startMs);
       fresh.push(set);
-      const key = `${set.type}|${set.status}`;
+      // A backup of some databases only is counted, and says nothing of the instance's backups.
+      const key = `${set.scope === 'databases' ? DATABASE_BACKUP : set.type}|${set.status}`;
       this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
+      if (set.scope === 'databases') continue;
       if (set.status === 'Success' && set.available !== false) this.usable.set(set.backupId, set.endMs);
       if (set.status === 'Success') {
         const current = this.newestSuccess.get(set.type);

@@ -1,5 +1,11 @@
-import type { ApiError } from '../alicloud/errors.js';
 import type { Logger } from '../log.js';
+
+/** What is said of a failure: an ApiError, or a read's failure. */
+export interface Failure {
+  readonly code: string;
+  readonly kind: string;
+  readonly message: string;
+}
 
 /**
  * Logs a failure once, where it is handled: when it starts (or its code changes), and once more
@@ -10,15 +16,16 @@ export class FailureReporter {
 
   constructor(private readonly log: Logger, private readonly what: string) {}
 
-  report(errors: readonly ApiError[]): void {
-    const first = errors[0];
+  /** `level`: how its start is logged (debug where another place warns already). */
+  report(failures: readonly Failure[], level: 'warn' | 'debug' = 'warn'): void {
+    const first = failures[0];
     if (!first) {
       if (this.failingWith !== undefined) this.log.info(`${this.what} recovered`);
       this.failingWith = undefined;
       return;
     }
-    const fields = { code: first.code, kind: first.kind, retryable: first.retryable, failed_calls: errors.length };
-    if (this.failingWith !== first.code) this.log.warn(fields, `${this.what} failed: ${first.message}`);
+    const fields = { code: first.code, kind: first.kind, failed_calls: failures.length };
+    if (this.failingWith !== first.code) this.log[level](fields, `${this.what} failed: ${first.message}`);
     else this.log.debug(fields, `${this.what} still failing: ${first.message}`);
     this.failingWith = first.code;
   }

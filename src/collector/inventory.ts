@@ -5,6 +5,9 @@
 import type { CallOptions, DBInstance, RdsApi } from '../alicloud/rds-api.js';
 import type { RegionConfig } from '../config/schema.js';
 
+/** The actions an inventory refresh calls: the instances, and their tags for discovery by tag. */
+export const INVENTORY_ACTIONS = ['DescribeDBInstances', 'ListTagResources'] as const;
+
 export class RegionInventory {
   private readonly explicit: readonly string[];
   private current = new Map<string, DBInstance | undefined>();

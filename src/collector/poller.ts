@@ -5,12 +5,15 @@
 // Each instance publishes its snapshot as soon as its poll ends; /metrics reads the published
 // snapshots, so it never waits on the API, never sees half a poll, and never waits for another
 // instance. The state file is written when the work a tick started has ended.
-import { Semaphore, SignalLinks } from '../alicloud/limits.js';
+import { Semaphore } from '../concurrency/semaphore.js';
+import { SignalLinks } from '../concurrency/signal-links.js';
 import type { ApiError, RdsApi } from '../alicloud/rds-api.js';
 import type { RegionConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FailureReporter } from './failure-reporter.js';
 import { RegionInventory } from './inventory.js';
+import type { ReadPlugin } from './reads/read.js';
+import { RefusalLog } from './refusals.js';
 import { inShard, type Shard } from './shard.js';
 import { instanceKey, type SavedInstances } from './state-file.js';
 import { WatchedInstance, type InstanceSettings, type InstanceSnapshot } from './watched-instance.js';
@@ -58,6 +61,10 @@ export interface PollerOptions extends PollSettings {
   now?: () => number;
   /** told of every snapshot an instance publishes, as it is published (metrics render it then) */
   onPublish?: (snapshot: InstanceSnapshot) => void;
+  /** the interval reads (default: the built-in ones) */
+  reads?: ReadonlyArray<ReadPlugin<unknown>>;
+  /** told of every failed read attempt */
+  onReadError?: (account: string, region: string, read: string, code: string) => void;
 }
 
 /**
@@ -99,10 +106,12 @@ export class Poller {
   private readyLatch = false;
   private readonly now: () => number;
   private readonly saved: SavedInstances;
+  private readonly refusals: RefusalLog;
 
   constructor(targets: readonly RegionTarget[], private readonly opts: PollerOptions) {
     this.now = opts.now ?? Date.now;
     this.saved = opts.saved ?? new Map();
+    this.refusals = new RefusalLog(opts.log);
     this.settings = opts;
     this.regions = targets.map((target) => this.newRegion(target));
     for (const region of this.regions) this.reconcile(region, false);
@@ -327,10 +336,17 @@ export class Poller {
       let instance = region.instances.get(id);
       if (!instance) {
         const key = instanceKey(target.account, target.region.region, id);
-        instance = new WatchedInstance(key, target.account, target.region.region, id, this.settings, this.opts.log, (published) => {
-          this.changed();
-          this.opts.onPublish?.(published);
-        }, this.saved.get(key));
+        const { account } = target;
+        const regionId = target.region.region;
+        instance = new WatchedInstance({
+          key, account, region: regionId, instanceId: id, settings: this.settings, log: this.opts.log,
+          onPublish: (published) => {
+            this.changed();
+            this.opts.onPublish?.(published);
+          },
+          saved: this.saved.get(key), reads: this.opts.reads, refusals: this.refusals,
+          onReadError: this.opts.onReadError && ((read, code) => this.opts.onReadError!(account, regionId, read, code)),
+        });
         this.saved.delete(key);
         region.instances.set(id, instance);
         if (inventory.known && !target.region.instances.includes(id)) instance.log.info({ engine: info?.engine }, 'instance discovered');

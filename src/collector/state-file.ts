@@ -12,7 +12,8 @@ const STATE_VERSION = 1;
 
 export interface SavedInstance {
   tracker: TrackerState;
-  history: HistoryState;
+  /** absent when the backups read is turned off */
+  history?: HistoryState;
   lastSuccessSeconds?: number;
 }
 
@@ -23,9 +24,9 @@ export function instanceKey(account: string, region: string, instanceId: string)
   return `${account}/${region}/${instanceId}`;
 }
 
-// Files written before 0.2 also hold taskAction and lastStatus per job: never read, so dropped here.
+// Older files also hold taskAction and lastStatus per job: never read, so dropped here.
 const trackedJob = z.object({ jobId: z.string(), jobMode: z.string(), firstSeen: z.number(), misses: z.number() });
-const backupSet = z.object({ backupId: z.string(), status: z.string(), type: z.string(), startMs: z.number(), endMs: z.number(), sizeBytes: z.number().optional() });
+const backupSet = z.object({ backupId: z.string(), status: z.string(), type: z.string(), startMs: z.number(), endMs: z.number(), sizeBytes: z.number().optional(), scope: z.enum(['instance', 'databases']).default('instance') });
 const pairs = <T extends z.ZodType>(value: T) => z.array(z.tuple([z.string(), value]));
 
 const fileSchema = z.object({
@@ -44,7 +45,7 @@ const fileSchema = z.object({
         seen: pairs(z.number()),
         usable: pairs(z.number()).optional(),
         newestFailedEndMs: z.number().optional(),
-      }),
+      }).optional(),
       lastSuccessSeconds: z.number().optional(),
     }),
   ),

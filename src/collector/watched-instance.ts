@@ -1,23 +1,19 @@
-// One watched instance, polled on its own: its job tracker and its reads made at their own
-// intervals (backup sets, policy), and the poll that moves them on — the task listing, then the
-// departed jobs by id (oldest first, a bounded number per poll), then the reads that are due,
-// together — ending in an immutable snapshot of what it now knows, published at once. A poll is
-// cut by its deadline: what it had learned by then is kept, what it had not is asked again at the
-// next poll.
+// One watched instance, polled on its own. A poll has four steps: the task listing, then the
+// departed jobs by id (oldest first, a bounded number per poll), then the reads that are due
+// (reads/, each at its own interval, together), then an immutable snapshot of what it now knows,
+// published at once. A poll is cut by its deadline: what it had learned by then is kept, what it
+// had not is asked again at the next poll. Each read keeps its own health; only the reads that say
+// whether backups happen (the listing, the backup sets, the policy) decide poll_success.
 import { inBackupWindow } from '../alicloud/backups.js';
-import type { ApiError, BackupPolicy, BackupStorage, BackupTask, CallOptions, CrossRegionSettings, DBInstance, RdsApi, RestoreWindow } from '../alicloud/rds-api.js';
+import type { ApiError, BackupPolicy, BackupTask, CallOptions, DBInstance, RdsApi } from '../alicloud/rds-api.js';
 import type { Logger } from '../log.js';
-import type { BackupSummary } from './backup-history.js';
-import { BackupStorageRead } from './backup-storage-read.js';
-import { BackupsRead } from './backups-read.js';
-import { CrossRegionBackupsRead, CrossRegionSettingsRead, type CrossRegionCopies } from './cross-region-read.js';
 import { FailureReporter } from './failure-reporter.js';
-import type { IntervalRead, ReadContext } from './interval-read.js';
 import { JobTracker, type Counts, type EndState } from './job-tracker.js';
-import type { LogChainSummary } from './log-chain.js';
-import { BinlogFilesRead, LogBackupFilesRead } from './log-files-read.js';
-import { PolicyRead } from './policy-read.js';
-import { RestoreWindowRead } from './restore-window-read.js';
+import { BackupsState } from './reads/backups.js';
+import { BUILTIN_READS, TASKS_READ } from './reads/index.js';
+import { policyRead } from './reads/policy.js';
+import { failureOf, hasOwnBackups, ScheduledRead, type ReadContext, type ReadFailure, type ReadHealth, type ReadPlugin, type ReadSettings } from './reads/read.js';
+import type { RefusalLog } from './refusals.js';
 import { spreadOf } from './shard.js';
 import type { SavedInstance } from './state-file.js';
 
@@ -27,61 +23,41 @@ export interface InstanceSnapshot {
   instanceId: string;
   /** what DescribeDBInstances said of it, when known */
   info?: DBInstance;
-  /** the last poll's calls, and the last attempt of each interval read, all succeeded */
+  /** the essential reads (task listing, backup sets, policy) worked on their last attempt */
   success: boolean;
-  /** the first error code of the last poll (Timeout when its deadline cut it); absent on success */
+  /** the first error code of the essential reads' last attempts (Timeout when a deadline cut one); absent on success */
   errorCode?: string;
   /** the listing of the last poll; undefined when that listing failed */
   tasks?: readonly BackupTask[];
-  /** unix seconds of the last poll that succeeded */
+  /** unix seconds of the last poll whose essential reads all worked */
   lastSuccessSeconds?: number;
   durationSeconds: number;
   counts: Counts;
-  backups: BackupSummary;
-  /** whether DescribeBackups has answered at least once */
-  backupsKnown: boolean;
-  policy?: BackupPolicy;
   /** jobs that left the listing and are still to be looked up by id */
   pendingLookups: number;
   /** polls not started because the previous poll of this instance was still running */
   skippedPolls: number;
-  /** usable backup sets (IsAvail) ending within the retention period (at most the look-back); once DescribeBackups has answered */
-  usableSets?: number;
-  restoreWindow?: RestoreWindow;
-  /** the log backup files, when a log read applies to the engine and has answered */
-  logChain?: LogChainSummary;
-  crossRegion?: CrossRegionSettings;
-  /** the newest cross-region copies, while cross-region backup is on */
-  crossRegionCopies?: CrossRegionCopies;
-  storage?: BackupStorage;
+  /** what each read that is on, applies, and knows something shows (reads/*.ts `viewOf`) */
+  views: ReadonlyMap<string, unknown>;
+  /** the health of each read that is on and applies, the task listing included, once attempted */
+  reads: ReadonlyMap<string, ReadHealth>;
 }
 
 /** How long after a backup window ends, or after a job was last followed, the listing stays at every tick. */
 const ACTIVE_TAIL_MS = 30 * 60_000;
 
 /** What a configuration reload may change for an instance. */
-export interface InstanceSettings {
+export interface InstanceSettings extends ReadSettings {
+  /** whether the task listing (and the job look-ups) is made at all */
+  tasksEnabled: boolean;
   /**
    * How often the task listing is asked while no backup can be running (outside the policy's
    * window and its tail, no job followed); 0: at every tick.
    */
   idleListingMs: number;
-  backupsIntervalMs: number;
-  backupsLookbackMs: number;
-  policyIntervalMs: number;
   /** most departed jobs looked up by id in one poll */
   lookupsPerPoll: number;
-  /** the recoverability reads; 0 or absent: off */
-  restoreWindowIntervalMs?: number;
-  logBackupsIntervalMs?: number;
-  /** how far back the first look at the log backup files goes (default 7 days) */
-  logBackupsLookbackMs?: number;
-  crossRegionIntervalMs?: number;
-  resourceUsageIntervalMs?: number;
 }
-
-const DAY_MS = 86400_000;
-const DEFAULT_LOG_LOOKBACK_MS = 7 * DAY_MS;
 
 export interface PollContext {
   api: RdsApi;
@@ -91,6 +67,37 @@ export interface PollContext {
   now(): number;
   /** the region's inventory refresh running now, when this instance's engine is not known yet */
   inventory?: Promise<void>;
+}
+
+export interface WatchedInstanceOptions {
+  key: string;
+  account: string;
+  region: string;
+  instanceId: string;
+  settings: InstanceSettings;
+  log: Logger;
+  /** told whenever the published snapshot changes */
+  onPublish: (snapshot: InstanceSnapshot) => void;
+  saved?: SavedInstance;
+  /** the interval reads (default: the built-in ones) */
+  reads?: ReadonlyArray<ReadPlugin<unknown>>;
+  /** warns once per account and action when a read is refused for permission */
+  refusals?: RefusalLog;
+  /** told of every failed read attempt (the read errors counter) */
+  onReadError?: (read: string, code: string) => void;
+}
+
+/** What one poll gathers as it goes. */
+interface PollRun {
+  readonly startedAt: number;
+  step: string;
+  readonly listed: boolean;
+  tasks?: BackupTask[];
+  /** the instance is gone (not_found on the listing) */
+  gone: boolean;
+  jobEnded: boolean;
+  /** failures of the listing and the job look-ups */
+  readonly taskErrors: ApiError[];
 }
 
 /** Resolves when `promise` settles or `signal` aborts, whichever comes first. */
@@ -107,6 +114,10 @@ function untilSettledOrAborted(promise: Promise<void>, signal: AbortSignal): Pro
 }
 
 export class WatchedInstance {
+  readonly key: string;
+  readonly account: string;
+  readonly region: string;
+  readonly instanceId: string;
   readonly log: Logger;
   /**
    * No longer in the region's inventory, but kept until its jobs in flight are resolved (counted
@@ -116,21 +127,22 @@ export class WatchedInstance {
   retiring = false;
   private infoValue: DBInstance | undefined;
   private readonly tracker = new JobTracker();
-  private readonly backups: BackupsRead;
-  private readonly policy: PolicyRead;
-  private readonly restoreWindow: RestoreWindowRead;
-  private readonly binlogs: BinlogFilesRead;
-  private readonly logBackups: LogBackupFilesRead;
-  private readonly crossRegion: CrossRegionSettingsRead;
-  private readonly crossRegionCopies: CrossRegionBackupsRead;
-  private readonly storage: BackupStorageRead;
-  private readonly reads: ReadonlyArray<IntervalRead<unknown>>;
+  private readonly reads: ReadonlyArray<ScheduledRead<unknown>>;
+  private readonly backups: BackupsState | undefined;
+  private readonly policy: ScheduledRead<unknown> | undefined;
   private settings: InstanceSettings;
   private lastSuccessSeconds: number | undefined;
+  private tasksHealth: ReadHealth | undefined;
+  /** logs the essential reads' failures as one: when they start, change and end */
   private readonly reporter: FailureReporter;
+  /** each optional read's failures, on their own */
+  private readonly readReporters = new Map<string, FailureReporter>();
+  private readonly refusals: RefusalLog | undefined;
+  private readonly onReadError: ((read: string, code: string) => void) | undefined;
+  private readonly onPublish: (snapshot: InstanceSnapshot) => void;
   private current: InstanceSnapshot | undefined;
   /** the poll running now: when it started (performance.now()) and what it is doing */
-  private running: { startedAt: number; step: string } | undefined;
+  private running: PollRun | undefined;
   private skipped = 0;
   private skipLogged = false;
   /** the last successful listing, shown while the listing is not asked (idle) */
@@ -142,61 +154,34 @@ export class WatchedInstance {
   /** the first idle listing comes after this share (0.5 to 1) of the idle interval: instances spread out */
   private readonly phase: number;
 
-  constructor(
-    readonly key: string,
-    readonly account: string,
-    readonly region: string,
-    readonly instanceId: string,
-    settings: InstanceSettings,
-    parentLog: Logger,
-    /** told whenever the published snapshot changes */
-    private readonly onPublish: (snapshot: InstanceSnapshot) => void,
-    saved?: SavedInstance,
-  ) {
-    this.log = parentLog.child({ account, region, instance_id: instanceId });
-    this.phase = 0.5 + spreadOf(key) / 2;
+  constructor(opts: WatchedInstanceOptions) {
+    ({ key: this.key, account: this.account, region: this.region, instanceId: this.instanceId, settings: this.settings, onPublish: this.onPublish } = opts);
+    this.refusals = opts.refusals;
+    this.onReadError = opts.onReadError;
+    this.log = opts.log.child({ account: this.account, region: this.region, instance_id: this.instanceId });
+    this.phase = 0.5 + spreadOf(this.key) / 2;
     this.reporter = new FailureReporter(this.log, 'poll');
-    this.settings = settings;
-    this.backups = new BackupsRead(settings.backupsIntervalMs, settings.backupsLookbackMs);
-    this.policy = new PolicyRead(settings.policyIntervalMs);
-    const logLookback = settings.logBackupsLookbackMs ?? DEFAULT_LOG_LOOKBACK_MS;
-    this.restoreWindow = new RestoreWindowRead(settings.restoreWindowIntervalMs ?? 0);
-    this.binlogs = new BinlogFilesRead(settings.logBackupsIntervalMs ?? 0, logLookback);
-    this.logBackups = new LogBackupFilesRead(settings.logBackupsIntervalMs ?? 0, logLookback);
-    this.crossRegion = new CrossRegionSettingsRead(settings.crossRegionIntervalMs ?? 0);
-    this.crossRegionCopies = new CrossRegionBackupsRead(settings.crossRegionIntervalMs ?? 0, settings.backupsLookbackMs, this.crossRegion);
-    this.storage = new BackupStorageRead(settings.resourceUsageIntervalMs ?? 0);
-    // In the order their failures are reported.
-    this.reads = [this.backups, this.policy, this.restoreWindow, this.binlogs, this.logBackups, this.crossRegion, this.crossRegionCopies, this.storage];
+    this.reads = (opts.reads ?? BUILTIN_READS).map((plugin) => new ScheduledRead(plugin, this.settings));
+    this.backups = this.reads.map((r) => r.state).find((s): s is BackupsState => s instanceof BackupsState);
+    this.policy = this.reads.find((r) => r.plugin === policyRead);
     // Each instance has its own point in every interval (0 < share ≤ 1), stable across restarts.
-    for (const read of this.reads) read.spreadBy(1 - spreadOf(key));
-    if (saved) {
-      this.tracker.restore(saved.tracker);
-      this.backups.restore(saved.history);
-      this.lastSuccessSeconds = saved.lastSuccessSeconds;
+    for (const read of this.reads) read.spreadBy(1 - spreadOf(this.key));
+    if (opts.saved) {
+      this.tracker.restore(opts.saved.tracker);
+      if (opts.saved.history) this.backups?.history.restore(opts.saved.history);
+      this.lastSuccessSeconds = opts.saved.lastSuccessSeconds;
     }
   }
 
-  /** After a configuration reload: intervals, look-back, look-ups per poll. */
+  /** After a configuration reload: intervals, look-backs, look-ups per poll, reads turned on or off. */
   reconfigure(settings: InstanceSettings): void {
     this.settings = settings;
-    this.backups.setInterval(settings.backupsIntervalMs);
-    this.backups.history.setLookback(settings.backupsLookbackMs);
-    this.policy.setInterval(settings.policyIntervalMs);
-    this.restoreWindow.setInterval(settings.restoreWindowIntervalMs ?? 0);
-    for (const read of [this.binlogs, this.logBackups]) {
-      read.setInterval(settings.logBackupsIntervalMs ?? 0);
-      read.chain.setLookback(settings.logBackupsLookbackMs ?? DEFAULT_LOG_LOOKBACK_MS);
-    }
-    this.crossRegion.setInterval(settings.crossRegionIntervalMs ?? 0);
-    this.crossRegionCopies.setInterval(settings.crossRegionIntervalMs ?? 0);
-    this.crossRegionCopies.setLookback(settings.backupsLookbackMs);
-    this.storage.setInterval(settings.resourceUsageIntervalMs ?? 0);
+    for (const read of this.reads) read.reconfigure(settings);
   }
 
-  /** Whether a read is made for this instance: turned on, and serving its engine. */
-  private active(read: IntervalRead<unknown>): boolean {
-    return read.enabled && read.appliesTo(this.infoValue);
+  /** Whether a read is made for this instance: turned on, and serving it. */
+  private active(read: ScheduledRead<unknown>): boolean {
+    return read.enabled && (read.plugin.appliesTo?.(this.infoValue) ?? true);
   }
 
   /** The snapshot of the last poll that ended (undefined before the first). */
@@ -227,7 +212,8 @@ export class WatchedInstance {
 
   /** What a restart must not lose. */
   toSaved(): SavedInstance {
-    const saved: SavedInstance = { tracker: this.tracker.toState(), history: this.backups.history.toState() };
+    const saved: SavedInstance = { tracker: this.tracker.toState() };
+    if (this.backups) saved.history = this.backups.history.toState();
     if (this.lastSuccessSeconds !== undefined) saved.lastSuccessSeconds = this.lastSuccessSeconds;
     return saved;
   }
@@ -245,15 +231,21 @@ export class WatchedInstance {
     if (this.current) this.publish({ ...this.current, skippedPolls: this.skipped });
   }
 
+  /** The policy as last read. */
+  private get knownPolicy(): BackupPolicy | undefined {
+    return this.viewContext(0).policy;
+  }
+
   /**
    * Whether the task listing is asked at this tick: always while a backup can be running — a job
    * is followed or was lately, the policy's window (or its tail) is open, or the policy is not
    * known yet — and at `idleListingMs` otherwise, where only manual backups can start.
    */
   private listingDue(nowMs: number): boolean {
+    if (!this.settings.tasksEnabled || !hasOwnBackups(this.infoValue)) return false;
     const { idleListingMs } = this.settings;
     if (idleListingMs === 0 || nowMs >= this.nextListingAt || nowMs < this.activeUntil || this.tracker.inFlight > 0) return true;
-    const policy = this.policy.policy;
+    const policy = this.knownPolicy;
     return policy === undefined || inBackupWindow(policy, nowMs, ACTIVE_TAIL_MS);
   }
 
@@ -262,153 +254,176 @@ export class WatchedInstance {
     return this.listingDue(nowMs) || (!this.retiring && this.reads.some((r) => this.active(r) && r.due(nowMs)));
   }
 
-  /** One poll; never rejects (API failures end up in the snapshot). Publishes its snapshot when it ends. */
+  /** One poll; never rejects (failures end up in the snapshot). Publishes its snapshot when it ends. */
   async poll(ctx: PollContext): Promise<InstanceSnapshot> {
-    const { api, signal, now } = ctx;
-    const { tracker, instanceId } = this;
-    const listed = this.listingDue(now());
-    const running = (this.running = { startedAt: performance.now(), step: 'DescribeBackupTasks' });
+    const run: PollRun = (this.running = {
+      startedAt: performance.now(), step: 'DescribeBackupTasks', listed: this.listingDue(ctx.now()), gone: false, jobEnded: false, taskErrors: [],
+    });
     this.skipLogged = false;
-    const listing: CallOptions = { signal, priority: 'listing' };
-    const backlog: CallOptions = { signal, priority: 'backlog', owner: this.key };
-    const errors: ApiError[] = [];
-    let jobEnded = false;
     // Taken before the listing: a job that ends in this poll still reaches the backups window back to its start.
-    const runningSince = tracker.runningSince();
-
-    let tasks: BackupTask[] | undefined;
-    let gone = false;
-    try {
-      if (listed) {
-        tasks = await api.describeBackupTasks(instanceId, undefined, listing);
-        for (const ended of tracker.observe(tasks, now())) {
-          this.logEnd(ended.jobId, ended.jobMode, ended.state);
-          jobEnded = true;
-        }
-        this.lastTasks = Object.freeze(tasks);
-        this.nextListingAt = now() + this.settings.idleListingMs * (this.nextListingAt === 0 ? this.phase : 1);
-        if (tasks.length > 0 || jobEnded) this.activeUntil = now() + ACTIVE_TAIL_MS;
-      }
-    } catch (err) {
-      const error = err as ApiError;
-      errors.push(error);
-      // The instance is gone: its jobs will never be listed again; learn their end by id.
-      if (error.kind === 'not_found') {
-        tracker.departAll();
-        gone = true;
-      }
-    }
-
-    // A failed listing says nothing about which jobs left, unless the instance is gone.
-    if ((listed && tasks) || gone) {
-      running.step = 'DescribeBackupTasks (job look-ups)';
-      await Promise.all(
-        tracker.pending().slice(0, this.settings.lookupsPerPoll).map(async (job) => {
-          try {
-            const found = await api.describeBackupTasks(instanceId, job.jobId, backlog);
-            const end = tracker.resolve(job.jobId, found.find((t) => t.jobId === job.jobId), now());
-            if (end) {
-              this.logEnd(job.jobId, job.jobMode, end);
-              jobEnded = true;
-            }
-          } catch (err) {
-            const error = err as ApiError;
-            if (error.kind === 'not_found') {
-              tracker.abandon(job.jobId, now());
-              this.logEnd(job.jobId, job.jobMode, 'Unknown');
-            } else errors.push(error);
-          }
-        }),
-      );
-    }
-
-    // A job that just ended has just produced a backup set: look now rather than at the interval.
-    if (jobEnded) this.backups.soon();
-    this.backups.runningSinceMs = runningSince;
-    // The due reads go out together — the region's limits serve them round-robin with the other
-    // instances' backlog — so that a poll lasts about as long as its longest read, not their sum.
-    // A read waits for the one whose answer says whether it applies (`after`), and one that
-    // depends on the engine for the inventory (within the deadline); the others do not wait.
-    const readContext: ReadContext = { api, instanceId, regionId: this.region, call: backlog, now, log: this.log };
-    const doing = new Set<string>();
-    const step = (what: string, on: boolean) => {
-      if (on) doing.add(what);
-      else doing.delete(what);
-      running.step = [...doing].join(', ');
-    };
-    const runs = new Map<IntervalRead<unknown>, Promise<void>>();
-    for (const read of this.reads) {
-      const first = read.after && runs.get(read.after);
-      runs.set(
-        read,
-        (async () => {
-          if (first) await first;
-          if (this.retiring || signal.aborted || !read.enabled || !read.due(now())) return;
-          if (read.needsEngine && this.infoValue === undefined && ctx.inventory) {
-            step('waiting for the instance inventory', true);
-            await untilSettledOrAborted(ctx.inventory, signal);
-            step('waiting for the instance inventory', false);
-            if (signal.aborted) return;
-          }
-          if (!this.active(read)) return;
-          step(read.action, true);
-          await read.run(readContext);
-          step(read.action, false);
-        })(),
-      );
-    }
-    await Promise.all(runs.values());
-    for (const read of this.reads) if (this.active(read) && read.error && !errors.includes(read.error)) errors.push(read.error);
-
-    const success = errors.length === 0;
-    this.reporter.report(errors);
-    // The time of the last good listing: what the task series show is that old.
-    if (success && listed) this.lastSuccessSeconds = now() / 1000;
-    const snapshot: InstanceSnapshot = {
-      account: this.account,
-      region: this.region,
-      instanceId,
-      success,
-      durationSeconds: (performance.now() - running.startedAt) / 1000,
-      counts: tracker.counts(),
-      backups: this.backups.history.summary(),
-      backupsKnown: this.backups.known,
-      pendingLookups: tracker.pendingCount,
-      skippedPolls: this.skipped,
-    };
-    if (errors[0]) snapshot.errorCode = errors[0].code;
-    if (this.infoValue) snapshot.info = this.infoValue;
-    // The last good listing: this tick's, or while idle an earlier one. A listing that failed now: none.
-    const shownTasks = listed && !tasks ? undefined : this.lastTasks;
-    if (shownTasks) snapshot.tasks = shownTasks;
-    if (this.lastSuccessSeconds !== undefined) snapshot.lastSuccessSeconds = this.lastSuccessSeconds;
-    if (this.policy.policy) snapshot.policy = this.policy.policy;
-    this.addRecovery(snapshot, now());
+    const runningSince = this.tracker.runningSince();
+    await this.list(ctx, run);
+    await this.lookUp(ctx, run);
+    await this.readDue(ctx, run, runningSince);
+    const snapshot = this.snapshot(ctx.now(), run);
     this.running = undefined;
     this.log.debug(
-      { duration_seconds: snapshot.durationSeconds, success, code: snapshot.errorCode, pending_lookups: snapshot.pendingLookups, jobs_in_flight: tracker.inFlight },
+      { duration_seconds: snapshot.durationSeconds, success: snapshot.success, code: snapshot.errorCode, pending_lookups: snapshot.pendingLookups, jobs_in_flight: this.tracker.inFlight },
       'poll ended',
     );
     return this.publish(snapshot);
   }
 
-  /** What the recoverability reads know, for those that apply; a read turned off shows nothing. */
-  private addRecovery(snapshot: InstanceSnapshot, nowMs: number): void {
-    const policy = this.policy.policy;
-    if (this.backups.known) {
-      const retentionMs = Math.min(this.settings.backupsLookbackMs, policy?.retentionDays !== undefined ? policy.retentionDays * DAY_MS : Infinity);
-      snapshot.usableSets = snapshot.backups.usableEndMs.filter((end) => end >= nowMs - retentionMs).length;
+  /** Step 1: the task listing, when due; the jobs that left it are learned from the tracker. */
+  private async list({ api, signal, now }: PollContext, run: PollRun): Promise<void> {
+    if (!run.listed) return;
+    try {
+      const tasks = await api.describeBackupTasks(this.instanceId, undefined, { signal, priority: 'listing' });
+      for (const ended of this.tracker.observe(tasks, now())) this.ended(run, ended.jobId, ended.jobMode, ended.state);
+      run.tasks = tasks;
+      this.lastTasks = Object.freeze(tasks);
+      this.nextListingAt = now() + this.settings.idleListingMs * (this.nextListingAt === 0 ? this.phase : 1);
+      if (tasks.length > 0 || run.jobEnded) this.activeUntil = now() + ACTIVE_TAIL_MS;
+    } catch (err) {
+      const error = err as ApiError;
+      run.taskErrors.push(error);
+      // The instance is gone: its jobs will never be listed again; learn their end by id.
+      if (error.kind === 'not_found') {
+        this.tracker.departAll();
+        run.gone = true;
+      }
     }
-    if (this.active(this.restoreWindow) && this.restoreWindow.window) snapshot.restoreWindow = this.restoreWindow.window;
-    for (const read of [this.binlogs, this.logBackups]) {
-      if (!this.active(read) || !read.chain.known) continue;
-      const lookback = this.settings.logBackupsLookbackMs ?? DEFAULT_LOG_LOOKBACK_MS;
-      const retentionMs = Math.min(lookback, policy?.logRetentionDays !== undefined ? policy.logRetentionDays * DAY_MS : Infinity);
-      snapshot.logChain = read.chain.summary(nowMs, retentionMs);
+  }
+
+  /** Step 2: the departed jobs, by id. A failed listing says nothing about which jobs left, unless the instance is gone. */
+  private async lookUp({ api, signal, now }: PollContext, run: PollRun): Promise<void> {
+    if (!run.tasks && !run.gone) return;
+    run.step = 'DescribeBackupTasks (job look-ups)';
+    const call: CallOptions = { signal, priority: 'backlog', owner: this.key };
+    await Promise.all(
+      this.tracker.pending().slice(0, this.settings.lookupsPerPoll).map(async (job) => {
+        try {
+          const found = await api.describeBackupTasks(this.instanceId, job.jobId, call);
+          const end = this.tracker.resolve(job.jobId, found.find((t) => t.jobId === job.jobId), now());
+          if (end) this.ended(run, job.jobId, job.jobMode, end);
+        } catch (err) {
+          const error = err as ApiError;
+          if (error.kind === 'not_found') {
+            this.tracker.abandon(job.jobId, now());
+            this.ended(run, job.jobId, job.jobMode, 'Unknown');
+          } else run.taskErrors.push(error);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Step 3: the reads that are due, together — the region's limits serve them round-robin with the
+   * other instances' backlog — so that a poll lasts about as long as its longest read, not their
+   * sum. A read that depends on the engine waits for the inventory (within the deadline).
+   */
+  private async readDue(ctx: PollContext, run: PollRun, runningSince: number | undefined): Promise<void> {
+    // A job that just ended has just produced a backup set: look now rather than at the interval.
+    if (run.jobEnded) this.reads.find((r) => r.state === this.backups)?.soon();
+    if (this.retiring) return;
+    const { api, signal, now } = ctx;
+    const readContext: ReadContext = {
+      api, instanceId: this.instanceId, regionId: this.region, call: { signal, priority: 'backlog', owner: this.key }, now, log: this.log, runningSinceMs: runningSince, info: this.infoValue,
+    };
+    const doing = new Set<string>();
+    const step = (what: string, on: boolean) => {
+      if (on) doing.add(what);
+      else doing.delete(what);
+      run.step = [...doing].join(', ');
+    };
+    await Promise.all(
+      this.reads.map(async (read) => {
+        if (signal.aborted || !read.enabled || !read.due(now())) return;
+        if (read.plugin.needsEngine && this.infoValue === undefined && ctx.inventory) {
+          step('waiting for the instance inventory', true);
+          await untilSettledOrAborted(ctx.inventory, signal);
+          step('waiting for the instance inventory', false);
+          if (signal.aborted) return;
+        }
+        if (!this.active(read)) return;
+        step(read.name, true);
+        const failure = await read.run({ ...readContext, info: this.infoValue });
+        step(read.name, false);
+        this.reportRead(read, failure);
+      }),
+    );
+  }
+
+  /** Logs a read's failure where it is handled: a refusal once per account and action, a bug with its stack, others when they start and end. */
+  private reportRead(read: ScheduledRead<unknown>, failure: ReadFailure | undefined): void {
+    if (failure) this.onReadError?.(read.name, failure.code);
+    if (failure?.kind === 'bug') {
+      this.log.error({ read: read.name, code: failure.code, stack: failure.thrown instanceof Error ? failure.thrown.stack : undefined }, `read ${read.name} failed inside the exporter: ${failure.message}`);
     }
-    if (this.active(this.crossRegion) && this.crossRegion.settings) snapshot.crossRegion = this.crossRegion.settings;
-    if (this.active(this.crossRegionCopies) && this.crossRegionCopies.copies) snapshot.crossRegionCopies = this.crossRegionCopies.copies;
-    if (this.active(this.storage) && this.storage.storage) snapshot.storage = this.storage.storage;
+    if (failure?.kind === 'permission') this.refusals?.refused(this.account, failure.action, read.name, failure.code);
+    else if (!failure) for (const action of read.plugin.actions) this.refusals?.granted(this.account, action);
+    if (read.plugin.essential) return; // reported with the poll
+    let reporter = this.readReporters.get(read.name);
+    if (!reporter) this.readReporters.set(read.name, (reporter = new FailureReporter(this.log, `read ${read.name}`)));
+    // A refusal is warned about once per account (refusals.ts), a bug just above.
+    reporter.report(failure ? [failure] : [], failure?.kind === 'permission' || failure?.kind === 'bug' ? 'debug' : 'warn');
+  }
+
+  /** Step 4: what the instance now knows, health included. */
+  private snapshot(nowMs: number, run: PollRun): InstanceSnapshot {
+    const health = new Map<string, ReadHealth>();
+    if (run.listed) {
+      const failure = run.taskErrors[0];
+      this.tasksHealth = failure
+        ? { success: false, failure: failureOf(failure, TASKS_READ.actions[0]!), ...(this.tasksHealth?.lastSuccessMs !== undefined ? { lastSuccessMs: this.tasksHealth.lastSuccessMs } : {}) }
+        : { success: true, lastSuccessMs: nowMs };
+      if (failure) this.onReadError?.(TASKS_READ.name, failure.code);
+    }
+    const listing = this.settings.tasksEnabled && hasOwnBackups(this.infoValue);
+    if (listing && this.tasksHealth) health.set(TASKS_READ.name, this.tasksHealth);
+    const views = new Map<string, unknown>();
+    const viewContext = this.viewContext(nowMs);
+    // A listing that was not due keeps the standing of the last one (and its look-ups).
+    const essentialFailures: ReadFailure[] = [];
+    if (listing && this.tasksHealth?.failure) {
+      essentialFailures.push(...(run.listed ? run.taskErrors.map((e) => failureOf(e, TASKS_READ.actions[0]!)) : [this.tasksHealth.failure]));
+    }
+    for (const read of this.reads) {
+      if (!this.active(read)) continue;
+      const status = read.status;
+      if (status) health.set(read.name, status);
+      if (read.plugin.essential && status?.failure) essentialFailures.push(status.failure);
+      const view = read.state.view(viewContext);
+      if (view !== undefined) views.set(read.name, view);
+    }
+    const success = essentialFailures.length === 0;
+    this.reporter.report(essentialFailures);
+    // The time of the last good listing: what the task series show is that old.
+    if (success && (run.listed || !listing)) this.lastSuccessSeconds = nowMs / 1000;
+    const snapshot: InstanceSnapshot = {
+      account: this.account,
+      region: this.region,
+      instanceId: this.instanceId,
+      success,
+      durationSeconds: (performance.now() - run.startedAt) / 1000,
+      counts: this.tracker.counts(),
+      pendingLookups: this.tracker.pendingCount,
+      skippedPolls: this.skipped,
+      views,
+      reads: health,
+    };
+    if (essentialFailures[0]) snapshot.errorCode = essentialFailures[0].code;
+    if (this.infoValue) snapshot.info = this.infoValue;
+    // The last good listing: this tick's, or while idle an earlier one. A listing that failed now: none.
+    const shownTasks = run.listed && !run.tasks ? undefined : this.lastTasks;
+    if (shownTasks && listing) snapshot.tasks = shownTasks;
+    if (this.lastSuccessSeconds !== undefined) snapshot.lastSuccessSeconds = this.lastSuccessSeconds;
+    return snapshot;
+  }
+
+  private viewContext(nowMs: number): { nowMs: number; settings: ReadSettings; policy: BackupPolicy | undefined } {
+    const policy = this.policy && this.active(this.policy) ? (this.policy.state.view({ nowMs, settings: this.settings, policy: undefined }) as BackupPolicy | undefined) : undefined;
+    return { nowMs, settings: this.settings, policy };
   }
 
   private publish(snapshot: InstanceSnapshot): InstanceSnapshot {
@@ -417,7 +432,8 @@ export class WatchedInstance {
     return this.current;
   }
 
-  private logEnd(jobId: string, jobMode: string, end: EndState): void {
+  private ended(run: PollRun, jobId: string, jobMode: string, end: EndState): void {
+    run.jobEnded = true;
     const fields = { backup_job_id: jobId, job_mode: jobMode, end_state: end };
     if (end === 'Failed') this.log.warn(fields, 'backup job failed');
     else if (end === 'Unknown') this.log.warn(fields, 'backup job left the task list and its end could not be learned');

@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { KNOWN_REGIONS } from '../alicloud/endpoints.js';
+import { describeReads } from '../collector/reads/index.js';
 
 /** Accepts numbers, and numeric strings (values that came from `${ENV}` expansion are strings). */
 function numeric<T extends z.ZodType>(inner: T) {
@@ -305,9 +306,15 @@ const pollSchema = z
   }, onceValid('schedule', 'deadline'))
   .transform((poll) => ({ ...poll, deadline: poll.deadline ?? defaultDeadlineSeconds(poll.schedule) }));
 
+/** `collectors.<read>: false` turns a read off (the --no-collector.<read> flag does the same). */
+const collectorsSchema = z
+  .strictObject(Object.fromEntries(describeReads().map((read) => [read.name, z.boolean().optional()])) as Record<string, z.ZodOptional<z.ZodBoolean>>)
+  .default({});
+
 export const configSchema = z
   .strictObject({
     poll: pollSchema.default(() => pollSchema.parse({})),
+    collectors: collectorsSchema,
     state_file: stateFile.optional(),
     metrics: z
       .strictObject({ task_statuses: z.enum(['all', 'nonzero']).default('all') })

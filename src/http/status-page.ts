@@ -4,6 +4,11 @@
 // small and fast with a thousand instances. Everything that comes from the API or the
 // configuration is escaped.
 import type { InstanceSnapshot, Snapshot } from '../collector/poller.js';
+import { backupsOf } from '../collector/reads/backups.js';
+import { crossRegionOf } from '../collector/reads/cross-region.js';
+import { logChainOf } from '../collector/reads/log-files.js';
+import { policyOf } from '../collector/reads/policy.js';
+import { restoreWindowOf } from '../collector/reads/restore-window.js';
 
 /** The grace AlicloudRdsBackupOverdue allows past the expected interval (prometheus/alerts.yml). */
 export const OVERDUE_GRACE_SECONDS = 3600;
@@ -77,22 +82,24 @@ interface Row {
 }
 
 function newestFullSuccessMs(inst: InstanceSnapshot): number | undefined {
-  return inst.backups.newestSuccess.get('FullBackup')?.endMs;
+  return backupsOf(inst)?.summary.newestSuccess.get('FullBackup')?.endMs;
 }
 
 function logChainGaps(inst: InstanceSnapshot): number {
-  return [...(inst.logChain?.gapsByHost.values() ?? [])].reduce((n, g) => n + g, 0);
+  return [...(logChainOf(inst)?.gapsByHost.values() ?? [])].reduce((n, g) => n + g, 0);
 }
 
 function toRow(inst: InstanceSnapshot, nowMs: number): Row {
   const full = newestFullSuccessMs(inst);
-  const interval = inst.policy?.expectedIntervalSeconds;
+  const interval = policyOf(inst)?.expectedIntervalSeconds;
+  const backups = backupsOf(inst);
+  const window = restoreWindowOf(inst);
   const overdue = full !== undefined && interval !== undefined && (nowMs - full) / 1000 > interval + OVERDUE_GRACE_SECONDS;
-  const failures = [inst.backups.newestFailedEndMs, inst.counts.lastFailureMs].filter((v): v is number => v !== undefined);
+  const failures = [backups?.summary.newestFailedEndMs, inst.counts.lastFailureMs].filter((v): v is number => v !== undefined);
   const failureMs = failures.length > 0 ? Math.max(...failures) : undefined;
-  const newestSuccess = Math.max(...[...inst.backups.newestSuccess.values()].map((s) => s.endMs), -Infinity);
+  const newestSuccess = Math.max(...[...(backups?.summary.newestSuccess.values() ?? [])].map((s) => s.endMs), -Infinity);
   const gaps = logChainGaps(inst);
-  const nothingToRestore = inst.usableSets === 0 || (inst.restoreWindow !== undefined && inst.restoreWindow.endMs === undefined);
+  const nothingToRestore = backups?.usableSets === 0 || (window !== undefined && window.endMs === undefined);
   const row: Row = { inst, overdue, problem: overdue || !inst.success || (failureMs !== undefined && failureMs > newestSuccess) || gaps > 0 || nothingToRestore };
   if (failureMs !== undefined) row.failureMs = failureMs;
   return row;
@@ -121,10 +128,10 @@ function tasksCell(inst: InstanceSnapshot): string {
 
 function lastBackupCell(inst: InstanceSnapshot, overdue: boolean, nowMs: number): string {
   const full = newestFullSuccessMs(inst);
-  const interval = inst.policy?.expectedIntervalSeconds;
+  const interval = policyOf(inst)?.expectedIntervalSeconds;
   const schedule = interval === undefined ? 'no schedule known' : `expected every ${escapeHtml(humanAge(interval))}`;
   if (full === undefined) {
-    return `${inst.backupsKnown ? 'no successful full backup known' : '<span class="muted">not read yet</span>'}<br><span class="muted">${schedule}</span>`;
+    return `${backupsOf(inst) ? 'no successful full backup known' : '<span class="muted">not read yet</span>'}<br><span class="muted">${schedule}</span>`;
   }
   const ratio = interval === undefined ? '' : `, ${Math.round(((nowMs - full) / 1000 / interval) * 100)} % of the interval`;
   const flag = overdue ? ' <strong class="bad">Overdue</strong>' : '';
@@ -133,17 +140,17 @@ function lastBackupCell(inst: InstanceSnapshot, overdue: boolean, nowMs: number)
 
 /** The restore window's end (and start), log chain gaps, and the newest cross-region copy. */
 function restorableCell(inst: InstanceSnapshot, nowMs: number): string {
-  const window = inst.restoreWindow;
+  const window = restoreWindowOf(inst);
   const lines: string[] = [];
   if (window === undefined) lines.push('<span class="muted">not read (or turned off)</span>');
   else if (window.endMs === undefined) lines.push('<strong class="bad">nothing</strong> (no backup to restore from)');
   else lines.push(`${ago(window.endMs, nowMs)}${window.beginMs === undefined ? '' : `<br><span class="muted">back to ${ago(window.beginMs, nowMs)}</span>`}`);
   const gaps = logChainGaps(inst);
   if (gaps > 0) lines.push(`<strong class="bad">${gaps} gap${gaps === 1 ? '' : 's'} in the log chain</strong>: no point-in-time restore across`);
-  const cross = inst.crossRegion;
-  if (cross?.enabled) {
-    const copy = inst.crossRegionCopies?.newestSuccessEndMs;
-    lines.push(`<span class="muted">copied to ${escapeHtml(cross.targetRegion ?? 'another region')}: ${copy === undefined ? 'no successful copy known' : ago(copy, nowMs)}</span>`);
+  const cross = crossRegionOf(inst);
+  if (cross?.settings.enabled) {
+    const copy = cross.copies?.newestSuccessEndMs;
+    lines.push(`<span class="muted">copied to ${escapeHtml(cross.settings.targetRegion ?? 'another region')}: ${copy === undefined ? 'no successful copy known' : ago(copy, nowMs)}</span>`);
   }
   return lines.join('<br>');
 }

@@ -5,20 +5,13 @@
 import { BACKUP_STATUSES } from '../alicloud/normalize.js';
 import { splitCompletionKey } from '../collector/job-tracker.js';
 import type { InstanceSnapshot, RegionSnapshot } from '../collector/poller.js';
+import { backupsOf } from '../collector/reads/backups.js';
+import { BUILTIN_READS } from '../collector/reads/index.js';
+import type { ReadPlugin, ViewFill } from '../collector/reads/read.js';
 import { METRICS, type MetricDef } from './definitions.js';
+import { escapeLabelValue, extra, FamilyLines, flag, seconds } from './lines.js';
 
 export type Format = 'text' | 'openmetrics';
-
-function escapeLabelValue(value: string): string {
-  return /[\\\n"]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : value;
-}
-
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  return String(value);
-}
 
 function escapeHelp(help: string, format: Format): string {
   const escaped = help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
@@ -35,50 +28,15 @@ export function familyHeader(def: MetricDef, format: Format, first: boolean): st
   return `${gap}# HELP ${name} ${escapeHelp(def.help, format)}\n# TYPE ${name} ${def.type}\n`;
 }
 
-/** Writes the samples of one family: `name{labels,extra} value` lines. */
-class Lines {
-  private out = '';
-  constructor(
-    private readonly name: string,
-    /** `account="…",region="…",instance_id="…"` (or the region's two) */
-    private readonly labels: string,
-  ) {}
-
-  add(value: number, extra = ''): void {
-    this.out += `${this.name}{${this.labels}${extra}} ${formatValue(value)}\n`;
-  }
-
-  /** adds `value` when it is defined */
-  maybe(value: number | undefined): void {
-    if (value !== undefined) this.add(value);
-  }
-
-  get text(): string {
-    return this.out;
-  }
-}
-
-/** `,name="value"` for each pair: the labels beyond account, region and instance_id. */
-function extra(...pairs: Array<[string, string]>): string {
-  let out = '';
-  for (const [name, value] of pairs) out += `,${name}="${escapeLabelValue(value)}"`;
-  return out;
-}
-
 export interface RenderOptions {
   /** `nonzero`: leave out alicloud_rds_backup_tasks of the statuses no task is in */
   taskStatuses: 'all' | 'nonzero';
 }
 
-type InstanceFamily = readonly [MetricDef, (lines: Lines, inst: InstanceSnapshot, opts: RenderOptions) => void];
+export type InstanceFamily = readonly [MetricDef, (lines: FamilyLines, inst: InstanceSnapshot, opts: RenderOptions) => void];
 
-const flag = (b: boolean | undefined) => (b === undefined ? undefined : b ? 1 : 0);
-const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
-const days = (d: number | undefined) => (d === undefined ? undefined : d * 86400);
-const STORAGE_KINDS = [['data', 'dataBytes'], ['log', 'logBytes'], ['archive', 'archiveBytes'], ['cold', 'coldBytes']] as const;
-
-/** The families served per instance, in the order served, each with how one instance fills it. */
-export const INSTANCE_FAMILIES: readonly InstanceFamily[] = [
+/** The task listing's families: first, as they were before the reads were plug-ins. */
+const TASK_FAMILIES: readonly InstanceFamily[] = [
   [METRICS.tasks, (l, inst, opts) => {
     if (!inst.tasks) return;
     const byStatus = new Map<string, number>(opts.taskStatuses === 'all' ? BACKUP_STATUSES.map((s) => [s, 0]) : []);
@@ -103,69 +61,34 @@ export const INSTANCE_FAMILIES: readonly InstanceFamily[] = [
       l.add(n, extra(['job_mode', jobMode], ['status', status]));
     }
   }],
-  [METRICS.lastSuccessTimestamp, (l, inst) => {
-    for (const [type, set] of inst.backups.newestSuccess) l.add(set.endMs / 1000, extra(['backup_type', type]));
-  }],
-  [METRICS.lastSize, (l, inst) => {
-    for (const [type, set] of inst.backups.newestSuccess) if (set.sizeBytes !== undefined) l.add(set.sizeBytes, extra(['backup_type', type]));
-  }],
-  [METRICS.lastDuration, (l, inst) => {
-    for (const [type, set] of inst.backups.newestSuccess) l.add((set.endMs - set.startMs) / 1000, extra(['backup_type', type]));
-  }],
-  [METRICS.lastBackupSucceeded, (l, inst) => {
-    const newest = inst.backups.newestFinished;
-    if (newest) l.add(newest.status === 'Success' ? 1 : 0);
-  }],
+];
+
+/** The instance's own families and its health: after the reads'. */
+const INSTANCE_HEALTH_FAMILIES: readonly InstanceFamily[] = [
   [METRICS.lastFailureTimestamp, (l, inst) => {
-    const newest = Math.max(inst.backups.newestFailedEndMs ?? -Infinity, inst.counts.lastFailureMs ?? -Infinity);
+    const newest = Math.max(backupsOf(inst)?.summary.newestFailedEndMs ?? -Infinity, inst.counts.lastFailureMs ?? -Infinity);
     if (newest > -Infinity) l.add(newest / 1000);
   }],
-  [METRICS.setsSeen, (l, inst) => {
-    if (!inst.backupsKnown) return;
-    // Full backups of both outcomes from the start at 0, so increase() sees the first one.
-    const seen = new Map<string, number>([['FullBackup|Success', 0], ['FullBackup|Failed', 0], ...inst.backups.seen]);
-    for (const [key, n] of seen) {
-      const at = key.lastIndexOf('|');
-      l.add(n, extra(['backup_type', key.slice(0, at)], ['status', key.slice(at + 1)]));
-    }
-  }],
-  [METRICS.policyRetention, (l, inst) => l.maybe(days(inst.policy?.retentionDays))],
-  [METRICS.policyExpectedInterval, (l, inst) => l.maybe(inst.policy?.expectedIntervalSeconds)],
-  [METRICS.policyNextBackup, (l, inst) => l.maybe(seconds(inst.policy?.nextBackupMs))],
-  [METRICS.policyLogBackupEnabled, (l, inst) => l.maybe(flag(inst.policy?.logBackupEnabled))],
-  [METRICS.policyLogRetention, (l, inst) => l.maybe(days(inst.policy?.logRetentionDays))],
-  [METRICS.policyArchiveRetention, (l, inst) => l.maybe(days(inst.policy?.archiveRetentionDays))],
-  [METRICS.policyInfo, (l, inst) => {
-    const p = inst.policy;
-    if (!p) return;
-    const protection = p.highSpaceUsageProtection === undefined ? '' : p.highSpaceUsageProtection ? 'Enable' : 'Disable';
-    l.add(1, extra(['released_keep_policy', p.releasedKeepPolicy ?? ''], ['high_space_usage_protection', protection], ['compress_type', p.compressType ?? '']));
-  }],
-  [METRICS.usableSets, (l, inst) => l.maybe(inst.usableSets)],
-  [METRICS.restoreWindowStart, (l, inst) => l.maybe(seconds(inst.restoreWindow?.beginMs))],
-  [METRICS.restoreWindowEnd, (l, inst) => l.maybe(seconds(inst.restoreWindow?.endMs))],
-  [METRICS.logLastEnd, (l, inst) => l.maybe(seconds(inst.logChain?.newestUploadedEndMs))],
-  [METRICS.logFilesNotUploaded, (l, inst) => l.maybe(inst.logChain?.notUploaded)],
-  [METRICS.logChainGaps, (l, inst) => {
-    for (const [host, n] of inst.logChain?.gapsByHost ?? []) l.add(n, extra(['host_instance_id', host]));
-  }],
-  [METRICS.logFilesSize, (l, inst) => l.maybe(inst.logChain?.sizeBytes)],
-  [METRICS.crossRegionEnabled, (l, inst) => {
-    const c = inst.crossRegion;
-    if (c) l.add(c.enabled ? 1 : 0, extra(['target_region', c.targetRegion ?? '']));
-  }],
-  [METRICS.crossRegionLastSuccess, (l, inst) => l.maybe(seconds(inst.crossRegionCopies?.newestSuccessEndMs))],
-  [METRICS.crossRegionLastSucceeded, (l, inst) => l.maybe(flag(inst.crossRegionCopies?.newestSucceeded))],
-  [METRICS.storageBytes, (l, inst) => {
-    for (const [kind, key] of STORAGE_KINDS) {
-      const v = inst.storage?.[key];
-      if (v !== undefined) l.add(v, extra(['kind', kind]));
-    }
-  }],
-  [METRICS.storageOverFreeQuota, (l, inst) => l.maybe(inst.storage?.overFreeQuotaBytes)],
   [METRICS.instanceInfo, (l, inst) => {
     const info = inst.info;
-    if (info) l.add(1, extra(['engine', info.engine], ['engine_version', info.engineVersion], ['description', info.description], ['instance_type', info.instanceType]));
+    if (info) {
+      l.add(1, extra(
+        ['engine', info.engine], ['engine_version', info.engineVersion], ['description', info.description], ['instance_type', info.instanceType],
+        ['category', info.category], ['status', info.status], ['lock_mode', info.lockMode],
+      ));
+    }
+  }],
+  [METRICS.instanceCreated, (l, inst) => l.maybe(seconds(inst.info?.createdMs))],
+  [METRICS.readSuccess, (l, inst) => {
+    for (const [read, health] of inst.reads) l.add(health.success ? 1 : 0, extra(['read', read]));
+  }],
+  [METRICS.readLastSuccess, (l, inst) => {
+    for (const [read, health] of inst.reads) if (health.lastSuccessMs !== undefined) l.add(health.lastSuccessMs / 1000, extra(['read', read]));
+  }],
+  [METRICS.readError, (l, inst) => {
+    for (const [read, { failure }] of inst.reads) {
+      if (failure) l.add(1, extra(['read', read], ['action', failure.action], ['kind', failure.kind], ['code', failure.code]));
+    }
   }],
   [METRICS.pollSuccess, (l, inst) => l.add(inst.success ? 1 : 0)],
   [METRICS.lastPollTimestamp, (l, inst) => l.maybe(inst.lastSuccessSeconds)],
@@ -174,17 +97,36 @@ export const INSTANCE_FAMILIES: readonly InstanceFamily[] = [
   [METRICS.pendingLookups, (l, inst) => l.add(inst.pendingLookups)],
 ];
 
+/** A read's family, filled from its view when the instance has one. */
+function readFamily<V>(plugin: ReadPlugin<V>, [def, fill]: readonly [MetricDef, ViewFill<V>]): InstanceFamily {
+  return [def, (l, inst) => {
+    const view = inst.views.get(plugin.name) as V | undefined;
+    if (view !== undefined) fill(l, view);
+  }];
+}
+
+/** The families served per instance, in the order served: the task listing's, each read's, the instance's. */
+export function instanceFamilies(plugins: ReadonlyArray<ReadPlugin<unknown>> = BUILTIN_READS): readonly InstanceFamily[] {
+  return [...TASK_FAMILIES, ...plugins.flatMap((p) => p.families.map((f) => readFamily(p, f))), ...INSTANCE_HEALTH_FAMILIES];
+}
+
+/** Every metric served, the reads' included: what docs/metrics.md documents. */
+export function allMetricDefs(plugins: ReadonlyArray<ReadPlugin<unknown>> = BUILTIN_READS): MetricDef[] {
+  const perInstance = instanceFamilies(plugins).map(([def]) => def);
+  return [...perInstance, ...Object.values(METRICS).filter((def) => !perInstance.includes(def))];
+}
+
 /** The sample lines of every instance family for one instance ('' where it has none). */
-export function renderInstance(inst: InstanceSnapshot, opts: RenderOptions): string[] {
+export function renderInstance(inst: InstanceSnapshot, families: readonly InstanceFamily[], opts: RenderOptions): string[] {
   const labels = `account="${escapeLabelValue(inst.account)}",region="${escapeLabelValue(inst.region)}",instance_id="${escapeLabelValue(inst.instanceId)}"`;
-  return INSTANCE_FAMILIES.map(([def, fill]) => {
-    const lines = new Lines(def.name, labels);
+  return families.map(([def, fill]) => {
+    const lines = new FamilyLines(def.name, labels);
     fill(lines, inst, opts);
     return lines.text;
   });
 }
 
-type RegionFamily = readonly [MetricDef, (lines: Lines, region: RegionSnapshot) => void];
+type RegionFamily = readonly [MetricDef, (lines: FamilyLines, region: RegionSnapshot) => void];
 
 /** The families served per account and region, after the instance families. */
 const REGION_FAMILIES: readonly RegionFamily[] = [
@@ -198,7 +140,7 @@ export function renderRegions(regions: readonly RegionSnapshot[], format: Format
   for (const [def, fill] of REGION_FAMILIES) {
     out += familyHeader(def, format, false);
     for (const r of regions) {
-      const lines = new Lines(def.name, `account="${escapeLabelValue(r.account)}",region="${escapeLabelValue(r.region)}"`);
+      const lines = new FamilyLines(def.name, `account="${escapeLabelValue(r.account)}",region="${escapeLabelValue(r.region)}"`);
       fill(lines, r);
       out += lines.text;
     }

@@ -3,6 +3,7 @@
 // concatenated in any order, followed by stored blocks, and closed by one empty final block. The CRC-32 of the whole is
 // combined from the pieces' own, without reading the bytes again (zlib's crc32_combine).
 import { constants, crc32, deflateRaw } from 'node:zlib';
+import { Semaphore } from '../concurrency/semaphore.js';
 
 /** An uncompressed piece of a body, with what a gzip body needs of it. */
 export interface Piece {
@@ -73,36 +74,50 @@ export function piece(raw: Buffer): CompressedPiece {
 
 /**
  * Compressions running at once, off the event loop. Each holds zlib's working memory (about 300
- * KiB), so thousands of pieces asked at once (the first gzip scrape) wait in line.
+ * KiB), so thousands of pieces asked at once (the first gzip scrape) wait in line. One line per
+ * metrics registry (one a process): the compressed pieces are shared by every scrape.
  */
-const MAX_RUNNING = 2;
-let running = 0;
-/** a scrape's compressions go first; then the background's */
-const waiting: { now: Array<() => void>; later: Array<() => void> } = { now: [], later: [] };
+export class GzipLine {
+  private readonly places = new Semaphore(2);
 
-/**
- * Resolves with a release once fewer than MAX_RUNNING compressions run: a scrape's (`now`) before
- * any waiting in the background, so that a scrape during a poll does not wait behind the
- * compression of every block the poll's publishing rebuilt.
- */
-async function slot(line: 'now' | 'later'): Promise<() => void> {
-  // A place freed passes straight to the next in line, counted as taken all along: neither a
-  // newcomer nor drained() can see it free in between.
-  if (running >= MAX_RUNNING) await new Promise<void>((resolve) => waiting[line].push(resolve));
-  else running++;
-  return () => {
-    const next = waiting.now.shift() ?? waiting.later.shift();
-    if (next) next();
-    else if (--running === 0) for (const resolve of idle.splice(0)) resolve();
-  };
-}
+  /**
+   * Resolves with a release once a place is free: a scrape's compressions (`now`, served first, as
+   * a listing is) before any waiting in the background, so that a scrape during a poll does not
+   * wait behind the compression of every block the poll's publishing rebuilt.
+   */
+  private slot(line: 'now' | 'later'): Promise<() => void> {
+    return this.places.acquire(undefined, line === 'now' ? 'listing' : 'backlog');
+  }
 
-/** Waiting for the line to empty. */
-const idle: Array<() => void> = [];
+  /** Resolves once no compression runs or waits (the background's included). */
+  drained(): Promise<void> {
+    return this.places.drained();
+  }
 
-/** Resolves once no compression runs or waits (the background's included). */
-export function drained(): Promise<void> {
-  return running === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve));
+  /** The piece's raw deflate stream (sync-flushed), compressed off the event loop once. */
+  compressed(p: CompressedPiece): Promise<Buffer> {
+    p.gz ??= this.slot('now').then((release) => deflate(p, release));
+    return p.gz;
+  }
+
+  /**
+   * Compresses `p` in the background, in line with the others, so that a later gzip scrape finds
+   * it ready. The line holds the piece weakly, and drops it if, by its turn, a newer piece replaced
+   * it (a block rebuilt again while polls publish) or nothing holds it any more: a backlog of
+   * superseded pieces neither keeps their bytes alive nor costs their compression.
+   */
+  prefetch(p: CompressedPiece): void {
+    if (p.gz || p.queued) return;
+    p.queued = true;
+    const ref = new WeakRef(p);
+    void this.slot('later').then((release) => {
+      const piece = ref.deref();
+      if (!piece || piece.gz || piece.superseded) return release();
+      piece.gz = deflate(piece, release);
+      // a scrape that asks later gets the rejection; here it only must not go unhandled
+      piece.gz.catch(() => undefined);
+    });
+  }
 }
 
 /** Compresses `p` now, in a place already taken, and keeps the result with it. */
@@ -110,31 +125,6 @@ function deflate(p: CompressedPiece, release: () => void): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => deflateRaw(p.raw, OPTIONS, (err, out) => (err ? reject(err) : resolve(out))))
     .finally(release)
     .then((bytes) => (p.gzBytes = bytes));
-}
-
-/** The piece's raw deflate stream (sync-flushed), compressed off the event loop once. */
-export function compressed(p: CompressedPiece): Promise<Buffer> {
-  p.gz ??= slot('now').then((release) => deflate(p, release));
-  return p.gz;
-}
-
-/**
- * Compresses `p` in the background, in line with the others, so that a later gzip scrape finds
- * it ready. The line holds the piece weakly, and drops it if, by its turn, a newer piece replaced
- * it (a block rebuilt again while polls publish) or nothing holds it any more: a backlog of
- * superseded pieces neither keeps their bytes alive nor costs their compression.
- */
-export function prefetch(p: CompressedPiece): void {
-  if (p.gz || p.queued) return;
-  p.queued = true;
-  const ref = new WeakRef(p);
-  void slot('later').then((release) => {
-    const piece = ref.deref();
-    if (!piece || piece.gz || piece.superseded) return release();
-    piece.gz = deflate(piece, release);
-    // a scrape that asks later gets the rejection; here it only must not go unhandled
-    piece.gz.catch(() => undefined);
-  });
 }
 
 /**

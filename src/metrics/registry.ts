@@ -12,8 +12,10 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMe
 import { NO_SHARDING, type Shard } from '../collector/shard.js';
 import type { InstanceSnapshot, Snapshot } from '../collector/poller.js';
 import { API_DURATION_BUCKETS, HANDLER_METRICS, INSTANCE_LABELS, METRICS, SCRAPE_DURATION_BUCKETS, type MetricDef } from './definitions.js';
-import { familyHeader, INSTANCE_FAMILIES, renderRegions, type Format } from './exposition.js';
-import { compressed, crc32Combine, crcShift, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, stored, type CompressedPiece } from './gzip.js';
+import { BUILTIN_READS } from '../collector/reads/index.js';
+import type { ReadPlugin } from '../collector/reads/read.js';
+import { familyHeader, instanceFamilies, renderRegions, type Format, type InstanceFamily } from './exposition.js';
+import { crc32Combine, GzipLine, crcShift, DEFLATE_END, GZIP_HEADER, gzipTrailer, piece, stored, type CompressedPiece } from './gzip.js';
 import { InstanceSeries, type FamilyBody } from './series-cache.js';
 
 /** Default Node.js metrics that `promtool check metrics` rejects (gauges named `_total`). */
@@ -40,6 +42,8 @@ export interface ExporterMetrics {
   /** an instance's poll published this snapshot: render its series now, not at the next scrape */
   published(inst: InstanceSnapshot): void;
   observeApiCall(account: string, region: string, action: string, code: string, seconds: number): void;
+  /** a read of an instance failed with this code */
+  observeReadError(account: string, region: string, read: string, code: string): void;
   /** a configuration load or reload succeeded (with its time) or failed */
   configLoaded(ok: boolean, atMs: number): void;
   /** the exporter's own health, as counted here, for the status page */
@@ -56,6 +60,7 @@ export interface SelfStatus {
 interface LiveMetrics {
   apiRequests: Counter;
   apiDuration: Histogram;
+  readErrors: Counter;
   reloadOk: Gauge;
   reloadAt: Gauge;
   /** absent with handlerMetrics: false */
@@ -73,6 +78,10 @@ export interface MetricsOptions {
   taskStatuses?: () => 'all' | 'nonzero';
   /** each account's adaptive rate limit now */
   rateLimits?: () => ReadonlyMap<string, { readonly current: number }>;
+  /** where pieces are compressed (default: a line of its own) */
+  gzipLine?: GzipLine;
+  /** the reads the instances are polled with (default: the built-in ones) */
+  reads?: ReadonlyArray<ReadPlugin<unknown>>;
   /** include process_* and nodejs_* metrics (default true) */
   processMetrics?: boolean;
   /** include the metrics endpoint's own promhttp_* metrics (default true) */
@@ -86,10 +95,12 @@ function labelNames(def: MetricDef): string[] {
 }
 
 /** Header pieces of the instance families, per format, made once. */
-const HEADERS: Record<Format, readonly CompressedPiece[]> = {
-  text: INSTANCE_FAMILIES.map(([def], f) => piece(Buffer.from(familyHeader(def, 'text', f === 0)))),
-  openmetrics: INSTANCE_FAMILIES.map(([def]) => piece(Buffer.from(familyHeader(def, 'openmetrics', true)))),
-};
+function headersOf(families: readonly InstanceFamily[]): Record<Format, readonly CompressedPiece[]> {
+  return {
+    text: families.map(([def], f) => piece(Buffer.from(familyHeader(def, 'text', f === 0)))),
+    openmetrics: families.map(([def]) => piece(Buffer.from(familyHeader(def, 'openmetrics', true)))),
+  };
+}
 
 /** CRC-32, shift and length of a family's bytes, combined from its pieces' once. */
 function whole(body: FamilyBody): { crc: number; shift: number; length: number } {
@@ -119,7 +130,7 @@ export const STORED_BUDGET = 1024 * 1024;
  * once all are made. A piece still being compressed in the background goes stored while `budget`
  * lasts; any other missing piece is compressed now and waited for (the first gzip scrape).
  */
-async function familyGzip(body: FamilyBody, budget: { bytes: number }): Promise<Buffer[]> {
+async function familyGzip(body: FamilyBody, budget: { bytes: number }, line: GzipLine): Promise<Buffer[]> {
   if (body.gz) return [body.gz];
   const parts: Array<Buffer | Buffer[] | Promise<Buffer>> = [];
   let complete = true;
@@ -131,7 +142,7 @@ async function familyGzip(body: FamilyBody, budget: { bytes: number }): Promise<
       parts.push(stored(p.raw));
       complete = false;
     } else {
-      parts.push(compressed(p));
+      parts.push(line.compressed(p));
     }
   }
   const chunks = (await Promise.all(parts)).flat();
@@ -141,7 +152,7 @@ async function familyGzip(body: FamilyBody, budget: { bytes: number }): Promise<
 }
 
 /** The body from the headers and the families' pieces, plain or as one gzip member. */
-async function assemble(headers: readonly CompressedPiece[], families: readonly FamilyBody[], tail: Buffer, gzip: boolean): Promise<{ chunks: Buffer[]; length: number }> {
+async function assemble(headers: readonly CompressedPiece[], families: readonly FamilyBody[], tail: Buffer, gzip: boolean, line: GzipLine): Promise<{ chunks: Buffer[]; length: number }> {
   const chunks: Buffer[] = [];
   if (!gzip) {
     families.forEach((body, f) => chunks.push(headers[f]!.raw, ...body.pieces.map((p) => p.raw)));
@@ -149,8 +160,8 @@ async function assemble(headers: readonly CompressedPiece[], families: readonly 
     return { chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
   }
   const budget = { bytes: STORED_BUDGET };
-  const gz = await Promise.all(families.map((body) => familyGzip(body, budget)));
-  await Promise.all(headers.map(compressed));
+  const gz = await Promise.all(families.map((body) => familyGzip(body, budget, line)));
+  await Promise.all(headers.map((h) => line.compressed(h)));
   const last = piece(tail);
   let crc = 0;
   let rawLength = 0;
@@ -173,7 +184,10 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
   const openMetrics = new Registry<OpenMetricsContentType>();
   openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   const live = [registerLive(prometheus, opts), registerLive(openMetrics as unknown as Registry, opts)];
-  const series = new InstanceSeries(() => ({ taskStatuses: opts.taskStatuses?.() ?? 'all' }));
+  const defs = instanceFamilies(opts.reads ?? BUILTIN_READS);
+  const headers = headersOf(defs);
+  const line = opts.gzipLine ?? new GzipLine();
+  const series = new InstanceSeries(defs, line, () => ({ taskStatuses: opts.taskStatuses?.() ?? 'all' }));
   const self: SelfStatus = { reload: { successful: true } };
 
   return {
@@ -186,7 +200,7 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
       const families = series.pieces(snapshot.instances, gzip);
       const own = await ownRendering;
       const tail = Buffer.from(`${renderRegions(snapshot.regions, format)}${format === 'text' ? '\n' : ''}${own}`);
-      return { contentType: CONTENT_TYPE[format], gzip, ...(await assemble(HEADERS[format], families, tail, gzip)) };
+      return { contentType: CONTENT_TYPE[format], gzip, ...(await assemble(headers[format], families, tail, gzip, line)) };
     },
     published: (inst) => series.publish(inst),
     observeApiCall(account, region, action, code, seconds) {
@@ -194,6 +208,9 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
         m.apiRequests.inc({ account, region, action, code });
         m.apiDuration.observe({ account, region, action }, seconds);
       }
+    },
+    observeReadError(account, region, read, code) {
+      for (const m of live) m.readErrors.inc({ account, region, read, code });
     },
     configLoaded(ok, atMs) {
       for (const m of live) {
@@ -228,6 +245,7 @@ function registerLive(registry: Registry, opts: MetricsOptions): LiveMetrics {
     name: METRICS.apiRequestDuration.name, help: METRICS.apiRequestDuration.help, labelNames: labelNames(METRICS.apiRequestDuration),
     buckets: API_DURATION_BUCKETS, registers,
   });
+  const readErrors = new Counter({ name: METRICS.readErrors.name, help: METRICS.readErrors.help, labelNames: labelNames(METRICS.readErrors), registers });
   const reloadOk = new Gauge({ name: METRICS.configReloadSuccessful.name, help: METRICS.configReloadSuccessful.help, registers });
   const reloadAt = new Gauge({ name: METRICS.configReloadTimestamp.name, help: METRICS.configReloadTimestamp.help, registers });
   new Gauge({
@@ -262,5 +280,5 @@ function registerLive(registry: Registry, opts: MetricsOptions): LiveMetrics {
     collectDefaultMetrics({ register: registry });
     for (const name of REJECTED_DEFAULTS) registry.removeSingleMetric(name);
   }
-  return { apiRequests, apiDuration, reloadOk, reloadAt, ...(handler ? { handler } : {}) };
+  return { apiRequests, apiDuration, readErrors, reloadOk, reloadAt, ...(handler ? { handler } : {}) };
 }

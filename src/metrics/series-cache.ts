@@ -9,8 +9,8 @@
 // once per rebuild, once a gzip scrape has asked for one. A scrape then only lists cached pieces,
 // family by family: no per-series object, no rendering, no compression of what did not change.
 import type { InstanceSnapshot } from '../collector/poller.js';
-import { INSTANCE_FAMILIES, renderInstance, type RenderOptions } from './exposition.js';
-import { piece, prefetch, type CompressedPiece } from './gzip.js';
+import { renderInstance, type InstanceFamily, type RenderOptions } from './exposition.js';
+import { piece, type CompressedPiece, type GzipLine } from './gzip.js';
 
 /**
  * Instances per block: large enough that a scrape writes few pieces and each compresses well,
@@ -20,7 +20,6 @@ export const BLOCK_SIZE = 128;
 /** How long after a change the background rebuild waits for more (polls publish in bursts). */
 const REBUILD_DELAY_MS = 1000;
 
-const FAMILIES = INSTANCE_FAMILIES.length;
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -59,9 +58,6 @@ interface Block {
   readonly dirty: boolean[];
 }
 
-/** A reusable scratch buffer: comparing new lines with the kept ones allocates nothing. */
-let scratch = Buffer.allocUnsafeSlow(64 * 1024);
-
 export class InstanceSeries {
   private readonly byKey = new Map<string, Entry>();
   private bySnapshot = new WeakMap<InstanceSnapshot, Entry>();
@@ -73,13 +69,22 @@ export class InstanceSeries {
   private readonly pending = new Set<Entry>();
   private rendered: RenderOptions;
   /** per family, its pieces as served now; undefined once a block of it was rebuilt */
-  private readonly families: Array<FamilyBody | undefined> = new Array(FAMILIES).fill(undefined);
+  private readonly families: Array<FamilyBody | undefined>;
+  /** a reusable scratch buffer: comparing new lines with the kept ones allocates nothing */
+  private scratch = Buffer.allocUnsafeSlow(64 * 1024);
   private timer: NodeJS.Timeout | undefined;
   /** whether a scrape has asked for gzip: background rebuilds then compress too */
   private gzipWanted = false;
 
-  constructor(private readonly options: () => RenderOptions) {
+  constructor(
+    /** the families served per instance, in order */
+    private readonly defs: readonly InstanceFamily[],
+    /** where rebuilt pieces are compressed in the background */
+    private readonly gzipLine: GzipLine,
+    private readonly options: () => RenderOptions,
+  ) {
     this.rendered = options();
+    this.families = new Array(defs.length).fill(undefined);
   }
 
   /** Renders a newly published snapshot of an instance; a snapshot already rendered costs a look-up. */
@@ -115,7 +120,7 @@ export class InstanceSeries {
     // From now on, rebuilt blocks are compressed in the background. Not those this first gzip
     // scrape rebuilt: it compresses them itself, and a piece in the background line may go stored.
     this.gzipWanted ||= gzip;
-    for (let f = 0; f < FAMILIES; f++) {
+    for (let f = 0; f < this.defs.length; f++) {
       if (this.families[f]) continue;
       const list: CompressedPiece[] = [];
       for (const block of this.blocks) {
@@ -131,7 +136,7 @@ export class InstanceSeries {
   private entry(inst: InstanceSnapshot): Entry {
     const known = this.bySnapshot.get(inst);
     if (known) return known;
-    const chunks = renderInstance(inst, this.rendered);
+    const chunks = renderInstance(inst, this.defs, this.rendered);
     const key = `${inst.account}/${inst.region}/${inst.instanceId}`;
     let entry = this.byKey.get(key);
     if (!entry) {
@@ -140,9 +145,9 @@ export class InstanceSeries {
       this.pending.add(entry);
     } else {
       entry.snapshot = inst;
-      for (let f = 0; f < FAMILIES; f++) {
+      for (let f = 0; f < this.defs.length; f++) {
         if (this.same(entry, f, chunks[f]!)) continue;
-        (entry.pending ??= new Array<Buffer | undefined>(FAMILIES))[f] = encode(chunks[f]!);
+        (entry.pending ??= new Array<Buffer | undefined>(this.defs.length))[f] = encode(chunks[f]!);
         this.pending.add(entry);
         if (entry.block) {
           entry.block.dirty[f] = true;
@@ -169,9 +174,9 @@ export class InstanceSeries {
     }
     const length = Buffer.byteLength(text);
     if (length !== end - start) return false;
-    if (length > scratch.length) scratch = Buffer.allocUnsafeSlow(length * 2);
-    scratch.write(text);
-    return kept.compare(scratch, 0, length, start, end) === 0;
+    if (length > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(length * 2);
+    this.scratch.write(text);
+    return kept.compare(this.scratch, 0, length, start, end) === 0;
   }
 
   /** Instances came or went: new blocks in the snapshot's order, every instance's bytes held aside, instances gone forgotten. */
@@ -186,8 +191,8 @@ export class InstanceSeries {
     for (const entry of entries) {
       const old = entry.block;
       if (!old) continue;
-      const pending = (entry.pending ??= new Array<Buffer | undefined>(FAMILIES));
-      for (let f = 0; f < FAMILIES; f++) {
+      const pending = (entry.pending ??= new Array<Buffer | undefined>(this.defs.length));
+      for (let f = 0; f < this.defs.length; f++) {
         const family = old.families[f];
         if (pending[f] || !family) continue;
         pending[f] = family.raw.subarray(family.offsets[entry.index], family.offsets[entry.index + 1]);
@@ -196,7 +201,7 @@ export class InstanceSeries {
     }
     const blocks: Block[] = [];
     for (let start = 0; start < entries.length; start += BLOCK_SIZE) {
-      const block: Block = { entries: entries.slice(start, start + BLOCK_SIZE), families: new Array(FAMILIES).fill(undefined), dirty: new Array(FAMILIES).fill(true) };
+      const block: Block = { entries: entries.slice(start, start + BLOCK_SIZE), families: new Array(this.defs.length).fill(undefined), dirty: new Array(this.defs.length).fill(true) };
       block.entries.forEach((entry, index) => {
         entry.block = block;
         entry.index = index;
@@ -214,7 +219,7 @@ export class InstanceSeries {
     clearTimeout(this.timer);
     this.timer = undefined;
     for (const block of this.blocks) {
-      for (let f = 0; f < FAMILIES; f++) {
+      for (let f = 0; f < this.defs.length; f++) {
         if (!block.dirty[f]) continue;
         const old = block.families[f]?.piece;
         block.families[f] = build(block, f);
@@ -223,7 +228,7 @@ export class InstanceSeries {
         this.families[f] = undefined;
         const p = block.families[f]!.piece;
         // Compressed now, in the background, so that the next gzip scrape finds it ready.
-        if (p && this.gzipWanted) prefetch(p);
+        if (p && this.gzipWanted) this.gzipLine.prefetch(p);
       }
     }
     // What is now in the blocks; an instance not laid out yet keeps its bytes for the next layout.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ApiError, classifyApiError, labelOfApiCode } from '../../src/alicloud/errors.js';
+import { ApiError, classifyApiError, KNOWN_API_CODES, labelOfApiCode, RAM_REFUSAL_CODES } from '../../src/alicloud/errors.js';
 import { CredentialsError } from '../../src/alicloud/credentials.js';
 import { MalformedResponseError } from '../../src/alicloud/normalize.js';
 import { registerSecret } from '../../src/log.js';
@@ -102,5 +102,30 @@ describe('classifyApiError', () => {
     assert.equal(classifyApiError('A', number).code, 'MalformedResponse');
     const hostile = { get name(): string { throw new Error('boom'); } };
     assert.equal(classifyApiError('A', hostile).code, 'MalformedResponse');
+  });
+
+  describe('RAM refusals', () => {
+    it('every refusal code is a permission error, not retried, counted under its own code', () => {
+      for (const code of ['Forbidden.RAM', 'NoPermission', 'Forbidden.NoPermission', 'Forbidden.SubUser', 'ActionUnauthorized', 'Forbidden.NotSupportRAM', 'Forbedden.NotSupportRAM']) {
+        assert.ok(RAM_REFUSAL_CODES.includes(code), code);
+        const err = classifyApiError('DescribeBackupPolicy', popCoreApiError(code, 'You are not authorized to do this action.'));
+        assert.equal(err.code, code, 'its own label value, not OtherApiError');
+        assert.equal(err.kind, 'permission', code);
+        assert.equal(err.retryable, false, code);
+        assert.ok(KNOWN_API_CODES.has(code), code);
+      }
+    });
+
+    it('a Forbidden code that is not about RAM keeps its own meaning; an unknown one is still a refusal', () => {
+      assert.equal(classifyApiError('A', popCoreApiError('Forbidden.InstanceNotFound')).kind, 'not_found');
+      assert.equal(classifyApiError('A', popCoreApiError('Forbidden.InstanceNotFound')).code, 'Forbidden.InstanceNotFound');
+      assert.equal(classifyApiError('A', popCoreApiError('Forbidden.AccessKeyDisabled')).kind, 'auth');
+      const unknown = classifyApiError('A', popCoreApiError('Forbidden.RiskControl'));
+      assert.deepEqual([unknown.code, unknown.kind, unknown.retryable], ['OtherApiError', 'permission', false]);
+    });
+
+    it('codes that only look alike are not refusals', () => {
+      for (const code of ['NoPermissionYet', 'Permission', 'InvalidAccessKeyId.NotFound']) assert.notEqual(classifyApiError('A', popCoreApiError(code)).kind, 'permission', code);
+    });
   });
 });

@@ -7,9 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { createDeflate, createGzip, gzipSync } from 'node:zlib';
 import { staticCredentials } from '../../src/alicloud/credentials.js';
 import { ApiError } from '../../src/alicloud/errors.js';
-import { Semaphore, TokenBucket } from '../../src/alicloud/limits.js';
-import { RdsClient } from '../../src/alicloud/rds-client.js';
+import { createRdsClient, type RdsClient } from '../../src/alicloud/rds-client.js';
 import { MAX_RESPONSE_BYTES } from '../../src/alicloud/response-guard.js';
+import { Semaphore } from '../../src/concurrency/semaphore.js';
+import { TokenBucket } from '../../src/concurrency/token-bucket.js';
+import { TurnQueue } from '../../src/concurrency/turn-queue.js';
 import { until } from '../helpers.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, form: URLSearchParams) => void;
@@ -63,11 +65,12 @@ describe('hostile responses', function () {
   });
   beforeEach(() => {
     calls = [];
-    client = new RdsClient({
+    client = createRdsClient({
       endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
       credentials: staticCredentials(KEY_ID, SECRET),
       bucket: new TokenBucket(1000),
       semaphore: new Semaphore(4),
+      responseTurns: new TurnQueue(),
       timeoutMs: 5000,
       maxRetries: 0,
       retryBaseDelayMs: 1,

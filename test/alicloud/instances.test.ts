@@ -4,9 +4,12 @@
 import assert from 'node:assert/strict';
 import { staticCredentials } from '../../src/alicloud/credentials.js';
 import { ApiError } from '../../src/alicloud/errors.js';
-import { Semaphore, TokenBucket, type Priority } from '../../src/alicloud/limits.js';
-import { RdsClient } from '../../src/alicloud/rds-client.js';
-import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { createRdsClient, type RdsClient } from '../../src/alicloud/rds-client.js';
+import { Semaphore } from '../../src/concurrency/semaphore.js';
+import { TokenBucket } from '../../src/concurrency/token-bucket.js';
+import { TurnQueue } from '../../src/concurrency/turn-queue.js';
+import type { Priority } from '../../src/concurrency/wait-queue.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../simulator/server.js';
 
 /** A semaphore that remembers the most holders it had at once. */
 class PeakSemaphore extends Semaphore {
@@ -31,11 +34,12 @@ describe('RdsClient.describeDBInstances', function () {
     for (const id of ids) sim.world.addInstance(id);
     sim.world.addInstance('rm-elsewhere', { regionId: 'cn-shanghai' });
     semaphore = new PeakSemaphore(4);
-    client = new RdsClient({
+    client = createRdsClient({
       endpoint: sim.url,
       credentials: staticCredentials(DEMO_CREDENTIAL.accessKeyId, DEMO_CREDENTIAL.accessKeySecret),
       bucket: new TokenBucket(1000),
       semaphore,
+      responseTurns: new TurnQueue(),
       timeoutMs: 5000,
       maxRetries: 0,
       retryBaseDelayMs: 1,
@@ -63,6 +67,7 @@ describe('RdsClient.describeDBInstances', function () {
     assert.deepEqual(found.map((i) => i.id).sort(), ids);
     assert.deepEqual(listed().map((r) => [r.params.PageSize, r.params.PageNumber]).sort(), [['100', '1'], ['100', '2'], ['100', '3']]);
     assert.equal(semaphore.peak, 2, 'pages 2 and 3 in flight together, after page 1');
+    assert.deepEqual([...new Set(listed().map((r) => r.params.InstanceLevel))], ['1'], 'InstanceLevel 1, for Category');
   });
 
   it('goes on page by page when the listing grows while it is read', async () => {

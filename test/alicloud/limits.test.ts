@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { AbortedError, AdaptiveRate, Semaphore, sleep, TokenBucket } from '../../src/alicloud/limits.js';
+import { AdaptiveRate } from '../../src/alicloud/limits.js';
+import { AbortedError, sleep } from '../../src/concurrency/abort.js';
+import { Semaphore } from '../../src/concurrency/semaphore.js';
+import { TokenBucket } from '../../src/concurrency/token-bucket.js';
 
 describe('TokenBucket', () => {
   it('allows a burst, then paces acquisitions at the rate', async () => {

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { endInTurn, guardedAgent } from '../../src/alicloud/response-guard.js';
+import { guardedAgent } from '../../src/alicloud/response-guard.js';
+import { TurnQueue } from '../../src/concurrency/turn-queue.js';
 
 function busy(ms: number): void {
   const until = performance.now() + ms;
@@ -25,9 +26,10 @@ function get(port: number, path: string, agent: http.Agent): Promise<{ status: n
 describe('response ends, one per event-loop turn', () => {
   it('runs ends in order, each in a later turn than the one before', async () => {
     const ran: string[] = [];
-    endInTurn(() => ran.push('a'));
-    endInTurn(() => ran.push('b'));
-    endInTurn(() => ran.push('c'));
+    const turns = new TurnQueue();
+    turns.push(() => ran.push('a'));
+    turns.push(() => ran.push('b'));
+    turns.push(() => ran.push('c'));
     assert.deepEqual(ran, [], 'none at once');
     // an immediate scheduled now runs in the first turn's check phase, after a's
     await new Promise((r) => setImmediate(r));
@@ -55,7 +57,7 @@ describe('response ends, one per event-loop turn', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
-    const agent = guardedAgent(`http://127.0.0.1:${port}`);
+    const agent = guardedAgent(`http://127.0.0.1:${port}`, new TurnQueue());
     const probeAgent = new http.Agent({ keepAlive: true });
     try {
       // the probe's connection is open before the burst

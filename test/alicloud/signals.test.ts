@@ -6,9 +6,12 @@ import assert from 'node:assert/strict';
 import { getEventListeners, setMaxListeners } from 'node:events';
 import { staticCredentials } from '../../src/alicloud/credentials.js';
 import { ApiError } from '../../src/alicloud/errors.js';
-import { Semaphore, SignalLinks, TokenBucket } from '../../src/alicloud/limits.js';
-import { RdsClient } from '../../src/alicloud/rds-client.js';
-import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { createRdsClient, type RdsClient } from '../../src/alicloud/rds-client.js';
+import { Semaphore } from '../../src/concurrency/semaphore.js';
+import { SignalLinks } from '../../src/concurrency/signal-links.js';
+import { TokenBucket } from '../../src/concurrency/token-bucket.js';
+import { TurnQueue } from '../../src/concurrency/turn-queue.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../simulator/server.js';
 
 /** The entries Node keeps in `signal` for the signals AbortSignal.any() made from it (0 when it keeps none). */
 function dependants(signal: AbortSignal): number {
@@ -75,11 +78,12 @@ describe('RdsClient: the shutdown signal and each call\'s deadline', function ()
     sim = await startSimulator();
     sim.world.addInstance('rm-signals');
     shutdown = new AbortController();
-    client = new RdsClient({
+    client = createRdsClient({
       endpoint: sim.url,
       credentials: staticCredentials(DEMO_CREDENTIAL.accessKeyId, DEMO_CREDENTIAL.accessKeySecret),
       bucket: new TokenBucket(10_000),
       semaphore: new Semaphore(8),
+      responseTurns: new TurnQueue(),
       timeoutMs: 5000,
       maxRetries: 2,
       retryBaseDelayMs: 1,

@@ -7,7 +7,7 @@ import { parseDuration } from '../../src/config/schema.js';
 
 const H = 3600_000;
 const D = 24 * H;
-const set = (backupId: string, type: string, status: string, startMs: number, endMs: number, sizeBytes = 1): BackupSet => ({ backupId, type, status, startMs, endMs, sizeBytes });
+const set = (backupId: string, type: string, status: string, startMs: number, endMs: number, sizeBytes = 1): BackupSet => ({ backupId, type, status, startMs, endMs, sizeBytes, scope: 'instance' });
 
 describe('expectedIntervalSeconds', () => {
   const cases: Array<[number[], number | undefined]> = [
@@ -32,8 +32,8 @@ describe('normalizing DescribeBackups and DescribeBackupPolicy', () => {
     });
     assert.equal(page.total, 2);
     assert.deepEqual(page.sets, [
-      { backupId: '101', status: 'Success', type: 'FullBackup', startMs: Date.parse('2026-11-20T16:00:00Z'), endMs: Date.parse('2026-11-20T16:20:00Z'), sizeBytes: 1024 },
-      { backupId: '102', status: 'Failed', type: 'Unknown', startMs: Date.parse('2026-11-21T16:00Z'), endMs: Date.parse('2026-11-21T16:05Z'), sizeBytes: 0 },
+      { backupId: '101', status: 'Success', type: 'FullBackup', startMs: Date.parse('2026-11-20T16:00:00Z'), endMs: Date.parse('2026-11-20T16:20:00Z'), sizeBytes: 1024, scope: 'instance' },
+      { backupId: '102', status: 'Failed', type: 'Unknown', startMs: Date.parse('2026-11-21T16:00Z'), endMs: Date.parse('2026-11-21T16:05Z'), sizeBytes: 0, scope: 'instance' },
     ]);
   });
 
@@ -141,6 +141,22 @@ describe('BackupHistory', () => {
     assert.equal(s.newestSuccess.get('IncrementalBackup')?.backupId, '4');
     assert.equal(s.newestFinished?.backupId, '4');
     assert.deepEqual([...s.seen].sort(), [['FullBackup|Failed', 1], ['FullBackup|Success', 2], ['IncrementalBackup|Success', 1]]);
+  });
+
+  it('counts a backup of some databases only under DatabaseBackup, never as the instance\'s backup', () => {
+    const history = new BackupHistory({ lookbackMs: 8 * D });
+    const whole = set('1', 'FullBackup', 'Success', D, D + H, 10 * 1024 ** 3);
+    history.ingest([
+      whole,
+      { ...set('2', 'FullBackup', 'Success', 2 * D, 2 * D + H, 2 * 1024 ** 3), scope: 'databases' },
+      { ...set('3', 'FullBackup', 'Failed', 3 * D, 3 * D + H), scope: 'databases' },
+    ], 4 * D);
+    const s = history.summary();
+    assert.deepEqual(s.newestSuccess.get('FullBackup'), whole, 'the newest instance-wide full backup, not the newer single-database one');
+    assert.equal(s.newestFinished?.backupId, '1');
+    assert.equal(s.newestFailedEndMs, undefined);
+    assert.deepEqual(s.usableEndMs, [D + H]);
+    assert.deepEqual([...s.seen].sort(), [['DatabaseBackup|Failed', 1], ['DatabaseBackup|Success', 1], ['FullBackup|Success', 1]]);
   });
 
   it('keeps the end time of the newest failed set of any type, whatever the order, across a save', () => {

@@ -13,9 +13,10 @@ const SETTINGS: PollSettings = {
   deadlineMs: 250,
   idleListingMs: 0,
   lookupsPerPoll: 50,
-  backupsIntervalMs: 600_000,
+  tasksEnabled: true,
+  intervalsMs: { backups: 600_000, policy: 3600_000 },
   backupsLookbackMs: 8 * 86400_000,
-  policyIntervalMs: 3600_000,
+  logBackupsLookbackMs: 7 * 86400_000,
 };
 
 interface Setup {
@@ -271,9 +272,9 @@ describe('Poller (scripted API): a first history look longer than a deadline', f
     };
     await poller.tick();
     assert.equal(inst('rm-a')?.errorCode, 'Timeout');
-    assert.equal(inst('rm-a')?.backupsKnown, false);
-    for (let i = 0; i < 6 && !inst('rm-a')?.backupsKnown; i++) await poller.tick();
-    assert.equal(inst('rm-a')?.backupsKnown, true, 'the first look completed across polls');
+    assert.equal(inst('rm-a')?.views.has('backups'), false, 'nothing published of a first look not complete');
+    for (let i = 0; i < 6 && !inst('rm-a')?.views.has('backups'); i++) await poller.tick();
+    assert.equal(inst('rm-a')?.views.has('backups'), true, 'the first look completed across polls');
     assert.ok(answered <= 6, `${answered} windows asked for 4 (+ the one cut at each deadline)`);
   });
 });
@@ -283,7 +284,7 @@ describe('Poller (scripted API): interval reads spread by instance', function ()
 
   it('makes every read in an instance\'s first poll, then spreads each over its interval: no tick of the next two hours makes many more than the mean', async () => {
     const ids = Array.from({ length: 600 }, (_, i) => `rm-${String(i).padStart(4, '0')}`);
-    const { poller, api, advance } = setup([hz(...ids)], { idleListingMs: 86_400_000, backupsIntervalMs: 20 * 60_000, policyIntervalMs: 3600_000, restoreWindowIntervalMs: 3600_000, deadlineMs: 5000 });
+    const { poller, api, advance } = setup([hz(...ids)], { idleListingMs: 86_400_000, intervalsMs: { backups: 20 * 60_000, policy: 3600_000, restore_window: 3600_000 }, deadlineMs: 5000 });
     // a backup window far from these two hours (from 12:00): the task listing stays idle
     api.policy = () => ({ weekdays: [0, 1, 2, 3, 4, 5, 6], expectedIntervalSeconds: 86400, window: { start: 120, end: 180 } });
     await poller.tick();

@@ -3,13 +3,13 @@
 // failure leaves.
 import assert from 'node:assert/strict';
 import type { LogFile } from '../../src/alicloud/rds-api.js';
-import { BackupStorageRead } from '../../src/collector/backup-storage-read.js';
-import { CrossRegionBackupsRead, CrossRegionSettingsRead } from '../../src/collector/cross-region-read.js';
-import type { ReadContext } from '../../src/collector/interval-read.js';
 import { LogChain } from '../../src/collector/log-chain.js';
-import { BinlogFilesRead, LogBackupFilesRead } from '../../src/collector/log-files-read.js';
 import { Poller, type PollSettings } from '../../src/collector/poller.js';
-import { RestoreWindowRead } from '../../src/collector/restore-window-read.js';
+import { crossRegionOf, crossRegionRead } from '../../src/collector/reads/cross-region.js';
+import { logChainOf, logFilesRead, logSourceOf } from '../../src/collector/reads/log-files.js';
+import { ScheduledRead, type ReadContext, type ReadSettings } from '../../src/collector/reads/read.js';
+import { restoreWindowOf, restoreWindowRead } from '../../src/collector/reads/restore-window.js';
+import { storageRead } from '../../src/collector/reads/storage.js';
 import { createLogger } from '../../src/log.js';
 import { LogCapture, until } from '../helpers.js';
 import { apiError, dbInstance, ScriptedApi } from './scripted-api.js';
@@ -72,94 +72,89 @@ describe('recoverability reads (scripted API)', () => {
   let clock: number;
   let api: ScriptedApi;
   let ctx: ReadContext;
+  const settings: ReadSettings = { intervalsMs: { restore_window: 15 * MIN, log_files: 15 * MIN, cross_region: H, storage: H }, backupsLookbackMs: 8 * DAY, logBackupsLookbackMs: 7 * DAY };
+  const view = <V>(read: ScheduledRead<V>) => read.state.view({ nowMs: clock, settings, policy: undefined });
   beforeEach(() => {
     clock = Date.UTC(2026, 10, 28, 12);
     api = new ScriptedApi();
-    ctx = { api, instanceId: 'rm-a', regionId: 'cn-hangzhou', call: {}, now: () => clock, log: createLogger({ destination: new LogCapture() }) };
+    ctx = { api, instanceId: 'rm-a', regionId: 'cn-hangzhou', call: {}, now: () => clock, log: createLogger({ destination: new LogCapture() }), runningSinceMs: undefined, info: undefined };
   });
 
-  it('RestoreWindowRead keeps the last window while a read fails', async () => {
-    const read = new RestoreWindowRead(15 * MIN);
+  it('restore_window keeps the last window while a read fails', async () => {
+    const read = new ScheduledRead(restoreWindowRead, settings);
     api.restoreWindow = () => ({ beginMs: clock - DAY, endMs: clock - MIN });
     await read.run(ctx);
     api.restoreWindow = () => {
       throw apiError('InternalError', 'server', 'DescribeLocalAvailableRecoveryTime');
     };
     await read.run(ctx);
-    assert.deepEqual(read.window, { beginMs: clock - DAY, endMs: clock - MIN });
-    assert.equal(read.error?.code, 'InternalError');
+    assert.deepEqual(view(read), { beginMs: clock - DAY, endMs: clock - MIN });
+    assert.equal(read.status?.failure?.code, 'InternalError');
   });
 
-  it('BinlogFilesRead serves MySQL, MariaDB and PostgreSQL; LogBackupFilesRead SQL Server; neither an unknown engine', () => {
-    const binlogs = new BinlogFilesRead(15 * MIN, 7 * DAY);
-    const sqlLogs = new LogBackupFilesRead(15 * MIN, 7 * DAY);
-    for (const engine of ['MySQL', 'MariaDB', 'PostgreSQL']) {
-      assert.equal(binlogs.appliesTo(dbInstance('rm-a', { engine })), true, engine);
-      assert.equal(sqlLogs.appliesTo(dbInstance('rm-a', { engine })), false, engine);
-    }
-    assert.equal(sqlLogs.appliesTo(dbInstance('rm-a', { engine: 'SQLServer' })), true);
-    assert.equal(binlogs.appliesTo(dbInstance('rm-a', { engine: 'SQLServer' })), false);
-    assert.equal(binlogs.appliesTo(undefined), false, 'not before the engine is known');
-    assert.equal(sqlLogs.appliesTo(undefined), false);
+  it('log_files serves MySQL, MariaDB and PostgreSQL with DescribeBinlogFiles, SQL Server with DescribeLogBackupFiles, not an unknown engine', () => {
+    for (const engine of ['MySQL', 'MariaDB', 'PostgreSQL']) assert.equal(logSourceOf(dbInstance('rm-a', { engine }))?.action, 'DescribeBinlogFiles', engine);
+    assert.equal(logSourceOf(dbInstance('rm-a', { engine: 'SQLServer' }))?.action, 'DescribeLogBackupFiles');
+    assert.equal(logFilesRead.appliesTo?.(dbInstance('rm-a', { engine: 'Redis' })), false);
+    assert.equal(logFilesRead.appliesTo?.(undefined), false, 'not before the engine is known');
   });
 
-  it('BinlogFilesRead asks the look-back, then only since the last look', async () => {
-    const read = new BinlogFilesRead(15 * MIN, 7 * DAY);
+  it('log_files asks the look-back, then only since the last look', async () => {
+    const read = new ScheduledRead(logFilesRead, settings);
+    const info = dbInstance('rm-a', { engine: 'MySQL' });
     api.binlogs = () => [file('h', clock - 2 * H, clock - H)];
-    await read.run(ctx);
+    await read.run({ ...ctx, info });
     clock += 15 * MIN;
-    await read.run(ctx);
+    await read.run({ ...ctx, info });
     const asked = api.callsOf('describeBinlogFiles').map((c) => [c.args[1], c.args[2]]);
     assert.deepEqual(asked, [[clock - 15 * MIN - 7 * DAY, clock - 15 * MIN], [clock - 15 * MIN - 1000, clock]]);
   });
 
-  it('LogBackupFilesRead treats files a minute apart as one chain (minute precision)', async () => {
-    const read = new LogBackupFilesRead(15 * MIN, 7 * DAY);
+  it('log_files of SQL Server treats files a minute apart as one chain (minute precision)', async () => {
+    const read = new ScheduledRead(logFilesRead, settings);
     api.logBackups = () => [file('', clock - 2 * H, clock - H, { uploaded: undefined }), file('', clock - H + MIN, clock - 30 * MIN, { uploaded: undefined })];
-    await read.run(ctx);
-    const summary = read.chain.summary(clock, 7 * DAY);
-    assert.equal(summary.gapsByHost.get(''), 0);
-    assert.equal(summary.notUploaded, undefined);
+    await read.run({ ...ctx, info: dbInstance('rm-a', { engine: 'SQLServer' }) });
+    const summary = view(read);
+    assert.equal(summary?.gapsByHost.get(''), 0);
+    assert.equal(summary?.notUploaded, undefined);
   });
 
-  it('CrossRegionBackupsRead applies only while cross-region backup is on, and keeps the newest success', async () => {
-    const settings = new CrossRegionSettingsRead(H);
-    const copies = new CrossRegionBackupsRead(H, 8 * DAY, settings);
-    assert.equal(copies.appliesTo(), false, 'settings not read yet');
+  it('cross_region asks for the copies only while cross-region backup is on, and keeps the newest success', async () => {
+    const read = new ScheduledRead(crossRegionRead, settings);
+    assert.equal(view(read), undefined, 'settings not read yet');
     api.crossRegion = () => ({ enabled: false, logEnabled: false });
-    await settings.run(ctx);
-    assert.equal(copies.appliesTo(), false);
+    await read.run(ctx);
+    assert.deepEqual(view(read), { settings: { enabled: false, logEnabled: false } });
+    assert.equal(api.callsOf('describeCrossRegionBackups').length, 0);
     api.crossRegion = () => ({ enabled: true, logEnabled: false, targetRegion: 'cn-shanghai' });
-    await settings.run(ctx);
-    assert.equal(copies.appliesTo(), true);
     api.crossRegionBackups = () => [{ id: '1', status: 'Success', endMs: clock - DAY }, { id: '2', status: 'Failed', endMs: clock - H }];
-    await copies.run(ctx);
-    assert.deepEqual(copies.copies, { newestSuccessEndMs: clock - DAY, newestSucceeded: false });
+    await read.run(ctx);
+    assert.deepEqual(view(read)?.copies, { newestSuccessEndMs: clock - DAY, newestSucceeded: false });
     assert.deepEqual(api.callsOf('describeCrossRegionBackups')[0]?.args, ['rm-a', 'cn-hangzhou', clock - 8 * DAY, clock]);
     // Later the old success leaves the look-back: it is still the newest success known.
     api.crossRegionBackups = () => [];
-    await copies.run(ctx);
-    assert.equal(copies.copies?.newestSuccessEndMs, clock - DAY);
+    await read.run(ctx);
+    assert.equal(view(read)?.copies?.newestSuccessEndMs, clock - DAY);
   });
 
-  it('BackupStorageRead keeps the last answer', async () => {
-    const read = new BackupStorageRead(H);
+  it('storage keeps the last answer; a refusal waits the slow retry interval', async () => {
+    const read = new ScheduledRead(storageRead, settings);
     api.storage = () => ({ dataBytes: 5, overFreeQuotaBytes: 0 });
     await read.run(ctx);
     api.storage = () => {
       throw apiError('Forbidden.RAM', 'permission', 'DescribeResourceUsage');
     };
     await read.run(ctx);
-    assert.deepEqual(read.storage, { dataBytes: 5, overFreeQuotaBytes: 0 });
-    assert.equal(read.due(clock + MIN), false, 'a permission error waits for the interval');
+    assert.deepEqual(view(read), { dataBytes: 5, overFreeQuotaBytes: 0 });
+    assert.equal(read.due(clock + H - 1), false, 'a permission error waits');
   });
 });
 
 describe('recoverability reads in the poll of an instance (scripted API)', function () {
   this.timeout(10_000);
+  const INTERVALS = { backups: 10 * MIN, policy: H, restore_window: 15 * MIN, log_files: 15 * MIN, cross_region: H, storage: H };
   const SETTINGS: PollSettings = {
-    deadlineMs: 1000, idleListingMs: 0, lookupsPerPoll: 50, backupsIntervalMs: 10 * MIN, backupsLookbackMs: 8 * DAY, policyIntervalMs: H,
-    restoreWindowIntervalMs: 15 * MIN, logBackupsIntervalMs: 15 * MIN, logBackupsLookbackMs: 7 * DAY, crossRegionIntervalMs: H, resourceUsageIntervalMs: H,
+    deadlineMs: 1000, idleListingMs: 0, lookupsPerPoll: 50, tasksEnabled: true, intervalsMs: INTERVALS, backupsLookbackMs: 8 * DAY, logBackupsLookbackMs: 7 * DAY,
   };
 
   function setup(engine: string, settings: Partial<PollSettings> = {}) {
@@ -183,9 +178,9 @@ describe('recoverability reads in the poll of an instance (scripted API)', funct
     await poller.tick();
     assert.equal(api.callsOf('describeBinlogFiles').length, 0);
     assert.equal(api.callsOf('describeLogBackupFiles').length, 1);
-    assert.equal(inst()?.logChain?.newestUploadedEndMs, Date.UTC(2026, 10, 28, 11));
+    assert.equal(logChainOf(inst()!)?.newestUploadedEndMs, Date.UTC(2026, 10, 28, 11));
     assert.equal(api.callsOf('describeCrossRegionBackups').length, 0, 'cross-region is off');
-    assert.equal(inst()?.crossRegion?.enabled, false);
+    assert.equal(crossRegionOf(inst()!)?.settings.enabled, false);
   });
 
   it('makes the reads that do not depend on the engine while the inventory is still running; only the log read waits for it', async () => {
@@ -228,33 +223,36 @@ describe('recoverability reads in the poll of an instance (scripted API)', funct
     for (const answer of answers.splice(0)) answer();
     await ticking;
     assert.equal(api.callsOf('describeCrossRegionBackups').length, 1, 'then asked, in the same poll');
-    assert.equal(inst()?.crossRegion?.enabled, true);
+    assert.equal(crossRegionOf(inst()!)?.settings.enabled, true);
     assert.equal(inst()?.success, true);
   });
 
-  it('a failing read makes the poll fail and keeps what the read knew; a read turned off by a reload is neither made nor shown', async () => {
+  it('a failing optional read keeps poll_success 1 and what the read knew, with its own health 0; a read turned off by a reload is neither made nor shown', async () => {
     const { api, poller, inst, advance } = setup('MySQL');
     api.restoreWindow = () => ({ beginMs: 1, endMs: 2 });
     api.storage = () => ({ dataBytes: 7 });
     await poller.tick();
     await poller.tick();
     assert.equal(inst()?.success, true);
+    assert.equal(inst()?.reads.get('restore_window')?.success, true);
     api.restoreWindow = () => {
       throw apiError('ServiceUnavailable', 'server', 'DescribeLocalAvailableRecoveryTime');
     };
     advance(20 * MIN);
     await poller.tick();
-    assert.equal(inst()?.success, false);
-    assert.equal(inst()?.errorCode, 'ServiceUnavailable');
-    assert.deepEqual(inst()?.restoreWindow, { beginMs: 1, endMs: 2 });
+    assert.equal(inst()?.success, true, 'an optional read never makes the poll fail');
+    assert.equal(inst()?.errorCode, undefined);
+    assert.equal(inst()?.reads.get('restore_window')?.success, false);
+    assert.equal(inst()?.reads.get('restore_window')?.failure?.code, 'ServiceUnavailable');
+    assert.deepEqual(restoreWindowOf(inst()!), { beginMs: 1, endMs: 2 });
 
-    await poller.reconfigure([{ account: 'acct', region: { region: 'cn-hangzhou', instances: ['rm-a'] }, api, refreshIntervalMs: 10 * MIN }], { ...SETTINGS, restoreWindowIntervalMs: 0, resourceUsageIntervalMs: 0 });
+    await poller.reconfigure([{ account: 'acct', region: { region: 'cn-hangzhou', instances: ['rm-a'] }, api, refreshIntervalMs: 10 * MIN }], { ...SETTINGS, intervalsMs: { ...INTERVALS, restore_window: 0, storage: 0 } });
     const before = api.callsOf('describeRestoreWindow').length + api.callsOf('describeBackupStorage').length;
     advance(2 * H);
     await poller.tick();
     assert.equal(api.callsOf('describeRestoreWindow').length + api.callsOf('describeBackupStorage').length, before, 'no call');
-    assert.equal(inst()?.restoreWindow, undefined, 'no series');
-    assert.equal(inst()?.storage, undefined);
-    assert.equal(inst()?.success, true, 'the standing error of a read turned off no longer counts');
+    assert.equal(restoreWindowOf(inst()!), undefined, 'no series');
+    assert.equal(inst()?.views.has('storage'), false);
+    assert.equal(inst()?.reads.has('restore_window'), false, 'no health series for a read turned off');
   });
 });

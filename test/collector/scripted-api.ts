@@ -109,5 +109,5 @@ export function task(jobId: string, status: string, jobMode = 'Automated'): Back
 }
 
 export function dbInstance(id: string, init: Partial<DBInstance> = {}): DBInstance {
-  return { id, description: '', engine: 'MySQL', engineVersion: '8.0', regionId: 'cn-hangzhou', instanceType: 'Primary', status: 'Running', ...init };
+  return { id, description: '', engine: 'MySQL', engineVersion: '8.0', regionId: 'cn-hangzhou', instanceType: 'Primary', status: 'Running', category: 'HighAvailability', lockMode: 'Unlock', ...init };
 }

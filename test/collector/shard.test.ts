@@ -39,7 +39,8 @@ describe('shards', () => {
     api.instances = () => listed.map((id) => dbInstance(id));
     const replicas = [0, 1].map((index) =>
       new Poller([{ account: 'prod', region, shard: { count: 2, index }, api, refreshIntervalMs: 0 }], {
-        deadlineMs: 1000, idleListingMs: 0, lookupsPerPoll: 50, backupsIntervalMs: 600_000, backupsLookbackMs: 8 * 86400_000, policyIntervalMs: 3600_000,
+        deadlineMs: 1000, idleListingMs: 0, lookupsPerPoll: 50, tasksEnabled: true, intervalsMs: { backups: 600_000, policy: 3600_000 },
+        backupsLookbackMs: 8 * 86400_000, logBackupsLookbackMs: 7 * 86400_000,
         log: createLogger({ destination: new LogCapture() }),
       }),
     );

@@ -1,8 +1,8 @@
 // Static checks on the Dockerfile (no container engine runs in CI here): it is parsed into
 // instructions and the properties that matter for a safe, working image are asserted.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { posix } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import dockerfilelint from 'dockerfilelint';
 import { copiesOf, dockerignore, parseDockerfile, splitFlags, stagesOf, words, type Instruction, type Stage } from './dockerfile.js';
 
@@ -15,6 +15,9 @@ const final = stages.at(-1) as Stage;
 const stageNames = new Set(stages.map((s) => s.name).filter((n): n is string => n !== undefined));
 const isIgnored = dockerignore(readFileSync('.dockerignore', 'utf8'));
 const inFinal = (keyword: string): Instruction[] => final.instructions.filter((i) => i.keyword === keyword);
+/** Whether a COPY --from puts `path` in the image: as its destination, or inside a directory copied whole. */
+const copiedFromBuild = (path: string): boolean =>
+  copiesOf(final).some((c) => c.from !== undefined && (path === c.dest || path.startsWith(`${c.dest.replace(/\/$/, '')}/`)));
 const lastIn = (keyword: string): Instruction => {
   const found = inFinal(keyword).at(-1);
   assert.ok(found, `the final stage has no ${keyword}`);
@@ -45,8 +48,7 @@ describe('Dockerfile', () => {
     assert.equal(entrypoint[0], 'node');
     const main = entrypoint[1] ?? '';
     assert.match(main, /\/dist\/main\.js$/);
-    const copies = copiesOf(final);
-    assert.ok(copies.some((c) => c.from !== undefined && (main === c.dest || main.startsWith(`${c.dest.replace(/\/$/, '')}/`))), `no COPY --from puts ${main} in the image`);
+    assert.ok(copiedFromBuild(main), `no COPY --from puts ${main} in the image`);
     // tsc writes src/main.ts to dist/main.js only if rootDir/outDir say so.
     const tsconfig = JSON.parse(readFileSync('tsconfig.json', 'utf8')) as { compilerOptions: { rootDir?: string; outDir?: string } };
     assert.deepEqual([tsconfig.compilerOptions.rootDir, tsconfig.compilerOptions.outDir], ['src', 'dist']);
@@ -79,8 +81,24 @@ describe('Dockerfile', () => {
     assert.ok((m[1] ?? '').startsWith('['), 'HEALTHCHECK CMD should be exec form (no shell in the check)');
     // slim images have no curl or wget; the script follows --web.listen-address (test/healthcheck.test.ts)
     assert.deepEqual(words(m[1] ?? ''), ['node', '/app/dist/healthcheck.js']);
-    const copied = copiesOf(final).filter((c) => c.from !== undefined).flatMap((c) => c.sources.map((src) => (c.destIsDir ? posix.join(c.dest, posix.basename(src)) : c.dest)));
-    assert.ok(copied.includes('/app/dist/healthcheck.js'), `no COPY --from puts /app/dist/healthcheck.js in the image: ${copied.join(', ')}`);
+    assert.ok(copiedFromBuild('/app/dist/healthcheck.js'), 'no COPY --from puts /app/dist/healthcheck.js in the image');
+    assert.ok(existsSync('src/healthcheck.ts'), 'src/healthcheck.ts does not exist');
+  });
+
+  it('copies the product\'s build output, dist/, whole: a module added to src/ needs no Dockerfile change', () => {
+    const fromBuild = copiesOf(final).filter((c) => c.from !== undefined);
+    assert.deepEqual(fromBuild.filter((c) => c.dest === '/app/dist').map((c) => c.sources), [['/app/dist']]);
+    assert.deepEqual(fromBuild.filter((c) => c.dest.startsWith('/app/dist/')).map((c) => c.line), [], 'a COPY of single files into dist/');
+  });
+
+  it('builds the product only: tsconfig.json compiles src/, which holds neither the simulator nor the demo', () => {
+    const tsconfig = JSON.parse(readFileSync('tsconfig.json', 'utf8')) as { include: string[] };
+    assert.deepEqual(tsconfig.include, ['src/**/*.ts']);
+    const sources = readdirSync('src', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    assert.ok(sources.includes('main.ts') && sources.length > 20, `src/ holds ${sources.length} modules`);
+    assert.deepEqual(sources.filter((f) => /simulator|demo/i.test(f)), [], 'a tool in src/');
+    const importsTool = sources.filter((f) => /from\s+['"][^'"]*\/(simulator|bench|test)\//.test(readFileSync(join('src', f), 'utf8')));
+    assert.deepEqual(importsTool, [], 'the product imports a tool');
   });
 
   it('passes dockerfilelint with no finding', () => {
@@ -109,8 +127,8 @@ describe('Dockerfile', () => {
     const label = inFinal('LABEL').map((i) => i.args).join(' ');
     assert.match(label, /org\.opencontainers\.image\.revision="\$\{REVISION\}"/);
     assert.match(label, /org\.opencontainers\.image\.ref\.name="\$\{BRANCH\}"/);
-    const copied = copiesOf(final).filter((c) => c.from !== undefined).flatMap((c) => c.sources);
-    assert.ok(copied.includes('/app/dist/build-info.json'), 'the image has dist/build-info.json, which dist/version.js reads');
+    const copied = copiesOf(final).filter((c) => c.from !== undefined).flatMap((c) => c.sources.map((src) => src.replace(/\/$/, '')));
+    assert.ok(copied.includes('/app/dist') || copied.includes('/app/dist/build-info.json'), 'the image has dist/build-info.json, which dist/version.js reads');
   });
 
   it('installs dependencies with npm ci from the lockfile and drops dev dependencies', () => {
@@ -161,7 +179,7 @@ describe('dockerfilelint', () => {
 
 describe('.dockerignore', () => {
   it('keeps local builds, dependencies, VCS data and tests out of the build context', () => {
-    for (const path of ['node_modules', 'node_modules/pino/package.json', 'dist/main.js', '.git/HEAD', 'test/meta.test.ts', 'coverage/lcov.info', 'bench/results.json', 'npm-debug.log', '.ci/x', 'deploy/kubernetes/statefulset.yaml', 'config/exporter.yml']) {
+    for (const path of ['node_modules', 'node_modules/pino/package.json', 'dist/main.js', '.git/HEAD', 'test/meta.test.ts', 'simulator/server.ts', 'coverage/lcov.info', 'bench/results.json', 'npm-debug.log', '.ci/x', 'deploy/kubernetes/statefulset.yaml', 'config/exporter.yml']) {
       assert.ok(isIgnored(path), `${path} is sent to the build context`);
     }
   });

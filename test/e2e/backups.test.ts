@@ -142,7 +142,7 @@ describe('backup sets and policy', function () {
     assert.ok(sample(text, 'alicloud_rds_backup_tasks', { ...I, status: 'Uploading' }) !== undefined, 'the task listing, which worked, is shown');
   });
 
-  it('retries a transient failure next cycle, but a permission error only at the interval', async () => {
+  it('retries a transient failure next cycle, but a permission error only after the slow retry interval (an hour)', async () => {
     rig = await startRig();
     rig.sim.inject({ kind: 'ServiceUnavailable', action: 'DescribeBackupPolicy', times: 1 });
     rig.sim.inject({ kind: 'Forbidden.RAM', action: 'DescribeBackups', times: Infinity });
@@ -150,14 +150,19 @@ describe('backup sets and policy', function () {
     rig.advance(MIN);
     await rig.cycle();
     assert.equal(calls(rig, 'DescribeBackupPolicy'), 2, 'the policy, failed transiently, asked again at once');
-    assert.equal(calls(rig, 'DescribeBackups'), 1, 'the forbidden backups not asked again before the interval');
+    assert.equal(calls(rig, 'DescribeBackups'), 1, 'the forbidden backups not asked again at the next poll');
     assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_poll_success', I), 0, 'still failing in between: no flapping');
     rig.advance(10 * MIN);
     await rig.cycle();
-    assert.equal(calls(rig, 'DescribeBackups'), 2);
+    assert.equal(calls(rig, 'DescribeBackups'), 1, 'nor at its interval (10 min): a refusal waits an hour');
     assert.equal(calls(rig, 'DescribeBackupPolicy'), 2, 'the policy, read, waits its hour');
+    rig.advance(50 * MIN);
+    await rig.cycle();
+    assert.equal(calls(rig, 'DescribeBackups'), 2, 'asked again an hour after the refusal');
     const text = await rig.scrape();
-    assert.equal(sample(text, 'alicloud_rds_backup_poll_success', I), 0, 'the missing permission shows');
+    assert.equal(sample(text, 'alicloud_rds_backup_poll_success', I), 0, 'the backup sets are essential: the missing permission shows');
+    assert.equal(sample(text, 'alicloud_rds_backup_read_success', { ...I, read: 'backups' }), 0);
+    assert.equal(sample(text, 'alicloud_rds_backup_read_error_info', { ...I, read: 'backups', action: 'DescribeBackups', kind: 'permission', code: 'Forbidden.RAM' }), 1);
     assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { action: 'DescribeBackups', code: 'Forbidden.RAM' }), 2);
   });
 

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { configSchema } from '../../src/config/schema.js';
 import { startExporter, type Exporter } from '../../src/exporter.js';
 import { createLogger } from '../../src/log.js';
-import { startSimulator, type Simulator } from '../../src/simulator/server.js';
-import { computeSignature } from '../../src/simulator/signature.js';
+import { startSimulator, type Simulator } from '../../simulator/server.js';
+import { computeSignature } from '../../simulator/signature.js';
 import { LogCapture, sample } from '../helpers.js';
 
 const CHAIN_VARS = [

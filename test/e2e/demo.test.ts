@@ -1,16 +1,24 @@
 // `npm run demo` as a newcomer runs it: the simulator and the exporter together, live metrics.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { freePort, sample, series, until } from '../helpers.js';
 
-describe('the demo (dist/demo.js)', function () {
+/** What `npm run demo` runs: node and its arguments (`--import tsx simulator/run-demo.ts`). */
+function demoCommand(): string[] {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+  const [node, ...args] = pkg.scripts.demo?.split(' ') ?? [];
+  assert.equal(node, 'node', `npm run demo runs ${pkg.scripts.demo}`);
+  return args;
+}
+
+describe('the demo (simulator/run-demo.ts, as `npm run demo` runs it)', function () {
   this.timeout(40_000);
 
   it('serves live metrics for the demo instances, with tasks running and jobs ending', async function () {
-    if (!existsSync('dist/demo.js')) throw new Error('dist/demo.js is missing: run `npm run build` (npm test does)');
     const [port, simPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, ['dist/demo.js'], {
+    const child = spawn(process.execPath, demoCommand(), {
       env: { PATH: process.env.PATH, DEMO_PORT: String(port), DEMO_SIMULATOR_PORT: String(simPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -49,4 +57,20 @@ describe('the demo (dist/demo.js)', function () {
     }
     assert.equal(await exited, 0, 'the demo stops cleanly on Ctrl-C');
   });
+
+  for (const variable of ['DEMO_PORT', 'DEMO_SIMULATOR_PORT'] as const) {
+    it(`on a busy ${variable} port, says so in one line and exits 1`, async function () {
+      const busy: Server = createServer();
+      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+      const taken = (busy.address() as { port: number }).port;
+      try {
+        const ports = { DEMO_PORT: String(await freePort()), DEMO_SIMULATOR_PORT: String(await freePort()), [variable]: String(taken) };
+        const run = spawnSync(process.execPath, demoCommand(), { env: { PATH: process.env.PATH, ...ports }, encoding: 'utf8', timeout: 20_000 });
+        assert.equal(run.status, 1, `exit status; stderr: ${run.stderr}`);
+        assert.deepEqual(run.stderr.split('\n').filter(Boolean), [`demo: port ${taken} is already in use; choose another with ${variable}=<port> npm run demo`]);
+      } finally {
+        busy.close();
+      }
+    });
+  }
 });

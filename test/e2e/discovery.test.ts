@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { configSchema } from '../../src/config/schema.js';
 import { startExporter, type Exporter } from '../../src/exporter.js';
 import { createLogger } from '../../src/log.js';
-import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
-import { World } from '../../src/simulator/world.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../simulator/server.js';
+import { World } from '../../simulator/world.js';
 import { LogCapture, sample, series } from '../helpers.js';
 
 const MIN = 60_000;
@@ -49,7 +49,7 @@ describe('discovery', function () {
     w.addInstance('rm-wrong-engine', { engine: 'PostgreSQL', tags: { env: 'prod', team: 'pay' } });
     w.addInstance('rm-wrong-tag', { engine: 'MySQL', tags: { env: 'staging', team: 'pay' } });
     w.addInstance('rm-one-tag', { engine: 'MySQL', tags: { env: 'prod' } });
-    w.addInstance('rm-readonly', { engine: 'MySQL', instanceType: 'Readonly', tags: { env: 'prod', team: 'pay' } });
+    w.addInstance('rm-readonly', { engine: 'MySQL', instanceType: 'Readonly', masterInstanceId: 'rm-match-01', tags: { env: 'prod', team: 'pay' } });
     w.addInstance('rm-other-region', { engine: 'MySQL', regionId: 'cn-shanghai', tags: { env: 'prod', team: 'pay' } });
     // enough others for DescribeDBInstances to page (100 a page) and ListTagResources too
     for (let i = 0; i < 130; i++) w.addInstance(`rm-filler-${i}`, { engine: 'MySQL', tags: { env: 'dev', team: `t${i}`, owner: 'someone' } });

@@ -1,7 +1,7 @@
 // The exporter against the simulator over real HTTP with the real pop-core client: each behaviour
 // the core promises, seen from /metrics.
 import assert from 'node:assert/strict';
-import { World } from '../../src/simulator/world.js';
+import { World } from '../../simulator/world.js';
 import { sample, series, startRig, testConfig, until, type Rig } from '../helpers.js';
 
 const A = { account: 'test', region: 'cn-hangzhou', instance_id: 'rm-test-01' };

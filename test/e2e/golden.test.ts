@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { promtool, requirePromtool } from '../promtool.js';
-import { World } from '../../src/simulator/world.js';
+import { World } from '../../simulator/world.js';
 import { startRig, type Rig } from '../helpers.js';
 
 const GOLDEN = 'test/fixtures/golden/metrics.prom';
@@ -69,7 +69,8 @@ async function scenario(processMetrics: boolean): Promise<Rig> {
   world.addJob('rm-golden-01', { status: 'Uploading', progressStatus: 'Uploading', process: 45, mode: 'Automated' });
   world.addJob('rm-golden-01', { mode: 'Manual', taskAction: 'TempBackupTask', progressStatus: 'NoStart', process: 0 });
   const failing = world.addJob('rm-golden-01', { status: 'Uploading', process: 80, mode: 'Automated' });
-  const finishing = world.addJob('rm-golden-02', { status: 'Checking', progressStatus: 'Checking', process: 99, mode: 'Manual' });
+  // its size pinned, so that the golden file does not follow the simulator's size model
+  const finishing = world.addJob('rm-golden-02', { status: 'Checking', progressStatus: 'Checking', process: 99, mode: 'Manual', sizeBytes: 42_156_164_579 });
   world.addJob('rm-golden-03', { status: 'Preparing', progressStatus: 'Preparing', process: 5 });
   await rig.cycle();
   clock += 20 * 60_000;

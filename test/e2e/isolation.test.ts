@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { configSchema } from '../../src/config/schema.js';
 import { startExporter, type Exporter } from '../../src/exporter.js';
 import { createLogger } from '../../src/log.js';
-import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
-import { World } from '../../src/simulator/world.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../simulator/server.js';
+import { World } from '../../simulator/world.js';
 import { LogCapture, sample, startRig, until, type Rig } from '../helpers.js';
 import { startProxy } from '../tcp-proxy.js';
 
@@ -137,8 +137,14 @@ describe('isolation: one dark region never delays another', function () {
         dark.comeBack();
         await until('rm-sh recovers', async () => sample(await scrape(), 'alicloud_rds_backup_poll_success', { instance_id: 'rm-sh' }) === 1, 3 * TICK_SECONDS * 1000);
         await until('the failure is counted', async () => sample(await scrape(), 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-sh', job_mode: 'Automated' }) === 1, 3 * TICK_SECONDS * 1000);
-        await new Promise((r) => setTimeout(r, 2 * TICK_SECONDS * 1000));
-        text = await scrape();
+        // Two more polls of rm-sh after the one that counted the failure (a third poll time seen),
+        // rather than a fixed wait that a busy machine may fill with fewer polls.
+        const pollTimes = new Set<number>();
+        await until('two more polls of rm-sh', async () => {
+          text = await scrape();
+          pollTimes.add(sample(text, 'alicloud_rds_backup_last_poll_timestamp_seconds', { instance_id: 'rm-sh' })!);
+          return pollTimes.size >= 3;
+        }, 4 * TICK_SECONDS * 1000);
         assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-sh', job_mode: 'Automated' }), 1, 'counted once');
         assert.equal(sample(text, 'alicloud_rds_backup_task_completions_total', { instance_id: 'rm-sh', job_mode: 'Automated', status: 'Failed' }), 1);
       });

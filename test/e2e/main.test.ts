@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../simulator/server.js';
 import { freePort, until } from '../helpers.js';
 
 const MAIN = 'dist/main.js';
@@ -79,7 +79,7 @@ describe('dist/main.js', function () {
       const r = run(['--config.check', '--config.file=config/demo.yml']);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, [
-        'config/demo.yml: OK (1 account, 2 regions, 2 instances (+ discovery in 1 region), schedule "*/5 * * * * *")\n',
+        'config/demo.yml: OK (1 account, 2 regions, 3 instances (+ discovery in 1 region), schedule "*/5 * * * * *")\n',
         'config/demo.yml: poll.schedule "*/5 * * * * *" runs every 5s, poll.deadline 4.5s\n',
       ].join(''));
     });

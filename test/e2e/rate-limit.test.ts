@@ -2,7 +2,7 @@
 // requests_per_second: the account's limit comes down by itself (and shows), so throttling stays
 // rare instead of turning into a retry storm; it comes back up when the service allows.
 import assert from 'node:assert/strict';
-import { World } from '../../src/simulator/world.js';
+import { World } from '../../simulator/world.js';
 import { sample, startRig, until, type Rig } from '../helpers.js';
 
 describe('adaptive rate limit', function () {

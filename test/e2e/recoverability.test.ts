@@ -205,7 +205,7 @@ describe('recoverability reads', function () {
   });
 
   for (const action of ['DescribeLocalAvailableRecoveryTime', 'DescribeBinlogFiles', 'DescribeCrossRegionBackupDBInstance', 'DescribeCrossRegionBackups', 'DescribeResourceUsage']) {
-    it(`keeps the last values and poll_success 0 while ${action} fails`, async () => {
+    it(`keeps the last values and poll_success 1, its read_success 0, while ${action} fails`, async () => {
       rig = await startRig();
       const world = rig.sim.world;
       world.instance('rm-test-01')!.crossRegion = { enabled: true, logEnabled: false, region: 'cn-beijing', retentionDays: 7 };
@@ -223,7 +223,11 @@ describe('recoverability reads', function () {
       await rig.cycle();
       const after = await rig.scrape();
       assert.ok(requests(rig, action).some((r) => r.code === 'InternalError'), `${action} was asked and failed`);
-      assert.equal(sample(after, 'alicloud_rds_backup_poll_success', I), 0);
+      assert.equal(sample(after, 'alicloud_rds_backup_poll_success', I), 1, 'an optional read never makes the poll fail');
+      const read = action === 'DescribeLocalAvailableRecoveryTime' ? 'restore_window' : action === 'DescribeBinlogFiles' ? 'log_files' : action === 'DescribeResourceUsage' ? 'storage' : 'cross_region';
+      assert.equal(sample(after, 'alicloud_rds_backup_read_success', { ...I, read }), 0, `read_success{read="${read}"}`);
+      assert.equal(sample(after, 'alicloud_rds_backup_read_error_info', { ...I, read, action, kind: 'server', code: 'InternalError' }), 1);
+      assert.equal(sample(after, 'alicloud_rds_backup_read_success', { ...I, read: 'backups' }), 1, 'the other reads are unaffected');
       const changed = { DescribeLocalAvailableRecoveryTime: watched[0], DescribeBinlogFiles: watched[1], DescribeCrossRegionBackupDBInstance: watched[2], DescribeCrossRegionBackups: watched[3], DescribeResourceUsage: watched[4] }[action]!;
       assert.deepEqual(series(after, changed, I), series(before, changed, I), `${changed} kept as it was`);
       assert.equal(sample(after, 'alicloud_rds_backup_api_requests_total', { action, code: 'InternalError' })! >= 1, true);

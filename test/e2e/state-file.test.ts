@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { configSchema } from '../../src/config/schema.js';
 import { startExporter, type Exporter } from '../../src/exporter.js';
 import { createLogger } from '../../src/log.js';
-import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../src/simulator/server.js';
-import { World } from '../../src/simulator/world.js';
+import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../simulator/server.js';
+import { World } from '../../simulator/world.js';
 import { LogCapture, sample } from '../helpers.js';
 
 const MIN = 60_000;
@@ -31,7 +31,7 @@ describe('state file', function () {
     await sim.close();
   });
 
-  async function exporterWith(stateFile: string, logs = new LogCapture(), discovery?: Record<string, unknown>): Promise<{ exporter: Exporter; logs: LogCapture }> {
+  async function exporterWith(stateFile: string | undefined, logs = new LogCapture(), discovery?: Record<string, unknown>): Promise<{ exporter: Exporter; logs: LogCapture }> {
     const config = configSchema.parse({
       poll: { max_retries: 0, idle_interval: 0, backups_interval: '10m' },
       accounts: [{
@@ -40,7 +40,7 @@ describe('state file', function () {
       }],
     });
     // Set after the check, which refuses a missing directory: one can still vanish at run time.
-    config.state_file = stateFile;
+    if (stateFile !== undefined) config.state_file = stateFile;
     const exporter = await startExporter({ config, log: createLogger({ level: 'debug', destination: logs }), listen: { host: '127.0.0.1', port: 0 }, schedule: false, processMetrics: false, now: () => clock });
     running.push(exporter);
     return { exporter, logs };
@@ -156,5 +156,33 @@ describe('state file', function () {
     const warnings = logs.records().filter((r) => r.level === 'warn' && r.msg === 'cannot write the state file; a restart will start fresh');
     assert.equal(warnings.length, 1, 'logged once, not every cycle');
     assert.equal(warnings[0]?.code, 'ENOENT');
+  });
+
+  it('without a state file, a restart publishes the backup history only once its first look covered the whole look-back: last_success never goes backwards', async () => {
+    const DAY = 24 * 60 * MIN;
+    const w = sim.world;
+    w.addBackupSet('rm-state-01', { type: 'FullBackup', startTime: clock - 7 * DAY - 20 * MIN, endTime: clock - 7 * DAY });
+    w.addBackupSet('rm-state-01', { type: 'FullBackup', startTime: clock - 80 * MIN, endTime: clock - 60 * MIN });
+    const first = await exporterWith(undefined);
+    await first.exporter.poller.tick();
+    const published = sample(await scrape(first.exporter), 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'FullBackup' });
+    assert.equal(published, (clock - 60 * MIN) / 1000);
+    await stop(first.exporter);
+
+    clock += MIN;
+    // The second 2-day window of the new first look fails once: only the oldest (the week-old set) has answered.
+    const apiMinute = (ms: number) => `${new Date(ms).toISOString().slice(0, 16)}Z`;
+    sim.inject({ kind: 'ServiceUnavailable', action: 'DescribeBackups', params: { StartTime: apiMinute(clock - 6 * DAY) }, times: 1 });
+    const second = await exporterWith(undefined);
+    const seen: Array<number | undefined> = [];
+    for (let i = 0; i < 3; i++) {
+      await second.exporter.poller.tick();
+      seen.push(sample(await scrape(second.exporter), 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'FullBackup' }));
+      clock += MIN;
+    }
+    assert.ok(sim.requests.some((r) => r.action === 'DescribeBackups' && r.code === 'ServiceUnavailable'), 'the fault cut the first look');
+    assert.equal(seen[0], undefined, 'nothing published while the first look is incomplete');
+    for (const v of seen) assert.ok(v === undefined || v >= published!, `published ${v}, older than ${published} published before the restart`);
+    assert.equal(seen.at(-1), published, 'then the newest, once the whole look-back has answered');
   });
 });

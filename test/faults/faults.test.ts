@@ -10,7 +10,7 @@
 // The full profile prints the table recorded in docs/reliability.md (FAULTS_REPORT=file writes it).
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
-import type { FaultKind } from '../../src/simulator/server.js';
+import type { FaultKind } from '../../simulator/server.js';
 import { MAIN, PHASES, PROFILE, TICK_MS, runScenario, type Ctx, type Result, type Scenario } from './harness.js';
 
 /** /metrics must answer within this, every time. */

@@ -8,8 +8,8 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSimulator, type Simulator } from '../../src/simulator/server.js';
-import { computeSignature } from '../../src/simulator/signature.js';
+import { startSimulator, type Simulator } from '../../simulator/server.js';
+import { computeSignature } from '../../simulator/signature.js';
 import { sample, series, until } from '../helpers.js';
 import { startProxy, type TcpProxy } from '../tcp-proxy.js';
 import type { ScrapeSample } from './scrape-sampler.js';
@@ -131,6 +131,19 @@ function rssOf(pid: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * `promise`, or `fallback` after `ms`; the timer is cleared either way, since one left pending
+ * keeps mocha's process up that long after the last test.
+ */
+async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<T>((resolve) => (timer = setTimeout(resolve, ms, fallback)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function configText(endpoint: string, instances: string[], sts: boolean): string {
   const keys = sts ? '' : `    access_key_id: ${STATIC_KEY.accessKeyId}\n    access_key_secret: ${STATIC_KEY.accessKeySecret}\n`;
   // idle_interval 0: the task list at every tick whatever the time of day, so that whether an
@@ -241,7 +254,7 @@ export async function runScenario(s: Scenario): Promise<Result> {
       try {
         return await (await fetch(`${url}${path}`, { headers })).text();
       } catch (err) {
-        await Promise.race([exit, sleep(500)]);
+        await within(exit, 500, undefined);
         throw exited ? gone() : err;
       }
     };
@@ -313,7 +326,7 @@ export async function runScenario(s: Scenario): Promise<Result> {
     await samplerStopped;
     const exitBeforeEnd = exited !== undefined;
     daemon.kill('SIGTERM');
-    const { code } = await Promise.race([exit, sleep(12_000).then(() => ({ code: null }))]);
+    const { code } = await within(exit, 12_000, { code: null });
     shown += `\n${stdout.join('\n')}\n${partial}\n${stderr.join('\n')}`;
 
     const secretsFound = [...forbiddenValues(sim)].filter(([, value]) => shown.includes(value)).map(([name]) => name);

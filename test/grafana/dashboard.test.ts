@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { INSTANCE_LABELS, METRICS, type MetricDef } from '../../src/metrics/definitions.js';
+import { allMetricDefs } from '../../src/metrics/exposition.js';
 
 const DASHBOARD_FILE = 'grafana/alicloud-rds-backup.json';
 const RULES_FILE = 'prometheus/rules.yml';
@@ -64,7 +65,7 @@ function allQueries(): Array<{ where: string; expr: string }> {
   return [...fromPanels, ...fromVariables];
 }
 
-const DEFS: MetricDef[] = Object.values(METRICS);
+const DEFS: MetricDef[] = allMetricDefs();
 /** Metric name (with the histogram's series suffixes) → its definition. */
 const SERIES = new Map<string, MetricDef>(
   DEFS.flatMap((d) => (d.type === 'histogram' ? HISTOGRAM_SUFFIXES.map((s) => [d.name + s, d] as const) : [[d.name, d] as const])),
@@ -239,8 +240,8 @@ describe('Grafana dashboard', () => {
       [METRICS.pollDuration.name, 's'],
       [METRICS.lastPollTimestamp.name, 's'],
       [METRICS.apiRequests.name, 'reqps'],
-      [METRICS.lastDuration.name, 's'],
-      [METRICS.lastSize.name, 'bytes'],
+      ['alicloud_rds_backup_last_duration_seconds', 's'],
+      ['alicloud_rds_backup_last_size_bytes', 'bytes'],
     ];
     let checked = 0;
     for (const [metric, unit] of expect) {

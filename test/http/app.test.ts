@@ -24,6 +24,7 @@ describe('HTTP app', () => {
       },
       published: () => undefined,
       observeApiCall: () => undefined,
+    observeReadError: () => undefined,
       configLoaded: () => undefined,
       selfStatus: () => ({ reload: { successful: true } }),
       scrapeStarted: () => {

@@ -1,15 +1,37 @@
 import assert from 'node:assert/strict';
 import type { BackupSet } from '../../src/alicloud/backups.js';
+import type { CrossRegionSettings, RestoreWindow } from '../../src/alicloud/rds-api.js';
+import type { BackupSummary } from '../../src/collector/backup-history.js';
+import type { LogChainSummary } from '../../src/collector/log-chain.js';
+import type { CrossRegionCopies } from '../../src/collector/reads/cross-region.js';
 import type { InstanceSnapshot } from '../../src/collector/poller.js';
 import { humanAge, MAX_ROWS, parseStatusFilter, renderStatusPage, type StatusInput } from '../../src/http/status-page.js';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 const H = 3600_000;
 
-function instance(id: string, patch: Partial<InstanceSnapshot> & { fullEndMs?: number; intervalSeconds?: number } = {}): InstanceSnapshot {
-  const { fullEndMs, intervalSeconds, ...rest } = patch;
+/** What the reads know, as the tests give it; made into the snapshot's views. */
+interface ReadsPatch {
+  backups?: BackupSummary;
+  /** false: the first backups read has not completed (no view) */
+  backupsKnown?: boolean;
+  restoreWindow?: RestoreWindow;
+  logChain?: LogChainSummary;
+  crossRegion?: CrossRegionSettings;
+  crossRegionCopies?: CrossRegionCopies;
+  fullEndMs?: number;
+  intervalSeconds?: number;
+}
+
+function instance(id: string, patch: Partial<InstanceSnapshot> & ReadsPatch = {}): InstanceSnapshot {
+  const { fullEndMs, intervalSeconds, backups, backupsKnown, restoreWindow, logChain, crossRegion, crossRegionCopies, ...rest } = patch;
   const newestSuccess = new Map<string, BackupSet>();
-  if (fullEndMs !== undefined) newestSuccess.set('FullBackup', { backupId: `b-${id}`, status: 'Success', type: 'FullBackup', startMs: fullEndMs - H, endMs: fullEndMs });
+  if (fullEndMs !== undefined) newestSuccess.set('FullBackup', { backupId: `b-${id}`, status: 'Success', type: 'FullBackup', startMs: fullEndMs - H, endMs: fullEndMs, scope: 'instance' });
+  const views = new Map<string, unknown>([['policy', { weekdays: [0, 1, 2, 3, 4, 5, 6], expectedIntervalSeconds: intervalSeconds ?? 86400 }]]);
+  if (backupsKnown !== false) views.set('backups', { summary: backups ?? { newestSuccess, seen: new Map(), usableEndMs: [] }, usableSets: 1 });
+  if (restoreWindow) views.set('restore_window', restoreWindow);
+  if (logChain) views.set('log_files', logChain);
+  if (crossRegion) views.set('cross_region', crossRegionCopies ? { settings: crossRegion, copies: crossRegionCopies } : { settings: crossRegion });
   return {
     account: 'prod',
     region: 'cn-hangzhou',
@@ -21,9 +43,8 @@ function instance(id: string, patch: Partial<InstanceSnapshot> & { fullEndMs?: n
     pendingLookups: 0,
     skippedPolls: 0,
     counts: { failures: new Map(), completions: new Map() },
-    backups: { newestSuccess, seen: new Map(), usableEndMs: [] },
-    backupsKnown: true,
-    policy: { weekdays: [0, 1, 2, 3, 4, 5, 6], expectedIntervalSeconds: intervalSeconds ?? 86400 },
+    views,
+    reads: new Map(),
     ...rest,
   };
 }
@@ -121,7 +142,7 @@ describe('status page', () => {
     const evil = '<img src=x onerror="alert(1)">&';
     const html = renderStatusPage(input([instance('rm-<b>x</b>', {
       account: `a${evil}`,
-      info: { id: 'rm-x', description: evil, engine: `My${evil}`, engineVersion: '8.0', regionId: 'cn-hangzhou', instanceType: 'Primary', status: 'Running' },
+      info: { id: 'rm-x', description: evil, engine: `My${evil}`, engineVersion: '8.0', regionId: 'cn-hangzhou', instanceType: 'Primary', status: 'Running', category: 'HighAvailability', lockMode: 'Unlock' },
       tasks: [{ jobId: `1${evil}`, status: evil, jobMode: evil, taskAction: 'x', progressRatio: 0.5 }],
       success: false,
       errorCode: evil,
@@ -134,7 +155,7 @@ describe('status page', () => {
     const fleet = [
       instance('rm-web-01', { account: 'prod' }),
       instance('rm-web-02', { account: 'staging' }),
-      instance('rm-db-01', { account: 'prod', region: 'eu-central-1', info: { id: 'rm-db-01', description: 'Orders WEB backend', engine: 'MySQL', engineVersion: '8.0', regionId: 'eu-central-1', instanceType: 'Primary', status: 'Running' } }),
+      instance('rm-db-01', { account: 'prod', region: 'eu-central-1', info: { id: 'rm-db-01', description: 'Orders WEB backend', engine: 'MySQL', engineVersion: '8.0', regionId: 'eu-central-1', instanceType: 'Primary', status: 'Running', category: 'HighAvailability', lockMode: 'Unlock' } }),
     ];
     const ids = (filter: Record<string, unknown>) => rowIds(renderStatusPage(input(fleet), parseStatusFilter(filter))).sort();
     assert.deepEqual(ids({}), ['rm-db-01', 'rm-web-01', 'rm-web-02']);

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { constants, crc32, gunzipSync, inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { compressed, crc32Combine, crcShift, DEFLATE_END, drained, GZIP_HEADER, gzipTrailer, piece, prefetch, stored } from '../../src/metrics/gzip.js';
+import { crc32Combine, crcShift, DEFLATE_END, GZIP_HEADER, GzipLine, gzipTrailer, piece, stored } from '../../src/metrics/gzip.js';
 
 describe('gzip from cached pieces', () => {
+  const line = new GzipLine();
   it('combines CRC-32s as zlib computes the CRC of the concatenation', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 3000 }), fc.uint8Array({ maxLength: 3000 }), (a, b) => {
@@ -32,7 +33,7 @@ describe('gzip from cached pieces', () => {
         let crc = 0;
         for (const p of [...pieces, piece(tail)]) crc = crc32Combine(crc, p.crc, p.shift);
         const length = Buffer.byteLength(texts.join('') + tailText);
-        const body = Buffer.concat([GZIP_HEADER, ...(await Promise.all(pieces.map(compressed))), ...stored(tail), DEFLATE_END, gzipTrailer(crc, length)]);
+        const body = Buffer.concat([GZIP_HEADER, ...(await Promise.all(pieces.map((p) => line.compressed(p)))), ...stored(tail), DEFLATE_END, gzipTrailer(crc, length)]);
         // gunzip checks the CRC and the length
         assert.equal(gunzipSync(body).toString(), texts.join('') + tailText);
       }),
@@ -42,19 +43,19 @@ describe('gzip from cached pieces', () => {
 
   it('compresses a piece once', async () => {
     const p = piece(Buffer.from('a'.repeat(1000)));
-    const first = await compressed(p);
-    assert.equal(await compressed(p), first);
+    const first = await line.compressed(p);
+    assert.equal(await line.compressed(p), first);
     assert.ok(first.length < 100, 'a thousand equal bytes compress to a few');
   });
 
   it('compresses in the background what is still current, and drops a piece superseded before its turn', async () => {
     // two slow compressions take both places in line first
     const busy = [piece(randomBytes(8 << 20)), piece(randomBytes(8 << 20))];
-    const running = busy.map(compressed);
+    const running = busy.map((p) => line.compressed(p));
     const current = piece(Buffer.from('current '.repeat(500)));
     const old = piece(Buffer.from('old '.repeat(500)));
-    prefetch(current);
-    prefetch(old);
+    line.prefetch(current);
+    line.prefetch(old);
     old.superseded = true;
     assert.equal(current.gz, undefined, 'still waiting in line');
     await Promise.all(running);
@@ -63,36 +64,36 @@ describe('gzip from cached pieces', () => {
     assert.equal(inflateRawSync(current.gzBytes, { finishFlush: constants.Z_SYNC_FLUSH }).toString(), 'current '.repeat(500));
     assert.equal(old.gz, undefined, 'the superseded one was not');
     // a scrape that still holds it gets it compressed on demand
-    assert.equal(inflateRawSync(await compressed(old), { finishFlush: constants.Z_SYNC_FLUSH }).toString(), 'old '.repeat(500));
+    assert.equal(inflateRawSync(await line.compressed(old), { finishFlush: constants.Z_SYNC_FLUSH }).toString(), 'old '.repeat(500));
   });
 
   it('serves a scrape\'s compressions before the background\'s waiting ones', async () => {
     // a quick and a slow compression take both places; the quick one frees its place long before
     const [quick, slow] = [piece(randomBytes(1 << 20)), piece(randomBytes(32 << 20))];
-    const running = [quick, slow].map(compressed);
+    const running = [quick, slow].map((p) => line.compressed(p));
     const [a, b] = [piece(randomBytes(8 << 20)), piece(randomBytes(8 << 20))];
-    prefetch(a);
-    prefetch(b);
+    line.prefetch(a);
+    line.prefetch(b);
     const c = piece(Buffer.from('scrape '.repeat(100)));
-    await compressed(c);
+    await line.compressed(c);
     // c took the place the quick one freed, though a and b were queued before it
     assert.equal(slow.gzBytes, undefined, 'the slow one still holds the other place');
     assert.equal(a.gzBytes, undefined, 'a, queued earlier, did not go first');
     assert.equal(b.gz, undefined, 'b still waits');
     await Promise.all(running);
-    await drained();
+    await line.drained();
     assert.ok(a.gzBytes && b.gzBytes, 'the background ones ran after');
   });
 
   it('queues a piece for the background once, and drains when the line is empty', async () => {
     const busy = [piece(randomBytes(4 << 20)), piece(randomBytes(4 << 20))];
-    const running = busy.map(compressed);
+    const running = busy.map((p) => line.compressed(p));
     const p = piece(Buffer.from('queued '.repeat(300)));
-    prefetch(p);
-    prefetch(p);
+    line.prefetch(p);
+    line.prefetch(p);
     assert.equal(p.queued, true);
     let drainedYet = false;
-    const done = drained().then(() => (drainedYet = true));
+    const done = line.drained().then(() => (drainedYet = true));
     await new Promise((r) => setImmediate(r));
     assert.equal(drainedYet, false, 'compressions still run');
     await done;

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { BackupTask } from '../../src/alicloud/normalize.js';
 import type { InstanceSnapshot, RegionSnapshot, Snapshot } from '../../src/collector/poller.js';
-import { drained } from '../../src/metrics/gzip.js';
+import { GzipLine } from '../../src/metrics/gzip.js';
 import { createMetrics, STORED_BUDGET, type ExporterMetrics, type Exposition } from '../../src/metrics/registry.js';
 import { BLOCK_SIZE } from '../../src/metrics/series-cache.js';
 
@@ -26,15 +26,17 @@ function instance(id: string, version = 0, patch: Partial<InstanceSnapshot> = {}
     pendingLookups: version % 2,
     skippedPolls: 0,
     counts: { failures: new Map([['Automated', version % 4], ['Manual', 0]]), completions: new Map([['Automated|Finished', version]]) },
-    backups: { newestSuccess: new Map(), seen: new Map(), usableEndMs: [] },
-    backupsKnown: version > 0,
-    policy: { weekdays: [1], expectedIntervalSeconds: 86400 * (1 + (version % 7)) },
+    views: new Map<string, unknown>([
+      ['policy', { weekdays: [1], expectedIntervalSeconds: 86400 * (1 + (version % 7)) }],
+      ...(version > 0 ? [['backups', { summary: { newestSuccess: new Map(), seen: new Map(), usableEndMs: [] }, usableSets: 0 }] as const] : []),
+    ]),
+    reads: new Map([['tasks', { success: version % 5 !== 4, lastSuccessMs: 1_800_000_000_000 }]]),
     ...patch,
   };
 }
 
-function metricsOf(snapshot: () => Snapshot, taskStatuses: () => 'all' | 'nonzero' = () => 'all'): ExporterMetrics {
-  return createMetrics({ snapshot, version: '1.2.3', processMetrics: false, taskStatuses });
+function metricsOf(snapshot: () => Snapshot, taskStatuses: () => 'all' | 'nonzero' = () => 'all', gzipLine = new GzipLine()): ExporterMetrics {
+  return createMetrics({ snapshot, version: '1.2.3', processMetrics: false, taskStatuses, gzipLine });
 }
 
 function text(body: Exposition): string {
@@ -98,7 +100,8 @@ describe('metrics: rendered on publish, served from cached bytes', () => {
   it('renders nothing again at a scrape when nothing was published, and one block of one family after one change', async () => {
     const ids = Array.from({ length: 3 * BLOCK_SIZE }, (_, i) => `rm-${i}`);
     const snapshots = ids.map((id) => instance(id));
-    const metrics = metricsOf(() => ({ instances: snapshots, regions: REGIONS }));
+    const gzipLine = new GzipLine();
+    const metrics = metricsOf(() => ({ instances: snapshots, regions: REGIONS }), undefined, gzipLine);
     const first = await metrics.render({ openMetrics: false, gzip: true });
     const again = await metrics.render({ openMetrics: false, gzip: true });
     // the same compressed buffers, not equal copies: all but the per-scrape tail (own metrics and
@@ -120,7 +123,7 @@ describe('metrics: rendered on publish, served from cached bytes', () => {
     assert.ok(after.chunks.some((c) => changed.test(c.toString())), 'the changed lines go as they are');
 
     // Once compressed, the next scrape sends them compressed: two new chunks, the rest the same.
-    await drained();
+    await gzipLine.drained();
     const settled = await metrics.render({ openMetrics: false, gzip: true });
     assert.equal(settled.chunks.length, first.chunks.length);
     assert.equal(same(first, settled), first.chunks.length - 3 - 2);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { computeSignature } from '../../src/simulator/signature.js';
-import { DEMO_CREDENTIAL } from '../../src/simulator/server.js';
-import { World } from '../../src/simulator/world.js';
+import { computeSignature } from '../../simulator/signature.js';
+import { DEMO_CREDENTIAL } from '../../simulator/server.js';
+import { World } from '../../simulator/world.js';
 import { commonParams, rawRpc, rejection, startHarness, type Harness } from './helpers.js';
 
 describe('simulator/server authentication', () => {

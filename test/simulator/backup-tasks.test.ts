@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { World } from '../../src/simulator/world.js';
+import { World } from '../../simulator/world.js';
 import { rejection, startHarness, type Harness } from './helpers.js';
 
 type Job = Record<string, unknown>;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createGunzip } from 'node:zlib';
-import { DEMO_CREDENTIAL, type FaultKind } from '../../src/simulator/server.js';
-import { computeSignature } from '../../src/simulator/signature.js';
+import { DEMO_CREDENTIAL, type FaultKind } from '../../simulator/server.js';
+import { computeSignature } from '../../simulator/signature.js';
 import { commonParams, rejection, startHarness, type Harness } from './helpers.js';
 
 /** Sends a signed DescribeBackupTasks and hands back the response, unread. */

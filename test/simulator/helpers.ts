@@ -4,7 +4,7 @@
  */
 import RPCClient from '@alicloud/pop-core';
 import { request as httpRequest, type Agent } from 'node:http';
-import { DEMO_CREDENTIAL, startSimulator, type SimCredential, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
+import { DEMO_CREDENTIAL, startSimulator, type SimCredential, type Simulator, type SimulatorOptions } from '../../simulator/server.js';
 
 export const API_VERSION = '2014-08-15';
 

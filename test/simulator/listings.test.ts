@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { World } from '../../src/simulator/world.js';
+import { World } from '../../simulator/world.js';
 import { rejection, startHarness, type Harness } from './helpers.js';
 
 type Row = Record<string, unknown>;
@@ -104,6 +104,20 @@ describe('simulator listings', () => {
       assert.equal(body.PageNumber, 1);
       assert.equal((body.Items as { Backup: Row[] }).Backup[0]?.BackupSize, 1010);
     });
+
+    it('a backup of some databases says so (BackupScale Database, BackupDBNames), is smaller, and is neither copied nor restorable to', async () => {
+      world.addInstance('rm-db', { sizes: { fullBytes: 1_000_000_000, growthPerDay: 0, noise: 0 }, crossRegion: { enabled: true, logEnabled: false, region: 'cn-shanghai', retentionDays: 7 } });
+      const job = world.addJob('rm-db', { mode: 'Manual', databases: ['orders', 'billing'] });
+      world.finishJob('rm-db', job.jobId, 'Finished');
+      const [set] = ((await h.call('DescribeBackups', { DBInstanceId: 'rm-db' })).Items as { Backup: Row[] }).Backup;
+      assert.deepEqual([set?.BackupScale, set?.BackupDBNames, set?.BackupSize, set?.BackupType], ['Database', 'orders,billing', '150000000', 'FullBackup']);
+      assert.deepEqual(world.crossRegionSets('rm-db'), [], 'not copied to the other region');
+      const recovery = await h.call('DescribeLocalAvailableRecoveryTime', { DBInstanceId: 'rm-db' });
+      assert.equal(recovery.RecoveryBeginTime, '', 'the instance cannot be restored from it');
+      const whole = world.addBackupSet('rm-db', { endTime: NOW });
+      const instanceSet = ((await h.call('DescribeBackups', { DBInstanceId: 'rm-db', BackupId: whole.backupId })).Items as { Backup: Row[] }).Backup[0];
+      assert.deepEqual([instanceSet?.BackupScale, 'BackupDBNames' in (instanceSet ?? {}), instanceSet?.BackupSize], ['DBInstance', false, '1000000000']);
+    });
   });
 
   describe('DescribeBackupPolicy', () => {
@@ -136,7 +150,7 @@ describe('simulator listings', () => {
       for (let i = 1; i <= 45; i++) {
         world.addInstance(`rm-${String(i).padStart(2, '0')}`, {
           engine: i % 3 === 0 ? 'PostgreSQL' : 'MySQL',
-          instanceType: i % 5 === 0 ? 'Readonly' : 'Primary',
+          ...(i % 5 === 0 ? { instanceType: 'Readonly', masterInstanceId: 'rm-01' } : {}),
           status: i === 7 ? 'Creating' : 'Running',
           tags: { env: i % 2 === 0 ? 'prod' : 'dev', n: String(i) },
         });

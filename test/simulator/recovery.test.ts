@@ -1,7 +1,7 @@
 // The simulator's recoverability actions, through a real pop-core client: their parameters,
 // time formats and page sizes (which differ per action), their quirks, and the engines they serve.
 import assert from 'node:assert/strict';
-import { World } from '../../src/simulator/world.js';
+import { World } from '../../simulator/world.js';
 import { rejection, startHarness, type Harness } from './helpers.js';
 
 type Row = Record<string, unknown>;

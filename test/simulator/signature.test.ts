@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { computeSignature, percentEncode } from '../../src/simulator/signature.js';
+import { computeSignature, percentEncode } from '../../simulator/signature.js';
 
 describe('simulator/signature', () => {
   it('percentEncode encodes what encodeURIComponent leaves alone: ! \' ( ) *', () => {

@@ -102,7 +102,7 @@ describe('simulator STS credentials URI', () => {
 
   it('an expired STS credential is refused, and the URI then serves a new one', async () => {
     let clock = Date.now();
-    const { World } = await import('../../src/simulator/world.js');
+    const { World } = await import('../../simulator/world.js');
     h = await startHarness({ world: new World({ now: () => clock }), stsTtlSeconds: 600 });
     const old = h.sim.sts.current();
     clock += 601_000;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { World, type BackupStatus, type SimJob } from '../../src/simulator/world.js';
+import { World, type BackupStatus, type SimJob } from '../../simulator/world.js';
 
 /** Steps until the job ends, recording (status, progressStatus, process) after each step. */
 function runToEnd(world: World, job: SimJob, maxSteps = 30): Array<[BackupStatus | undefined, string, number]> {
@@ -111,6 +111,41 @@ describe('simulator World', () => {
     }]);
     assert.equal(world.job('rm-x', job.jobId)?.endedAt, clock);
     assert.throws(() => world.finishJob('rm-x', job.jobId, 'Failed'), /already ended/);
+  });
+
+  it('backup sizes follow a slowly growing trend with small noise: no full backup is ever half the one before', () => {
+    const DAY = 24 * 3_600_000;
+    let clock = 1_700_000_000_000;
+    const world = new World({ now: () => clock });
+    const ids = Array.from({ length: 40 }, (_, i) => `rm-${i}`);
+    for (const id of ids) world.addInstance(id);
+    for (let day = 0; day < 90; day++, clock += DAY) {
+      for (const id of ids) world.addBackupSet(id, { startTime: clock, endTime: clock + 20 * 60_000 });
+    }
+    const ratios = ids.flatMap((id) => world.backupSets(id).map((set, i, all) => (i === 0 ? 1 : set.sizeBytes / all[i - 1]!.sizeBytes)));
+    assert.ok(Math.min(...ratios) > 0.97 && Math.max(...ratios) < 1.03, `day-to-day ratios ${Math.min(...ratios)}..${Math.max(...ratios)}`);
+    for (const id of ids) {
+      const sets = world.backupSets(id);
+      const grown = sets.at(-1)!.sizeBytes / sets[0]!.sizeBytes;
+      assert.ok(grown > 1.1 && grown < 1.25, `${id} grew ${grown}x in 90 days (0.2 % a day)`);
+    }
+    const firsts = ids.map((id) => world.backupSets(id)[0]!.sizeBytes);
+    assert.ok(Math.min(...firsts) >= 0.98 * 1024 ** 3 && Math.max(...firsts) <= 10.2 * 1024 ** 3, 'between 1 and 10 GiB');
+    assert.ok(new Set(firsts).size > 30, 'instances differ in size');
+  });
+
+  it('an incremental backup is a few per cent of the full one; a failed set is empty; jobs take the trend; sizes can be set', () => {
+    const clock = 1_700_000_000_000;
+    const world = new World({ now: () => clock });
+    world.addInstance('rm-x', { sizes: { fullBytes: 10 * 1024 ** 3, growthPerDay: 0, noise: 0 } });
+    const full = world.addBackupSet('rm-x', { endTime: clock });
+    const incremental = world.addBackupSet('rm-x', { endTime: clock, type: 'IncrementalBackup' });
+    assert.equal(full.sizeBytes, 10 * 1024 ** 3);
+    assert.ok(incremental.sizeBytes >= 0.03 * full.sizeBytes && incremental.sizeBytes <= 0.07 * full.sizeBytes, `incremental ${incremental.sizeBytes}`);
+    assert.equal(world.addBackupSet('rm-x', { endTime: clock, status: 'Failed' }).sizeBytes, 0);
+    assert.equal(world.addBackupSet('rm-x', { endTime: clock, sizeBytes: 5 }).sizeBytes, 5);
+    assert.equal(world.addJob('rm-x').sizeBytes, 10 * 1024 ** 3);
+    assert.equal(world.backupSize('rm-x', 'FullBackup', clock + 365 * 24 * 3_600_000), 10 * 1024 ** 3, 'no growth configured');
   });
 
   it('removeInstance drops the instance with its jobs and sets', () => {

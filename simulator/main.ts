@@ -1,6 +1,6 @@
 /**
  * CLI for the demo and manual poking:
- *   node dist/simulator/main.js [--listen=127.0.0.1:9878] [--seed=N]
+ *   npm run simulator -- [--listen=127.0.0.1:9878] [--seed=N]
  * Serves the demo world with live backup traffic, signed with DEMO_CREDENTIAL.
  */
 import { parseArgs } from 'node:util';

@@ -8,7 +8,8 @@
  * gateway, hangs, resets) and drive the World to move backup tasks through their life.
  *
  * Order of checks per request: common parameters → AccessKeyId → signature → SecurityToken →
- * timestamp → nonce → Action → injected faults → the action itself.
+ * timestamp → nonce → flow control → Action → RAM grants of the key (ram.ts) → injected faults →
+ * the action itself.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -18,6 +19,7 @@ import { ApiError } from './api-error.js';
 import { formatUtcSeconds, parseUtcSeconds } from './api-time.js';
 import { toJsonText } from './json-text.js';
 import { Random } from './random.js';
+import { FORBIDDEN_RAM_MESSAGE, FORBIDDEN_RAM_STATUS, forbiddenRamBody, RamGrants } from './ram.js';
 import { RDS_ACTIONS } from './rds-actions.js';
 import { computeSignature, stringToSign } from './signature.js';
 import { World } from './world.js';
@@ -26,6 +28,11 @@ export interface SimCredential {
   accessKeyId: string;
   accessKeySecret: string;
   securityToken?: string;
+  /**
+   * The RAM grants of this key: the only actions it may call (e.g. ['DescribeBackupTasks',
+   * 'DescribeBackups']); any other answers Forbidden.RAM (HTTP 403). Default: every action.
+   */
+  allowedActions?: readonly string[];
 }
 
 export interface SimulatorOptions {
@@ -41,6 +48,8 @@ export interface SimulatorOptions {
   seed?: number;
   /** Lifetime of each issued STS credential; default 3600 s, like AssumeRole's default. */
   stsTtlSeconds?: number;
+  /** The RAM grants of the role behind the STS credentials, as SimCredential.allowedActions; default every action. */
+  stsAllowedActions?: readonly string[];
   /**
    * The clock request Timestamps and nonces are checked against; default the World's clock.
    * A test that freezes the World's clock (for data with fixed times) passes Date.now here,
@@ -123,6 +132,21 @@ export interface RecordedRequest {
 
 export type StsCredential = SimCredential & { securityToken: string; expiration: string };
 
+export interface AutopilotOptions {
+  /** every this many ms, every running task moves one phase */
+  stepMs: number;
+  /** every this many ms, an idle instance that backs up starts a task (80 % Automated) */
+  newJobEveryMs: number;
+  /** share of tasks that end Failed */
+  failureRate: number;
+  /**
+   * Compressed time: each instance keeps only its newest `retentionDays` backup sets, as if every
+   * task were one day's backup. Without it, an autopilot left running piles up a set every few
+   * seconds within the retention, and the backup storage it reports grows without bound.
+   */
+  taskIsADay?: boolean;
+}
+
 export interface Simulator {
   /** 'http://127.0.0.1:PORT' */
   url: string;
@@ -131,6 +155,11 @@ export interface Simulator {
   requests: RecordedRequest[];
   /** Rules are checked in order after authentication; the first match answers and uses up one of its `times`. */
   inject(rule: FaultRule): void;
+  /**
+   * Changes the RAM grants of a static key at run time: only `actions` from now on, or every
+   * action when undefined (a permission added or removed while the exporter runs).
+   */
+  grant(accessKeyId: string, actions: readonly string[] | undefined): void;
   clearFaults(): void;
   /**
    * A rotating STS credential the server accepts together with its SecurityToken. current()
@@ -141,7 +170,7 @@ export interface Simulator {
   /** url + '/sts-credentials': serves sts.current() in the ALIBABA_CLOUD_CREDENTIALS_URI shape. */
   credentialsUri: string;
   /** Demo mode: timers that step the world and start new tasks; unref'd; stopped by close(). */
-  autopilot(opts: { stepMs: number; newJobEveryMs: number; failureRate: number }): void;
+  autopilot(opts: AutopilotOptions): void;
   /** How long every RPC answer waits, in real time (a slow region; 0 = none). */
   latencyMs: number;
   /** Flow control: authenticated requests per second beyond which Throttling.User answers (0 = none). */
@@ -184,7 +213,7 @@ const API_FAULTS: Readonly<Record<string, readonly [status: number, message: str
   InternalError: [500, 'The request processing has failed due to some unknown error, exception or failure.'],
   'InvalidAccessKeyId.NotFound': [404, 'Specified access key is not found.'],
   SignatureDoesNotMatch: [400, 'Specified signature is not matched with our calculation.'],
-  'Forbidden.RAM': [403, 'User not authorized to operate on the specified resource, or this API does not support RAM.'],
+  'Forbidden.RAM': [FORBIDDEN_RAM_STATUS, FORBIDDEN_RAM_MESSAGE],
   'InvalidDBInstanceId.NotFound': [400, 'The specified instance is not found.'],
   IncorrectDBInstanceState: [403, 'Current DB instance state does not support this operation.'],
 };
@@ -209,6 +238,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const world = opts.world ?? new World({ seed });
   const requestNow = opts.requestClock ?? (() => world.now());
   const staticKeys = new Map((opts.credentials ?? [DEMO_CREDENTIAL]).map((c) => [c.accessKeyId, c]));
+  const ram = new RamGrants();
+  for (const c of staticKeys.values()) ram.grant(c.accessKeyId, c.allowedActions);
+  const stsAllowedActions = opts.stsAllowedActions;
   const stsTtlMs = (opts.stsTtlSeconds ?? 3600) * 1000;
   const autopilotRandom = new Random(seed ^ 0x5eed);
   const faultRandom = new Random(seed ^ 0xfa17);
@@ -242,6 +274,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       expiresAt,
     };
     stsIssued.push(publicSts(credential));
+    ram.grant(credential.accessKeyId, stsAllowedActions);
     return credential;
   }
 
@@ -270,6 +303,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   function apiError(code: string, status: number, message: string): Answer {
     return { status, code, body: { Code: code, Message: message } };
+  }
+
+  function forbiddenRam(action: string): Answer {
+    return { status: FORBIDDEN_RAM_STATUS, code: 'Forbidden.RAM', body: forbiddenRamBody(action) };
   }
 
   function send(res: ServerResponse, status: number, contentType: string, text: string, requestId: string): void {
@@ -452,10 +489,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       answer(apiError('InvalidAction.NotFound', 404, `Specified api is not found, please check your url and method. Action: ${params.Action}`));
       return;
     }
+    if (!ram.allows(params.AccessKeyId ?? '', params.Action ?? '')) {
+      answer(forbiddenRam(params.Action ?? ''));
+      return;
+    }
 
     const fault = takeFault(params);
     if (fault !== undefined) {
       const apiFault = API_FAULTS[fault];
+      if (fault === 'Forbidden.RAM') {
+        answer(forbiddenRam(params.Action ?? ''));
+        return;
+      }
       if (apiFault) {
         answer(apiError(fault, apiFault[0], apiFault[1]));
         return;
@@ -574,11 +619,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
   }
 
-  function startRandomJob(): void {
-    // Real instances run one backup at a time: only idle, running instances get a new task.
-    const idle = world.instances().filter((i) => i.status === 'Running' && world.listedJobs(i.id).length === 0);
+  function startRandomJob(taskIsADay: boolean): void {
+    // Real instances run one backup at a time: only idle instances that back up, and have met
+    // their first backup window (a brand-new one waits for it), get a new task.
+    const idle = world.instances().filter((i) => world.takesBackups(i.id) && world.pastFirstWindow(i.id) && world.listedJobs(i.id).length === 0);
     const instance = autopilotRandom.pick(idle);
     if (instance) {
+      if (taskIsADay) world.expireOldestSets(instance.id, instance.policy.retentionDays);
       world.addJob(instance.id, { mode: autopilotRandom.chance(0.8) ? 'Automated' : 'Manual' });
     }
   }
@@ -598,13 +645,17 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     clearFaults(): void {
       faults.length = 0;
     },
+    grant(accessKeyId: string, actions: readonly string[] | undefined): void {
+      if (!staticKeys.has(accessKeyId)) throw new Error(`grant: ${accessKeyId} is not one of the simulator's static keys`);
+      ram.grant(accessKeyId, actions);
+    },
     sts,
     credentialsUri: `${url}${CREDENTIALS_PATH}`,
-    autopilot({ stepMs, newJobEveryMs, failureRate }): void {
+    autopilot({ stepMs, newJobEveryMs, failureRate, taskIsADay = false }): void {
       stopAutopilot();
       world.failureRate = failureRate;
       timers.push(setInterval(() => world.step(), stepMs).unref());
-      timers.push(setInterval(startRandomJob, newJobEveryMs).unref());
+      timers.push(setInterval(() => startRandomJob(taskIsADay), newJobEveryMs).unref());
     },
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {

@@ -6,6 +6,9 @@
  * The one behaviour everything else hinges on: a task is *listed* by DescribeBackupTasks only
  * while it has not finished. Once it finishes or fails it leaves the listing, stays answerable
  * by BackupJobId, and shows up as a backup set in DescribeBackups.
+ *
+ * Not every instance backs up: a read-only replica has no backups of its own (its primary's
+ * are the backups), and a Stopped, Creating or locked instance takes none (takesBackups()).
  */
 import { fnv1a, Random } from './random.js';
 
@@ -59,6 +62,21 @@ export interface SimLogs {
   bytesPerSecond: number;
 }
 
+/**
+ * How big the instance's backups are: a full backup follows a slowly growing trend with a little
+ * noise (as a real database's does), an incremental one is a few per cent of it.
+ */
+export interface SimSizes {
+  /** size of a full backup taken at `atMs`, bytes */
+  fullBytes: number;
+  /** ms epoch; default when the instance was added to the World */
+  atMs: number;
+  /** growth of the data per day, e.g. 0.002 = +0.2 % a day */
+  growthPerDay: number;
+  /** each backup lies within ± this share of the trend, e.g. 0.01 */
+  noise: number;
+}
+
 /** Cross-region backup settings (DescribeCrossRegionBackupDBInstance). */
 export interface SimCrossRegion {
   enabled: boolean;
@@ -81,15 +99,31 @@ export interface SimCrossRegionSet {
   sizeBytes: number;
 }
 
+export type InstanceType = 'Primary' | 'Readonly' | 'Guard' | 'Temp';
+
 export interface SimInstance {
   id: string;
   regionId: string;
   engine: string;
   engineVersion: string;
   description: string;
-  instanceType: 'Primary' | 'Readonly' | 'Guard' | 'Temp';
+  /** DBInstanceType. A `Readonly` instance names its primary in `masterInstanceId`. */
+  instanceType: InstanceType;
+  /** MasterInstanceId: the primary a read-only replica follows (only on `Readonly` instances). */
+  masterInstanceId?: string;
   zoneId: string;
+  /** DBInstanceStatus: Running, Creating, Stopped, Deleting, Restoring, ... */
   status: string;
+  /** Category, the RDS edition: Basic, HighAvailability, AlwaysOn, Finance, cluster, serverless_basic */
+  category: string;
+  /** LockMode: Unlock, ManualLock, LockByExpiration, LockByRestoration, LockByDiskQuota, ... */
+  lockMode: string;
+  /** LockReason as the API words it; '' while Unlock */
+  lockReason: string;
+  /** CreateTime, ms epoch */
+  createdAt: number;
+  /** ExpireTime of a subscription, ms epoch; a LockByExpiration instance's lies in the past */
+  expiresAt: number;
   instanceClass: string;
   tags: Record<string, string>;
   quirks: Quirks;
@@ -99,6 +133,7 @@ export interface SimInstance {
   crossRegion?: SimCrossRegion;
   /** purchased storage; half of it is the free backup quota */
   storageBytes: number;
+  sizes: SimSizes;
 }
 
 export interface SimJob {
@@ -119,6 +154,8 @@ export interface SimJob {
   backupType: 'FullBackup' | 'IncrementalBackup';
   backupMethod: 'Physical' | 'Logical' | 'Snapshot';
   sizeBytes: number;
+  /** A backup of these databases only (CreateBackup with BackupStrategy db); absent = the whole instance. */
+  databases?: string[];
   /** The service no longer knows the task at all, not even by id. */
   forgotten?: boolean;
 }
@@ -138,12 +175,14 @@ export interface SimBackupSet {
   initiator: string;
   engine: string;
   engineVersion: string;
+  /** The databases a backup of some databases covers; absent = the whole instance. */
+  databases?: string[];
 }
 
 export interface WorldOptions {
   /** ms epoch; default Date.now. Tests pass a controllable clock. */
   now?: () => number;
-  /** Seed for the deterministic RNG behind progress steps, failures and sizes; default 1. */
+  /** Seed for the deterministic RNG behind progress steps and failures; default 1. (Sizes follow SimSizes.) */
   seed?: number;
   /** Probability that a task finishing through step() fails; default 0. */
   failureRate?: number;
@@ -153,6 +192,11 @@ const FIRST_JOB_ID = 4762614;
 const FIRST_BACKUP_ID = 346650271;
 const ALL_WEEKDAYS = 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday';
 const GIB = 1024 ** 3;
+const DAY_MS = 24 * 3600_000;
+/** CreateTime of an instance that does not say: an established one, long before any test's history. */
+const ESTABLISHED_AT = Date.UTC(2024, 2, 1, 8);
+/** LockReason per LockMode where the reference shows one. */
+const LOCK_REASONS: Readonly<Record<string, string>> = { LockByExpiration: 'instance_expired' };
 
 export class World {
   /** Probability that a task finishing through step() ends Failed. The demo's autopilot sets it. */
@@ -161,6 +205,8 @@ export class World {
   private readonly clock: () => number;
   private readonly random: Random;
   private readonly instancesById = new Map<string, SimInstance>();
+  /** primary id → the ids of its read-only replicas, in the order they were added */
+  private readonly replicasByMaster = new Map<string, string[]>();
   /** each instance's rank in instancesById, for instancesAmong() */
   private readonly addedAt = new Map<string, number>();
   private added = 0;
@@ -183,20 +229,40 @@ export class World {
     return this.clock();
   }
 
-  addInstance(id: string, init: Partial<Omit<SimInstance, 'id' | 'policy' | 'logs'>> & { policy?: Partial<SimPolicy>; logs?: Partial<SimLogs> } = {}): SimInstance {
+  addInstance(
+    id: string,
+    init: Partial<Omit<SimInstance, 'id' | 'policy' | 'logs' | 'sizes'>> & { policy?: Partial<SimPolicy>; logs?: Partial<SimLogs>; sizes?: Partial<SimSizes> } = {},
+  ): SimInstance {
     if (this.instancesById.has(id)) {
       throw new Error(`instance ${id} already exists`);
     }
     const regionId = init.regionId ?? 'cn-hangzhou';
+    const instanceType = init.instanceType ?? 'Primary';
+    if (instanceType === 'Readonly') {
+      const master = init.masterInstanceId === undefined ? undefined : this.instancesById.get(init.masterInstanceId);
+      if (master?.instanceType !== 'Primary' || master.regionId !== regionId) {
+        throw new Error(`read-only instance ${id} needs masterInstanceId: a primary in ${regionId}`);
+      }
+    } else if (init.masterInstanceId !== undefined) {
+      throw new Error(`only a Readonly instance has a masterInstanceId (${id} is ${instanceType})`);
+    }
+    const lockMode = init.lockMode ?? 'Unlock';
+    const now = this.now();
     const instance: SimInstance = {
       id,
       regionId,
       engine: init.engine ?? 'MySQL',
       engineVersion: init.engineVersion ?? '8.0',
       description: init.description ?? id,
-      instanceType: init.instanceType ?? 'Primary',
+      instanceType,
+      ...(init.masterInstanceId === undefined ? {} : { masterInstanceId: init.masterInstanceId }),
       zoneId: init.zoneId ?? `${regionId}-h`,
       status: init.status ?? 'Running',
+      category: init.category ?? 'HighAvailability',
+      lockMode,
+      lockReason: init.lockReason ?? LOCK_REASONS[lockMode] ?? '',
+      createdAt: init.createdAt ?? ESTABLISHED_AT,
+      expiresAt: init.expiresAt ?? (lockMode === 'LockByExpiration' ? now - 3 * DAY_MS : now + 90 * DAY_MS),
       instanceClass: init.instanceClass ?? 'mysql.n2.medium.1',
       tags: { ...init.tags },
       quirks: { ...init.quirks },
@@ -222,9 +288,20 @@ export class World {
         ...init.logs,
       },
       storageBytes: init.storageBytes ?? 200 * GIB,
+      sizes: {
+        // 1 to 10 GiB, fixed per instance id: a week of daily fulls fits the default free quota
+        fullBytes: GIB + (fnv1a(`size/${id}`) % (9 * 1024)) * 1024 ** 2,
+        atMs: now,
+        growthPerDay: 0.002,
+        noise: 0.01,
+        ...init.sizes,
+      },
     };
     if (init.crossRegion) instance.crossRegion = { ...init.crossRegion };
     this.instancesById.set(id, instance);
+    if (instance.masterInstanceId !== undefined) {
+      this.replicasByMaster.set(instance.masterInstanceId, [...(this.replicasByMaster.get(instance.masterInstanceId) ?? []), id]);
+    }
     this.addedAt.set(id, this.added++);
     this.crossRegionSetsByInstance.set(id, []);
     this.jobsByInstance.set(id, new Map());
@@ -234,6 +311,8 @@ export class World {
 
   /** The instance was released: gone from discovery, and its APIs answer InvalidDBInstanceId.NotFound. */
   removeInstance(id: string): void {
+    const master = this.instancesById.get(id)?.masterInstanceId;
+    if (master !== undefined) this.replicasByMaster.set(master, (this.replicasByMaster.get(master) ?? []).filter((r) => r !== id));
     this.instancesById.delete(id);
     this.addedAt.delete(id);
     this.jobsByInstance.delete(id);
@@ -244,6 +323,25 @@ export class World {
 
   instance(id: string): SimInstance | undefined {
     return this.instancesById.get(id);
+  }
+
+  /**
+   * Whether the service takes this instance's backups now: a primary (or disaster-recovery)
+   * instance that is Running and not locked. Read-only replicas never back up themselves.
+   */
+  takesBackups(id: string): boolean {
+    const instance = this.requireInstance(id);
+    return (instance.instanceType === 'Primary' || instance.instanceType === 'Guard') && instance.status === 'Running' && instance.lockMode === 'Unlock';
+  }
+
+  /** Whether the instance has reached its first backup window since it was created (a new one has not). */
+  pastFirstWindow(id: string): boolean {
+    return this.nextBackupTime(id, this.requireInstance(id).createdAt) <= this.now();
+  }
+
+  /** ReadOnlyDBInstanceIds of a primary: its read-only replicas, in the order they were added. */
+  readOnlyReplicas(id: string): SimInstance[] {
+    return this.instancesAmong(this.replicasByMaster.get(id) ?? []);
   }
 
   instances(): SimInstance[] {
@@ -265,8 +363,9 @@ export class World {
 
   addJob(
     instanceId: string,
-    init: Partial<Pick<SimJob, 'jobId' | 'mode' | 'taskAction' | 'status' | 'progressStatus' | 'process' | 'backupType' | 'sizeBytes'>> = {},
+    init: Partial<Pick<SimJob, 'jobId' | 'mode' | 'taskAction' | 'status' | 'progressStatus' | 'process' | 'backupType' | 'sizeBytes' | 'databases'>> = {},
   ): SimJob {
+    this.refuseReadOnly(instanceId);
     const jobs = this.jobsOf(instanceId);
     const jobId = init.jobId ?? this.freshJobId(jobs);
     if (jobs.has(jobId)) {
@@ -285,7 +384,8 @@ export class World {
       startedAt: this.now(),
       backupType: init.backupType ?? 'FullBackup',
       backupMethod: 'Physical',
-      sizeBytes: init.sizeBytes ?? this.random.int(1 * GIB, 40 * GIB),
+      sizeBytes: init.sizeBytes ?? this.backupSize(instanceId, init.backupType ?? 'FullBackup', this.now(), init.databases),
+      ...(init.databases === undefined ? {} : { databases: [...init.databases] }),
     };
     jobs.set(jobId, job);
     return job;
@@ -331,8 +431,24 @@ export class World {
       initiator: job.mode === 'Automated' ? 'System' : 'User',
       engine: instance?.engine ?? 'MySQL',
       engineVersion: instance?.engineVersion ?? '8.0',
+      ...(job.databases === undefined ? {} : { databases: job.databases }),
     });
     return job;
+  }
+
+  /**
+   * The size of a backup of this type started at `atMs`: the instance's full-backup trend
+   * (SimSizes) with its noise, fixed for a given instance and time; an incremental is 3-7 % of it,
+   * a backup of some databases 15 %.
+   */
+  backupSize(instanceId: string, type: SimBackupSet['type'], atMs: number, databases?: string[]): number {
+    const { sizes } = this.requireInstance(instanceId);
+    const trend = sizes.fullBytes * (1 + sizes.growthPerDay) ** ((atMs - sizes.atMs) / DAY_MS);
+    // -1..1, from the instance and the time: the same backup always has the same size
+    const wobble = (fnv1a(`${instanceId}/${atMs}`) % 2001) / 1000 - 1;
+    const full = trend * (1 + sizes.noise * wobble);
+    const share = type === 'FullBackup' ? 1 : 0.05 + 0.02 * wobble;
+    return Math.round(full * share * (databases === undefined ? 1 : 0.15));
   }
 
   /** The service lost the task: it is neither listed nor answerable by id any more. */
@@ -342,7 +458,7 @@ export class World {
 
   /** Seeds history. Defaults: a successful automated full physical backup that took 20 minutes. */
   addBackupSet(instanceId: string, set: Partial<SimBackupSet> & { endTime: number }): SimBackupSet {
-    const instance = this.requireInstance(instanceId);
+    const instance = this.refuseReadOnly(instanceId);
     const mode = set.mode ?? 'Automated';
     const full: SimBackupSet = {
       backupId: set.backupId ?? String(this.nextBackupNumber++),
@@ -350,13 +466,14 @@ export class World {
       status: set.status ?? 'Success',
       startTime: set.startTime ?? set.endTime - 20 * 60_000,
       endTime: set.endTime,
-      sizeBytes: set.sizeBytes ?? this.random.int(1 * GIB, 40 * GIB),
+      sizeBytes: set.sizeBytes ?? (set.status === 'Failed' ? 0 : this.backupSize(instanceId, set.type ?? 'FullBackup', set.startTime ?? set.endTime, set.databases)),
       mode,
       method: set.method ?? 'Physical',
       type: set.type ?? 'FullBackup',
       initiator: set.initiator ?? (mode === 'Automated' ? 'System' : 'User'),
       engine: set.engine ?? instance.engine,
       engineVersion: set.engineVersion ?? instance.engineVersion,
+      ...(set.databases === undefined ? {} : { databases: [...set.databases] }),
     };
     this.recordSet(full);
     return full;
@@ -366,9 +483,16 @@ export class World {
   private recordSet(set: SimBackupSet): void {
     this.setsOf(set.instanceId).push(set);
     const cross = this.instancesById.get(set.instanceId)?.crossRegion;
-    if (set.status === 'Success' && set.type === 'FullBackup' && cross?.enabled && !cross.stalled) {
+    if (set.status === 'Success' && set.type === 'FullBackup' && set.databases === undefined && cross?.enabled && !cross.stalled) {
       this.addCrossRegionSet(set.instanceId, { backupId: set.backupId, startTime: set.endTime, endTime: set.endTime + 10 * 60_000, sizeBytes: set.sizeBytes });
     }
+  }
+
+  /** The service expired the instance's oldest backup sets: only the newest `keep` (by end time) remain. */
+  expireOldestSets(instanceId: string, keep: number): void {
+    const sets = this.setsOf(instanceId);
+    const kept = new Set([...sets].sort((a, b) => b.endTime - a.endTime).slice(0, keep));
+    this.setsByInstance.set(instanceId, sets.filter((set) => kept.has(set)));
   }
 
   /** Seeds a cross-region copy (default: a success in the instance's target region). */
@@ -407,20 +531,22 @@ export class World {
   /**
    * The log backup files the service keeps now, within the log retention: one per `fileEveryMs`
    * per host, each starting where the previous ended, none across a gap, none when log backup is
-   * off, the newest ones still uploading.
+   * off, none before the instance was created and none on a read-only replica, the newest ones
+   * still uploading.
    */
   logFiles(instanceId: string): SimLogFile[] {
     const instance = this.requireInstance(instanceId);
     const { logs, policy } = instance;
-    if (!policy.logBackupEnabled) return [];
+    if (!policy.logBackupEnabled || instance.instanceType === 'Readonly') return [];
     const now = this.now();
     const until = Math.min(now, logs.stoppedAt ?? Infinity);
-    const from = Math.max(now - policy.logRetentionDays * 24 * 3600_000, logs.sinceMs ?? -Infinity);
+    const from = Math.max(now - policy.logRetentionDays * DAY_MS, logs.sinceMs ?? -Infinity, instance.createdAt);
     const files: SimLogFile[] = [];
     for (const host of logs.hosts) {
       for (let k = Math.floor(from / logs.fileEveryMs); (k + 1) * logs.fileEveryMs <= until; k++) {
-        const beginMs = k * logs.fileEveryMs;
-        const endMs = beginMs + logs.fileEveryMs;
+        // the instance's first file starts when the instance was created
+        const beginMs = Math.max(k * logs.fileEveryMs, instance.createdAt);
+        const endMs = (k + 1) * logs.fileEveryMs;
         if (endMs < from) continue;
         if (logs.gaps.some((g) => (g.host === undefined || g.host === host) && beginMs < g.toMs && endMs > g.fromMs)) continue;
         const sizeBytes = Math.round((logs.bytesPerSecond * logs.fileEveryMs) / 1000 * (0.5 + (fnv1a(`${instanceId}/${host}/${k}`) % 1000) / 1000));
@@ -466,16 +592,16 @@ export class World {
   }
 
   /**
-   * Start of the next backup window on an allowed weekday, strictly after now (ms epoch).
-   * What DescribeBackupPolicy reports as PreferredNextBackupTime.
+   * Start of the next backup window on an allowed weekday, strictly after `after` (default now;
+   * ms epoch). What DescribeBackupPolicy reports as PreferredNextBackupTime.
    */
-  nextBackupTime(instanceId: string): number {
+  nextBackupTime(instanceId: string, after = this.now()): number {
     const { policy } = this.requireInstance(instanceId);
     const match = /^(\d{2}):(\d{2})Z/.exec(policy.preferredBackupTime);
     const hour = Number(match?.[1] ?? 0);
     const minute = Number(match?.[2] ?? 0);
     const allowed = new Set(policy.preferredBackupPeriod.split(',').map((day) => day.trim()));
-    const now = this.now();
+    const now = after;
     const today = new Date(now);
     for (let offset = 0; offset <= 7; offset++) {
       const candidate = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + offset, hour, minute);
@@ -541,6 +667,15 @@ export class World {
       id = String(this.nextJobNumber++);
     }
     return id;
+  }
+
+  /** A read-only replica has no backups of its own: seeding one is a mistake in the test. */
+  private refuseReadOnly(id: string): SimInstance {
+    const instance = this.requireInstance(id);
+    if (instance.instanceType === 'Readonly') {
+      throw new Error(`${id} is a read-only instance: it takes no backups of its own`);
+    }
+    return instance;
   }
 
   private requireInstance(id: string): SimInstance {

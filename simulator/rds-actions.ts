@@ -19,6 +19,7 @@ export const RDS_ACTIONS: Readonly<Record<string, ActionHandler>> = {
   DescribeBackups: describeBackups,
   DescribeBackupPolicy: describeBackupPolicy,
   DescribeDBInstances: describeDBInstances,
+  DescribeDBInstanceAttribute: describeDBInstanceAttribute,
   ListTagResources: listTagResources,
   DescribeRegions: describeRegions,
   DescribeLocalAvailableRecoveryTime: describeLocalAvailableRecoveryTime,
@@ -196,7 +197,10 @@ function renderBackupSet(set: SimBackupSet, instance: SimInstance, count: (n: nu
     BackupMode: set.mode,
     BackupMethod: set.method,
     BackupType: set.type,
-    BackupScale: 'DBInstance',
+    // The reference shows DBInstance for an instance backup; "Database" for a backup of some
+    // databases is not documented (CreateBackup calls that strategy "db").
+    BackupScale: set.databases === undefined ? 'DBInstance' : 'Database',
+    ...(set.databases === undefined ? {} : { BackupDBNames: set.databases.join(',') }),
     BackupInitiator: set.initiator,
     BackupLocation: 'OSS',
     StoreStatus: 'Disabled',
@@ -212,6 +216,12 @@ function renderBackupSet(set: SimBackupSet, instance: SimInstance, count: (n: nu
 
 function describeBackupPolicy(world: World, params: Record<string, string>): Record<string, unknown> {
   const instance = requireInstance(world, params);
+  // A read-only replica has no backup settings of its own (its primary's backups cover it).
+  // The action's reference does not say what it answers; this is the code RDS documents for
+  // "this instance type does not support the operation".
+  if (instance.instanceType === 'Readonly') {
+    throw new ApiError('IncorrectDBInstanceType', 403, 'Current DB instance type does not support this operation.');
+  }
   const { policy } = instance;
   return {
     PreferredBackupTime: policy.preferredBackupTime,
@@ -258,25 +268,36 @@ function describeDBInstances(world: World, params: Record<string, string>): Reco
   const page = pageNumber(params);
   const tagFilter = params.Tags === undefined ? undefined : parseTagFilter(params.Tags);
   const idFilter = params.DBInstanceId === undefined ? undefined : new Set(params.DBInstanceId.split(',').map((id) => id.trim()));
-  const { Engine: engine, DBInstanceStatus: status, DBInstanceType: type } = params;
+  const { Engine: engine, DBInstanceStatus: status, DBInstanceType: type, Category: category } = params;
 
   const matching = (idFilter === undefined ? world.instances() : world.instancesAmong(idFilter))
     .filter((i) => i.regionId === regionId)
     .filter((i) => engine === undefined || i.engine === engine)
     .filter((i) => status === undefined || i.status === status)
     .filter((i) => type === undefined || i.instanceType === type)
+    .filter((i) => category === undefined || i.category === category)
     .filter((i) => tagFilter === undefined || Object.entries(tagFilter).every(([k, v]) => i.tags[k] === v));
   const onPage = matching.slice((page - 1) * size, page * size);
   return {
     PageNumber: page,
     PageRecordCount: onPage.length,
     TotalRecordCount: matching.length,
-    Items: { DBInstance: onPage.map(renderInstance) },
+    Items: { DBInstance: onPage.map((i) => renderInstance(world, i)) },
   };
 }
 
 /** No tags here: the real API only returns them through ListTagResources. */
-function renderInstance(instance: SimInstance): Record<string, unknown> {
+function renderInstance(world: World, instance: SimInstance): Record<string, unknown> {
+  return { ...instanceFacts(world, instance), MutriORsignle: false, CreateTime: formatUtcSeconds(instance.createdAt) };
+}
+
+/**
+ * What DescribeDBInstances and DescribeDBInstanceAttribute both say of an instance (the creation
+ * time each names its own way). MasterInstanceId only on a read-only replica, ReadOnlyDBInstanceIds
+ * only on a primary that has replicas.
+ */
+function instanceFacts(world: World, instance: SimInstance): Record<string, unknown> {
+  const replicas = world.readOnlyReplicas(instance.id);
   return {
     DBInstanceId: instance.id,
     DBInstanceDescription: instance.description,
@@ -292,13 +313,42 @@ function renderInstance(instance: SimInstance): Record<string, unknown> {
     InstanceNetworkType: 'VPC',
     ConnectionMode: 'Standard',
     PayType: 'Prepaid',
-    LockMode: 'Unlock',
-    LockReason: '',
-    MutriORsignle: false,
+    LockMode: instance.lockMode,
+    LockReason: instance.lockReason,
     ResourceGroupId: 'rg-acfmdemo0000000',
-    Category: 'HighAvailability',
-    CreateTime: '2024-03-01T08:00:00Z',
-    ExpireTime: '2027-03-01T16:00:00Z',
+    Category: instance.category,
+    ExpireTime: formatUtcSeconds(instance.expiresAt),
+    ...(instance.masterInstanceId === undefined ? {} : { MasterInstanceId: instance.masterInstanceId }),
+    ...(replicas.length === 0 ? {} : { ReadOnlyDBInstanceIds: { ReadOnlyDBInstanceId: replicas.map((r) => ({ DBInstanceId: r.id })) } }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// DescribeDBInstanceAttribute
+
+/** DBInstanceId takes up to this many comma-separated ids. */
+const MAX_ATTRIBUTE_IDS = 30;
+const GIB = 1024 ** 3;
+
+/**
+ * The same facts as DescribeDBInstances, one entry per asked id, in the attribute shape: the
+ * creation time is `CreationTime` here (`CreateTime` in the listing). No RegionId needed.
+ * Ids that do not exist are left out; when none exists the answer is InvalidDBInstanceId.NotFound.
+ */
+function describeDBInstanceAttribute(world: World, params: Record<string, string>): Record<string, unknown> {
+  const ids = requireParam(params, 'DBInstanceId').split(',').map((id) => id.trim());
+  if (ids.length > MAX_ATTRIBUTE_IDS) throw invalidParameter('DBInstanceId', params.DBInstanceId ?? '');
+  const found = world.instancesAmong(ids);
+  if (found.length === 0) throw instanceNotFound();
+  return {
+    Items: {
+      DBInstanceAttribute: found.map((instance) => ({
+        ...instanceFacts(world, instance),
+        DBInstanceStorage: Math.round(instance.storageBytes / GIB),
+        CreationTime: formatUtcSeconds(instance.createdAt),
+        MaintainTime: '18:00Z-22:00Z',
+      })),
+    },
   };
 }
 
@@ -455,7 +505,7 @@ function describeLocalAvailableRecoveryTime(world: World, params: Record<string,
   const now = world.now();
   const usable = world
     .backupSets(instance.id)
-    .filter((set) => set.status === 'Success' && set.type === 'FullBackup' && set.endTime >= now - instance.policy.retentionDays * DAY_MS);
+    .filter((set) => set.status === 'Success' && set.type === 'FullBackup' && set.databases === undefined && set.endTime >= now - instance.policy.retentionDays * DAY_MS);
   // No full backup within retention: nothing to restore from, and the service answers with empty strings.
   if (usable.length === 0) {
     return { DBInstanceId: instance.id, RecoveryBeginTime: '', RecoveryEndTime: '' };
@@ -569,7 +619,7 @@ function describeCrossRegionBackupDBInstance(world: World, params: Record<string
           DBInstanceStatus: i.status,
           Engine: i.engine,
           EngineVersion: i.engineVersion,
-          LockMode: 'Unlock',
+          LockMode: i.lockMode,
           BackupEnabled: cross.enabled ? 'Enable' : 'Disable',
           BackupEnabledTime: cross.enabled ? '2026-01-05T08:00:00Z' : '',
           LogBackupEnabled: cross.logEnabled ? 'Enable' : 'Disable',
