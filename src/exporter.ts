@@ -122,7 +122,7 @@ function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: 
         signal,
       });
       clients.push(client);
-      targets.push({ account: account.name, region, shard: config.shard, api: client, refreshIntervalMs: (region.discovery?.refresh_interval ?? config.poll.discovery_interval) * 1000 });
+      targets.push({ account: account.name, region, shard: config.shard, api: client, tagKeys: config.tags_as_labels, refreshIntervalMs: (region.discovery?.refresh_interval ?? config.poll.discovery_interval) * 1000 });
     }
   }
   return { targets, clients, rates };
@@ -181,6 +181,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     version: VERSION,
     shard: () => config.shard,
     taskStatuses: () => config.metrics.task_statuses,
+    tagKeys: () => config.tags_as_labels,
     // Read at scrape time only, once the targets below exist.
     rateLimits: () => rates,
     processMetrics: opts.processMetrics ?? true,

@@ -39,6 +39,10 @@ describe('documentation', () => {
       const labels = [...(def.perInstance ? INSTANCE_LABELS : []), ...def.labels];
       const documented = [...cells[3]!.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]);
       assert.deepEqual(documented, labels, `${def.name} labels`);
+      // labels the configuration names (tag_<key>) are written as their pattern, last
+      const patterns = [...cells[3]!.matchAll(/`([a-z_]*<[a-z]+>)`/g)].map((m) => m[1]);
+      assert.deepEqual(patterns, 'dynamicLabels' in def && def.dynamicLabels ? [def.dynamicLabels] : [], `${def.name} configured labels`);
+      if (patterns.length > 0) assert.ok(cells[3]!.trimEnd().endsWith(`\`${patterns[0]}\``), `${def.name}: the configured labels come after the fixed ones`);
     }
   });
 

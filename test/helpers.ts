@@ -33,6 +33,8 @@ export interface TestConfigOptions {
   accessKeySecret?: string | null;
   requestsPerSecond?: number;
   account?: string;
+  /** tags_as_labels */
+  tagsAsLabels?: string[];
 }
 
 /** A configuration for one account whose every region points at the simulator. */
@@ -56,6 +58,7 @@ export function testConfig(sim: Simulator, opts: TestConfigOptions = {}): Config
       ...opts.poll,
     },
     accounts: [account],
+    ...(opts.tagsAsLabels ? { tags_as_labels: opts.tagsAsLabels } : {}),
   });
 }
 

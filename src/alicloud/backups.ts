@@ -66,6 +66,8 @@ export interface DBInstance {
   lockMode: string;
   /** CreateTime (`yyyy-MM-ddTHH:mm:ssZ`); absent when the API does not give it in that form */
   createdMs?: number;
+  /** the tags asked for (tags_as_labels), by key, from ListTagResources; absent when none were asked */
+  tags?: Readonly<Record<string, string>>;
 }
 
 export interface InstancesPage {

@@ -1,11 +1,12 @@
 // Which instances of one region are watched, and what they are: the configured ones always, plus
 // those discovery finds (DescribeDBInstances filtered by type and engine, then ListTagResources
-// for tag filters). A failed refresh keeps the previous answer: an API error never makes an
-// instance look deleted.
+// for tag filters), with the tags that become labels (tags_as_labels, ListTagResources again for
+// the instances the filters did not already ask about). A failed refresh keeps the previous
+// answer: an API error never makes an instance look deleted.
 import type { CallOptions, DBInstance, RdsApi } from '../alicloud/rds-api.js';
 import type { RegionConfig } from '../config/schema.js';
 
-/** The actions an inventory refresh calls: the instances, and their tags for discovery by tag. */
+/** The actions an inventory refresh calls: the instances, and their tags for discovery by tag and tags_as_labels. */
 export const INVENTORY_ACTIONS = ['DescribeDBInstances', 'ListTagResources'] as const;
 
 export class RegionInventory {
@@ -21,6 +22,8 @@ export class RegionInventory {
     private readonly refreshIntervalMs: number,
     /** whether this replica's shard watches the instance (configured and discovered alike) */
     private readonly watches: (instanceId: string) => boolean = () => true,
+    /** tags_as_labels: the tag keys each watched instance's info carries (none: ListTagResources only for discovery tags) */
+    private readonly tagKeys: readonly string[] = [],
   ) {
     this.explicit = region.instances.filter((id) => watches(id));
     for (const id of this.explicit) this.current.set(id, undefined);
@@ -64,6 +67,7 @@ export class RegionInventory {
   async refresh(api: RdsApi, nowMs: number, call: CallOptions): Promise<void> {
     const { discovery } = this.region;
     const next = new Map<string, DBInstance | undefined>();
+    let tags: ReadonlyMap<string, Record<string, string>> = new Map();
     if (!discovery && this.explicit.length === 0) {
       // Every configured instance of the region belongs to other shards: nothing to ask.
     } else if (!discovery) {
@@ -78,15 +82,31 @@ export class RegionInventory {
       );
       const wanted = Object.entries(discovery.tags ?? {});
       if (wanted.length > 0 && found.length > 0) {
-        const tags = await api.listTags(this.region.region, found.map((i) => i.id), call);
+        tags = await api.listTags(this.region.region, found.map((i) => i.id), call);
         found = found.filter((i) => wanted.every(([key, value]) => tags.get(i.id)?.[key] === value));
       }
       for (const id of this.explicit) next.set(id, byId.get(id));
       for (const instance of found) next.set(instance.id, instance);
       this.listed = new Set(byId.keys());
     }
+    if (this.tagKeys.length > 0) await this.addTags(api, next, tags, call);
     this.current = next;
     this.refreshed = true;
     this.nextRefreshAt = nowMs + this.refreshIntervalMs;
+  }
+
+  /**
+   * Gives each known instance of `next` the values of tagKeys ("" when it lacks one, so that every
+   * instance has the same labels): from `known` (the discovery filters' answer) where it was asked,
+   * else from ListTagResources, 50 instances a call.
+   */
+  private async addTags(api: RdsApi, next: Map<string, DBInstance | undefined>, known: ReadonlyMap<string, Record<string, string>>, call: CallOptions): Promise<void> {
+    const missing = [...next].filter(([id, info]) => info !== undefined && !known.has(id)).map(([id]) => id);
+    const asked = missing.length > 0 ? await api.listTags(this.region.region, missing, call) : new Map<string, Record<string, string>>();
+    for (const [id, info] of next) {
+      if (info === undefined) continue;
+      const all = known.get(id) ?? asked.get(id) ?? {};
+      next.set(id, { ...info, tags: Object.fromEntries(this.tagKeys.map((key) => [key, Object.hasOwn(all, key) ? all[key]! : ''])) });
+    }
   }
 }

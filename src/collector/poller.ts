@@ -28,6 +28,8 @@ export interface RegionTarget {
   api: RdsApi;
   /** how often DescribeDBInstances is asked (discovery.refresh_interval or poll.discovery_interval) */
   refreshIntervalMs: number;
+  /** the tags whose values the instances' info carries (tags_as_labels), asked at each inventory refresh */
+  tagKeys?: readonly string[];
 }
 
 export interface RegionSnapshot {
@@ -150,7 +152,7 @@ export class Poller {
     const log = this.opts.log.child({ account: target.account, region: target.region.region });
     return {
       target,
-      inventory: new RegionInventory(target.region, target.refreshIntervalMs, (id) => !target.shard || inShard(target.shard, target.account, target.region.region, id)),
+      inventory: new RegionInventory(target.region, target.refreshIntervalMs, (id) => !target.shard || inShard(target.shard, target.account, target.region.region, id), target.tagKeys),
       log,
       reporter: new FailureReporter(log, 'instance inventory'),
       instances: new Map(),

@@ -6,6 +6,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { KNOWN_REGIONS } from '../alicloud/endpoints.js';
 import { describeReads } from '../collector/reads/index.js';
+import { tagLabelName } from '../metrics/definitions.js';
 
 /** Accepts numbers, and numeric strings (values that came from `${ENV}` expansion are strings). */
 function numeric<T extends z.ZodType>(inner: T) {
@@ -223,6 +224,9 @@ const discoverySchema = z.strictObject({
  */
 const EVEN_WITH_ISSUES = { when: (payload: z.core.ParsePayload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) };
 
+/** Like EVEN_WITH_ISSUES, for a list: each element is checked for its type where it is read. */
+const EVEN_WITH_ISSUES_ARRAY = { when: (payload: z.core.ParsePayload) => Array.isArray(payload.value) };
+
 /** Runs a check across fields once the fields it reads (top-level keys of the object) are valid. */
 function onceValid(...keys: string[]) {
   return { when: (payload: z.core.ParsePayload) => EVEN_WITH_ISSUES.when(payload) && !payload.issues.some((issue) => keys.includes(String(issue.path?.[0]))) };
@@ -311,10 +315,29 @@ const collectorsSchema = z
   .strictObject(Object.fromEntries(describeReads().map((read) => [read.name, z.boolean().optional()])) as Record<string, z.ZodOptional<z.ZodBoolean>>)
   .default({});
 
+/**
+ * Tag keys whose values become labels of instance_info (tag_<key>). Keys as the API allows them
+ * (1 to 128 characters); two keys that make the same label name are refused, naming both.
+ */
+const tagsAsLabelsSchema = z
+  .array(z.string().min(1, 'expected a tag key, not an empty string').max(128, 'expected a tag key of at most 128 characters (the API\'s limit)'))
+  .superRefine((keys, ctx) => {
+    const labels = new Map<string, number>();
+    keys.forEach((key, i) => {
+      if (typeof key !== 'string') return;
+      const label = tagLabelName(key);
+      const first = labels.get(label);
+      if (first === undefined) labels.set(label, i);
+      else ctx.addIssue({ code: 'custom', path: [i], message: `makes the same label name as tags_as_labels[${first}] (every character other than a letter, digit or _ becomes _): list only one of them` });
+    });
+  }, EVEN_WITH_ISSUES_ARRAY)
+  .default([]);
+
 export const configSchema = z
   .strictObject({
     poll: pollSchema.default(() => pollSchema.parse({})),
     collectors: collectorsSchema,
+    tags_as_labels: tagsAsLabelsSchema,
     state_file: stateFile.optional(),
     metrics: z
       .strictObject({ task_statuses: z.enum(['all', 'nonzero']).default('all') })

@@ -11,6 +11,30 @@ export interface MetricDef {
   /** labels beyond account/region/instance_id (or all labels when perInstance is false) */
   labels: readonly string[];
   perInstance: boolean;
+  /**
+   * labels named by the configuration, after the fixed ones: a pattern such as `tag_<key>` (one
+   * label per key of tags_as_labels), as docs/metrics.md writes it
+   */
+  dynamicLabels?: string;
+}
+
+/** Longest tag value put in a label, in characters: the API's own limit for a tag value. */
+export const TAG_VALUE_MAX_CHARS = 128;
+
+/**
+ * The label of a tag key (tags_as_labels): `tag_`, then the key with every character other than
+ * an ASCII letter, digit or underscore replaced by `_` (`cost-center` → `tag_cost_center`, as
+ * YACE names its tag labels). The prefix makes a valid label name of any key, and no clash with
+ * the fixed labels.
+ */
+export function tagLabelName(key: string): string {
+  return `tag_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/** A tag value as a label value: at most TAG_VALUE_MAX_CHARS characters (never half a character); escaping is the writer's. */
+export function tagLabelValue(value: string): string {
+  if (value.length <= TAG_VALUE_MAX_CHARS) return value;
+  return Array.from(value).slice(0, TAG_VALUE_MAX_CHARS).join('');
 }
 
 const FROM_POLL = 'Value from the last completed poll of the instance, not from the scrape.';
@@ -54,8 +78,9 @@ export const METRICS = {
   instanceInfo: {
     name: `${PREFIX}_instance_info`,
     type: 'gauge',
-    help: 'Always 1 for every watched instance DescribeDBInstances knows; labels describe it, as the API gives them: instance_type (DBInstanceType: Primary, Readonly, Guard, Temp), category (Basic, HighAvailability, AlwaysOn, Finance, ...), status (DBInstanceStatus: Running, Creating, Stopped, ...), lock_mode (LockMode: Unlock, ManualLock, LockByExpiration, LockByDiskQuota, ...). Join on instance_id to add them to other series.',
+    help: 'Always 1 for every watched instance DescribeDBInstances knows; labels describe it, as the API gives them: instance_type (DBInstanceType: Primary, Readonly, Guard, Temp), category (Basic, HighAvailability, AlwaysOn, Finance, ...), status (DBInstanceStatus: Running, Creating, Stopped, ...), lock_mode (LockMode: Unlock, ManualLock, LockByExpiration, LockByDiskQuota, ...), and one tag_<key> per key of tags_as_labels (the instance\'s tag value, empty when it has none). Join on instance_id to add them to other series.',
     labels: ['engine', 'engine_version', 'description', 'instance_type', 'category', 'status', 'lock_mode'],
+    dynamicLabels: 'tag_<key>',
     perInstance: true,
   },
   instanceCreated: {
@@ -124,7 +149,7 @@ export const METRICS = {
   discoverySuccess: {
     name: `${PREFIX}_discovery_success`,
     type: 'gauge',
-    help: '1 if the last inventory refresh of this account and region (DescribeDBInstances, and ListTagResources with discovery tags) worked, else 0; while it fails the previous inventory is kept.',
+    help: '1 if the last inventory refresh of this account and region (DescribeDBInstances, and ListTagResources with discovery tags or tags_as_labels) worked, else 0; while it fails the previous inventory is kept.',
     labels: ['account', 'region'],
     perInstance: false,
   },

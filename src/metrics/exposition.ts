@@ -8,7 +8,7 @@ import type { InstanceSnapshot, RegionSnapshot } from '../collector/poller.js';
 import { backupsOf } from '../collector/reads/backups.js';
 import { BUILTIN_READS } from '../collector/reads/index.js';
 import type { ReadPlugin, ViewFill } from '../collector/reads/read.js';
-import { METRICS, type MetricDef } from './definitions.js';
+import { METRICS, tagLabelName, tagLabelValue, type MetricDef } from './definitions.js';
 import { escapeLabelValue, extra, FamilyLines, flag, seconds } from './lines.js';
 
 export type Format = 'text' | 'openmetrics';
@@ -31,6 +31,13 @@ export function familyHeader(def: MetricDef, format: Format, first: boolean): st
 export interface RenderOptions {
   /** `nonzero`: leave out alicloud_rds_backup_tasks of the statuses no task is in */
   taskStatuses: 'all' | 'nonzero';
+  /** tags_as_labels: each key's tag_<key> label on instance_info, in this order */
+  tagKeys: readonly string[];
+}
+
+/** Whether two render options render alike. */
+export function sameRendering(a: RenderOptions, b: RenderOptions): boolean {
+  return a.taskStatuses === b.taskStatuses && a.tagKeys.length === b.tagKeys.length && a.tagKeys.every((k, i) => k === b.tagKeys[i]);
 }
 
 export type InstanceFamily = readonly [MetricDef, (lines: FamilyLines, inst: InstanceSnapshot, opts: RenderOptions) => void];
@@ -69,12 +76,14 @@ const INSTANCE_HEALTH_FAMILIES: readonly InstanceFamily[] = [
     const newest = Math.max(backupsOf(inst)?.summary.newestFailedEndMs ?? -Infinity, inst.counts.lastFailureMs ?? -Infinity);
     if (newest > -Infinity) l.add(newest / 1000);
   }],
-  [METRICS.instanceInfo, (l, inst) => {
+  [METRICS.instanceInfo, (l, inst, opts) => {
     const info = inst.info;
     if (info) {
+      // Every instance has every tag label: "" when it lacks the tag or its tags are not known yet.
+      const tags = opts.tagKeys.map((key): [string, string] => [tagLabelName(key), info.tags && Object.hasOwn(info.tags, key) ? tagLabelValue(info.tags[key]!) : '']);
       l.add(1, extra(
         ['engine', info.engine], ['engine_version', info.engineVersion], ['description', info.description], ['instance_type', info.instanceType],
-        ['category', info.category], ['status', info.status], ['lock_mode', info.lockMode],
+        ['category', info.category], ['status', info.status], ['lock_mode', info.lockMode], ...tags,
       ));
     }
   }],

@@ -76,6 +76,8 @@ export interface MetricsOptions {
   shard?: () => Shard;
   /** `nonzero`: serve alicloud_rds_backup_tasks only for the statuses some task is in (metrics.task_statuses) */
   taskStatuses?: () => 'all' | 'nonzero';
+  /** tags_as_labels now: the tag_<key> labels of instance_info */
+  tagKeys?: () => readonly string[];
   /** each account's adaptive rate limit now */
   rateLimits?: () => ReadonlyMap<string, { readonly current: number }>;
   /** where pieces are compressed (default: a line of its own) */
@@ -187,7 +189,7 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
   const defs = instanceFamilies(opts.reads ?? BUILTIN_READS);
   const headers = headersOf(defs);
   const line = opts.gzipLine ?? new GzipLine();
-  const series = new InstanceSeries(defs, line, () => ({ taskStatuses: opts.taskStatuses?.() ?? 'all' }));
+  const series = new InstanceSeries(defs, line, () => ({ taskStatuses: opts.taskStatuses?.() ?? 'all', tagKeys: opts.tagKeys?.() ?? [] }));
   const self: SelfStatus = { reload: { successful: true } };
 
   return {

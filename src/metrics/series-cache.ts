@@ -9,7 +9,7 @@
 // once per rebuild, once a gzip scrape has asked for one. A scrape then only lists cached pieces,
 // family by family: no per-series object, no rendering, no compression of what did not change.
 import type { InstanceSnapshot } from '../collector/poller.js';
-import { renderInstance, type InstanceFamily, type RenderOptions } from './exposition.js';
+import { renderInstance, sameRendering, type InstanceFamily, type RenderOptions } from './exposition.js';
 import { piece, type CompressedPiece, type GzipLine } from './gzip.js';
 
 /**
@@ -99,8 +99,8 @@ export class InstanceSeries {
    */
   pieces(instances: readonly InstanceSnapshot[], gzip: boolean): readonly FamilyBody[] {
     const options = this.options();
-    if (options.taskStatuses !== this.rendered.taskStatuses) {
-      // Another rendering (a reload changed metrics.task_statuses): everything again.
+    if (!sameRendering(options, this.rendered)) {
+      // Another rendering (a reload changed metrics.task_statuses or tags_as_labels): everything again.
       this.rendered = options;
       this.byKey.clear();
       this.pending.clear();

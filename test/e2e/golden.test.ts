@@ -49,7 +49,7 @@ async function scenario(processMetrics: boolean): Promise<Rig> {
   let clock = NOW - 30 * 60_000;
   const world = new World({ now: () => clock });
   const rig = await startRig({
-    config: { account: 'golden', regions: { 'cn-hangzhou': ['rm-golden-01', 'rm-golden-02'], 'eu-central-1': ['rm-golden-03'] } },
+    config: { account: 'golden', tagsAsLabels: ['team', 'cost-center'], regions: { 'cn-hangzhou': ['rm-golden-01', 'rm-golden-02'], 'eu-central-1': ['rm-golden-03'] } },
     sim: { world, requestClock: Date.now },
     // The handler's metrics are in the file: the scrape is the first, so their counts are fixed.
     exporter: { now: () => clock, processMetrics, handlerMetrics: true },
@@ -62,6 +62,9 @@ async function scenario(processMetrics: boolean): Promise<Rig> {
   world.addBackupSet('rm-golden-03', { backupId: '9003', type: 'FullBackup', status: 'Failed', startTime: NOW - 3 * hour, endTime: NOW - 2 * hour, sizeBytes: 0 });
   world.addBackupSet('rm-golden-03', { backupId: '9004', type: 'FullBackup', status: 'Success', startTime: NOW - 50 * hour, endTime: NOW - 49 * hour, sizeBytes: 2_147_483_648 });
   world.instance('rm-golden-02')!.quirks.omitBackupStatus = true;
+  // Tags as labels: both keys, one of them only, none (rm-golden-02); a value that needs escaping.
+  world.instance('rm-golden-01')!.tags = { team: 'payments', 'cost-center': 'cc "42"', env: 'prod' };
+  world.instance('rm-golden-03')!.tags = { team: 'dba' };
   // Recoverability: copies to another region for one instance, a broken log chain for another.
   world.instance('rm-golden-01')!.crossRegion = { enabled: true, logEnabled: true, region: 'cn-shanghai', retentionDays: 15 };
   world.addCrossRegionSet('rm-golden-01', { crossBackupId: 14377, startTime: NOW - 25 * hour, endTime: NOW - 24 * hour, sizeBytes: 1_073_741_824 });
