@@ -176,6 +176,18 @@ describe('metrics: rendered on publish, served from cached bytes', () => {
     assert.deepEqual(tasks(await scrape(metrics)), ['alicloud_rds_backup_tasks{account="prod",region="cn-hangzhou",instance_id="rm-a",status="Uploading"} 1']);
   });
 
+  it('takes a change of tags_as_labels at the next scrape: every instance_info gets the new labels at once', async () => {
+    let keys: string[] = ['team'];
+    const info = { id: 'rm-a', description: '', engine: 'MySQL', engineVersion: '8.0', regionId: 'cn-hangzhou', instanceType: 'Primary', status: 'Running', category: 'Basic', lockMode: 'Unlock', tags: { team: 'pay', env: 'prod' } };
+    const metrics = createMetrics({ snapshot: () => ({ instances: [instance('rm-a', 1, { info }), instance('rm-b', 1, { info: { ...info, id: 'rm-b', tags: {} } })], regions: REGIONS }), version: '1.2.3', processMetrics: false, tagKeys: () => keys });
+    const infoLines = (body: string) => body.split('\n').filter((l) => l.startsWith('alicloud_rds_backup_instance_info{')).map((l) => l.replace(/^.*lock_mode="Unlock"/, ''));
+    assert.deepEqual(infoLines(await scrape(metrics)), [',tag_team="pay"} 1', ',tag_team=""} 1']);
+    keys = ['env', 'team'];
+    assert.deepEqual(infoLines(await scrape(metrics, true)), [',tag_env="prod",tag_team="pay"} 1', ',tag_env="",tag_team=""} 1']);
+    keys = [];
+    assert.deepEqual(infoLines(await scrape(metrics)), ['} 1', '} 1']);
+  });
+
   it('serves one series per label set when a listing repeats a job', async () => {
     const task: BackupTask = { jobId: '42', status: 'Uploading', jobMode: 'Manual', taskAction: 'NormalBackup', progressRatio: 0.1 };
     const metrics = metricsOf(() => ({ instances: [instance('rm-a', 0, { tasks: [task, { ...task, progressRatio: 0.6 }] })], regions: REGIONS }));
