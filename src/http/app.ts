@@ -124,7 +124,7 @@ export function createApp(opts: AppOptions): express.Express {
 <h1>Alibaba Cloud RDS backup exporter</h1>
 <p>Version ${escapeHtml(opts.version)} &middot; watching ${escapeHtml(opts.summary())} &middot; ${opts.isReady() ? 'ready' : 'waiting for the first polls'}</p>
 <ul>
-<li><a href="/status">Backup status</a>: every instance, its running tasks, last backup and failures</li>
+<li><a href="/status">Backup status</a>: every instance, what is wrong with it in words, its running tasks, last backup and failures</li>
 <li><a href="${path}">Metrics</a></li>
 <li><a href="/-/healthy">Health</a></li>
 <li><a href="/-/ready">Readiness</a></li>

@@ -1,17 +1,28 @@
 // GET /status: one server-rendered HTML page from the last published poll snapshot — never an API
 // call. A table a screen reader can follow (caption, column and row headers, <progress> with a
 // text equivalent), usable without JavaScript, filtered by query parameters so that it stays
-// small and fast with a thousand instances. Everything that comes from the API or the
-// configuration is escaped.
+// small and fast with a thousand instances. Each row says what is wrong in words, one line per
+// problem with its severity written out (not only coloured), so that a glance — or a screenshot —
+// tells a broken instance from one that is merely not expected to back up. Everything that comes
+// from the API or the configuration is escaped.
 import type { InstanceSnapshot, Snapshot } from '../collector/poller.js';
 import { backupsOf } from '../collector/reads/backups.js';
 import { crossRegionOf } from '../collector/reads/cross-region.js';
 import { logChainOf } from '../collector/reads/log-files.js';
 import { policyOf } from '../collector/reads/policy.js';
+import { describeReads } from '../collector/reads/index.js';
+import { viewOf, type ReadFailure } from '../collector/reads/read.js';
 import { restoreWindowOf } from '../collector/reads/restore-window.js';
+import { storageRead } from '../collector/reads/storage.js';
 
 /** The grace AlicloudRdsBackupOverdue allows past the expected interval (prometheus/alerts.yml). */
 export const OVERDUE_GRACE_SECONDS = 3600;
+/**
+ * How much later than the instance's expected backup interval a cross-region copy may end before it
+ * is stale: the grace AlicloudRdsBackupCrossRegionStale allows (prometheus/alerts.yml), as copying
+ * runs a while after the backup.
+ */
+export const CROSS_REGION_GRACE_SECONDS = 6 * 3600;
 /** Most rows rendered; the page says how many more matched. */
 export const MAX_ROWS = 200;
 
@@ -73,12 +84,82 @@ function ago(ms: number, nowMs: number): string {
   return `<time datetime="${iso(ms)}" title="${iso(ms)}">${escapeHtml(humanAge((nowMs - ms) / 1000))} ago</time>`;
 }
 
+/**
+ * How bad a problem is, written out on the page: `critical` — backups may not be happening or
+ * cannot be restored; `warning` — something degrades recovery or costs money; `expected` — the
+ * instance is not expected to back up, and why (not a problem: it explains the row).
+ */
+export type Severity = 'critical' | 'warning' | 'expected';
+
+/** One line of the Problems cell: its severity and its words (HTML, escaped where it quotes). */
+export interface Problem {
+  severity: Severity;
+  html: string;
+}
+
 interface Row {
   inst: InstanceSnapshot;
   overdue: boolean;
   failureMs?: number;
-  /** a problem to show first: overdue, failing polls, or a failure newer than the last success */
-  problem: boolean;
+  problems: Problem[];
+  /** the worst severity of the row's problems (2 critical, 1 warning, 0 none or only notes): worst rows first */
+  rank: number;
+}
+
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 2, warning: 1, expected: 0 };
+
+const storageOf = viewOf(storageRead);
+const ESSENTIAL_READS: ReadonlySet<string> = new Set(describeReads().filter((r) => r.essential).map((r) => r.name));
+
+/** What each LockMode means for backups, in words (Unlock and "" are not locked). */
+const LOCKS: Readonly<Record<string, string>> = {
+  ManualLock: 'locked by hand (ManualLock)',
+  LockByExpiration: 'locked: its subscription expired (LockByExpiration)',
+  LockByRestoration: 'locked during a restoration (LockByRestoration)',
+  LockByDiskQuota: 'locked: its disk is full (LockByDiskQuota)',
+  Released: 'released (Released)',
+};
+
+/** DBInstanceStatus values in which no backup is taken. */
+const NOT_BACKING_UP: Readonly<Record<string, string>> = {
+  Creating: 'still being created (Creating)',
+  Stopped: 'stopped (Stopped)',
+  Deleting: 'being deleted (Deleting)',
+};
+
+/**
+ * Why the instance is not expected to have a backup of its own now, in words, if it is not: a
+ * read-only replica, a status or lock in which no backup runs, or created less than one expected
+ * interval ago.
+ */
+function notExpected(inst: InstanceSnapshot, nowMs: number): string[] {
+  const info = inst.info;
+  if (!info) return [];
+  const why: string[] = [];
+  if (info.instanceType === 'Readonly') why.push('a read-only replica: its primary\'s backups cover it');
+  const status = NOT_BACKING_UP[info.status];
+  if (status) why.push(`the instance is ${status}`);
+  const lock = info.lockMode === '' || info.lockMode === 'Unlock' ? undefined : LOCKS[info.lockMode] ?? `locked (${escapeHtml(info.lockMode)})`;
+  if (lock) why.push(`the instance is ${lock}`);
+  const interval = policyOf(inst)?.expectedIntervalSeconds;
+  if (info.createdMs !== undefined && interval !== undefined && (nowMs - info.createdMs) / 1000 < interval) {
+    why.push(`created ${ago(info.createdMs, nowMs)}, less than one expected interval (${escapeHtml(humanAge(interval))}): its first scheduled backup may not have come yet`);
+  }
+  return why;
+}
+
+/** A read's failure in words: which read, which action, and for a refusal the permission to grant. */
+function readProblem(read: string, failure: ReadFailure): Problem {
+  const essential = ESSENTIAL_READS.has(read);
+  const action = escapeHtml(failure.action);
+  const what = `the <code>${escapeHtml(read)}</code> read (${action})`;
+  const consequence = essential ? ': the exporter cannot tell whether backups happen' : '';
+  const html = failure.kind === 'permission'
+    ? `${what} is refused by RAM (<code>${escapeHtml(failure.code)}</code>): grant <code>rds:${action}</code>${consequence}`
+    : failure.kind === 'bug'
+      ? `${what} fails inside the exporter (a bug; its stack is in the log)${consequence}`
+      : `${what} fails: <code>${escapeHtml(failure.code)}</code> (${escapeHtml(failure.kind)})${consequence}`;
+  return { severity: essential ? 'critical' : 'warning', html };
 }
 
 function newestFullSuccessMs(inst: InstanceSnapshot): number | undefined {
@@ -94,15 +175,75 @@ function toRow(inst: InstanceSnapshot, nowMs: number): Row {
   const interval = policyOf(inst)?.expectedIntervalSeconds;
   const backups = backupsOf(inst);
   const window = restoreWindowOf(inst);
-  const overdue = full !== undefined && interval !== undefined && (nowMs - full) / 1000 > interval + OVERDUE_GRACE_SECONDS;
+  const whyNot = notExpected(inst, nowMs);
+  const overdue = whyNot.length === 0 && full !== undefined && interval !== undefined && (nowMs - full) / 1000 > interval + OVERDUE_GRACE_SECONDS;
   const failures = [backups?.summary.newestFailedEndMs, inst.counts.lastFailureMs].filter((v): v is number => v !== undefined);
   const failureMs = failures.length > 0 ? Math.max(...failures) : undefined;
   const newestSuccess = Math.max(...[...(backups?.summary.newestSuccess.values() ?? [])].map((s) => s.endMs), -Infinity);
   const gaps = logChainGaps(inst);
-  const nothingToRestore = backups?.usableSets === 0 || (window !== undefined && window.endMs === undefined);
-  const row: Row = { inst, overdue, problem: overdue || !inst.success || (failureMs !== undefined && failureMs > newestSuccess) || gaps > 0 || nothingToRestore };
+  // Not expected to back up: no usable backup is no surprise then.
+  const nothingToRestore = whyNot.length === 0 && (backups?.usableSets === 0 || (window !== undefined && window.endMs === undefined));
+
+  const problems: Problem[] = [];
+  const critical = (html: string) => problems.push({ severity: 'critical', html });
+  const warning = (html: string) => problems.push({ severity: 'warning', html });
+  if (!inst.success) {
+    const failing = [...inst.reads].filter(([read, health]) => ESSENTIAL_READS.has(read) && health.failure);
+    if (failing.length === 0) critical(`polls failing${inst.errorCode ? `: <code>${escapeHtml(inst.errorCode)}</code>` : ''}: the exporter cannot tell whether backups happen`);
+  }
+  for (const [read, health] of inst.reads) if (health.failure) problems.push(readProblem(read, health.failure));
+  if (failureMs !== undefined && failureMs > newestSuccess) {
+    critical(`a backup failed ${ago(failureMs, nowMs)}, ${newestSuccess === -Infinity ? 'and no successful backup is known' : `after the last success (${ago(newestSuccess, nowMs)})`}`);
+  }
+  if (overdue) {
+    critical(`the full backup is overdue by ${escapeHtml(humanAge((nowMs - full!) / 1000 - interval!))}: the last one ended ${ago(full!, nowMs)}, one is expected every ${escapeHtml(humanAge(interval!))}`);
+  }
+  if (nothingToRestore) critical('nothing to restore from: no usable backup set');
+  if (gaps > 0) warning(`${gaps} gap${gaps === 1 ? '' : 's'} in the log chain: no point-in-time restore across ${gaps === 1 ? 'it' : 'them'}`);
+  const cross = crossRegionOf(inst);
+  if (cross?.settings.enabled && cross.copies && interval !== undefined && whyNot.length === 0) {
+    const copy = cross.copies.newestSuccessEndMs;
+    const allowed = interval + CROSS_REGION_GRACE_SECONDS;
+    const target = escapeHtml(cross.settings.targetRegion ?? 'another region');
+    if (copy === undefined) warning(`the cross-region copy to ${target} is stale: no successful copy is known`);
+    else if ((nowMs - copy) / 1000 > allowed) warning(`the cross-region copy to ${target} is stale: the newest ended ${ago(copy, nowMs)}, more than ${escapeHtml(humanAge(allowed))} (the expected interval and ${humanAge(CROSS_REGION_GRACE_SECONDS)} to copy)`);
+  }
+  const paid = storageOf(inst)?.overFreeQuotaBytes;
+  if (paid !== undefined && paid > 0) warning(`backup storage is ${escapeHtml(humanBytes(paid))} over the free quota (billed)`);
+  for (const why of whyNot) problems.push({ severity: 'expected', html: `not expected to back up: ${why}` });
+
+  const row: Row = { inst, overdue, problems, rank: Math.max(0, ...problems.map((p) => SEVERITY_RANK[p.severity])) };
   if (failureMs !== undefined) row.failureMs = failureMs;
   return row;
+}
+
+/** "1.5 GiB", "300 MiB", "12 KiB", "512 B": binary units, one decimal below 10. */
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 || value >= 10 ? Math.round(value) : Math.round(value * 10) / 10} ${units[unit]}`;
+}
+
+/** The words a severity is shown with, before the problem; a symbol beside them for the eye only. */
+const SEVERITY_LABEL: Readonly<Record<Severity, { icon: string; word: string }>> = {
+  critical: { icon: '✖', word: 'Critical' },
+  warning: { icon: '▲', word: 'Warning' },
+  expected: { icon: '○', word: 'Note' },
+};
+
+function problemsCell(problems: readonly Problem[]): string {
+  if (problems.length === 0) return '<span class="ok">No problem known</span>';
+  const order: Severity[] = ['critical', 'warning', 'expected'];
+  const sorted = [...problems].sort((a, b) => order.indexOf(a.severity) - order.indexOf(b.severity));
+  return `<ul class="problems">${sorted.map((p) => {
+    const { icon, word } = SEVERITY_LABEL[p.severity];
+    return `<li class="sev-${p.severity}"><span aria-hidden="true">${icon} </span><strong>${word}:</strong> ${p.html}</li>`;
+  }).join('')}</ul>`;
 }
 
 function matches(inst: InstanceSnapshot, filter: StatusFilter): boolean {
@@ -164,10 +305,11 @@ function pollCell(inst: InstanceSnapshot, nowMs: number): string {
 function rowHtml(row: Row, nowMs: number): string {
   const { inst } = row;
   const about = inst.info ? `<br><span class="muted">${escapeHtml(inst.info.engine)} ${escapeHtml(inst.info.engineVersion)}${inst.info.description && inst.info.description !== inst.instanceId ? ` · ${escapeHtml(inst.info.description)}` : ''}</span>` : '';
-  return `<tr${row.problem ? ' class="problem"' : ''}>
+  return `<tr${row.rank > 0 ? ' class="problem"' : ''}>
 <td>${escapeHtml(inst.account)}</td>
 <td>${escapeHtml(inst.region)}</td>
 <th scope="row">${escapeHtml(inst.instanceId)}${about}</th>
+<td>${problemsCell(row.problems)}</td>
 <td>${tasksCell(inst)}</td>
 <td>${lastBackupCell(inst, row.overdue, nowMs)}</td>
 <td>${restorableCell(inst, nowMs)}</td>
@@ -184,6 +326,10 @@ const STYLE = `body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1a1a1a
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ccc;padding:.4rem .5rem;text-align:left;vertical-align:top}
 thead th{background:#f0f0f0}caption{text-align:left;font-weight:bold;padding:.5rem 0}
 tr.problem{background:#fff4f2}.bad{color:#a30000}.ok{color:#0a6b2d}.muted{color:#555;font-size:.9em}
+ul.problems{list-style:none;padding:0;min-width:18rem}ul.problems li{padding:.1rem .4rem;margin-bottom:.2rem;border-left:.3rem solid}
+.sev-critical{border-color:#a30000;background:#fde2df}.sev-critical strong{color:#a30000}.sev-warning{border-color:#8a5a00;background:#fff3d6}.sev-warning strong{color:#6b4500}
+.sev-expected{border-color:#555;border-left-style:dashed;color:#333}
+p.state{font-size:1.1em;padding:.5rem .75rem;border:2px solid}p.state.degraded{border-color:#a30000;background:#fde2df}p.state.healthy{border-color:#0a6b2d;background:#e6f4ea}
 ul{margin:0;padding-left:1rem}dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:bold}
 form{margin:1rem 0;display:flex;gap:1rem;flex-wrap:wrap;align-items:end}label{display:flex;flex-direction:column;font-size:.9em}`;
 
@@ -194,10 +340,15 @@ export function renderStatusPage(input: StatusInput, filter: StatusFilter, maxRo
   const regions = [...new Set(all.map((i) => i.region))].sort();
   const regionsWatched = new Set(all.map((i) => `${i.account}/${i.region}`)).size;
   const failingPolls = all.filter((i) => !i.success).length;
+  const allRows = all.map((i) => toRow(i, nowMs));
+  const withProblems = allRows.filter((r) => r.rank > 0).length;
+  const state = failingPolls > 0
+    ? `<p class="state degraded" role="status"><strong>Degraded:</strong> the essential reads of ${failingPolls} of ${all.length} instance${all.length === 1 ? '' : 's'} fail (poll_success 0): the exporter cannot tell whether their backups happen. ${withProblems} instance${withProblems === 1 ? ' has' : 's have'} a problem.</p>`
+    : `<p class="state healthy" role="status"><strong>Healthy:</strong> the essential reads of every instance work. ${withProblems === 0 ? 'No instance has a problem.' : `${withProblems} instance${withProblems === 1 ? ' has' : 's have'} a problem: see the Problems column.`}</p>`;
 
-  const rows = all.filter((i) => matches(i, filter)).map((i) => toRow(i, nowMs));
-  // problems first, then by account, region and id
-  rows.sort((a, b) => Number(b.problem) - Number(a.problem) || a.inst.account.localeCompare(b.inst.account) || a.inst.region.localeCompare(b.inst.region) || a.inst.instanceId.localeCompare(b.inst.instanceId));
+  const rows = allRows.filter((r) => matches(r.inst, filter));
+  // critical problems first, then warnings, then by account, region and id
+  rows.sort((a, b) => b.rank - a.rank || a.inst.account.localeCompare(b.inst.account) || a.inst.region.localeCompare(b.inst.region) || a.inst.instanceId.localeCompare(b.inst.instanceId));
   const shown = rows.slice(0, maxRows);
   const filtered = filter.account !== undefined || filter.region !== undefined || filter.instance !== undefined;
   const caption = `${rows.length} of ${all.length} watched instance${all.length === 1 ? '' : 's'}${filtered ? ' match the filter' : ''}${shown.length < rows.length ? `; the first ${shown.length} are shown — narrow the filter to see the others` : ''}. Instances with a problem come first.`;
@@ -215,7 +366,8 @@ export function renderStatusPage(input: StatusInput, filter: StatusFilter, maxRo
 <title>Backup status · Alibaba Cloud RDS backup exporter</title><style>${STYLE}</style></head>
 <body>
 <header><h1>Alibaba Cloud RDS backup status</h1>
-<p>From each instance's last completed poll (this page never calls the Alibaba Cloud API), as of <time datetime="${iso(nowMs)}">${iso(nowMs)}</time>. <a href="/">Exporter home</a> · <a href="${escapeHtml(input.metricsPath)}">Metrics</a></p></header>
+<p>From each instance's last completed poll (this page never calls the Alibaba Cloud API), as of <time datetime="${iso(nowMs)}">${iso(nowMs)}</time>. <a href="/">Exporter home</a> · <a href="${escapeHtml(input.metricsPath)}">Metrics</a></p>
+${state}</header>
 <main>
 <section aria-labelledby="health"><h2 id="health">Exporter</h2>
 <dl>
@@ -234,7 +386,7 @@ export function renderStatusPage(input: StatusInput, filter: StatusFilter, maxRo
 </form>
 <table>
 <caption>${caption}</caption>
-<thead><tr><th scope="col">Account</th><th scope="col">Region</th><th scope="col">Instance</th><th scope="col">Running tasks</th><th scope="col">Last successful full backup</th><th scope="col">Restorable to</th><th scope="col">Newest failure</th><th scope="col">Last poll</th></tr></thead>
+<thead><tr><th scope="col">Account</th><th scope="col">Region</th><th scope="col">Instance</th><th scope="col">Problems</th><th scope="col">Running tasks</th><th scope="col">Last successful full backup</th><th scope="col">Restorable to</th><th scope="col">Newest failure</th><th scope="col">Last poll</th></tr></thead>
 <tbody>
 ${shown.map((row) => rowHtml(row, nowMs)).join('\n')}
 </tbody>

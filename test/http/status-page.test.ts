@@ -5,7 +5,7 @@ import type { BackupSummary } from '../../src/collector/backup-history.js';
 import type { LogChainSummary } from '../../src/collector/log-chain.js';
 import type { CrossRegionCopies } from '../../src/collector/reads/cross-region.js';
 import type { InstanceSnapshot } from '../../src/collector/poller.js';
-import { humanAge, MAX_ROWS, parseStatusFilter, renderStatusPage, type StatusInput } from '../../src/http/status-page.js';
+import { humanAge, humanBytes, MAX_ROWS, parseStatusFilter, renderStatusPage, type StatusInput } from '../../src/http/status-page.js';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 const H = 3600_000;
@@ -91,7 +91,7 @@ describe('status page', () => {
     ]), {});
     assert.match(html, /<html lang="en">/);
     assert.match(html, /<table>\n<caption>1 of 1 watched instance\. Instances with a problem come first\.<\/caption>/);
-    assert.equal(html.match(/<th scope="col">/g)?.length, 8);
+    assert.equal(html.match(/<th scope="col">/g)?.length, 9);
     assert.deepEqual(rowIds(html), ['rm-a']);
     assert.match(rowOf(html, 'rm-a'), /job 4762614 \(Automated\): Uploading <progress max="100" value="45" aria-label="job 4762614 progress">45 %<\/progress> 45 %/);
     assert.doesNotMatch(html, /<script/i, 'no JavaScript needed');
@@ -183,6 +183,81 @@ describe('status page', () => {
     assert.deepEqual(ids.slice(0, 10), Array.from({ length: 10 }, (_, k) => `rm-${String(k * 100 + 7).padStart(4, '0')}`));
     assert.match(html, new RegExp(`1000 of 1000 watched instances; the first ${MAX_ROWS} are shown — narrow the filter`));
     assert.equal(rowIds(renderStatusPage(input(fleet), { instance: 'rm-09' })).length, 100);
+  });
+
+  it('says what is wrong in words, one line per problem, its severity written out', () => {
+    const refused = { action: 'DescribeResourceUsage', code: 'Forbidden.RAM', kind: 'permission' as const, message: 'x' };
+    const html = renderStatusPage(input([
+      instance('rm-late', { fullEndMs: NOW - 30 * H }),
+      instance('rm-failed', {
+        fullEndMs: NOW - 20 * H,
+        backups: { newestSuccess: new Map([['FullBackup', { backupId: 'b', status: 'Success', type: 'FullBackup', startMs: NOW - 21 * H, endMs: NOW - 20 * H, scope: 'instance' }]]), seen: new Map(), usableEndMs: [], newestFailedEndMs: NOW - 3 * H },
+      }),
+      instance('rm-copy', { fullEndMs: NOW - 2 * H, crossRegion: { enabled: true, logEnabled: false, targetRegion: 'cn-shanghai' }, crossRegionCopies: { newestSuccessEndMs: NOW - 31 * H } }),
+      instance('rm-paid', { fullEndMs: NOW - 2 * H, reads: new Map([['storage', { success: false, failure: refused }]]) }),
+      instance('rm-quota', { fullEndMs: NOW - 2 * H }),
+      instance('rm-essential', { success: false, errorCode: 'Forbidden.RAM', reads: new Map([['tasks', { success: false, failure: { ...refused, action: 'DescribeBackupTasks' } }]]) }),
+      instance('rm-fine', { fullEndMs: NOW - 2 * H }),
+    ]), {});
+    const problems = (id: string) => /<ul class="problems">(.*?)<\/ul>/s.exec(rowOf(html, id))?.[1]?.replace(/<[^>]+>/g, '') ?? rowOf(html, id);
+    assert.equal(problems('rm-late'), '✖ Critical: the full backup is overdue by 6 h: the last one ended 1 d 6 h ago, one is expected every 1 d');
+    assert.equal(problems('rm-failed'), '✖ Critical: a backup failed 3 h ago, after the last success (20 h ago)');
+    assert.equal(problems('rm-copy'), '▲ Warning: the cross-region copy to cn-shanghai is stale: the newest ended 1 d 7 h ago, more than 1 d 6 h (the expected interval and 6 h to copy)');
+    assert.equal(problems('rm-paid'), '▲ Warning: the storage read (DescribeResourceUsage) is refused by RAM (Forbidden.RAM): grant rds:DescribeResourceUsage');
+    assert.equal(problems('rm-essential'), '✖ Critical: the tasks read (DescribeBackupTasks) is refused by RAM (Forbidden.RAM): grant rds:DescribeBackupTasks: the exporter cannot tell whether backups happen');
+    assert.match(rowOf(html, 'rm-fine'), /<td><span class="ok">No problem known<\/span><\/td>/);
+    assert.match(rowOf(html, 'rm-late'), /<li class="sev-critical"><span aria-hidden="true">✖ <\/span><strong>Critical:<\/strong>/, 'the symbol is for the eye only; the word is read');
+    // critical rows, then warnings, then the rest
+    const order = rowIds(html);
+    assert.deepEqual(order.slice(0, 3).sort(), ['rm-essential', 'rm-failed', 'rm-late']);
+    assert.deepEqual(order.slice(3, 5).sort(), ['rm-copy', 'rm-paid']);
+
+    const quota = instance('rm-quota', { fullEndMs: NOW - 2 * H });
+    (quota.views as Map<string, unknown>).set('storage', { dataBytes: 1, overFreeQuotaBytes: 3.5 * 2 ** 30 });
+    assert.match(renderStatusPage(input([quota]), {}), /<strong>Warning:<\/strong> backup storage is 3\.5 GiB over the free quota \(billed\)/);
+  });
+
+  it('says why an instance is not expected to back up, as a note rather than a problem: replica, stopped, creating, locked, new', () => {
+    const info = (patch: Partial<NonNullable<InstanceSnapshot['info']>>) => ({ id: 'x', description: '', engine: 'MySQL', engineVersion: '8.0', regionId: 'cn-hangzhou', instanceType: 'Primary', status: 'Running', category: 'Basic', lockMode: 'Unlock', ...patch });
+    const html = renderStatusPage(input([
+      instance('rm-replica', { info: info({ instanceType: 'Readonly' }), backupsKnown: false }),
+      // stopped for two days: its last backup is old, and that is not an overdue backup
+      instance('rm-stopped', { info: info({ status: 'Stopped' }), fullEndMs: NOW - 50 * H }),
+      instance('rm-creating', { info: info({ status: 'Creating' }), backups: { newestSuccess: new Map(), seen: new Map(), usableEndMs: [] } }),
+      instance('rm-locked', { info: info({ lockMode: 'LockByExpiration' }), fullEndMs: NOW - 50 * H }),
+      instance('rm-new', { info: info({ createdMs: NOW - 5 * H }), restoreWindow: {} }),
+      instance('rm-late', { info: info({ createdMs: NOW - 90 * 24 * H }), fullEndMs: NOW - 30 * H }),
+    ]), {});
+    const notes = (id: string) => [...rowOf(html, id).matchAll(/<li class="sev-expected">(.*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, ''));
+    assert.deepEqual(notes('rm-replica'), ['○ Note: not expected to back up: a read-only replica: its primary\'s backups cover it']);
+    assert.deepEqual(notes('rm-stopped'), ['○ Note: not expected to back up: the instance is stopped (Stopped)']);
+    assert.deepEqual(notes('rm-creating'), ['○ Note: not expected to back up: the instance is still being created (Creating)']);
+    assert.deepEqual(notes('rm-locked'), ['○ Note: not expected to back up: the instance is locked: its subscription expired (LockByExpiration)']);
+    assert.deepEqual(notes('rm-new'), ['○ Note: not expected to back up: created 5 h ago, less than one expected interval (1 d): its first scheduled backup may not have come yet']);
+    for (const id of ['rm-replica', 'rm-stopped', 'rm-creating', 'rm-locked', 'rm-new']) {
+      assert.doesNotMatch(rowOf(html, id), /Critical|Warning|Overdue|class="problem"/, `${id}: a note, not a problem`);
+    }
+    assert.deepEqual(notes('rm-late'), [], 'an old instance gets no note');
+    assert.match(rowOf(html, 'rm-late'), /Critical:<\/strong> the full backup is overdue by 6 h/);
+    assert.equal(rowIds(html)[0], 'rm-late');
+  });
+
+  it('says in the header whether the exporter is degraded, and how many instances\' essential reads fail', () => {
+    const degraded = renderStatusPage(input([instance('rm-a', { success: false, errorCode: 'Timeout' }), instance('rm-b', { success: false }), instance('rm-c', { fullEndMs: NOW - 30 * H }), instance('rm-d')]), {});
+    const header = (html: string) => html.slice(html.indexOf('<header>'), html.indexOf('</header>')).replace(/<[^>]+>/g, '');
+    assert.match(header(degraded), /Degraded: the essential reads of 2 of 4 instances fail \(poll_success 0\): the exporter cannot tell whether their backups happen\. 3 instances have a problem\./);
+    assert.match(degraded, /<p class="state degraded" role="status">/);
+    assert.match(rowOf(degraded, 'rm-a'), /Critical:<\/strong> polls failing: <code>Timeout<\/code>: the exporter cannot tell whether backups happen/);
+    const healthy = renderStatusPage(input([instance('rm-c', { fullEndMs: NOW - 30 * H }), instance('rm-d')]), {});
+    assert.match(header(healthy), /Healthy: the essential reads of every instance work\. 1 instance has a problem: see the Problems column\./);
+    assert.doesNotMatch(healthy, /Degraded/);
+  });
+
+  it('says sizes in binary units', () => {
+    assert.equal(humanBytes(512), '512 B');
+    assert.equal(humanBytes(1536), '1.5 KiB');
+    assert.equal(humanBytes(300 * 2 ** 20), '300 MiB');
+    assert.equal(humanBytes(3.5 * 2 ** 30), '3.5 GiB');
   });
 
   it('says ages in their two largest units', () => {
