@@ -34,6 +34,8 @@ describe('the demo (simulator/run-demo.ts, as `npm run demo` runs it)', function
       for (const id of ['pgm-demo-pg-01', 'rm-demo-mssql-01']) {
         assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: id }), 1, `${id} discovered by tag`);
       }
+      assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'rm-demo-mysql-02', tag_team: 'orders', tag_env: 'staging' }), 1, 'tags as labels, configured instances too');
+      assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'pgm-demo-pg-01', tag_team: 'analytics', tag_env: 'prod' }), 1, 'and discovered ones');
       for (const name of ['last_success_timestamp_seconds', 'last_size_bytes', 'last_duration_seconds', 'last_backup_succeeded', 'sets_total', 'policy_retention_seconds', 'policy_expected_interval_seconds', 'policy_next_backup_timestamp_seconds']) {
         assert.equal(series(text, `alicloud_rds_backup_${name}`, { instance_id: 'rm-demo-mysql-01' }).length > 0, true, `the demo shows ${name}`);
       }
