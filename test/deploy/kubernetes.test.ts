@@ -204,8 +204,9 @@ describe('deploy/kubernetes', () => {
       assert.ok((service.spec.ports as Obj[]).some((p) => p.name === endpoint?.port), `no Service port named ${endpoint?.port}`);
       assert.equal(endpoint?.path ?? '/metrics', argValue('web.telemetry-path') ?? '/metrics');
       const relabel = (target: string) => (endpoint?.relabelings as Obj[]).find((r) => r.targetLabel === target);
-      const alerts = readFileSync('prometheus/alerts.yml', 'utf8');
-      const job = /up\{job="([^"]+)"\} == 0/.exec(alerts)?.[1];
+      const alerts = (parseYaml(readFileSync('prometheus/alerts.yml', 'utf8')) as { groups: Array<{ rules: Obj[] }> }).groups.flatMap((g) => g.rules);
+      const exporterDown = alerts.find((r) => r.alert === 'AlicloudRdsBackupExporterDown')?.expr as string | undefined;
+      const job = /up\{job="([^"]+)"\} == 0/.exec(exporterDown ?? '')?.[1];
       assert.ok(job, 'the ExporterDown alert no longer names its job: update this test');
       assert.equal(relabel('job')?.replacement, job, 'the scraped job would not match AlicloudRdsBackupExporterDown');
       assert.deepEqual(relabel('instance')?.sourceLabels, ['__meta_kubernetes_pod_name']);
