@@ -1,8 +1,9 @@
 // The alerts. Every per-instance alert is "held": it fires anew only while the instance's state
 // is known (its last poll read it), and while the state is unknown (the instance, its region or
 // its account cannot be read, or its exporter is away longer than holdWindow) it keeps firing if
-// it fired, and stays quiet if it did not. An instance that a serving exporter no longer serves
-// (deleted, removed from the configuration) is not unknown: its alerts resolve at once. The late-alerts apply only to instances expected to
+// it fired, and stays quiet if it did not, for at most holdMax. An instance that a serving
+// exporter no longer serves (deleted, removed from the configuration) is not unknown: its alerts
+// resolve at once. The late-alerts apply only to instances expected to
 // back up now (the expected:bool rule).
 local I = 'account, region, instance_id';
 local P = 'account_region_instance_id:alicloud_rds_backup_';
@@ -30,6 +31,7 @@ local instance = 'RDS instance {{ $labels.instance_id }} in account {{ $labels.a
         %(heldValue)s
         unless on (%(I)s) %(known)s
         unless on (%(I)s) (%(firing)s and on (account, region) account_region:alicloud_rds_backup_served:present unless on (%(I)s) %(P)swatched:present)
+        and on (%(I)s) %(P)sseen:present
       )
     ||| % { cond: std.join('\n', ['  ' + l for l in std.split(std.rstripChars(cond, '\n'), '\n')]) + '\n', I: I, P: P, known: known, by: by, firing: f,
             heldValue: if value == null then f else '(%s or on (%s) %s) and on (%s) %s' % [value, by, f, by, f] },

@@ -16,6 +16,9 @@
     // How long the last values of an instance count when its series are gone (an exporter restart,
     // a missed scrape); a longer gap makes the instance's state unknown, and its alerts hold.
     holdWindow: '10m',
+    // The longest an alert holds its state while its instance is out of sight (its exporter down,
+    // its region or account unreadable): after that it resolves.
+    holdMax: '1d',
     // keep_firing_for of the account- and region-level alerts: a restart neither resolves nor
     // re-sends them.
     keepFiringFor: '10m',

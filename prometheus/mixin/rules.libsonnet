@@ -30,6 +30,10 @@ local P = 'account_region_instance_id:alicloud_rds_backup_';
           )
         ||| % c),
 
+        // Watched at some time within holdMax (10-minute samples of the rule above): how
+        // long an alert of an instance that has vanished from sight holds its state.
+        rec(P + 'seen:present', 'group by (%(I)s) (max_over_time(%(P)swatched:present[%(holdMax)s:10m]))' % c),
+
         // The instance's state is known: its last poll (within holdWindow) read the tasks, backups
         // and policy. Absent while it cannot be read, or its exporter is away longer: its
         // late-alerts then hold their state.
