@@ -6,6 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../log.js';
 import type { ExporterMetrics } from '../metrics/registry.js';
 import { BasicAuth } from './basic-auth.js';
+import { loadRunbook } from './runbook.js';
 import { parseStatusFilter, renderStatusPage, type StatusInput } from './status-page.js';
 import type { WebSettings } from './web-config.js';
 
@@ -116,6 +117,12 @@ export function createApp(opts: AppOptions): express.Express {
     }
   });
 
+  const runbook = loadRunbook(opts.version);
+  app.get('/runbook', (_req, res) => {
+    if (runbook === undefined) res.status(404).type('text/plain').send('The runbook is not installed with this build: see docs/runbook.md.\n');
+    else res.type('html').send(runbook);
+  });
+
   app.get('/', (_req, res) => {
     const path = escapeHtml(opts.telemetryPath);
     res.type('html').send(`<!doctype html>
@@ -125,6 +132,7 @@ export function createApp(opts: AppOptions): express.Express {
 <p>Version ${escapeHtml(opts.version)} &middot; watching ${escapeHtml(opts.summary())} &middot; ${opts.isReady() ? 'ready' : 'waiting for the first polls'}</p>
 <ul>
 <li><a href="/status">Backup status</a>: every instance, what is wrong with it in words, its running tasks, last backup and failures</li>
+<li><a href="/runbook">Runbook</a>: what each alert means and what to do</li>
 <li><a href="${path}">Metrics</a></li>
 <li><a href="/-/healthy">Health</a></li>
 <li><a href="/-/ready">Readiness</a></li>

@@ -298,8 +298,9 @@ describe('Grafana dashboard', () => {
   it(`computes the overview stats as their titles say, on sample series${promtoolNote}`, function () {
     needPromtool(this);
     const stat = (title: string): string => panelExpr(title);
-    const a = 'account="prod",region="cn-hangzhou",instance_id="rm-a"';
-    const b = 'account="prod",region="cn-hangzhou",instance_id="rm-b"';
+    // as Prometheus stores them: with the job and target labels the scrape adds (the rules select the job)
+    const a = 'job="alicloud-rds-backup",instance="exporter:9877",account="prod",region="cn-hangzhou",instance_id="rm-a"';
+    const b = 'job="alicloud-rds-backup",instance="exporter:9877",account="prod",region="cn-hangzhou",instance_id="rm-b"';
     // rm-a is healthy, has a task uploading and a job that failed at 30m; rm-b's polls fail from 30m.
     const inputSeries = [
       { series: `alicloud_rds_backup_poll_success{${a}}`, values: '1x60' },
@@ -332,25 +333,28 @@ describe('Grafana dashboard', () => {
 
   it(`computes the backup freshness stats and overdue flags against each instance's schedule, on sample series${promtoolNote}`, function () {
     needPromtool(this);
+    // as Prometheus stores them: with the job and target labels the scrape adds (the rules select the job)
     const lbl = (id: string) => `account="prod",region="cn-hangzhou",instance_id="${id}"`;
-    const full = (id: string) => `alicloud_rds_backup_last_success_timestamp_seconds{${lbl(id)},backup_type="FullBackup"}`;
-    const interval = (id: string) => `alicloud_rds_backup_policy_expected_interval_seconds{${lbl(id)}}`;
-    const sets = (id: string, type: string, status: string) => `alicloud_rds_backup_sets_total{${lbl(id)},backup_type="${type}",status="${status}"}`;
-    const succeeded = (id: string) => `alicloud_rds_backup_last_backup_succeeded{${lbl(id)}}`;
+    const ser = (id: string) => `job="alicloud-rds-backup",instance="exporter:9877",${lbl(id)}`;
+    const full = (id: string) => `alicloud_rds_backup_last_success_timestamp_seconds{${ser(id)},backup_type="FullBackup"}`;
+    const interval = (id: string) => `alicloud_rds_backup_policy_expected_interval_seconds{${ser(id)}}`;
+    const sets = (id: string, type: string, status: string) => `alicloud_rds_backup_sets_total{${ser(id)},backup_type="${type}",status="${status}"}`;
+    const succeeded = (id: string) => `alicloud_rds_backup_last_backup_succeeded{${ser(id)}}`;
     // One sample an hour for 30 hours; time() is the eval time in seconds.
     // rm-a: daily policy, last full backup ended at 2h (incrementals keep coming): overdue once older than 24h + 1h grace, i.e. after 27h.
     // rm-b: weekly policy, last full backup at 0: 28h old is on schedule; its newest backup set failed from 10h on.
     // rm-c: daily policy, full backups at 1h and 25h: never overdue.
-    // rm-d: daily policy, watched and its backup list read from 10h on, incrementals only: no full backup, counted apart;
-    //       not overdue yet (watched 18 h at 28h, less than its interval).
+    // rm-d: daily policy, created at 10h, its backup list read from 10h on, incrementals only: no full backup, counted
+    //       apart; not overdue yet (created 18 h before 28h, less than its interval).
     const inputSeries = [
-      ...['rm-a', 'rm-b', 'rm-c'].map((id) => ({ series: `alicloud_rds_backup_poll_success{${lbl(id)}}`, values: '1x30' })),
-      { series: `alicloud_rds_backup_poll_success{${lbl('rm-d')}}`, values: '_x10 1x20' },
+      ...['rm-a', 'rm-b', 'rm-c'].map((id) => ({ series: `alicloud_rds_backup_poll_success{${ser(id)}}`, values: '1x30' })),
+      { series: `alicloud_rds_backup_poll_success{${ser('rm-d')}}`, values: '_x10 1x20' },
+      { series: `alicloud_rds_backup_instance_created_timestamp_seconds{${ser('rm-d')}}`, values: '_x10 36000x20' },
       { series: full('rm-a'), values: '7200x30' },
-      { series: `alicloud_rds_backup_last_success_timestamp_seconds{${lbl('rm-a')},backup_type="IncrementalBackup"}`, values: '0+3600x30' },
+      { series: `alicloud_rds_backup_last_success_timestamp_seconds{${ser('rm-a')},backup_type="IncrementalBackup"}`, values: '0+3600x30' },
       { series: full('rm-b'), values: '0x30' },
       { series: full('rm-c'), values: '3600x24 90000x6' },
-      { series: `alicloud_rds_backup_last_success_timestamp_seconds{${lbl('rm-d')},backup_type="IncrementalBackup"}`, values: '_x10 0+3600x20' },
+      { series: `alicloud_rds_backup_last_success_timestamp_seconds{${ser('rm-d')},backup_type="IncrementalBackup"}`, values: '_x10 0+3600x20' },
       { series: interval('rm-a'), values: '86400x30' },
       { series: interval('rm-b'), values: '604800x30' },
       { series: interval('rm-c'), values: '86400x30' },

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { parse } from 'yaml';
 import { acceptsGzip, createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
 import type { ExporterMetrics } from '../../src/metrics/registry.js';
@@ -24,7 +26,7 @@ describe('HTTP app', () => {
       },
       published: () => undefined,
       observeApiCall: () => undefined,
-    observeReadError: () => undefined,
+      observeReadError: () => undefined,
       configLoaded: () => undefined,
       selfStatus: () => ({ reload: { successful: true } }),
       scrapeStarted: () => {
@@ -51,6 +53,22 @@ describe('HTTP app', () => {
       assert.equal(res.headers.get('allow'), 'GET, HEAD');
     });
   }
+
+  it('serves the runbook at /runbook with an anchor for every shipped alert, where its runbook_url points', async () => {
+    const res = await fetch(`${await serve()}/runbook`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+    const page = await res.text();
+    const rules = (parse(readFileSync('prometheus/alerts.yml', 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; annotations?: Record<string, string> }> }> }).groups.flatMap((g) => g.rules);
+    const alerts = rules.filter((r) => r.alert !== undefined);
+    assert.ok(alerts.length >= 10, `${alerts.length} alerts`);
+    for (const rule of alerts) {
+      const anchor = rule.alert!.toLowerCase();
+      assert.match(page, new RegExp(`<h2 id="${anchor}">${rule.alert}</h2>`), `an anchor for ${rule.alert}`);
+      assert.match(rule.annotations?.runbook_url ?? '', new RegExp(`/runbook#${anchor}$`), `${rule.alert}'s runbook_url points at it`);
+    }
+    assert.match(page, /<pre><code/, 'commands stay code blocks');
+  });
 
   it('reports each request to the metrics endpoint once, with its status, and no other path', async () => {
     const url = await serve();

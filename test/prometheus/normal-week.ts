@@ -27,6 +27,13 @@ interface Instance {
   /** what the policy's PreferredBackupPeriod implies */
   interval: number;
   backups: Backup[];
+  /** DescribeDBInstances facts; by default a primary, running, unlocked MySQL created 100 days before time 0 */
+  engine?: string;
+  instanceType?: string;
+  status?: string;
+  createdAt?: number;
+  /** restore window end at time t (default: log backups every 15 min, read every 15 min) */
+  restoreEnd?: (t: number) => number;
 }
 
 /** Full backups at `hour` on `days` (weekdays) for `hours`; incrementals every `incrementalEvery` seconds otherwise. */
@@ -58,6 +65,25 @@ const INSTANCES: Instance[] = [
   schedule('rm-mwfs', 2 * DAY, [1, 3, 5, 0], 19, 1, 40e9, 6 * HOUR),
   // weekly on Sunday at 01:00 for three hours, daily incrementals
   schedule('rm-weekly', 7 * DAY, [0], 1, 3, 300e9, DAY),
+];
+
+/** A fleet as real users run it: a read-only replica, a stopped instance, one created mid-week, a SQL Server. */
+const NEW_AT = 3 * DAY + 10 * HOUR;
+const fresh = schedule('rm-new', DAY, [0, 1, 2, 3, 4, 5, 6], 2, 1, 5e9, HOUR);
+const sqlServer = schedule('rm-sqlserver', DAY, [0, 1, 2, 3, 4, 5, 6], 3, 2, 200e9);
+const MIXED: Instance[] = [
+  schedule('rm-daily', DAY, [0, 1, 2, 3, 4, 5, 6], 2, 1, 100e9, HOUR),
+  { id: 'rm-replica', interval: 0, backups: [], instanceType: 'Readonly' },
+  // stopped 10 days before time 0: its backups stopped with it
+  { ...schedule('rm-stopped', DAY, [0, 1, 2, 3, 4, 5, 6], 2, 1, 50e9), status: 'Stopped', backups: [] },
+  { ...fresh, createdAt: NEW_AT, backups: fresh.backups.filter((b) => b.start >= NEW_AT) },
+  // SQL Server: log backups run with the data backups (the default LogBackupFrequency); the restore
+  // window, read hourly, ends at the newest full backup
+  {
+    ...sqlServer,
+    engine: 'SQLServer',
+    restoreEnd: (t) => sqlServer.backups.filter((b) => b.end <= t - (t % HOUR)).reduce((a, b) => Math.max(a, b.end), -Infinity),
+  },
 ];
 
 /** promtool's expanded notation: one value per sample, runs of equal values folded as `vxN`. */
@@ -93,9 +119,15 @@ function instanceSeries(inst: Instance) {
   const types = [...new Set(inst.backups.map((b) => b.type))];
   // one poll in a day is slow and times out (poll_success 0 for one sample)
   const slowPoll = (t: number) => t % DAY === 13 * HOUR + 1800;
+  const created = inst.createdAt ?? -100 * DAY;
+  const exists = (t: number) => t >= created;
+  const info = `${l},engine="${inst.engine ?? 'MySQL'}",engine_version="8.0",description="",instance_type="${inst.instanceType ?? 'Primary'}",category="HighAvailability",status="${inst.status ?? 'Running'}",lock_mode="Unlock"`;
   const out = [
-    series('alicloud_rds_backup_poll_success', l, (t) => (slowPoll(t) ? 0 : 1)),
-    series('alicloud_rds_backup_policy_expected_interval_seconds', l, () => inst.interval),
+    series('alicloud_rds_backup_poll_success', l, (t) => (!exists(t) ? undefined : slowPoll(t) ? 0 : 1)),
+    series('alicloud_rds_backup_instance_info', info, (t) => (exists(t) ? 1 : undefined)),
+    series('alicloud_rds_backup_instance_created_timestamp_seconds', l, (t) => (exists(t) ? created : undefined)),
+    // a read-only replica has no backup policy of its own (interval 0: no series)
+    series('alicloud_rds_backup_policy_expected_interval_seconds', l, (t) => (exists(t) && inst.interval > 0 ? inst.interval : undefined)),
     series('alicloud_rds_backup_tasks', `${l},status="Uploading"`, (t) => (running(t) ? 1 : 0)),
     series('alicloud_rds_backup_task_failures_total', `${l},job_mode="Automated"`, () => 0),
   ];
@@ -110,7 +142,7 @@ function instanceSeries(inst: Instance) {
   // each full backup, backup storage within the free quota, backups kept after release
   out.push(
     series('alicloud_rds_backup_policy_log_backup_enabled', l, () => 1),
-    series('alicloud_rds_backup_restore_window_end_timestamp_seconds', l, (t) => t - (t % 900) - 300),
+    series('alicloud_rds_backup_restore_window_end_timestamp_seconds', l, (t) => (inst.restoreEnd ?? ((u: number) => u - (u % 900) - 300))(t)),
     series('alicloud_rds_backup_log_chain_gaps', `${l},host_instance_id="5841973"`, () => 0),
     series('alicloud_rds_backup_usable_sets', l, (t) => ended(t).filter((b) => b.end > t - 7 * DAY).length),
     series('alicloud_rds_backup_cross_region_enabled', `${l},target_region="cn-shanghai"`, () => 1),
@@ -130,9 +162,8 @@ function instanceSeries(inst: Instance) {
   return out;
 }
 
-function apiSeries() {
+function apiSeries(calls = INSTANCES.length) {
   const l = 'account="prod",region="cn-hangzhou"';
-  const calls = INSTANCES.length;
   return [
     // every instance's task listing once a minute
     series('alicloud_rds_backup_api_requests_total', `${l},action="DescribeBackupTasks",code="OK"`, (t) => (t / 60) * calls),
@@ -168,7 +199,8 @@ export function normalWeek(): string {
         {
           expr: 'count by (alertname) (count_over_time(ALERTS{alertstate="pending"}[7d]))',
           eval_time: '7d',
-          exp_samples: [{ labels: '{alertname="AlicloudRdsBackupDiscoveryFailing"}', value: 1 }, { labels: '{alertname="AlicloudRdsBackupPollFailing"}', value: INSTANCES.length }],
+          // (the slow polls of all four instances fall on the same sample: AlicloudRdsBackupRegionUnreadable pends too, and its 15 min absorb it)
+          exp_samples: [{ labels: '{alertname="AlicloudRdsBackupDiscoveryFailing"}', value: 1 }, { labels: '{alertname="AlicloudRdsBackupPollFailing"}', value: INSTANCES.length }, { labels: '{alertname="AlicloudRdsBackupRegionUnreadable"}', value: 1 }],
         },
         // and the week is what it claims: every instance watched, backups ran and tasks moved
         { expr: 'count(account_region_instance_id:alicloud_rds_backup_watched:present)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
@@ -179,6 +211,18 @@ export function normalWeek(): string {
         { expr: 'count(max_over_time(alicloud_rds_backup_cross_region_last_success_timestamp_seconds[7d]) > 0)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
         // the weekly instance came close to its interval without passing it and its grace
         { expr: 'max_over_time(account_region_instance_id:alicloud_rds_backup_full_backup_age:ratio{instance_id="rm-weekly"}[7d]) > 0.95 < 1', eval_time: '7d', exp_samples: [{ labels: '{account="prod",region="cn-hangzhou",instance_id="rm-weekly"}', value: weeklyMaxRatio() }] },
+      ],
+    }, {
+      name: 'A week of a mixed fleet stays silent but for one info notice: a read-only replica, a stopped instance (AlicloudRdsBackupInstanceInactive), an instance created on day 3, a SQL Server whose log backups follow its daily backups',
+      interval: `${STEP / 60}m`,
+      input_series: [...MIXED.flatMap(instanceSeries), ...apiSeries(MIXED.length)],
+      promql_expr_test: [
+        { expr: 'count by (alertname, instance_id) (count_over_time(ALERTS{alertstate="firing"}[7d]))', eval_time: '7d', exp_samples: [{ labels: '{alertname="AlicloudRdsBackupInstanceInactive",instance_id="rm-stopped"}', value: 1 }] },
+        // what the rule says: only the running primaries past their first window are expected; the new one from day 4 11:00
+        { expr: 'account_region_instance_id:alicloud_rds_backup_expected:bool == 1', eval_time: '4d10h', exp_samples: ['rm-daily', 'rm-sqlserver'].map((id) => ({ labels: `account_region_instance_id:alicloud_rds_backup_expected:bool{account="prod",region="cn-hangzhou",instance_id="${id}"}`, value: 1 })) },
+        { expr: 'count(account_region_instance_id:alicloud_rds_backup_expected:bool == 1)', eval_time: '7d', exp_samples: [{ labels: '{}', value: 3 }] },
+        // the SQL Server's restore window lagged by almost a day, its normal (a 2 h allowance would have paged daily)
+        { expr: 'max_over_time(account_region_instance_id:alicloud_rds_backup_restore_window_lag_seconds{instance_id="rm-sqlserver"}[7d]) > 20 * 3600', eval_time: '7d', exp_samples: [{ labels: '{account="prod",region="cn-hangzhou",instance_id="rm-sqlserver"}', value: DAY - 300 }] },
       ],
     }],
   };
