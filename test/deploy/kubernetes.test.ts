@@ -88,11 +88,24 @@ describe('deploy/kubernetes', () => {
       it(`${m.file}: ${m.object.kind} ${m.object.metadata?.name} is valid`, () => validate(m.object));
     }
 
+    /**
+     * A rule's `keep_firing_for`: defined by the PrometheusRule CRD since Prometheus Operator v0.66,
+     * but not by the declarations of @kubernetes-models/prometheus-operator 4.x, the last that runs
+     * on Node 20 (5.x and later ask for Node 22). Checked here as a duration instead.
+     */
+    const newerThanModels = (field: string, object: Obj): boolean => {
+      const m = /^PrometheusRule\.spec\.groups\[(\d+)\]\.rules\[(\d+)\]\.keep_firing_for$/.exec(field);
+      if (!m) return false;
+      const value = (object.spec.groups as Obj[])[Number(m[1])]!.rules[Number(m[2])].keep_firing_for;
+      assert.match(String(value), /^(\d+(ms|s|m|h|d|w|y))+$/, `${field}: a Prometheus duration`);
+      return true;
+    };
+
     for (const m of manifests) {
       it(`${m.file}: ${m.object.kind} uses only fields the API defines`, () => {
         const declaration = DECLARATIONS[`${m.object.apiVersion}/${m.object.kind}`];
         assert.ok(declaration, `no declaration for ${m.object.apiVersion} ${m.object.kind}`);
-        assert.deepEqual(unknownFields(m.object, declaration), []);
+        assert.deepEqual(unknownFields(m.object, declaration).filter((f) => !newerThanModels(f, m.object)), []);
       });
     }
 
@@ -111,7 +124,7 @@ describe('deploy/kubernetes', () => {
       const rule = structuredClone(only('PrometheusRule'));
       rule.spec.groups[0].rules[0].recrod = 'x';
       rule.spec.groups[0].rules[0].labels = { any_label: 'is fine' };
-      assert.deepEqual(unknownFields(rule, DECLARATIONS['monitoring.coreos.com/v1/PrometheusRule'] ?? ''), ['PrometheusRule.spec.groups[0].rules[0].recrod']);
+      assert.deepEqual(unknownFields(rule, DECLARATIONS['monitoring.coreos.com/v1/PrometheusRule'] ?? '').filter((f) => !newerThanModels(f, rule)), ['PrometheusRule.spec.groups[0].rules[0].recrod']);
     });
 
     it('rejects what is invalid (so the checks above mean something)', () => {

@@ -46,7 +46,7 @@ async function exporterFor(sim: Simulator, ids: string[], credential: SimCredent
   const config = configSchema.parse({
     poll: { schedule: '* * * * * *', timeout_seconds: 2, max_retries: 0, idle_interval: 0, ...poll },
     accounts: [{
-      name: 'e2e', endpoint: sim.url, requests_per_second: 2000,
+      name: 'e2e', endpoint: sim.url, requests_per_second: 1000,
       access_key_id: credential.accessKeyId, access_key_secret: credential.accessKeySecret,
       regions: [{ region: 'cn-hangzhou', instances: ids }],
     }],

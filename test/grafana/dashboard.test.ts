@@ -171,9 +171,9 @@ describe('Grafana dashboard', () => {
     assert.deepEqual(clashes, []);
   });
 
-  it('puts the rows in order: overview, alerts, backup freshness, recoverability, backup tasks, exporter', () => {
+  it('puts the rows in order: overview, alerts, backup freshness, recoverability, backup tasks, exporter, reads', () => {
     const rows = dashboard.panels.filter((p) => p.type === 'row').sort((a, b) => (a.gridPos?.y ?? 0) - (b.gridPos?.y ?? 0));
-    const prefixes = ['Overview', 'Alerts', 'Backup freshness', 'Recoverability', 'Backup tasks', 'Exporter'];
+    const prefixes = ['Overview', 'Alerts', 'Backup freshness', 'Recoverability', 'Backup tasks', 'Exporter', 'Reads'];
     assert.deepEqual(rows.map((r, i) => (r.title ?? '').startsWith(prefixes[i] ?? '\0')), prefixes.map(() => true), `rows: ${rows.map((r) => r.title).join(' | ')}`);
   });
 
