@@ -15,7 +15,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
-COPY scripts/build-info.mjs ./scripts/build-info.mjs
+COPY scripts/build-info.mjs scripts/copy-runbook.mjs ./scripts/
+COPY docs/runbook.md ./docs/runbook.md
 COPY src ./src
 # The build context has no .git: the git revision and branch for build_info come as arguments.
 ARG REVISION=unknown

@@ -1,9 +1,8 @@
-// Writes dist/build-info.json for the build_info metric (the git revision and branch of this build)
-// and copies the runbook into dist/.
+// Writes dist/build-info.json for the build_info metric: the git revision and branch of this build.
 // BUILD_REVISION and BUILD_BRANCH win (the image build passes them: it has no .git); otherwise
 // git is asked; without either, "unknown".
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 function git(args) {
   try {
@@ -17,5 +16,3 @@ const revision = process.env.BUILD_REVISION || git(['rev-parse', 'HEAD']) || 'un
 const branch = process.env.BUILD_BRANCH || git(['symbolic-ref', '--short', '-q', 'HEAD']) || 'unknown';
 mkdirSync('dist', { recursive: true });
 writeFileSync('dist/build-info.json', `${JSON.stringify({ revision, branch })}\n`);
-// The runbook GET /runbook serves ships with the build (src/http/runbook.ts).
-copyFileSync('docs/runbook.md', 'dist/runbook.md');

@@ -169,8 +169,9 @@ export const DEMO_LOG_GAP_INSTANCE = 'pgm-demo-pg-01';
 export const DEMO_STALE_CROSS_REGION_INSTANCE = 'rm-demo-mysql-01';
 
 /**
- * Adds the demo instances and four days of nightly history to `world`: for each instance that
- * backed up then (not the replica, not before creation, not after it stopped or expired).
+ * Adds the demo instances and four days of nightly history to `world` (and today's, once its
+ * window is over): for each instance that backed up then (not the replica, not before creation,
+ * not after it stopped or expired). The failed instance's newest nightly backup failed.
  */
 export function seedDemoWorld(world: World, days = 4): void {
   const now = world.now();
@@ -179,14 +180,18 @@ export function seedDemoWorld(world: World, days = 4): void {
     if (instance.instanceType === 'Readonly') continue;
     const hour = Number(init.policy?.preferredBackupTime?.slice(0, 2) ?? 15);
     const startOfToday = now - (now % DAY_MS);
-    for (let daysAgo = days; daysAgo >= 1; daysAgo--) {
+    // Every nightly window that has ended by now: the last `days` days', and today's once it is over.
+    const nights: Array<{ daysAgo: number; startTime: number; endTime: number }> = [];
+    for (let daysAgo = days; daysAgo >= 0; daysAgo--) {
+      const startTime = startOfToday - daysAgo * DAY_MS + hour * 3_600_000 + ((daysAgo * 7) % 30) * 60_000;
+      const endTime = startTime + (12 + ((daysAgo * 11) % 25)) * 60_000;
+      if (startTime >= instance.createdAt && startTime <= (backupsUntil ?? now) && endTime <= now) nights.push({ daysAgo, startTime, endTime });
+    }
+    for (const [i, { daysAgo, startTime, endTime }] of nights.entries()) {
       // The copies of the stale instance stop after the backup of three days ago.
       if (id === DEMO_STALE_CROSS_REGION_INSTANCE && daysAgo === 2) world.stallCrossRegionCopies(id);
-      const startTime = startOfToday - daysAgo * DAY_MS + hour * 3_600_000 + ((daysAgo * 7) % 30) * 60_000;
-      if (startTime < instance.createdAt || startTime > (backupsUntil ?? now)) continue;
-      const durationMs = (12 + ((daysAgo * 11) % 25)) * 60_000;
-      const failed = id === DEMO_FAILED_INSTANCE && daysAgo === 1;
-      world.addBackupSet(id, { startTime, endTime: startTime + durationMs, status: failed ? 'Failed' : 'Success', ...(failed ? { sizeBytes: 0 } : {}) });
+      const failed = id === DEMO_FAILED_INSTANCE && i === nights.length - 1;
+      world.addBackupSet(id, { startTime, endTime, status: failed ? 'Failed' : 'Success', ...(failed ? { sizeBytes: 0 } : {}) });
     }
   }
   world.breakLogChain(DEMO_LOG_GAP_INSTANCE, now - 30 * 3_600_000, now - 27 * 3_600_000);

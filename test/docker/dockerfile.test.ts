@@ -131,6 +131,15 @@ describe('Dockerfile', () => {
     assert.ok(copied.includes('/app/dist') || copied.includes('/app/dist/build-info.json'), 'the image has dist/build-info.json, which dist/version.js reads');
   });
 
+  it('builds with everything npm run build reads: the runbook that GET /runbook serves lands in dist/', () => {
+    const build = stages.find((s) => s.name === 'build');
+    assert.ok(build, 'a stage named build');
+    const local = copiesOf(build).filter((c) => c.from === undefined).flatMap((c) => c.sources);
+    const script = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.build ?? '';
+    for (const file of [...script.matchAll(/node (scripts\/[\w.-]+\.mjs)/g)].map((m) => m[1]!)) assert.ok(local.includes(file), `the build stage copies ${file}, which npm run build runs`);
+    assert.ok(local.includes('docs/runbook.md'), 'the build stage copies docs/runbook.md, which npm run build puts in dist/');
+  });
+
   it('installs dependencies with npm ci from the lockfile and drops dev dependencies', () => {
     const runs = stages.flatMap((s) => s.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args));
     assert.ok(runs.some((r) => /\bnpm ci\b/.test(r)), 'no stage runs npm ci');
