@@ -445,7 +445,7 @@ async function statusPhase(exporter: Target, timeline: PollTimeline): Promise<{ 
 const fmtMs = (ms: number | undefined) => (ms === undefined ? '—' : ms >= 100 ? `${Math.round(ms).toLocaleString('en-US')} ms` : `${ms.toFixed(ms >= 10 ? 1 : 2)} ms`);
 const fmtRatio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b <= 0 ? '—' : `${(a / b).toFixed(a / b >= 10 ? 0 : 2)}×`);
 const fmtMiB = (mib: number) => `${Math.round(mib).toLocaleString('en-US')} MiB`;
-const fmtBytes = (n: number) => (n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`) + ` (${n.toLocaleString('en-US')} B)`;
+const fmtBytes = (n: number) => `${n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`} (${n.toLocaleString('en-US')} B)`;
 const met = (ok: boolean | undefined) => (ok === undefined ? '—' : ok ? 'met' : 'missed');
 const cellLabel = (c: Cell) => `${c.format}${c.gzip ? ', gzip' : ''}`;
 

@@ -108,7 +108,7 @@ export function parseFlags(argv: readonly string[]): Flags {
   const format = values['log.format'] as LogFormat;
   if (!FORMATS.includes(format)) throw new FlagError(`--log.format: expected one of ${FORMATS.join(', ')}, got "${format}"`);
   const telemetryPath = values['web.telemetry-path'];
-  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(telemetryPath) || telemetryPath.startsWith('/-/') || telemetryPath === '/') {
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(telemetryPath) || telemetryPath.startsWith('/-/') || telemetryPath === '/') {
     throw new FlagError(`--web.telemetry-path: expected a path such as /metrics, got "${telemetryPath}"`);
   }
   const shard = parseShard(values['shard.count'], values['shard.index']);

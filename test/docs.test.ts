@@ -1,7 +1,7 @@
 // The documentation mirrors the code: every metric, label and configuration key is described.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { INVENTORY_ACTIONS } from '../src/collector/inventory.js';
 import { describeReads } from '../src/collector/reads/index.js';
 import { configSchema } from '../src/config/schema.js';

@@ -43,7 +43,7 @@ describe('the version', () => {
     }
   });
 
-  it('is what `--version` prints', function () {
+  it('is what `--version` prints', () => {
     if (!existsSync('dist/main.js')) throw new Error('dist/main.js is missing: run `npm run build` (npm test does)');
     const run = spawnSync(process.execPath, ['dist/main.js', '--version'], { encoding: 'utf8', timeout: 15_000 });
     assert.equal(run.status, 0, run.stderr);

@@ -101,7 +101,7 @@ export function parseApiTime(value: unknown): number | undefined {
 
 /** `yyyy-MM-ddTHH:mmZ`, the form DescribeBackups takes. */
 export function formatApiMinute(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16) + 'Z';
+  return `${new Date(ms).toISOString().slice(0, 16)}Z`;
 }
 
 export function root(body: unknown): Record<string, unknown> {

@@ -185,7 +185,9 @@ export class RdsClient implements RdsApi {
     const tags = new Map<string, Record<string, string>>(ids.map((id) => [id, {}]));
     for (let i = 0; i < ids.length; i += TAG_BATCH) {
       const params: Params = { RegionId: regionId, ResourceType: 'INSTANCE' };
-      ids.slice(i, i + TAG_BATCH).forEach((id, n) => (params[`ResourceId.${n + 1}`] = id));
+      ids.slice(i, i + TAG_BATCH).forEach((id, n) => {
+        params[`ResourceId.${n + 1}`] = id;
+      });
       let nextToken: string | undefined;
       for (let page = 1; ; page++) {
         if (page > MAX_PAGES) throw endless('ListTagResources');

@@ -2,7 +2,7 @@
 // number of times, each wait drawn at random below an exponentially growing ceiling (full
 // jitter), so that many instances throttled together do not come back together.
 import { sleep } from '../concurrency/abort.js';
-import { ApiError, classifyApiError } from './errors.js';
+import { type ApiError, classifyApiError } from './errors.js';
 import type { RdsRequest, RdsTransport, SendOptions } from './transport.js';
 
 export interface RetryPolicy {

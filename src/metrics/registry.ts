@@ -157,7 +157,9 @@ async function familyGzip(body: FamilyBody, budget: { bytes: number }, line: Gzi
 async function assemble(headers: readonly CompressedPiece[], families: readonly FamilyBody[], tail: Buffer, gzip: boolean, line: GzipLine): Promise<{ chunks: Buffer[]; length: number }> {
   const chunks: Buffer[] = [];
   if (!gzip) {
-    families.forEach((body, f) => chunks.push(headers[f]!.raw, ...body.pieces.map((p) => p.raw)));
+    families.forEach((body, f) => {
+      chunks.push(headers[f]!.raw, ...body.pieces.map((p) => p.raw));
+    });
     chunks.push(tail);
     return { chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
   }

@@ -29,7 +29,7 @@ describe('bench/scale.ts (smoke, 50 instances, --quick)', function () {
   let code: number | null = null;
   let benchPid = 0;
 
-  before(async function () {
+  before(async () => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does)`);
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/scale.ts', '50', '--quick'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     benchPid = child.pid!;
@@ -38,11 +38,11 @@ describe('bench/scale.ts (smoke, 50 instances, --quick)', function () {
     code = await new Promise((resolve) => child.once('exit', (c) => resolve(c)));
   });
 
-  it('finishes with exit code 0', function () {
+  it('finishes with exit code 0', () => {
     assert.equal(code, 0, stderr);
   });
 
-  it('has every /metrics latency cell, idle and during a poll, with exporter, floor and ratios', function () {
+  it('has every /metrics latency cell, idle and during a poll, with exporter, floor and ratios', () => {
     const figure = String.raw`[\d.,]+ ms`;
     const ratio = String.raw`[\d.]+×`;
     for (const when of ['idle', 'during a poll']) {
@@ -53,13 +53,13 @@ describe('bench/scale.ts (smoke, 50 instances, --quick)', function () {
     }
   });
 
-  it('has CPU per scrape for every cell, exporter and floor', function () {
+  it('has CPU per scrape for every cell, exporter and floor', () => {
     for (const format of ['text', 'text, gzip', 'OpenMetrics, gzip', 'OpenMetrics']) {
       assert.match(stdout, new RegExp(String.raw`^\| ${format} \| -?[\d.]+ CPU-ms \| -?[\d.]+ CPU-ms \| (—|[\d.]+×) \| (met|missed) \| \d+ / \d+`, 'm'), format);
     }
   });
 
-  it('has the exporter memory rows, the exposition sizes, series per instance and the /status page', function () {
+  it('has the exporter memory rows, the exposition sizes, series per instance and the /status page', () => {
     assert.match(stdout, /^\| after \d+ poll cycles, never scraped \| \d+ MiB .*\| \d+ MiB \| (met|missed) \|$/m);
     assert.match(stdout, /^\| scraped every 1 s like Prometheus, \d+ poll cycles .* \| \*\*\d+ MiB\*\* \| (met|missed) \|$/m);
     assert.match(stdout, /^\| text \| [\d.]+ KiB \([\d,]+ B\) \| [\d.]+ KiB \([\d,]+ B\) \| [\d,]+ \(alicloud_rds_backup_\*: [\d,]+\) \| [\d.]+ \([\d.]+\) \|$/m);
@@ -69,7 +69,7 @@ describe('bench/scale.ts (smoke, 50 instances, --quick)', function () {
     assert.match(stdout, /^Machine: \d+ cores .* Node v\d+/m);
   });
 
-  it('leaves no child process behind', async function () {
+  it('leaves no child process behind', async () => {
     // the harness runs in a process group of its own, and so do its children but the reaper,
     // which carries the harness's pid on its command line; killed children may take a moment to go
     let left: string[] = [];

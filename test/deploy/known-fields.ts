@@ -55,7 +55,11 @@ function declared(file: string): Declared | undefined {
 function checkValue(value: unknown, type: string, path: string, within: Declared, out: string[]): void {
   const array = /^Array<(.+)>$/s.exec(type);
   if (array) {
-    if (Array.isArray(value)) value.forEach((v, i) => checkValue(v, array[1] ?? '', `${path}[${i}]`, within, out));
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => {
+        checkValue(v, array[1] ?? '', `${path}[${i}]`, within, out);
+      });
+    }
     return;
   }
   const map = /^\{\s*\[key: string\]: (.+?);?\s*\}$/s.exec(type);

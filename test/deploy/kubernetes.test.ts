@@ -22,6 +22,7 @@ const DIR = 'deploy/kubernetes';
 const NAME = 'alicloud-rds-backup-exporter';
 
 // Loose shapes for reading the manifests; the schemas below check the real types.
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML manifests, walked by path
 type Obj = Record<string, any>;
 
 interface Manifest { file: string; object: Obj }
@@ -38,6 +39,7 @@ const DECLARATIONS: Record<string, string> = {
   'monitoring.coreos.com/v1/PrometheusRule': 'node_modules/@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule.d.ts',
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: each model class takes its own manifest type
 const VALIDATORS: Record<string, new (data: any) => { validate(): void }> = {
   'v1/ServiceAccount': ServiceAccount,
   'v1/ConfigMap': ConfigMap,
@@ -216,7 +218,7 @@ describe('deploy/kubernetes', () => {
       assert.equal(others.length, 0);
       assert.ok((service.spec.ports as Obj[]).some((p) => p.name === endpoint?.port), `no Service port named ${endpoint?.port}`);
       assert.equal(endpoint?.path ?? '/metrics', argValue('web.telemetry-path') ?? '/metrics');
-      const relabel = (target: string) => (endpoint?.relabelings as Obj[]).find((r) => r.targetLabel === target);
+      const relabel = (target: string) => (endpoint?.relabelings as Obj[] | undefined)?.find((r) => r.targetLabel === target);
       const alerts = (parseYaml(readFileSync('prometheus/alerts.yml', 'utf8')) as { groups: Array<{ rules: Obj[] }> }).groups.flatMap((g) => g.rules);
       const exporterDown = alerts.find((r) => r.alert === 'AlicloudRdsBackupExporterDown')?.expr as string | undefined;
       const job = /up\{job="([^"]+)"\} == 0/.exec(exporterDown ?? '')?.[1];

@@ -16,7 +16,7 @@ function demoCommand(): string[] {
 describe('the demo (simulator/run-demo.ts, as `npm run demo` runs it)', function () {
   this.timeout(40_000);
 
-  it('serves live metrics for the demo instances, with tasks running and jobs ending', async function () {
+  it('serves live metrics for the demo instances, with tasks running and jobs ending', async () => {
     const [port, simPort] = [await freePort(), await freePort()];
     const child = spawn(process.execPath, demoCommand(), {
       env: { PATH: process.env.PATH, DEMO_PORT: String(port), DEMO_SIMULATOR_PORT: String(simPort) },
@@ -61,7 +61,7 @@ describe('the demo (simulator/run-demo.ts, as `npm run demo` runs it)', function
   });
 
   for (const variable of ['DEMO_PORT', 'DEMO_SIMULATOR_PORT'] as const) {
-    it(`on a busy ${variable} port, says so in one line and exits 1`, async function () {
+    it(`on a busy ${variable} port, says so in one line and exits 1`, async () => {
       const busy: Server = createServer();
       await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
       const taken = (busy.address() as { port: number }).port;

@@ -9,7 +9,7 @@ const TASKS = 'DescribeBackupTasks';
 /** The DescribeBackupTasks requests the simulator received (the exporter also asks other actions). */
 const taskCalls = (rig: Rig) => rig.sim.requests.filter((r) => r.action === TASKS);
 
-describe('exporter end to end', function () {
+describe('exporter end to end', () => {
   let rig: Rig;
   afterEach(async () => rig?.close());
 

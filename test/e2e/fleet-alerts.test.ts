@@ -125,7 +125,7 @@ describe('shipped alerts and routing on real fleets (Prometheus, Alertmanager, 6
     assert.deepEqual(await stack.firing(), ['AlicloudRdsBackupFailed'], 'the failure still firing');
   });
 
-  it('a whole region unreadable (1,000 instances) is one page for the region, not a page per instance', async function () {
+  it('a whole region unreadable (1,000 instances) is one page for the region, not a page per instance', async () => {
     const ids = Array.from({ length: 1000 }, (_, i) => `rm-out-${String(i).padStart(4, '0')}`);
     // Polls every 5 s with the listing at every poll, so that the outage shows within seconds as it
     // would within minutes; the recoverability reads off, so that 1,000 first looks fit in the rate.

@@ -10,7 +10,7 @@ import { freePort, until } from '../helpers.js';
 
 const MAIN = 'dist/main.js';
 
-before(function () {
+before(() => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does)`);
 });
 

@@ -42,11 +42,11 @@ describe('--web.config.file', function () {
     writeFileSync(file, yaml);
     const logs = new LogCapture();
     const webConfig = new WebConfig(file, createLogger({ destination: logs }));
-    let reloads = 0;
+    let _reloads = 0;
     rig = await startRig({
       exporter: {
         webConfig,
-        ...(extra.lifecycle ? { enableLifecycle: true, loadConfig: () => (reloads++, testConfig(rig!.sim)) } : {}),
+        ...(extra.lifecycle ? { enableLifecycle: true, loadConfig: () => (_reloads++, testConfig(rig!.sim)) } : {}),
       },
     });
     await rig.cycle();
@@ -114,7 +114,7 @@ describe('--web.config.file', function () {
   });
 
   it('the start-up line says TLS is on and which auth: basic and client certificates', async () => {
-    const { rig } = await serve(tlsBlock(`  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${pki.ca.cert}\n`) + `basic_auth_users:\n  prometheus: ${HASH}\n`);
+    const { rig } = await serve(`${tlsBlock(`  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${pki.ca.cert}\n`)}basic_auth_users:\n  prometheus: ${HASH}\n`);
     const line = rig.logs.records().find((r) => r.msg === 'listening');
     assert.deepEqual([line?.tls, line?.auth], ['enabled', 'basic and client certificate (RequireAndVerifyClientCert)']);
   });

@@ -196,7 +196,7 @@ describe(`fault suite (${PROFILE} profile: ${PHASES.faultMs / 1000} s per fault)
   this.timeout(PHASES.faultMs + PHASES.baselineMs + PHASES.recoveryMs + 60_000);
   const rows: string[] = [];
 
-  before(function () {
+  before(() => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does)`);
   });
 

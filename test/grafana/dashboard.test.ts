@@ -165,9 +165,9 @@ describe('Grafana dashboard', () => {
   it('has no two panels overlapping', () => {
     const placed = dashboard.panels.filter((p): p is Panel & { gridPos: GridPos } => p.gridPos !== undefined);
     const clashes: string[] = [];
-    placed.forEach((a, i) => placed.slice(i + 1).forEach((b) => {
-      if (overlaps(a.gridPos, b.gridPos)) clashes.push(`"${a.title}" / "${b.title}"`);
-    }));
+    placed.forEach((a, i) => {
+      for (const b of placed.slice(i + 1)) if (overlaps(a.gridPos, b.gridPos)) clashes.push(`"${a.title}" / "${b.title}"`);
+    });
     assert.deepEqual(clashes, []);
   });
 

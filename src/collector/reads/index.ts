@@ -28,7 +28,7 @@ export const TASKS_READ: ReadDescription = {
  * The interval reads, in the order their views are computed and their failures reported: the
  * policy first (the others' retention periods come from it).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each plug-in has its own view type
+// biome-ignore lint/suspicious/noExplicitAny: each plug-in has its own view type
 export const BUILTIN_READS: ReadonlyArray<ReadPlugin<any>> = [policyRead, backupsRead, restoreWindowRead, logFilesRead, crossRegionRead, storageRead];
 
 /** Every read's description, the task listing first. */
