@@ -34,7 +34,10 @@ function installCleanup(): void {
   installed = true;
   // its parent's pid as an argument: it names whose children it watches (ps, the smoke test)
   reaper = fork(fileURLToPath(new URL('reaper.ts', import.meta.url)), [String(process.pid)], {
-    cwd: REPO_ROOT, execArgv: ['--import', 'tsx'], detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    cwd: REPO_ROOT,
+    execArgv: ['--import', 'tsx'],
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
   });
   reaper.unref();
   reaper.channel?.unref();
@@ -53,7 +56,9 @@ export function forkTs(module: string, args: string[], logFile: string): ChildPr
   installCleanup();
   const log = createWriteStream(logFile);
   const child = fork(fileURLToPath(new URL(module, import.meta.url)), args, {
-    cwd: REPO_ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    cwd: REPO_ROOT,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);

@@ -38,7 +38,10 @@ const START = Date.UTC(2026, 10, 30);
 const ENGINES = ['MySQL', 'MySQL', 'MySQL', 'MySQL', 'MySQL', 'MySQL', 'MySQL', 'PostgreSQL', 'SQLServer', 'MariaDB'] as const;
 
 type ToChild = { type: 'clock'; ms: number } | { type: 'count' };
-type FromChild = { type: 'ready'; url: string } | { type: 'clock' } | { type: 'count'; calls: number; throttled: number; byAction: Record<string, number>; cpuSeconds: number };
+type FromChild =
+  | { type: 'ready'; url: string }
+  | { type: 'clock' }
+  | { type: 'count'; calls: number; throttled: number; byAction: Record<string, number>; cpuSeconds: number };
 
 /** The simulator side: a world of `instances`, a clock the parent moves, request counts on demand. */
 async function simulatorChild(instances: number, latencyMs: number, serverLimit: number): Promise<void> {
@@ -53,7 +56,8 @@ async function simulatorChild(instances: number, latencyMs: number, serverLimit:
       policy: { preferredBackupTime: `${String(hour).padStart(2, '0')}:00Z-${String((hour + 1) % 24).padStart(2, '0')}:00Z` },
       ...(i % 5 === 0 ? { crossRegion: { enabled: true, logEnabled: false, region: 'cn-shanghai', retentionDays: 7 } } : {}),
     });
-    for (let d = 1; d <= 7; d++) world.addBackupSet(id, { status: 'Success', startTime: START - d * DAY + hour * 60 * MIN, endTime: START - d * DAY + hour * 60 * MIN + 20 * MIN });
+    for (let d = 1; d <= 7; d++)
+      world.addBackupSet(id, { status: 'Success', startTime: START - d * DAY + hour * 60 * MIN, endTime: START - d * DAY + hour * 60 * MIN + 20 * MIN });
   }
   const sim = await startSimulator({ world, requestClock: Date.now, latencyMs, rateLimitPerSecond: serverLimit });
   const send = (message: FromChild) => process.send!(message);
@@ -135,7 +139,9 @@ async function main(): Promise<void> {
   const rps = Number(values.rps);
   const concurrency = Number(values.concurrency);
   const ticks = Number(values.ticks);
-  const child = fork(fileURLToPath(import.meta.url), [String(instances), '--simulator', `--latency=${latencyMs}`, `--server-limit=${serverLimit}`], { execArgv: ['--import', 'tsx'] });
+  const child = fork(fileURLToPath(import.meta.url), [String(instances), '--simulator', `--latency=${latencyMs}`, `--server-limit=${serverLimit}`], {
+    execArgv: ['--import', 'tsx'],
+  });
   const [ready] = (await once(child, 'message')) as [FromChild];
   if (ready.type !== 'ready') throw new Error('the simulator did not start');
 
@@ -144,11 +150,27 @@ async function main(): Promise<void> {
   const config = configSchema.parse({
     // Ticks are driven below; the schedule only sets the default deadline: a yearly one leaves 10 min.
     poll: { schedule: '0 0 1 1 *', concurrency, timeout_seconds: 10, idle_interval: values['idle-interval'] },
-    accounts: [{ name: 'bench', endpoint: ready.url, requests_per_second: rps, access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret, regions: [region] }],
+    accounts: [
+      {
+        name: 'bench',
+        endpoint: ready.url,
+        requests_per_second: rps,
+        access_key_id: DEMO_CREDENTIAL.accessKeyId,
+        access_key_secret: DEMO_CREDENTIAL.accessKeySecret,
+        regions: [region],
+      },
+    ],
   });
   let clock = START;
   const quiet = new Writable({ write: (_c, _e, done) => done() });
-  const exporter = await startExporter({ config, log: createLogger({ level: 'error', destination: quiet }), listen: { host: '127.0.0.1', port: 0 }, schedule: false, processMetrics: false, now: () => clock });
+  const exporter = await startExporter({
+    config,
+    log: createLogger({ level: 'error', destination: quiet }),
+    listen: { host: '127.0.0.1', port: 0 },
+    schedule: false,
+    processMetrics: false,
+    now: () => clock,
+  });
 
   const cycles: Cycle[] = [];
   const loadStart = loadavg()[0]!;
@@ -184,10 +206,27 @@ async function main(): Promise<void> {
   child.disconnect();
 
   const row = (name: string, c: Cycle) => ({
-    cycle: name, tick: c.tick, calls: c.calls, 'calls/instance': +(c.calls / instances).toFixed(2), 'duration s': +c.seconds.toFixed(2),
-    'floor s': +c.floor.toFixed(2), ratio: +c.ratio.toFixed(3), 'exporter CPU s': +c.cpu.toFixed(2), 'simulator CPU s': +c.simCpu.toFixed(2), 'loop delay p99 ms': Math.round(c.loopDelayP99), 'peak RSS MiB': Math.round(c.peakRssMiB), throttled: c.throttled, 'failed polls': c.failedPolls,
+    cycle: name,
+    tick: c.tick,
+    calls: c.calls,
+    'calls/instance': +(c.calls / instances).toFixed(2),
+    'duration s': +c.seconds.toFixed(2),
+    'floor s': +c.floor.toFixed(2),
+    ratio: +c.ratio.toFixed(3),
+    'exporter CPU s': +c.cpu.toFixed(2),
+    'simulator CPU s': +c.simCpu.toFixed(2),
+    'loop delay p99 ms': Math.round(c.loopDelayP99),
+    'peak RSS MiB': Math.round(c.peakRssMiB),
+    throttled: c.throttled,
+    'failed polls': c.failedPolls,
   });
-  const named: Array<[string, number]> = [['first', 0], ['steady', 1], ['inventory refresh (10 min)', 10], ['backups interval (20 min)', 20], ['hourly', 60]];
+  const named: Array<[string, number]> = [
+    ['first', 0],
+    ['steady', 1],
+    ['inventory refresh (10 min)', 10],
+    ['backups interval (20 min)', 20],
+    ['hourly', 60],
+  ];
   const later = cycles.slice(1);
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
   const worst = later.reduce((a, c) => (c.ratio > a.ratio ? c : a), later[0] ?? cycles[0]!);
@@ -204,7 +243,9 @@ async function main(): Promise<void> {
         `ratio median ${median(later.map((c) => c.ratio)).toFixed(3)}, worst ${worst.ratio.toFixed(3)} (tick ${worst.tick}), ${later.filter((c) => c.ratio > 1.05).length} ticks above 1.05`,
     );
   }
-  console.log(`throttled answers ${cycles.reduce((a, c) => a + c.throttled, 0)}; instances whose last poll failed ${cycles.at(-1)!.failedPolls}, most after any tick ${Math.max(...cycles.map((c) => c.failedPolls))}`);
+  console.log(
+    `throttled answers ${cycles.reduce((a, c) => a + c.throttled, 0)}; instances whose last poll failed ${cycles.at(-1)!.failedPolls}, most after any tick ${Math.max(...cycles.map((c) => c.failedPolls))}`,
+  );
   console.log('calls by action, first and last tick:', JSON.stringify(cycles[0]!.byAction), JSON.stringify(cycles.at(-1)!.byAction));
 }
 

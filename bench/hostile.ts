@@ -57,9 +57,23 @@ async function measure(kind: string): Promise<void> {
   const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(m as number)));
   const config = configSchema.parse({
     poll: { schedule: '0 0 1 1 *', timeout_seconds: 60, max_retries: 0 },
-    accounts: [{ name: 'bench', endpoint: `http://127.0.0.1:${port}`, access_key_id: 'LTAI5tBenchKey0001', access_key_secret: 'bench-secret-0001', regions: [{ region: 'cn-hangzhou', instances: ['rm-bench'] }] }],
+    accounts: [
+      {
+        name: 'bench',
+        endpoint: `http://127.0.0.1:${port}`,
+        access_key_id: 'LTAI5tBenchKey0001',
+        access_key_secret: 'bench-secret-0001',
+        regions: [{ region: 'cn-hangzhou', instances: ['rm-bench'] }],
+      },
+    ],
   });
-  const exporter = await startExporter({ config, log: createLogger({ level: 'error' }), listen: { host: '127.0.0.1', port: 0 }, schedule: false, processMetrics: false });
+  const exporter = await startExporter({
+    config,
+    log: createLogger({ level: 'error' }),
+    listen: { host: '127.0.0.1', port: 0 },
+    schedule: false,
+    processMetrics: false,
+  });
   const rssBefore = process.memoryUsage().rss;
   let peak = rssBefore;
   let slowest = 0;
@@ -82,7 +96,9 @@ async function measure(kind: string): Promise<void> {
   const code = /alicloud_rds_backup_api_requests_total\{[^}]*code="([^"]+)"\} (\d+)/.exec(text);
   await new Promise((r) => setTimeout(r, 1000));
   const mb = (n: number) => `${Math.round(n / 1e6)} MB`;
-  console.log(`${kind}: ${CYCLES} polls in ${Math.round(elapsed)} ms, code=${code?.[1]} ×${code?.[2]}; RSS ${mb(rssBefore)} before, ${mb(peak)} peak, ${mb(process.memoryUsage().rss)} 1 s after; slowest /metrics ${Math.round(slowest)} ms`);
+  console.log(
+    `${kind}: ${CYCLES} polls in ${Math.round(elapsed)} ms, code=${code?.[1]} ×${code?.[2]}; RSS ${mb(rssBefore)} before, ${mb(peak)} peak, ${mb(process.memoryUsage().rss)} 1 s after; slowest /metrics ${Math.round(slowest)} ms`,
+  );
   await exporter.close();
   child.kill();
 }

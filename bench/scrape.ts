@@ -36,7 +36,11 @@ export function get(url: string, opts: { headers?: Record<string, string>; agent
       res.on('end', () => {
         const ms = performance.now() - started;
         resolve({
-          ms, startAt, endAt: wallNow(), status: res.statusCode ?? 0, bytes,
+          ms,
+          startAt,
+          endAt: wallNow(),
+          status: res.statusCode ?? 0,
+          bytes,
           contentType: String(res.headers['content-type'] ?? ''),
           contentEncoding: String(res.headers['content-encoding'] ?? ''),
           ...(opts.keepBody ? { body: Buffer.concat(chunks) } : {}),

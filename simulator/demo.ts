@@ -29,7 +29,12 @@ const DEMO_INSTANCES: readonly DemoInstance[] = [
     description: 'payments primary',
     instanceClass: 'mysql.n4.large.2c',
     tags: { env: 'prod', team: 'payments' },
-    policy: { preferredBackupTime: '18:00Z-19:00Z', preferredBackupPeriod: 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday', retentionDays: 14, logRetentionDays: 14 },
+    policy: {
+      preferredBackupTime: '18:00Z-19:00Z',
+      preferredBackupPeriod: 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday',
+      retentionDays: 14,
+      logRetentionDays: 14,
+    },
     // copied to Shanghai, but the copies stopped two days ago (DEMO_STALE_CROSS_REGION_INSTANCE)
     crossRegion: { enabled: true, logEnabled: true, region: 'cn-shanghai', retentionDays: 30 },
     logs: { hosts: ['5841973', '5841974'] },
@@ -58,7 +63,12 @@ const DEMO_INSTANCES: readonly DemoInstance[] = [
     description: 'analytics warehouse',
     instanceClass: 'pg.n2.2c.2m',
     tags: { env: 'prod', team: 'analytics' },
-    policy: { preferredBackupTime: '20:00Z-21:00Z', preferredBackupPeriod: 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday', retentionDays: 30, logRetentionDays: 7 },
+    policy: {
+      preferredBackupTime: '20:00Z-21:00Z',
+      preferredBackupPeriod: 'Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday',
+      retentionDays: 30,
+      logRetentionDays: 7,
+    },
     crossRegion: { enabled: true, logEnabled: false, region: 'cn-beijing', retentionDays: 7 },
     sizes: { fullBytes: 4 * GIB },
     storageBytes: 400 * GIB,

@@ -336,7 +336,9 @@ const GIB = 1024 ** 3;
  * Ids that do not exist are left out; when none exists the answer is InvalidDBInstanceId.NotFound.
  */
 function describeDBInstanceAttribute(world: World, params: Record<string, string>): Record<string, unknown> {
-  const ids = requireParam(params, 'DBInstanceId').split(',').map((id) => id.trim());
+  const ids = requireParam(params, 'DBInstanceId')
+    .split(',')
+    .map((id) => id.trim());
   if (ids.length > MAX_ATTRIBUTE_IDS) throw invalidParameter('DBInstanceId', params.DBInstanceId ?? '');
   const found = world.instancesAmong(ids);
   if (found.length === 0) throw instanceNotFound();
@@ -405,9 +407,7 @@ function listTagResources(world: World, params: Record<string, string>): Record<
   const pairs = world
     .instances()
     .filter((i) => i.regionId === regionId && (wanted === undefined || wanted.has(i.id)))
-    .filter((i) =>
-      tagFilters.every(({ Key: key, Value: value }) => key !== undefined && key in i.tags && (value === undefined || i.tags[key] === value)),
-    )
+    .filter((i) => tagFilters.every(({ Key: key, Value: value }) => key !== undefined && key in i.tags && (value === undefined || i.tags[key] === value)))
     .flatMap((i) =>
       Object.entries(i.tags).map(([key, value]) => ({
         ResourceId: i.id,
@@ -438,8 +438,16 @@ const FIXED_ZONES: ReadonlyArray<readonly [regionId: string, zoneId: string]> = 
 
 /** Mirrors the endpoint table: the central endpoint for the old regions, a regional one otherwise. */
 const CENTRAL_ENDPOINT_REGIONS = new Set([
-  'cn-qingdao', 'cn-beijing', 'cn-hangzhou', 'cn-shanghai', 'cn-shenzhen', 'cn-heyuan',
-  'cn-hongkong', 'ap-southeast-1', 'us-west-1', 'us-east-1',
+  'cn-qingdao',
+  'cn-beijing',
+  'cn-hangzhou',
+  'cn-shanghai',
+  'cn-shenzhen',
+  'cn-heyuan',
+  'cn-hongkong',
+  'ap-southeast-1',
+  'us-west-1',
+  'us-east-1',
 ]);
 
 function describeRegions(world: World): Record<string, unknown> {
@@ -505,7 +513,10 @@ function describeLocalAvailableRecoveryTime(world: World, params: Record<string,
   const now = world.now();
   const usable = world
     .backupSets(instance.id)
-    .filter((set) => set.status === 'Success' && set.type === 'FullBackup' && set.databases === undefined && set.endTime >= now - instance.policy.retentionDays * DAY_MS);
+    .filter(
+      (set) =>
+        set.status === 'Success' && set.type === 'FullBackup' && set.databases === undefined && set.endTime >= now - instance.policy.retentionDays * DAY_MS,
+    );
   // No full backup within retention: nothing to restore from, and the service answers with empty strings.
   if (usable.length === 0) {
     return { DBInstanceId: instance.id, RecoveryBeginTime: '', RecoveryEndTime: '' };
@@ -524,7 +535,9 @@ function downloadLink(instance: SimInstance, file: SimLogFile, internal: boolean
 }
 
 function logFileName(instance: SimInstance, file: SimLogFile): string {
-  return instance.engine === 'PostgreSQL' ? file.seq.toString(16).toUpperCase().padStart(24, '0') : `mysql-bin.${String(file.seq % 1_000_000).padStart(6, '0')}`;
+  return instance.engine === 'PostgreSQL'
+    ? file.seq.toString(16).toUpperCase().padStart(24, '0')
+    : `mysql-bin.${String(file.seq % 1_000_000).padStart(6, '0')}`;
 }
 
 /** Files whose time overlaps the range: ending after its start and starting before its end. */
@@ -535,7 +548,13 @@ function overlapping(world: World, instance: SimInstance, start: number, end: nu
   );
 }
 
-function logFilesAnswer(instance: SimInstance, files: SimLogFile[], size: number, page: number, render: (f: SimLogFile) => Record<string, unknown>): Record<string, unknown> {
+function logFilesAnswer(
+  instance: SimInstance,
+  files: SimLogFile[],
+  size: number,
+  page: number,
+  render: (f: SimLogFile) => Record<string, unknown>,
+): Record<string, unknown> {
   const onPage = files.slice((page - 1) * size, page * size);
   const count = counter(instance);
   return {
@@ -600,9 +619,7 @@ function describeCrossRegionBackupDBInstance(world: World, params: Record<string
   const size = pageSize(params, (n) => n >= 1 && n <= 100, 30);
   const page = pageNumber(params);
   // Only instances whose cross-region backup was ever set up are listed.
-  const matching = world
-    .instances()
-    .filter((i) => i.regionId === regionId && i.crossRegion !== undefined && (ids === undefined || ids.includes(i.id)));
+  const matching = world.instances().filter((i) => i.regionId === regionId && i.crossRegion !== undefined && (ids === undefined || ids.includes(i.id)));
   const onPage = matching.slice((page - 1) * size, page * size);
   return {
     RegionId: regionId,

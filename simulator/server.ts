@@ -192,8 +192,15 @@ const MIB_OF_SPACES = Buffer.alloc(1024 * 1024, 0x20);
 let gzipMemberOfMib: Buffer | undefined;
 
 const REQUIRED_PARAMS = [
-  'Action', 'Format', 'Version', 'AccessKeyId', 'SignatureMethod',
-  'SignatureVersion', 'SignatureNonce', 'Timestamp', 'Signature',
+  'Action',
+  'Format',
+  'Version',
+  'AccessKeyId',
+  'SignatureMethod',
+  'SignatureVersion',
+  'SignatureNonce',
+  'Timestamp',
+  'Signature',
 ] as const;
 
 /** The fixed-value common parameters; anything else is InvalidParameter. */
@@ -372,7 +379,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const expected = computeSignature(method, params, credential.accessKeySecret);
     if (params.Signature !== expected) {
       // The real service echoes its string-to-sign so a client author can diff it with theirs.
-      return apiError('SignatureDoesNotMatch', 400, `Specified signature is not matched with our calculation. server string to sign is:${stringToSign(method, params)}`);
+      return apiError(
+        'SignatureDoesNotMatch',
+        400,
+        `Specified signature is not matched with our calculation. server string to sign is:${stringToSign(method, params)}`,
+      );
     }
 
     if (params.SecurityToken !== credential.securityToken) {
@@ -587,7 +598,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return;
     }
     if (url.pathname !== '/') {
-      send(res, 404, 'application/json;charset=utf-8', toJsonText({ Code: 'NotFound', Message: `No such path ${url.pathname}; the RPC API is served at /.` }), randomUUID().toUpperCase());
+      send(
+        res,
+        404,
+        'application/json;charset=utf-8',
+        toJsonText({ Code: 'NotFound', Message: `No such path ${url.pathname}; the RPC API is served at /.` }),
+        randomUUID().toUpperCase(),
+      );
       return;
     }
     handleRpc(req, res, url).catch((err: unknown) => {

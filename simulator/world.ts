@@ -231,7 +231,11 @@ export class World {
 
   addInstance(
     id: string,
-    init: Partial<Omit<SimInstance, 'id' | 'policy' | 'logs' | 'sizes'>> & { policy?: Partial<SimPolicy>; logs?: Partial<SimLogs>; sizes?: Partial<SimSizes> } = {},
+    init: Partial<Omit<SimInstance, 'id' | 'policy' | 'logs' | 'sizes'>> & {
+      policy?: Partial<SimPolicy>;
+      logs?: Partial<SimLogs>;
+      sizes?: Partial<SimSizes>;
+    } = {},
   ): SimInstance {
     if (this.instancesById.has(id)) {
       throw new Error(`instance ${id} already exists`);
@@ -312,7 +316,11 @@ export class World {
   /** The instance was released: gone from discovery, and its APIs answer InvalidDBInstanceId.NotFound. */
   removeInstance(id: string): void {
     const master = this.instancesById.get(id)?.masterInstanceId;
-    if (master !== undefined) this.replicasByMaster.set(master, (this.replicasByMaster.get(master) ?? []).filter((r) => r !== id));
+    if (master !== undefined)
+      this.replicasByMaster.set(
+        master,
+        (this.replicasByMaster.get(master) ?? []).filter((r) => r !== id),
+      );
     this.instancesById.delete(id);
     this.addedAt.delete(id);
     this.jobsByInstance.delete(id);
@@ -466,7 +474,8 @@ export class World {
       status: set.status ?? 'Success',
       startTime: set.startTime ?? set.endTime - 20 * 60_000,
       endTime: set.endTime,
-      sizeBytes: set.sizeBytes ?? (set.status === 'Failed' ? 0 : this.backupSize(instanceId, set.type ?? 'FullBackup', set.startTime ?? set.endTime, set.databases)),
+      sizeBytes:
+        set.sizeBytes ?? (set.status === 'Failed' ? 0 : this.backupSize(instanceId, set.type ?? 'FullBackup', set.startTime ?? set.endTime, set.databases)),
       mode,
       method: set.method ?? 'Physical',
       type: set.type ?? 'FullBackup',
@@ -492,7 +501,10 @@ export class World {
   expireOldestSets(instanceId: string, keep: number): void {
     const sets = this.setsOf(instanceId);
     const kept = new Set([...sets].sort((a, b) => b.endTime - a.endTime).slice(0, keep));
-    this.setsByInstance.set(instanceId, sets.filter((set) => kept.has(set)));
+    this.setsByInstance.set(
+      instanceId,
+      sets.filter((set) => kept.has(set)),
+    );
   }
 
   /** Seeds a cross-region copy (default: a success in the instance's target region). */
@@ -549,7 +561,7 @@ export class World {
         const endMs = (k + 1) * logs.fileEveryMs;
         if (endMs < from) continue;
         if (logs.gaps.some((g) => (g.host === undefined || g.host === host) && beginMs < g.toMs && endMs > g.fromMs)) continue;
-        const sizeBytes = Math.round((logs.bytesPerSecond * logs.fileEveryMs) / 1000 * (0.5 + (fnv1a(`${instanceId}/${host}/${k}`) % 1000) / 1000));
+        const sizeBytes = Math.round(((logs.bytesPerSecond * logs.fileEveryMs) / 1000) * (0.5 + (fnv1a(`${instanceId}/${host}/${k}`) % 1000) / 1000));
         files.push({ host, seq: k, beginMs, endMs, sizeBytes, uploaded: endMs <= now - logs.uploadLagMs });
       }
     }

@@ -94,9 +94,10 @@ function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: 
   // one for every client: answers from all accounts and regions end one an event-loop turn
   const responseTurns = new TurnQueue();
   for (const account of config.accounts) {
-    const credentials = account.access_key_id !== undefined && account.access_key_secret !== undefined
-      ? staticCredentials(account.access_key_id, account.access_key_secret)
-      : defaultChainCredentials();
+    const credentials =
+      account.access_key_id !== undefined && account.access_key_secret !== undefined
+        ? staticCredentials(account.access_key_id, account.access_key_secret)
+        : defaultChainCredentials();
     const bucket = new TokenBucket(account.requests_per_second);
     const rate = new AdaptiveRate(bucket, account.requests_per_second);
     rates.set(account.name, rate);
@@ -122,7 +123,14 @@ function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: 
         signal,
       });
       clients.push(client);
-      targets.push({ account: account.name, region, shard: config.shard, api: client, tagKeys: config.tags_as_labels, refreshIntervalMs: (region.discovery?.refresh_interval ?? config.poll.discovery_interval) * 1000 });
+      targets.push({
+        account: account.name,
+        region,
+        shard: config.shard,
+        api: client,
+        tagKeys: config.tags_as_labels,
+        refreshIntervalMs: (region.discovery?.refresh_interval ?? config.poll.discovery_interval) * 1000,
+      });
     }
   }
   return { targets, clients, rates };
@@ -205,22 +213,35 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
 
   const telemetryPath = opts.telemetryPath ?? '/metrics';
   const app = createApp({
-    metrics, telemetryPath, isReady: () => poller.ready, version: VERSION, log,
+    metrics,
+    telemetryPath,
+    isReady: () => poller.ready,
+    version: VERSION,
+    log,
     summary: () => `${describeConfig(config)}; ${poller.watchedCount} instance${poller.watchedCount === 1 ? '' : 's'} watched now (configured and discovered)`,
     status: () => ({
-      snapshot: poller.snapshot, version: VERSION, ready: poller.ready, configSummary: describeConfig(config),
-      ...metrics.selfStatus(), nowMs: (opts.now ?? Date.now)(), metricsPath: telemetryPath,
+      snapshot: poller.snapshot,
+      version: VERSION,
+      ready: poller.ready,
+      configSummary: describeConfig(config),
+      ...metrics.selfStatus(),
+      nowMs: (opts.now ?? Date.now)(),
+      metricsPath: telemetryPath,
     }),
     ...(opts.enableLifecycle ? { reload: () => reloadFromSource() } : {}),
     ...(opts.webConfig ? { web: () => opts.webConfig!.settings } : {}),
   });
-  const listeners = await listenOn([opts.listen].flat(), () => {
-    const server = createServer(app, opts.webConfig);
-    // Slow or stuck clients must not hold the process at shutdown.
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
-    return server;
-  }, Boolean(opts.webConfig?.settings.tls));
+  const listeners = await listenOn(
+    [opts.listen].flat(),
+    () => {
+      const server = createServer(app, opts.webConfig);
+      // Slow or stuck clients must not hold the process at shutdown.
+      server.headersTimeout = 10_000;
+      server.requestTimeout = 30_000;
+      return server;
+    },
+    Boolean(opts.webConfig?.settings.tls),
+  );
   for (const { address } of listeners) {
     log.info({ address, telemetry_path: telemetryPath, version: VERSION, ...describeAccess(opts.webConfig?.settings) }, 'listening');
   }
@@ -290,10 +311,15 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       // A reload that was under way has now applied (or given up): close what it built.
       await Promise.race([reloading.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
       for (const client of clients) client.close();
-      await Promise.all(listeners.map(({ server }) => new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      })));
+      await Promise.all(
+        listeners.map(
+          ({ server }) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      );
     })());
 
   return { url: listeners[0]!.url, server: listeners[0]!.server, urls: listeners.map((l) => l.url), poller, metrics, reload, reloadFromSource, close };

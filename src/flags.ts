@@ -95,7 +95,12 @@ export function parseFlags(argv: readonly string[]): Flags {
         'shard.index': { type: 'string' },
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'json' },
-        ...Object.fromEntries(READ_NAMES.flatMap((name) => [[`collector.${name}`, { type: 'boolean' }], [`no-collector.${name}`, { type: 'boolean' }]])),
+        ...Object.fromEntries(
+          READ_NAMES.flatMap((name) => [
+            [`collector.${name}`, { type: 'boolean' }],
+            [`no-collector.${name}`, { type: 'boolean' }],
+          ]),
+        ),
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },

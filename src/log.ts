@@ -33,10 +33,25 @@ export function scrubSecrets(text: string): string {
 }
 
 export const REDACT_PATHS = [
-  'access_key_secret', '*.access_key_secret', 'accessKeySecret', '*.accessKeySecret',
-  'access_key_id', '*.access_key_id', 'accessKeyId', '*.accessKeyId',
-  'securityToken', '*.securityToken', 'SecurityToken', '*.SecurityToken', 'Signature', '*.Signature',
-  'err.data', 'err.entry', 'err.url', 'err.config', 'headers.authorization',
+  'access_key_secret',
+  '*.access_key_secret',
+  'accessKeySecret',
+  '*.accessKeySecret',
+  'access_key_id',
+  '*.access_key_id',
+  'accessKeyId',
+  '*.accessKeyId',
+  'securityToken',
+  '*.securityToken',
+  'SecurityToken',
+  '*.SecurityToken',
+  'Signature',
+  '*.Signature',
+  'err.data',
+  'err.entry',
+  'err.url',
+  'err.config',
+  'headers.authorization',
 ];
 
 export interface LoggerOptions {
@@ -48,7 +63,7 @@ export interface LoggerOptions {
 
 /** One logfmt value: bare when it can be, else quoted with `"` and `\` escaped; objects as JSON. */
 function logfmtValue(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
   return text !== '' && /^[^\s"=\\\x00-\x1f]+$/.test(text) ? text : JSON.stringify(text);
 }
 
@@ -56,7 +71,10 @@ function logfmtValue(value: unknown): string {
 export function toLogfmt(line: string): string {
   const { time, level, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
   const pairs: Array<[string, unknown]> = [['ts', time], ['level', level], ['msg', msg], ...Object.entries(rest)];
-  return pairs.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${logfmtValue(v)}`).join(' ');
+  return pairs
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${logfmtValue(v)}`)
+    .join(' ');
 }
 
 /** Writes each pino line to `destination` as logfmt. */
@@ -71,9 +89,12 @@ function logfmtStream(destination: NodeJS.WritableStream): Writable {
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const destination = opts.destination ?? process.stdout;
-  const stream = opts.format === 'pretty'
-    ? pretty({ destination, colorize: destination === process.stdout && process.stdout.isTTY, sync: true, translateTime: 'SYS:standard' })
-    : opts.format === 'logfmt' ? logfmtStream(destination) : destination;
+  const stream =
+    opts.format === 'pretty'
+      ? pretty({ destination, colorize: destination === process.stdout && process.stdout.isTTY, sync: true, translateTime: 'SYS:standard' })
+      : opts.format === 'logfmt'
+        ? logfmtStream(destination)
+        : destination;
   return pino(
     {
       level: opts.level ?? 'info',

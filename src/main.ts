@@ -14,7 +14,12 @@ const SHUTDOWN_DEADLINE_MS = 9000;
 
 /** Writes each line of `message` (a ConfigError holds one per problem) with the program's name. */
 function fail(code: number, message: string): never {
-  process.stderr.write(message.split('\n').map((line) => `alicloud-rds-backup-exporter: ${line}\n`).join(''));
+  process.stderr.write(
+    message
+      .split('\n')
+      .map((line) => `alicloud-rds-backup-exporter: ${line}\n`)
+      .join(''),
+  );
   process.exit(code);
 }
 
@@ -89,7 +94,10 @@ async function main(argv: readonly string[]): Promise<void> {
   let exporter;
   try {
     exporter = await startExporter({
-      config, log, listen: flags.listen, telemetryPath: flags.telemetryPath,
+      config,
+      log,
+      listen: flags.listen,
+      telemetryPath: flags.telemetryPath,
       loadConfig: load,
       enableLifecycle: flags.enableLifecycle,
       // --web.disable-exporter-metrics, as node_exporter's: the runtime's and the endpoint's own.

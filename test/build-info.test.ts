@@ -24,14 +24,18 @@ describe('build info', () => {
 
   it('takes the revision and branch from git', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rds-build-'));
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir, encoding: 'utf8' }).trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir, encoding: 'utf8' }).trim();
     git('init', '-q', '-b', 'feature-x');
     git('commit', '-q', '--allow-empty', '-m', 'one');
     assert.deepEqual(writeIn(dir, { PATH: process.env.PATH }), { revision: git('rev-parse', 'HEAD'), branch: 'feature-x' });
   });
 
   it('takes BUILD_REVISION and BUILD_BRANCH first (the image build passes them)', () => {
-    assert.deepEqual(writeIn(mkdtempSync(join(tmpdir(), 'rds-build-')), { BUILD_REVISION: 'abc123', BUILD_BRANCH: 'release-0.2' }), { revision: 'abc123', branch: 'release-0.2' });
+    assert.deepEqual(writeIn(mkdtempSync(join(tmpdir(), 'rds-build-')), { BUILD_REVISION: 'abc123', BUILD_BRANCH: 'release-0.2' }), {
+      revision: 'abc123',
+      branch: 'release-0.2',
+    });
   });
 
   it('reads the file, and says unknown for a missing file or a value that is not one', () => {

@@ -15,17 +15,28 @@ const changelog = readFileSync('CHANGELOG.md', 'utf8');
 
 /** Every key path of the schema, e.g. accounts[].regions[].instances. */
 function keyPaths(schema: z.ZodType, prefix = ''): string[] {
-  const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType; element?: z.ZodType; shape?: Record<string, z.ZodType> } }).def;
+  const def = (
+    schema as unknown as {
+      def: { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType; element?: z.ZodType; shape?: Record<string, z.ZodType> };
+    }
+  ).def;
   switch (def.type) {
-    case 'default': case 'optional': case 'nullable': return keyPaths(def.innerType!, prefix);
+    case 'default':
+    case 'optional':
+    case 'nullable':
+      return keyPaths(def.innerType!, prefix);
     // A preprocess or a transform is one side of a pipe; the keys are on the other.
-    case 'pipe': return keyPaths((def.out as unknown as { def: { type: string } }).def.type === 'transform' ? def.in! : def.out!, prefix);
-    case 'array': return keyPaths(def.element!, `${prefix}[]`);
-    case 'object': return Object.entries(def.shape!).flatMap(([key, inner]) => {
-      const path = prefix ? `${prefix}.${key}` : key;
-      return [path, ...keyPaths(inner, path)];
-    });
-    default: return [];
+    case 'pipe':
+      return keyPaths((def.out as unknown as { def: { type: string } }).def.type === 'transform' ? def.in! : def.out!, prefix);
+    case 'array':
+      return keyPaths(def.element!, `${prefix}[]`);
+    case 'object':
+      return Object.entries(def.shape!).flatMap(([key, inner]) => {
+        const path = prefix ? `${prefix}.${key}` : key;
+        return [path, ...keyPaths(inner, path)];
+      });
+    default:
+      return [];
   }
 }
 
@@ -49,7 +60,10 @@ describe('documentation', () => {
   it('docs/metrics.md names no metric that does not exist', () => {
     const known = new Set<string>(allMetricDefs().map((d) => d.name));
     const rows = [...metricsDoc.matchAll(/^\| `(alicloud_rds_backup_[a-z_]+)` \|/gm)].map((m) => m[1]!);
-    assert.deepEqual(rows.filter((n) => !known.has(n)), []);
+    assert.deepEqual(
+      rows.filter((n) => !known.has(n)),
+      [],
+    );
   });
 
   it('docs/configuration.md describes every configuration key', () => {
@@ -57,7 +71,9 @@ describe('documentation', () => {
     assert.ok(paths.includes('accounts[].regions[].instances'), `schema walk found ${paths.join(', ')}`);
     for (const path of paths) {
       const key = path.split('.').at(-1)!.replace('[]', '');
-      const described = configDoc.includes(`| \`${key}\` |`) || configDoc.split('\n').some((l) => l.startsWith("### ") && (l.includes(`\`${path}\``) || l.includes(`\`${path}[]\``)));
+      const described =
+        configDoc.includes(`| \`${key}\` |`) ||
+        configDoc.split('\n').some((l) => l.startsWith('### ') && (l.includes(`\`${path}\``) || l.includes(`\`${path}[]\``)));
       assert.ok(described, `${path} is described neither in a table row nor by a heading of docs/configuration.md`);
       assert.ok(configDoc.includes(`${key}:`), `${path} is missing from the grammar block`);
     }
@@ -74,7 +90,11 @@ describe('documentation', () => {
     assert.equal(policies.length, 2, 'two policies in the README');
     const [minimal, full] = policies as [string[], string[]];
     const reads = describeReads();
-    assert.deepEqual(minimal, [...reads.filter((r) => r.essential).flatMap((r) => r.actions), 'DescribeDBInstances'].sort(), 'minimal: the essential reads and the instance list');
+    assert.deepEqual(
+      minimal,
+      [...reads.filter((r) => r.essential).flatMap((r) => r.actions), 'DescribeDBInstances'].sort(),
+      'minimal: the essential reads and the instance list',
+    );
     const declared = [...new Set([...reads.flatMap((r) => r.actions), ...INVENTORY_ACTIONS])].sort();
     assert.deepEqual(full, declared, 'full: every action the reads and the inventory declare');
     // and every action the client can send: each quoted action name in it
@@ -83,9 +103,13 @@ describe('documentation', () => {
     assert.deepEqual(sent, declared, 'the actions the client sends are those the reads declare');
   });
 
-  it("config/exporter.yml gives poll.concurrency the scope docs/configuration.md gives it", () => {
+  it('config/exporter.yml gives poll.concurrency the scope docs/configuration.md gives it', () => {
     const comment = /^ {2}concurrency: \d+ +# (.*)$/m.exec(readFileSync('config/exporter.yml', 'utf8'))?.[1];
-    const row = configDoc.split('\n').find((l) => l.startsWith('| `concurrency` |'))?.split('|')[4]?.trim();
+    const row = configDoc
+      .split('\n')
+      .find((l) => l.startsWith('| `concurrency` |'))
+      ?.split('|')[4]
+      ?.trim();
     assert.ok(comment && row, `comment: ${comment}; docs row: ${row}`);
     const scope = (text: string) => /at once, ([a-z ]+)/.exec(text)?.[1]?.trim();
     assert.equal(scope(comment), scope(row), 'the example and the reference name the same scope');

@@ -24,9 +24,15 @@ describe('flags', () => {
 
   it('takes --web.listen-address repeated, every one in order, and refuses the same one twice', () => {
     const flags = parseFlags(['--web.listen-address=127.0.0.1:9001', '--web.listen-address', '[::1]:9002']);
-    assert.deepEqual(flags.listen, [{ host: '127.0.0.1', port: 9001 }, { host: '::1', port: 9002 }]);
+    assert.deepEqual(flags.listen, [
+      { host: '127.0.0.1', port: 9001 },
+      { host: '::1', port: 9002 },
+    ]);
     assert.deepEqual(flags.listenText, ['127.0.0.1:9001', '[::1]:9002']);
-    assert.throws(() => parseFlags(['--web.listen-address=:9001', '--web.listen-address=:9001']), { name: 'FlagError', message: '--web.listen-address: ":9001" is given twice' });
+    assert.throws(() => parseFlags(['--web.listen-address=:9001', '--web.listen-address=:9001']), {
+      name: 'FlagError',
+      message: '--web.listen-address: ":9001" is given twice',
+    });
   });
 
   it('takes --web.disable-exporter-metrics', () => {

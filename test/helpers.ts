@@ -53,8 +53,16 @@ export function testConfig(sim: Simulator, opts: TestConfigOptions = {}): Config
     // otherwise: most tests move the clock by minutes and expect each tick to ask
     // (test/e2e/backups.test.ts checks the cost of the real defaults).
     poll: {
-      schedule: '0 0 1 1 *', timeout_seconds: 2, max_retries: 2, retry_base_delay_seconds: 0.001,
-      idle_interval: 0, backups_interval: 600, restore_window_interval: 900, log_backups_interval: 900, cross_region_interval: 3600, resource_usage_interval: 3600,
+      schedule: '0 0 1 1 *',
+      timeout_seconds: 2,
+      max_retries: 2,
+      retry_base_delay_seconds: 0.001,
+      idle_interval: 0,
+      backups_interval: 600,
+      restore_window_interval: 900,
+      log_backups_interval: 900,
+      cross_region_interval: 3600,
+      resource_usage_interval: 3600,
       ...opts.poll,
     },
     accounts: [account],

@@ -5,8 +5,23 @@ import { LogCapture } from './helpers.js';
 
 describe('log', () => {
   it('writes logfmt: ts, level, msg first; values quoted only when they must be', () => {
-    const line = toLogfmt(JSON.stringify({ level: 'warn', time: '2026-11-28T12:00:00.000Z', msg: 'poll failed', instance_id: 'rm-a', n: 3, ok: false, text: 'a "b" = c', nested: { x: 1 }, empty: '' }));
-    assert.equal(line, 'ts=2026-11-28T12:00:00.000Z level=warn msg="poll failed" instance_id=rm-a n=3 ok=false text="a \\"b\\" = c" nested="{\\"x\\":1}" empty=""');
+    const line = toLogfmt(
+      JSON.stringify({
+        level: 'warn',
+        time: '2026-11-28T12:00:00.000Z',
+        msg: 'poll failed',
+        instance_id: 'rm-a',
+        n: 3,
+        ok: false,
+        text: 'a "b" = c',
+        nested: { x: 1 },
+        empty: '',
+      }),
+    );
+    assert.equal(
+      line,
+      'ts=2026-11-28T12:00:00.000Z level=warn msg="poll failed" instance_id=rm-a n=3 ok=false text="a \\"b\\" = c" nested="{\\"x\\":1}" empty=""',
+    );
   });
 
   it('keeps one line per record, even for a message with a line break', () => {

@@ -31,7 +31,9 @@ function hasSecondArgument(text: string, open: number): boolean {
 }
 
 function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 describe('the test suite', () => {
@@ -53,7 +55,10 @@ describe('the test suite', () => {
 
 /** The test files mocha would run with `args` and the project's .mocharc (a dry run: nothing is executed). */
 function filesMochaRuns(args: string[]): string[] {
-  const run = spawnSync(process.execPath, ['node_modules/mocha/bin/mocha.js', '--dry-run', '--reporter', 'json', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, ['node_modules/mocha/bin/mocha.js', '--dry-run', '--reporter', 'json', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(run.status, 0, `mocha ${args.join(' ')}: ${run.stderr}`);
   const report = JSON.parse(run.stdout) as { tests: Array<{ file: string }> };
   return [...new Set(report.tests.map((t) => t.file.slice(process.cwd().length + 1)))].sort();
@@ -69,7 +74,9 @@ function mochaArgsOf(script: string): string[] {
 
 describe('the test commands', function () {
   this.timeout(60_000);
-  const all = tsFiles('test').filter((f) => f.endsWith('.test.ts')).sort();
+  const all = tsFiles('test')
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort();
   const unitExcluded = /^test\/(e2e|faults|prometheus|grafana|bench)\/|^test\/docker\/image\.test\.ts$/;
 
   it('`npx mocha <file>` runs that file only', () => {
@@ -99,4 +106,3 @@ describe('the test commands', function () {
     assert.deepEqual(filesMochaRuns(mochaArgsOf('test:update-golden')), ['test/e2e/golden.test.ts']);
   });
 });
-

@@ -26,15 +26,60 @@ function openssl(dir: string, args: string[]): void {
 }
 
 function newCa(dir: string, name: string): KeyPair {
-  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`]);
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+  ]);
   return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }
 
 /** A certificate signed by `ca`, with the given subjectAltName and extended key usage. */
 export function issue(dir: string, ca: KeyPair, name: string, san: string, usage: 'serverAuth' | 'clientAuth'): KeyPair {
   writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\nextendedKeyUsage=${usage}\n`);
-  openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`]);
+  openssl(dir, [
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    `/CN=${name}`,
+  ]);
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-CAcreateserial',
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
+  ]);
   return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }
 
@@ -61,7 +106,10 @@ export interface HttpsAnswer {
 }
 
 /** One request on a new connection, trusting `ca`, optionally with a client certificate and basic auth. */
-export function httpsRequest(url: string, opts: { ca: string; client?: KeyPair; auth?: string; method?: string; headers?: Record<string, string> }): Promise<HttpsAnswer> {
+export function httpsRequest(
+  url: string,
+  opts: { ca: string; client?: KeyPair; auth?: string; method?: string; headers?: Record<string, string> },
+): Promise<HttpsAnswer> {
   const options: RequestOptions = {
     method: opts.method ?? 'GET',
     ca: readFileSync(opts.ca),

@@ -39,7 +39,11 @@ describe('the version', () => {
   it('is the tag of every versioned image the docs and manifests name', () => {
     for (const file of ['README.md', 'Dockerfile', 'deploy/kubernetes/statefulset.yaml']) {
       const tags = [...readFileSync(file, 'utf8').matchAll(/alicloud-rds-backup-exporter:(\d+\.\d+\.\d+)/g)].map((m) => m[1]);
-      assert.deepEqual(tags.filter((t) => t !== packageVersion), [], `${file} names another version`);
+      assert.deepEqual(
+        tags.filter((t) => t !== packageVersion),
+        [],
+        `${file} names another version`,
+      );
     }
   });
 
@@ -54,7 +58,10 @@ describe('the version', () => {
     const rig = await startRig();
     try {
       const info = series(await rig.scrape(), 'alicloud_rds_backup_exporter_build_info');
-      assert.deepEqual(info.map((s) => s.labels.version), [packageVersion]);
+      assert.deepEqual(
+        info.map((s) => s.labels.version),
+        [packageVersion],
+      );
     } finally {
       await rig.close();
     }
@@ -70,9 +77,15 @@ describe('the Node.js floor', () => {
   });
 
   it('admits every package npm ci installs, dev dependencies included (no EBADENGINE)', () => {
-    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { version?: string; engines?: { node?: string } | string[] }> };
+    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as {
+      packages: Record<string, { version?: string; engines?: { node?: string } | string[] }>;
+    };
     const refusing = Object.entries(lock.packages)
-      .flatMap(([path, p]) => (p.engines && !Array.isArray(p.engines) && p.engines.node ? [{ name: `${path.replace(/^.*node_modules\//, '')}@${p.version}`, range: p.engines.node }] : []))
+      .flatMap(([path, p]) =>
+        p.engines && !Array.isArray(p.engines) && p.engines.node
+          ? [{ name: `${path.replace(/^.*node_modules\//, '')}@${p.version}`, range: p.engines.node }]
+          : [],
+      )
       .filter((p) => !satisfies(`${floor}.0`, p.range));
     assert.deepEqual(refusing, [], `packages that refuse Node ${floor}.0`);
   });

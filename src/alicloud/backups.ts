@@ -118,7 +118,12 @@ export function normalizeBackupSet(item: unknown): BackupSet {
     throw new MalformedResponseError('a Backup entry lacks BackupId, BackupStartTime or BackupEndTime');
   }
   const set: BackupSet = {
-    backupId, status: text(item.BackupStatus) ?? 'Unknown', type: text(item.BackupType) ?? 'Unknown', startMs, endMs, scope: backupScope(item.BackupScale),
+    backupId,
+    status: text(item.BackupStatus) ?? 'Unknown',
+    type: text(item.BackupType) ?? 'Unknown',
+    startMs,
+    endMs,
+    scope: backupScope(item.BackupScale),
   };
   const size = num(item.BackupSize);
   if (size !== undefined) set.sizeBytes = size;
@@ -211,7 +216,7 @@ export function normalizeBackupPolicy(body: unknown): BackupPolicy {
 export function inBackupWindow(policy: BackupPolicy, nowMs: number, tailMs: number): boolean {
   if (!policy.window || policy.weekdays.length === 0) return true;
   const { start, end } = policy.window;
-  const lengthMs = (((end - start + 1440) % 1440) || 1440) * 60_000;
+  const lengthMs = ((end - start + 1440) % 1440 || 1440) * 60_000;
   const day = Math.floor(nowMs / 86_400_000) * 86_400_000;
   // The window that began today, or yesterday (it may run past midnight, or its tail may).
   for (const began of [day + start * 60_000, day - 86_400_000 + start * 60_000]) {

@@ -4,8 +4,16 @@
 export const CENTRAL_ENDPOINT = 'https://rds.aliyuncs.com';
 
 const CENTRAL_REGIONS: ReadonlySet<string> = new Set([
-  'cn-qingdao', 'cn-beijing', 'cn-hangzhou', 'cn-shanghai', 'cn-shenzhen', 'cn-heyuan', 'cn-hongkong',
-  'ap-southeast-1', 'us-west-1', 'us-east-1',
+  'cn-qingdao',
+  'cn-beijing',
+  'cn-hangzhou',
+  'cn-shanghai',
+  'cn-shenzhen',
+  'cn-heyuan',
+  'cn-hongkong',
+  'ap-southeast-1',
+  'us-west-1',
+  'us-east-1',
 ]);
 
 /**
@@ -15,15 +23,45 @@ const CENTRAL_REGIONS: ReadonlySet<string> = new Set([
  */
 export const KNOWN_REGIONS: ReadonlySet<string> = new Set([
   // mainland China
-  'cn-qingdao', 'cn-beijing', 'cn-zhangjiakou', 'cn-huhehaote', 'cn-wulanchabu', 'cn-hangzhou', 'cn-shanghai',
-  'cn-nanjing', 'cn-fuzhou', 'cn-wuhan-lr', 'cn-shenzhen', 'cn-heyuan', 'cn-guangzhou', 'cn-chengdu', 'cn-hongkong',
+  'cn-qingdao',
+  'cn-beijing',
+  'cn-zhangjiakou',
+  'cn-huhehaote',
+  'cn-wulanchabu',
+  'cn-hangzhou',
+  'cn-shanghai',
+  'cn-nanjing',
+  'cn-fuzhou',
+  'cn-wuhan-lr',
+  'cn-shenzhen',
+  'cn-heyuan',
+  'cn-guangzhou',
+  'cn-chengdu',
+  'cn-hongkong',
   // finance and gov clouds
-  'cn-hangzhou-finance', 'cn-shanghai-finance-1', 'cn-shenzhen-finance-1', 'cn-beijing-finance-1', 'cn-north-2-gov-1',
+  'cn-hangzhou-finance',
+  'cn-shanghai-finance-1',
+  'cn-shenzhen-finance-1',
+  'cn-beijing-finance-1',
+  'cn-north-2-gov-1',
   // Asia Pacific
-  'ap-northeast-1', 'ap-northeast-2', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-5',
-  'ap-southeast-6', 'ap-southeast-7', 'ap-south-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'ap-south-1',
   // Europe, Americas, Middle East
-  'eu-central-1', 'eu-west-1', 'us-west-1', 'us-east-1', 'na-south-1', 'me-east-1', 'me-central-1',
+  'eu-central-1',
+  'eu-west-1',
+  'us-west-1',
+  'us-east-1',
+  'na-south-1',
+  'me-east-1',
+  'me-central-1',
 ]);
 
 /** The default public endpoint for `regionId`. */

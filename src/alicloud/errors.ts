@@ -41,7 +41,22 @@ export class ApiError extends Error {
   }
 }
 
-const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNABORTED', 'EPROTO', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE', 'HPE_INVALID_CONSTANT']);
+const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EPROTO',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'HPE_INVALID_CONSTANT',
+]);
 
 /** The documented shape of an API error code: `Word(.Word)*`, e.g. `Throttling.User`. */
 const API_CODE_SHAPE = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$/;
@@ -55,7 +70,13 @@ const MAX_API_CODE_LENGTH = 64;
  * Forbidden.NoPermission, Forbidden.SubUser. Kind `permission`; each is its own `code` label value.
  */
 export const RAM_REFUSAL_CODES: readonly string[] = [
-  'Forbidden.RAM', 'Forbidden.NoPermission', 'Forbidden.SubUser', 'Forbidden.NotSupportRAM', 'Forbedden.NotSupportRAM', 'NoPermission', 'ActionUnauthorized',
+  'Forbidden.RAM',
+  'Forbidden.NoPermission',
+  'Forbidden.SubUser',
+  'Forbidden.NotSupportRAM',
+  'Forbedden.NotSupportRAM',
+  'NoPermission',
+  'ActionUnauthorized',
 ];
 const RAM_REFUSALS: ReadonlySet<string> = new Set(RAM_REFUSAL_CODES);
 
@@ -65,14 +86,43 @@ const RAM_REFUSALS: ReadonlySet<string> = new Set(RAM_REFUSAL_CODES);
  * cannot grow the series count: the label set is this list, the catch-alls, and HTTP100–HTTP599.
  */
 export const KNOWN_API_CODES: ReadonlySet<string> = new Set([
-  'Throttling', 'Throttling.User', 'Throttling.Api', 'Throttling.Tenant', 'ServiceUnavailable', 'InternalError', 'UnknownError',
-  'InvalidAccessKeyId', 'InvalidAccessKeyId.NotFound', 'InvalidAccessKeyId.Inactive', 'InvalidAccessKeySecret', 'SignatureDoesNotMatch',
-  'SignatureNonceUsed', 'IncompleteSignature', 'InvalidSecurityToken.Expired', 'InvalidSecurityToken.Malformed',
-  'InvalidSecurityToken.MismatchWithAccessKey', 'InvalidTimeStamp.Expired', 'InvalidTimeStamp.Format',
-  'Forbidden', ...RAM_REFUSAL_CODES, 'Forbidden.AccessKeyDisabled', 'Forbidden.NotFound', 'Forbidden.InstanceNotFound',
-  'InvalidDBInstanceId.NotFound', 'InvalidDBInstance.NotFound', 'DBInstance.NotFound', 'IncorrectDBInstanceState',
-  'InvalidParameter', 'MissingParameter', 'InvalidAction.NotFound', 'InvalidVersion', 'UnsupportedHTTPMethod',
-  'InvalidRegionId', 'InvalidRegionId.NotFound', 'InvalidBackupJobId.NotFound', 'InvalidTagKey.Malformed',
+  'Throttling',
+  'Throttling.User',
+  'Throttling.Api',
+  'Throttling.Tenant',
+  'ServiceUnavailable',
+  'InternalError',
+  'UnknownError',
+  'InvalidAccessKeyId',
+  'InvalidAccessKeyId.NotFound',
+  'InvalidAccessKeyId.Inactive',
+  'InvalidAccessKeySecret',
+  'SignatureDoesNotMatch',
+  'SignatureNonceUsed',
+  'IncompleteSignature',
+  'InvalidSecurityToken.Expired',
+  'InvalidSecurityToken.Malformed',
+  'InvalidSecurityToken.MismatchWithAccessKey',
+  'InvalidTimeStamp.Expired',
+  'InvalidTimeStamp.Format',
+  'Forbidden',
+  ...RAM_REFUSAL_CODES,
+  'Forbidden.AccessKeyDisabled',
+  'Forbidden.NotFound',
+  'Forbidden.InstanceNotFound',
+  'InvalidDBInstanceId.NotFound',
+  'InvalidDBInstance.NotFound',
+  'DBInstance.NotFound',
+  'IncorrectDBInstanceState',
+  'InvalidParameter',
+  'MissingParameter',
+  'InvalidAction.NotFound',
+  'InvalidVersion',
+  'UnsupportedHTTPMethod',
+  'InvalidRegionId',
+  'InvalidRegionId.NotFound',
+  'InvalidBackupJobId.NotFound',
+  'InvalidTagKey.Malformed',
 ]);
 
 /** Label values that do not come from the server. */
@@ -100,9 +150,15 @@ export function kindOfApiCode(code: string): ErrorKind {
   if (code === 'Forbidden.AccessKeyDisabled') return 'auth';
   if (code.startsWith('Forbidden')) return 'permission';
   if (
-    code.startsWith('InvalidAccessKeyId') || code.startsWith('InvalidAccessKeySecret') || code.startsWith('SignatureDoesNotMatch') ||
-    code.startsWith('InvalidSecurityToken') || code.startsWith('InvalidTimeStamp') || code === 'SignatureNonceUsed' || code === 'IncompleteSignature'
-  ) return 'auth';
+    code.startsWith('InvalidAccessKeyId') ||
+    code.startsWith('InvalidAccessKeySecret') ||
+    code.startsWith('SignatureDoesNotMatch') ||
+    code.startsWith('InvalidSecurityToken') ||
+    code.startsWith('InvalidTimeStamp') ||
+    code === 'SignatureNonceUsed' ||
+    code === 'IncompleteSignature'
+  )
+    return 'auth';
   if (code === 'InvalidDBInstanceId.NotFound' || code === 'InvalidDBInstance.NotFound' || code === 'DBInstance.NotFound') return 'not_found';
   if (code === 'IncorrectDBInstanceState') return 'state';
   return 'client';
@@ -143,7 +199,11 @@ function safeServerMessage(message: unknown, sent: readonly string[] = []): stri
   if (typeof message !== 'string') return '';
   const cut = message.slice(0, 4096).split(/, URL: |server string to sign is|string to sign/i)[0] ?? '';
   // Control characters and markup would make the log line lie about its own structure.
-  return scrubServerText(cut, sent).replace(/[\x00-\x1f\x7f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200);
+  return scrubServerText(cut, sent)
+    .replace(/[\x00-\x1f\x7f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200);
 }
 
 function field(obj: unknown, key: string): unknown {
@@ -195,7 +255,12 @@ function classify(action: string, raw: unknown, facts: ExchangeFacts): ApiError 
     return new ApiError(action, 'Timeout', 'timeout', 'no answer within the request time-out');
   }
   if (name === 'CredentialsError') {
-    return new ApiError(action, 'CredentialsUnavailable', 'credentials', 'no credentials from the default credential chain (environment, OIDC/RRSA, CLI profile, credentials file, ECS RAM role, credentials URI)');
+    return new ApiError(
+      action,
+      'CredentialsUnavailable',
+      'credentials',
+      'no credentials from the default credential chain (environment, OIDC/RRSA, CLI profile, credentials file, ECS RAM role, credentials URI)',
+    );
   }
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || /^E[A-Z]+$/.test(code))) {
     return new ApiError(action, 'NetworkError', 'network', code);
@@ -207,7 +272,12 @@ function classify(action: string, raw: unknown, facts: ExchangeFacts): ApiError 
   // `null`, JSON nested too deep to parse): the status says more than the body, when it failed.
   if (answered) {
     if (statusFailed) return httpStatusError(action, facts.status!);
-    return new ApiError(action, 'MalformedResponse', 'malformed', name === 'SyntaxError' ? 'the response body is not JSON' : 'the response body is not of the documented form');
+    return new ApiError(
+      action,
+      'MalformedResponse',
+      'malformed',
+      name === 'SyntaxError' ? 'the response body is not JSON' : 'the response body is not of the documented form',
+    );
   }
   // json-bigint rejects a non-JSON body with a plain object, even when the status is unknown.
   if (name === 'SyntaxError') {

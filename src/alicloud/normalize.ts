@@ -32,7 +32,7 @@ export class MalformedResponseError extends Error {
 export function ownText(value: string): string | undefined {
   const trimmed = value.trim();
   if (trimmed === '') return undefined;
-  return trimmed.length < 13 ? trimmed : (` ${trimmed}`).slice(1);
+  return trimmed.length < 13 ? trimmed : ` ${trimmed}`.slice(1);
 }
 
 /** A JSON id as a decimal string with every digit: string, safe integer or json-bigint BigNumber. */

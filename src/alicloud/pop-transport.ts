@@ -51,7 +51,11 @@ export class PopCoreTransport implements RdsTransport {
       // Exactly 'POST': GET would put AccessKeyId, SecurityToken and Signature in the URL, and
       // pop-core copies the URL into its error messages.
       const [body, entry] = await withDeadline(
-        this.rpc.request<[unknown, { response?: { statusCode?: number } }]>(action, { ...params }, { method: 'POST', timeout: this.timeoutMs, beforeRequest: tagExchange(exchange) }),
+        this.rpc.request<[unknown, { response?: { statusCode?: number } }]>(
+          action,
+          { ...params },
+          { method: 'POST', timeout: this.timeoutMs, beforeRequest: tagExchange(exchange) },
+        ),
         this.timeoutMs + 1000,
       );
       const status = entry?.response?.statusCode ?? 200;

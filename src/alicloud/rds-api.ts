@@ -8,7 +8,19 @@ import type { BackupTask } from './normalize.js';
 import type { BackupStorage, CrossRegionBackupSet, CrossRegionSettings, LogFile, RestoreWindow } from './recovery.js';
 
 export type { ApiError, ErrorKind } from './errors.js';
-export type { BackupPolicy, BackupScope, BackupSet, BackupStorage, BackupTask, CrossRegionBackupSet, CrossRegionSettings, DBInstance, LogFile, Priority, RestoreWindow };
+export type {
+  BackupPolicy,
+  BackupScope,
+  BackupSet,
+  BackupStorage,
+  BackupTask,
+  CrossRegionBackupSet,
+  CrossRegionSettings,
+  DBInstance,
+  LogFile,
+  Priority,
+  RestoreWindow,
+};
 
 export interface CallOptions {
   /**

@@ -14,13 +14,27 @@ import type { CallOptions, RdsApi } from './rds-api.js';
 import { RetryingTransport } from './retries.js';
 import type { RdsTransport } from './transport.js';
 import {
-  formatApiMinute, normalizeBackupPolicy, normalizeBackupsPage, normalizeInstancesPage, normalizeTagsPage,
-  type BackupPolicy, type BackupSet, type DBInstance,
+  formatApiMinute,
+  normalizeBackupPolicy,
+  normalizeBackupsPage,
+  normalizeInstancesPage,
+  normalizeTagsPage,
+  type BackupPolicy,
+  type BackupSet,
+  type DBInstance,
 } from './backups.js';
 import { normalizeBackupTasks, type BackupTask } from './normalize.js';
 import {
-  normalizeBackupStorage, normalizeCrossRegionBackupsPage, normalizeCrossRegionSettingsPage, normalizeLogFilesPage, normalizeRestoreWindow,
-  type BackupStorage, type CrossRegionBackupSet, type CrossRegionSettings, type LogFile, type RestoreWindow,
+  normalizeBackupStorage,
+  normalizeCrossRegionBackupsPage,
+  normalizeCrossRegionSettingsPage,
+  normalizeLogFilesPage,
+  normalizeRestoreWindow,
+  type BackupStorage,
+  type CrossRegionBackupSet,
+  type CrossRegionSettings,
+  type LogFile,
+  type RestoreWindow,
 } from './recovery.js';
 
 export type { ApiAttempt, ApiObserver } from './observation.js';
@@ -35,7 +49,13 @@ const INSTANCES_PAGE_SIZE = 100;
 /** ListTagResources takes at most 50 ResourceId.N. */
 const TAG_BATCH = 50;
 /** Largest page each listing takes: they differ per action. */
-const PAGE_SIZE = { DescribeBackups: 100, DescribeBinlogFiles: 100, DescribeLogBackupFiles: 1000, DescribeCrossRegionBackups: 100, DescribeCrossRegionBackupDBInstance: 100 } as const;
+const PAGE_SIZE = {
+  DescribeBackups: 100,
+  DescribeBinlogFiles: 100,
+  DescribeLogBackupFiles: 1000,
+  DescribeCrossRegionBackups: 100,
+  DescribeCrossRegionBackupDBInstance: 100,
+} as const;
 
 /** `yyyy-MM-ddTHH:mm:ssZ`, the form DescribeBinlogFiles and DescribeCrossRegionBackups take. */
 function formatApiSecond(ms: number): string {
@@ -152,7 +172,12 @@ export class RdsClient implements RdsApi {
     }
     // InstanceLevel 1: the SDK's model says Category is returned only then.
     const page = (n: number) =>
-      this.call('DescribeDBInstances', { RegionId: regionId, DBInstanceId: ids?.join(','), InstanceLevel: 1, PageSize: INSTANCES_PAGE_SIZE, PageNumber: n }, normalizeInstancesPage, opts);
+      this.call(
+        'DescribeDBInstances',
+        { RegionId: regionId, DBInstanceId: ids?.join(','), InstanceLevel: 1, PageSize: INSTANCES_PAGE_SIZE, PageNumber: n },
+        normalizeInstancesPage,
+        opts,
+      );
     const first = await page(1);
     const instances = [...first.instances];
     let { total } = first;
@@ -219,12 +244,7 @@ export class RdsClient implements RdsApi {
   }
 
   private pagedLogFiles(action: 'DescribeBinlogFiles' | 'DescribeLogBackupFiles', params: Params, opts?: CallOptions): Promise<LogFile[]> {
-    return this.allPages(
-      action,
-      params,
-      pageOf('files', normalizeLogFilesPage),
-      opts,
-    );
+    return this.allPages(action, params, pageOf('files', normalizeLogFilesPage), opts);
   }
 
   async describeCrossRegionSettings(regionId: string, instanceId: string, opts?: CallOptions): Promise<CrossRegionSettings> {

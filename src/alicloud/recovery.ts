@@ -151,7 +151,7 @@ export function normalizeCrossRegionBackupsPage(body: unknown): CrossRegionBacku
 function bytes(value: unknown): number | undefined {
   const n = num(value);
   if (n === undefined) return undefined;
-  return Math.max(n , 0);
+  return Math.max(n, 0);
 }
 
 export function normalizeBackupStorage(body: unknown): BackupStorage {

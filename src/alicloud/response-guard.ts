@@ -110,7 +110,9 @@ export function guardResponse(res: IncomingMessage, exchange: Exchange | undefin
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) tooLarge();
 
-  const encoding = String(res.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const encoding = String(res.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
   let inflater: Gunzip | Inflate | undefined;
   if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') {
     // httpx would inflate it again, without a bound: from here on the body is plain.

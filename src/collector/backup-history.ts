@@ -85,9 +85,7 @@ export class BackupHistory {
   windows(nowMs: number, runningSinceMs?: number): Array<[number, number]> {
     const floor = nowMs - this.opts.lookbackMs;
     // lastEndMs is also set part-way through a first look that a deadline cut: it goes on from there.
-    const start = this.lastEndMs !== undefined
-      ? Math.max(floor, Math.min(this.lastEndMs, runningSinceMs ?? Infinity) - this.overlapMs)
-      : floor;
+    const start = this.lastEndMs !== undefined ? Math.max(floor, Math.min(this.lastEndMs, runningSinceMs ?? Infinity) - this.overlapMs) : floor;
     const out: Array<[number, number]> = [];
     for (let from = start; from < nowMs; from += this.windowMs) out.push([from, Math.min(nowMs, from + this.windowMs)]);
     return out.length > 0 ? out : [[start, nowMs]];

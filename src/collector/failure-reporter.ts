@@ -14,7 +14,10 @@ export interface Failure {
 export class FailureReporter {
   private failingWith: string | undefined;
 
-  constructor(private readonly log: Logger, private readonly what: string) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly what: string,
+  ) {}
 
   /** `level`: how its start is logged (debug where another place warns already). */
   report(failures: readonly Failure[], level: 'warn' | 'debug' = 'warn'): void {

@@ -82,7 +82,11 @@ export class RegionInventory {
       );
       const wanted = Object.entries(discovery.tags ?? {});
       if (wanted.length > 0 && found.length > 0) {
-        tags = await api.listTags(this.region.region, found.map((i) => i.id), call);
+        tags = await api.listTags(
+          this.region.region,
+          found.map((i) => i.id),
+          call,
+        );
         found = found.filter((i) => wanted.every(([key, value]) => tags.get(i.id)?.[key] === value));
       }
       for (const id of this.explicit) next.set(id, byId.get(id));
@@ -100,7 +104,12 @@ export class RegionInventory {
    * instance has the same labels): from `known` (the discovery filters' answer) where it was asked,
    * else from ListTagResources, 50 instances a call.
    */
-  private async addTags(api: RdsApi, next: Map<string, DBInstance | undefined>, known: ReadonlyMap<string, Record<string, string>>, call: CallOptions): Promise<void> {
+  private async addTags(
+    api: RdsApi,
+    next: Map<string, DBInstance | undefined>,
+    known: ReadonlyMap<string, Record<string, string>>,
+    call: CallOptions,
+  ): Promise<void> {
     const missing = [...next].filter(([id, info]) => info !== undefined && !known.has(id)).map(([id]) => id);
     const asked = missing.length > 0 ? await api.listTags(this.region.region, missing, call) : new Map<string, Record<string, string>>();
     for (const [id, info] of next) {

@@ -54,7 +54,7 @@ function nameHash(name: string): number {
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  return (h1 & 0x3fffffff) || 1;
+  return h1 & 0x3fffffff || 1;
 }
 
 /**

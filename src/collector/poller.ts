@@ -110,7 +110,10 @@ export class Poller {
   private readonly saved: SavedInstances;
   private readonly refusals: RefusalLog;
 
-  constructor(targets: readonly RegionTarget[], private readonly opts: PollerOptions) {
+  constructor(
+    targets: readonly RegionTarget[],
+    private readonly opts: PollerOptions,
+  ) {
     this.now = opts.now ?? Date.now;
     this.saved = opts.saved ?? new Map();
     this.refusals = new RefusalLog(opts.log);
@@ -152,7 +155,12 @@ export class Poller {
     const log = this.opts.log.child({ account: target.account, region: target.region.region });
     return {
       target,
-      inventory: new RegionInventory(target.region, target.refreshIntervalMs, (id) => !target.shard || inShard(target.shard, target.account, target.region.region, id), target.tagKeys),
+      inventory: new RegionInventory(
+        target.region,
+        target.refreshIntervalMs,
+        (id) => !target.shard || inShard(target.shard, target.account, target.region.region, id),
+        target.tagKeys,
+      ),
       log,
       reporter: new FailureReporter(log, 'instance inventory'),
       instances: new Map(),
@@ -274,7 +282,11 @@ export class Poller {
   private refresh(region: RegionState, deadline: SignalLinks): Promise<void> {
     const { log } = region;
     if (region.refreshingSince !== undefined) {
-      if (!region.skipLogged) log.warn({ running_for_seconds: Math.round((performance.now() - region.refreshingSince) / 1000) }, 'instance inventory refresh skipped: the previous refresh of this region is still running');
+      if (!region.skipLogged)
+        log.warn(
+          { running_for_seconds: Math.round((performance.now() - region.refreshingSince) / 1000) },
+          'instance inventory refresh skipped: the previous refresh of this region is still running',
+        );
       region.skipLogged = true;
       return Promise.resolve();
     }
@@ -326,7 +338,8 @@ export class Poller {
       }
       if (!instance.retiring && inventory.isGone(id)) {
         instance.retiring = true;
-        if (instance.jobsInFlight > 0) instance.log.info({ jobs_in_flight: instance.jobsInFlight }, 'instance deleted: kept until its backup jobs in flight are resolved');
+        if (instance.jobsInFlight > 0)
+          instance.log.info({ jobs_in_flight: instance.jobsInFlight }, 'instance deleted: kept until its backup jobs in flight are resolved');
         continue;
       }
       if (instance.retiring && (!atTick || instance.busy || instance.jobsInFlight > 0)) continue;
@@ -341,12 +354,19 @@ export class Poller {
         const { account } = target;
         const regionId = target.region.region;
         instance = new WatchedInstance({
-          key, account, region: regionId, instanceId: id, settings: this.settings, log: this.opts.log,
+          key,
+          account,
+          region: regionId,
+          instanceId: id,
+          settings: this.settings,
+          log: this.opts.log,
           onPublish: (published) => {
             this.changed();
             this.opts.onPublish?.(published);
           },
-          saved: this.saved.get(key), reads: this.opts.reads, refusals: this.refusals,
+          saved: this.saved.get(key),
+          reads: this.opts.reads,
+          refusals: this.refusals,
           onReadError: this.opts.onReadError && ((read, code) => this.opts.onReadError!(account, regionId, read, code)),
         });
         this.saved.delete(key);

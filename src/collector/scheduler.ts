@@ -39,4 +39,3 @@ export function startSchedule(expression: string, poller: Poller, log: Logger, d
     },
   };
 }
-

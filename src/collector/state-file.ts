@@ -26,7 +26,15 @@ export function instanceKey(account: string, region: string, instanceId: string)
 
 // Older files also hold taskAction and lastStatus per job: never read, so dropped here.
 const trackedJob = z.object({ jobId: z.string(), jobMode: z.string(), firstSeen: z.number(), misses: z.number() });
-const backupSet = z.object({ backupId: z.string(), status: z.string(), type: z.string(), startMs: z.number(), endMs: z.number(), sizeBytes: z.number().optional(), scope: z.enum(['instance', 'databases']).default('instance') });
+const backupSet = z.object({
+  backupId: z.string(),
+  status: z.string(),
+  type: z.string(),
+  startMs: z.number(),
+  endMs: z.number(),
+  sizeBytes: z.number().optional(),
+  scope: z.enum(['instance', 'databases']).default('instance'),
+});
 const pairs = <T extends z.ZodType>(value: T) => z.array(z.tuple([z.string(), value]));
 
 const fileSchema = z.object({
@@ -35,17 +43,26 @@ const fileSchema = z.object({
   instances: z.record(
     z.string(),
     z.object({
-      tracker: z.object({ active: z.array(trackedJob), departed: z.array(trackedJob), counted: pairs(z.number()), failures: pairs(z.number()), completions: pairs(z.number()), lastFailureMs: z.number().optional() }),
-      history: z.object({
-        initialDone: z.boolean(),
-        lastEndMs: z.number().optional(),
-        known: pairs(z.number()),
-        newestSuccess: z.array(backupSet),
-        newestFinished: backupSet.optional(),
-        seen: pairs(z.number()),
-        usable: pairs(z.number()).optional(),
-        newestFailedEndMs: z.number().optional(),
-      }).optional(),
+      tracker: z.object({
+        active: z.array(trackedJob),
+        departed: z.array(trackedJob),
+        counted: pairs(z.number()),
+        failures: pairs(z.number()),
+        completions: pairs(z.number()),
+        lastFailureMs: z.number().optional(),
+      }),
+      history: z
+        .object({
+          initialDone: z.boolean(),
+          lastEndMs: z.number().optional(),
+          known: pairs(z.number()),
+          newestSuccess: z.array(backupSet),
+          newestFinished: backupSet.optional(),
+          seen: pairs(z.number()),
+          usable: pairs(z.number()).optional(),
+          newestFailedEndMs: z.number().optional(),
+        })
+        .optional(),
       lastSuccessSeconds: z.number().optional(),
     }),
   ),

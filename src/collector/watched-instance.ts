@@ -12,7 +12,16 @@ import { JobTracker, type Counts, type EndState } from './job-tracker.js';
 import { BackupsState } from './reads/backups.js';
 import { BUILTIN_READS, TASKS_READ } from './reads/index.js';
 import { policyRead } from './reads/policy.js';
-import { failureOf, hasOwnBackups, ScheduledRead, type ReadContext, type ReadFailure, type ReadHealth, type ReadPlugin, type ReadSettings } from './reads/read.js';
+import {
+  failureOf,
+  hasOwnBackups,
+  ScheduledRead,
+  type ReadContext,
+  type ReadFailure,
+  type ReadHealth,
+  type ReadPlugin,
+  type ReadSettings,
+} from './reads/read.js';
 import type { RefusalLog } from './refusals.js';
 import { spreadOf } from './shard.js';
 import type { SavedInstance } from './state-file.js';
@@ -257,7 +266,12 @@ export class WatchedInstance {
   /** One poll; never rejects (failures end up in the snapshot). Publishes its snapshot when it ends. */
   async poll(ctx: PollContext): Promise<InstanceSnapshot> {
     const run: PollRun = (this.running = {
-      startedAt: performance.now(), step: 'DescribeBackupTasks', listed: this.listingDue(ctx.now()), gone: false, jobEnded: false, taskErrors: [],
+      startedAt: performance.now(),
+      step: 'DescribeBackupTasks',
+      listed: this.listingDue(ctx.now()),
+      gone: false,
+      jobEnded: false,
+      taskErrors: [],
     });
     this.skipLogged = false;
     // Taken before the listing: a job that ends in this poll still reaches the backups window back to its start.
@@ -268,7 +282,13 @@ export class WatchedInstance {
     const snapshot = this.snapshot(ctx.now(), run);
     this.running = undefined;
     this.log.debug(
-      { duration_seconds: snapshot.durationSeconds, success: snapshot.success, code: snapshot.errorCode, pending_lookups: snapshot.pendingLookups, jobs_in_flight: this.tracker.inFlight },
+      {
+        duration_seconds: snapshot.durationSeconds,
+        success: snapshot.success,
+        code: snapshot.errorCode,
+        pending_lookups: snapshot.pendingLookups,
+        jobs_in_flight: this.tracker.inFlight,
+      },
       'poll ended',
     );
     return this.publish(snapshot);
@@ -301,19 +321,26 @@ export class WatchedInstance {
     run.step = 'DescribeBackupTasks (job look-ups)';
     const call: CallOptions = { signal, priority: 'backlog', owner: this.key };
     await Promise.all(
-      this.tracker.pending().slice(0, this.settings.lookupsPerPoll).map(async (job) => {
-        try {
-          const found = await api.describeBackupTasks(this.instanceId, job.jobId, call);
-          const end = this.tracker.resolve(job.jobId, found.find((t) => t.jobId === job.jobId), now());
-          if (end) this.ended(run, job.jobId, job.jobMode, end);
-        } catch (err) {
-          const error = err as ApiError;
-          if (error.kind === 'not_found') {
-            this.tracker.abandon(job.jobId, now());
-            this.ended(run, job.jobId, job.jobMode, 'Unknown');
-          } else run.taskErrors.push(error);
-        }
-      }),
+      this.tracker
+        .pending()
+        .slice(0, this.settings.lookupsPerPoll)
+        .map(async (job) => {
+          try {
+            const found = await api.describeBackupTasks(this.instanceId, job.jobId, call);
+            const end = this.tracker.resolve(
+              job.jobId,
+              found.find((t) => t.jobId === job.jobId),
+              now(),
+            );
+            if (end) this.ended(run, job.jobId, job.jobMode, end);
+          } catch (err) {
+            const error = err as ApiError;
+            if (error.kind === 'not_found') {
+              this.tracker.abandon(job.jobId, now());
+              this.ended(run, job.jobId, job.jobMode, 'Unknown');
+            } else run.taskErrors.push(error);
+          }
+        }),
     );
   }
 
@@ -328,7 +355,14 @@ export class WatchedInstance {
     if (this.retiring) return;
     const { api, signal, now } = ctx;
     const readContext: ReadContext = {
-      api, instanceId: this.instanceId, regionId: this.region, call: { signal, priority: 'backlog', owner: this.key }, now, log: this.log, runningSinceMs: runningSince, info: this.infoValue,
+      api,
+      instanceId: this.instanceId,
+      regionId: this.region,
+      call: { signal, priority: 'backlog', owner: this.key },
+      now,
+      log: this.log,
+      runningSinceMs: runningSince,
+      info: this.infoValue,
     };
     const doing = new Set<string>();
     const step = (what: string, on: boolean) => {
@@ -358,7 +392,10 @@ export class WatchedInstance {
   private reportRead(read: ScheduledRead<unknown>, failure: ReadFailure | undefined): void {
     if (failure) this.onReadError?.(read.name, failure.code);
     if (failure?.kind === 'bug') {
-      this.log.error({ read: read.name, code: failure.code, stack: failure.thrown instanceof Error ? failure.thrown.stack : undefined }, `read ${read.name} failed inside the exporter: ${failure.message}`);
+      this.log.error(
+        { read: read.name, code: failure.code, stack: failure.thrown instanceof Error ? failure.thrown.stack : undefined },
+        `read ${read.name} failed inside the exporter: ${failure.message}`,
+      );
     }
     if (failure?.kind === 'permission') this.refusals?.refused(this.account, failure.action, read.name, failure.code);
     else if (!failure) for (const action of read.plugin.actions) this.refusals?.granted(this.account, action);
@@ -375,7 +412,11 @@ export class WatchedInstance {
     if (run.listed) {
       const failure = run.taskErrors[0];
       this.tasksHealth = failure
-        ? { success: false, failure: failureOf(failure, TASKS_READ.actions[0]!), ...(this.tasksHealth?.lastSuccessMs !== undefined ? { lastSuccessMs: this.tasksHealth.lastSuccessMs } : {}) }
+        ? {
+            success: false,
+            failure: failureOf(failure, TASKS_READ.actions[0]!),
+            ...(this.tasksHealth?.lastSuccessMs !== undefined ? { lastSuccessMs: this.tasksHealth.lastSuccessMs } : {}),
+          }
         : { success: true, lastSuccessMs: nowMs };
       if (failure) this.onReadError?.(TASKS_READ.name, failure.code);
     }
@@ -422,7 +463,10 @@ export class WatchedInstance {
   }
 
   private viewContext(nowMs: number): { nowMs: number; settings: ReadSettings; policy: BackupPolicy | undefined } {
-    const policy = this.policy && this.active(this.policy) ? (this.policy.state.view({ nowMs, settings: this.settings, policy: undefined }) as BackupPolicy | undefined) : undefined;
+    const policy =
+      this.policy && this.active(this.policy)
+        ? (this.policy.state.view({ nowMs, settings: this.settings, policy: undefined }) as BackupPolicy | undefined)
+        : undefined;
     return { nowMs, settings: this.settings, policy };
   }
 

@@ -86,7 +86,8 @@ function expandTree(value: unknown, path: PropertyKey[], expansion: Expansion | 
   if (typeof value === 'string' && expansion) {
     let unset = false;
     const expanded = expandEnv(
-      value, expansion.env,
+      value,
+      expansion.env,
       // No hint of a default: the variable may hold a secret, which must never have one in the file.
       (name) => {
         unset = true;
@@ -102,7 +103,8 @@ function expandTree(value: unknown, path: PropertyKey[], expansion: Expansion | 
     const out: Record<string, unknown> = {};
     // defineProperty, not assignment: a key named __proto__ must stay a key (and be rejected as
     // unknown), not replace the object's prototype.
-    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: expandTree(v, [...path, k], expansion), enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of Object.entries(value))
+      Object.defineProperty(out, k, { value: expandTree(v, [...path, k], expansion), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return value;
@@ -125,7 +127,7 @@ function locate(doc: Document, lines: LineCounter, problem: Problem): string {
     if (isMap(node)) {
       const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key);
       if (!pair) break;
-      range = (keyOf && key === path[path.length - 1] ? (pair.key as Node).range : (pair.value as Node | null)?.range ?? (pair.key as Node).range) ?? range;
+      range = (keyOf && key === path[path.length - 1] ? (pair.key as Node).range : ((pair.value as Node | null)?.range ?? (pair.key as Node).range)) ?? range;
       node = pair.value;
     } else if (isSeq(node) && typeof key === 'number') {
       const item = node.items[key] as Node | undefined;
@@ -185,11 +187,20 @@ function describeIssue(issue: z.core.$ZodIssue): Problem[] {
     return issue.keys.map((key) =>
       PLAUSIBLE_KEY.test(key)
         ? { path: [...issue.path, key], message: 'unknown key', keyOf: true }
-        : { path: issue.path, locateBy: [...issue.path, key], keyOf: true, message: 'unknown key on this line (not shown: it does not look like a key name)' });
+        : { path: issue.path, locateBy: [...issue.path, key], keyOf: true, message: 'unknown key on this line (not shown: it does not look like a key name)' },
+    );
   }
   if (issue.code === 'invalid_type') {
     // Never echo the offending value: it may be a secret.
-    return [{ path: issue.path, message: issue.message.startsWith('Invalid input: expected') && /received undefined$/.test(issue.message) ? `required key is missing (expected ${issue.expected})` : `expected ${issue.expected}` }];
+    return [
+      {
+        path: issue.path,
+        message:
+          issue.message.startsWith('Invalid input: expected') && /received undefined$/.test(issue.message)
+            ? `required key is missing (expected ${issue.expected})`
+            : `expected ${issue.expected}`,
+      },
+    ];
   }
   return [{ path: issue.path, message: issue.message }];
 }
@@ -223,7 +234,13 @@ function unclosedQuoteStart(text: string, end: number): number | undefined {
     }
     if (token === null || typeof token !== 'object') return;
     const t = token as { type?: string; offset?: number; source?: string };
-    if ((t.type === 'double-quoted-scalar' || t.type === 'single-quoted-scalar') && t.offset !== undefined && t.source !== undefined && t.offset <= end && end <= t.offset + t.source.length) {
+    if (
+      (t.type === 'double-quoted-scalar' || t.type === 'single-quoted-scalar') &&
+      t.offset !== undefined &&
+      t.source !== undefined &&
+      t.offset <= end &&
+      end <= t.offset + t.source.length
+    ) {
       start = Math.max(start ?? 0, t.offset);
     }
     for (const child of Object.values(token)) if (child !== null && typeof child === 'object') walk(child);
@@ -335,7 +352,12 @@ function checkYaml<S extends z.ZodType>(text: string, source: string, schema: S,
     for (const issue of result.error.issues) problems.push(...describeIssue(issue).filter((p) => !envPaths.has(formatPath(p.path))));
   }
   if (problems.length > 0) fail(source, doc, lines, problems);
-  const warnings = formatProblems(source, doc, lines, unset.map((p) => ({ ...p, message: `${p.message} (the exporter needs it when it runs)` })));
+  const warnings = formatProblems(
+    source,
+    doc,
+    lines,
+    unset.map((p) => ({ ...p, message: `${p.message} (the exporter needs it when it runs)` })),
+  );
   return result.success ? { data: result.data, warnings } : { warnings };
 }
 

@@ -21,15 +21,20 @@ function numberIn(range: { min: number; max: number; above?: boolean; whole?: bo
   const { min, max, above = false, whole = false } = range;
   const message = whole
     ? `expected a whole number from ${min} to ${max}`
-    : above ? `expected a number above ${min}, at most ${max}` : `expected a number from ${min} to ${max}`;
-  return numeric(z.unknown().transform((value, ctx) => {
-    const fits = typeof value === 'number' && Number.isFinite(value) && (above ? value > min : value >= min) && value <= max && (!whole || Number.isInteger(value));
-    if (!fits) {
-      ctx.addIssue({ code: 'custom', message });
-      return z.NEVER;
-    }
-    return value as number;
-  }));
+    : above
+      ? `expected a number above ${min}, at most ${max}`
+      : `expected a number from ${min} to ${max}`;
+  return numeric(
+    z.unknown().transform((value, ctx) => {
+      const fits =
+        typeof value === 'number' && Number.isFinite(value) && (above ? value > min : value >= min) && value <= max && (!whole || Number.isInteger(value));
+      if (!fits) {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return value as number;
+    }),
+  );
 }
 
 /** The fields of a six-field cron expression: what one cycle of the field spans, and its values. */
@@ -131,10 +136,13 @@ export const endpointUrl = z.string().superRefine((value, ctx) => {
     return;
   }
   const problem =
-    url.protocol !== 'https:' && url.protocol !== 'http:' ? `scheme must be https or http, not "${url.protocol.replace(/:$/, '')}"`
-    : url.username !== '' || url.password !== '' ? 'must not contain credentials'
-    : url.pathname !== '/' || url.search !== '' || url.hash !== '' ? 'must have no path, query or fragment'
-    : undefined;
+    url.protocol !== 'https:' && url.protocol !== 'http:'
+      ? `scheme must be https or http, not "${url.protocol.replace(/:$/, '')}"`
+      : url.username !== '' || url.password !== ''
+        ? 'must not contain credentials'
+        : url.pathname !== '/' || url.search !== '' || url.hash !== ''
+          ? 'must have no path, query or fragment'
+          : undefined;
   if (problem) ctx.addIssue({ code: 'custom', message: `malformed endpoint: ${problem}` });
 });
 
@@ -213,7 +221,10 @@ const engine = z.string().transform((value, ctx) => {
 const discoverySchema = z.strictObject({
   engines: z.array(engine).min(1).optional(),
   tags: z.record(z.string().min(1), z.string()).optional(),
-  instance_types: z.array(z.enum(['Primary', 'Readonly', 'Guard', 'Temp'])).min(1).default(['Primary']),
+  instance_types: z
+    .array(z.enum(['Primary', 'Readonly', 'Guard', 'Temp']))
+    .min(1)
+    .default(['Primary']),
   refresh_interval: duration(60, 86400).optional(),
 });
 
@@ -222,7 +233,9 @@ const discoverySchema = z.strictObject({
  * every problem. They then see the object as it came, failed fields included: each check guards
  * what it reads (a value of the wrong type is not what it checks).
  */
-const EVEN_WITH_ISSUES = { when: (payload: z.core.ParsePayload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) };
+const EVEN_WITH_ISSUES = {
+  when: (payload: z.core.ParsePayload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value),
+};
 
 /** Like EVEN_WITH_ISSUES, for a list: each element is checked for its type where it is read. */
 const EVEN_WITH_ISSUES_ARRAY = { when: (payload: z.core.ParsePayload) => Array.isArray(payload.value) };
@@ -246,15 +259,18 @@ const regionSchema = z
   }, EVEN_WITH_ISSUES);
 
 /** A state_file's directory must exist (the file itself is created by the first save). */
-const stateFile = z.string().min(1).superRefine((path, ctx) => {
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(dirname(resolve(path))).isDirectory();
-  } catch {
-    // missing or unreadable: reported below
-  }
-  if (!isDirectory) ctx.addIssue({ code: 'custom', message: 'the directory of the state file does not exist' });
-});
+const stateFile = z
+  .string()
+  .min(1)
+  .superRefine((path, ctx) => {
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(dirname(resolve(path))).isDirectory();
+    } catch {
+      // missing or unreadable: reported below
+    }
+    if (!isDirectory) ctx.addIssue({ code: 'custom', message: 'the directory of the state file does not exist' });
+  });
 
 const accountSchema = z
   .strictObject({
@@ -267,8 +283,18 @@ const accountSchema = z
   })
   .superRefine((account, ctx) => {
     (Array.isArray(account.regions) ? account.regions : []).forEach((region, r) => {
-      if (typeof region?.region === 'string' && REGION_ID.test(region.region) && !KNOWN_REGIONS.has(region.region) && region.endpoint === undefined && account.endpoint === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['regions', r, 'region'], message: 'unknown region id: check its spelling, or give an endpoint to use a region this exporter does not know' });
+      if (
+        typeof region?.region === 'string' &&
+        REGION_ID.test(region.region) &&
+        !KNOWN_REGIONS.has(region.region) &&
+        region.endpoint === undefined &&
+        account.endpoint === undefined
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['regions', r, 'region'],
+          message: 'unknown region id: check its spelling, or give an endpoint to use a region this exporter does not know',
+        });
       }
     });
     const hasId = account.access_key_id !== undefined;
@@ -302,12 +328,19 @@ const pollSchema = z
     cross_region_interval: intervalOrOff(60, 7 * 86400).default(3 * 3600),
     resource_usage_interval: intervalOrOff(60, 7 * 86400).default(6 * 3600),
   })
-  .superRefine((poll, ctx) => {
-    const gap = shortestTickGapSeconds(poll.schedule);
-    if (poll.deadline !== undefined && poll.deadline > gap) {
-      ctx.addIssue({ code: 'custom', path: ['deadline'], message: `expected a duration of at most ${formatDuration(gap)}, the shortest time between two ticks of poll.schedule` });
-    }
-  }, onceValid('schedule', 'deadline'))
+  .superRefine(
+    (poll, ctx) => {
+      const gap = shortestTickGapSeconds(poll.schedule);
+      if (poll.deadline !== undefined && poll.deadline > gap) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['deadline'],
+          message: `expected a duration of at most ${formatDuration(gap)}, the shortest time between two ticks of poll.schedule`,
+        });
+      }
+    },
+    onceValid('schedule', 'deadline'),
+  )
   .transform((poll) => ({ ...poll, deadline: poll.deadline ?? defaultDeadlineSeconds(poll.schedule) }));
 
 /** `collectors.<read>: false` turns a read off (the --no-collector.<read> flag does the same). */
@@ -320,7 +353,7 @@ const collectorsSchema = z
  * (1 to 128 characters); two keys that make the same label name are refused, naming both.
  */
 const tagsAsLabelsSchema = z
-  .array(z.string().min(1, 'expected a tag key, not an empty string').max(128, 'expected a tag key of at most 128 characters (the API\'s limit)'))
+  .array(z.string().min(1, 'expected a tag key, not an empty string').max(128, "expected a tag key of at most 128 characters (the API's limit)"))
   .superRefine((keys, ctx) => {
     const labels = new Map<string, number>();
     keys.forEach((key, i) => {
@@ -328,7 +361,12 @@ const tagsAsLabelsSchema = z
       const label = tagLabelName(key);
       const first = labels.get(label);
       if (first === undefined) labels.set(label, i);
-      else ctx.addIssue({ code: 'custom', path: [i], message: `makes the same label name as tags_as_labels[${first}] (every character other than a letter, digit or _ becomes _): list only one of them` });
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `makes the same label name as tags_as_labels[${first}] (every character other than a letter, digit or _ becomes _): list only one of them`,
+        });
     });
   }, EVEN_WITH_ISSUES_ARRAY)
   .default([]);
@@ -339,14 +377,16 @@ export const configSchema = z
     collectors: collectorsSchema,
     tags_as_labels: tagsAsLabelsSchema,
     state_file: stateFile.optional(),
-    metrics: z
-      .strictObject({ task_statuses: z.enum(['all', 'nonzero']).default('all') })
-      .default({ task_statuses: 'all' }),
+    metrics: z.strictObject({ task_statuses: z.enum(['all', 'nonzero']).default('all') }).default({ task_statuses: 'all' }),
     shard: z
       .strictObject({ count: numberIn({ min: 1, max: 1000, whole: true }), index: numberIn({ min: 0, max: 999, whole: true }) })
-      .superRefine((s, ctx) => {
-        if (s.index >= s.count) ctx.addIssue({ code: 'custom', path: ['index'], message: `expected a whole number from 0 to ${s.count - 1} (below shard.count)` });
-      }, onceValid('count', 'index'))
+      .superRefine(
+        (s, ctx) => {
+          if (s.index >= s.count)
+            ctx.addIssue({ code: 'custom', path: ['index'], message: `expected a whole number from 0 to ${s.count - 1} (below shard.count)` });
+        },
+        onceValid('count', 'index'),
+      )
       .default({ count: 1, index: 0 }),
     accounts: z.array(accountSchema).min(1, 'list at least one account'),
   })
@@ -365,7 +405,11 @@ export const configSchema = z
           const here = `accounts[${a}].regions[${r}].instances[${i}]`;
           const seen = instances.get(`${account.name}/${id}`);
           if (seen) {
-            ctx.addIssue({ code: 'custom', path: ['accounts', a, 'regions', r, 'instances', i], message: `instance listed twice in this account (also ${seen})` });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['accounts', a, 'regions', r, 'instances', i],
+              message: `instance listed twice in this account (also ${seen})`,
+            });
           } else {
             instances.set(`${account.name}/${id}`, here);
           }

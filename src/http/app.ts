@@ -88,7 +88,10 @@ export function createApp(opts: AppOptions): express.Express {
   });
 
   app.get('/status', (req, res) => {
-    res.type('html').set('Cache-Control', 'no-store').send(renderStatusPage(opts.status(), parseStatusFilter(req.query as Record<string, unknown>)));
+    res
+      .type('html')
+      .set('Cache-Control', 'no-store')
+      .send(renderStatusPage(opts.status(), parseStatusFilter(req.query as Record<string, unknown>)));
   });
 
   app.get('/-/healthy', (_req, res) => {
@@ -112,7 +115,10 @@ export function createApp(opts: AppOptions): express.Express {
         res.type('text/plain').send('Configuration reloaded.\n');
       } catch (err) {
         // A ConfigError names file, line and key path, never a value.
-        res.status(500).type('text/plain').send(`Reload failed, the running configuration is kept: ${err instanceof Error ? err.message : String(err)}\n`);
+        res
+          .status(500)
+          .type('text/plain')
+          .send(`Reload failed, the running configuration is kept: ${err instanceof Error ? err.message : String(err)}\n`);
       }
     }
   });

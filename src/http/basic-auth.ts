@@ -34,7 +34,13 @@ export class BasicAuth {
     const given = BasicAuth.credentials(header);
     if (!given) return false;
     const hash = users.get(given.user);
-    const key = createHash('sha256').update(given.user).update('\0').update(given.password).update('\0').update(hash ?? '').digest('hex');
+    const key = createHash('sha256')
+      .update(given.user)
+      .update('\0')
+      .update(given.password)
+      .update('\0')
+      .update(hash ?? '')
+      .digest('hex');
     let ok = this.cache.get(key);
     if (ok === undefined) {
       ok = (await compare(given.password, hash ?? DUMMY_HASH).catch(() => false)) && hash !== undefined;

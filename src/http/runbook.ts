@@ -11,10 +11,15 @@ const CANDIDATES = ['../runbook.md', '../../docs/runbook.md'].map((rel) => fileU
 
 /** The anchor of a heading: lower case, spaces as dashes, nothing else but letters, digits, - and _ (GitHub's rule for these headings). */
 export function anchorOf(heading: string): string {
-  return heading.trim().toLowerCase().replace(/\s+/g, '-').replace(/[^a-z0-9_-]/g, '');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, '-')
+    .replace(/[^a-z0-9_-]/g, '');
 }
 
-const STYLE = 'body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.5rem;overflow-x:auto}code{background:#f4f4f4}h2{border-top:1px solid #ccc;padding-top:1rem}';
+const STYLE =
+  'body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.5rem;overflow-x:auto}code{background:#f4f4f4}h2{border-top:1px solid #ccc;padding-top:1rem}';
 
 /** The page from the runbook's markdown (our own file: its HTML is trusted). */
 export function renderRunbook(markdown: string, version: string): string {

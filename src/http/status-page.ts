@@ -64,7 +64,12 @@ function escapeHtml(text: string): string {
 /** "3 d 4 h", "2 h 5 min", "40 s": the two largest units. */
 export function humanAge(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
-  const units: Array<[number, string]> = [[86400, 'd'], [3600, 'h'], [60, 'min'], [1, 's']];
+  const units: Array<[number, string]> = [
+    [86400, 'd'],
+    [3600, 'h'],
+    [60, 'min'],
+    [1, 's'],
+  ];
   const parts: string[] = [];
   let rest = s;
   for (const [size, name] of units) {
@@ -109,7 +114,11 @@ interface Row {
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 2, warning: 1, expected: 0 };
 
 const storageOf = viewOf(storageRead);
-const ESSENTIAL_READS: ReadonlySet<string> = new Set(describeReads().filter((r) => r.essential).map((r) => r.name));
+const ESSENTIAL_READS: ReadonlySet<string> = new Set(
+  describeReads()
+    .filter((r) => r.essential)
+    .map((r) => r.name),
+);
 
 /** What each LockMode means for backups, in words (Unlock and "" are not locked). */
 const LOCKS: Readonly<Record<string, string>> = {
@@ -136,14 +145,16 @@ function notExpected(inst: InstanceSnapshot, nowMs: number): string[] {
   const info = inst.info;
   if (!info) return [];
   const why: string[] = [];
-  if (info.instanceType === 'Readonly') why.push('a read-only replica: its primary\'s backups cover it');
+  if (info.instanceType === 'Readonly') why.push("a read-only replica: its primary's backups cover it");
   const status = NOT_BACKING_UP[info.status];
   if (status) why.push(`the instance is ${status}`);
-  const lock = info.lockMode === '' || info.lockMode === 'Unlock' ? undefined : LOCKS[info.lockMode] ?? `locked (${escapeHtml(info.lockMode)})`;
+  const lock = info.lockMode === '' || info.lockMode === 'Unlock' ? undefined : (LOCKS[info.lockMode] ?? `locked (${escapeHtml(info.lockMode)})`);
   if (lock) why.push(`the instance is ${lock}`);
   const interval = policyOf(inst)?.expectedIntervalSeconds;
   if (info.createdMs !== undefined && interval !== undefined && (nowMs - info.createdMs) / 1000 < interval) {
-    why.push(`created ${ago(info.createdMs, nowMs)}, less than one expected interval (${escapeHtml(humanAge(interval))}): its first scheduled backup may not have come yet`);
+    why.push(
+      `created ${ago(info.createdMs, nowMs)}, less than one expected interval (${escapeHtml(humanAge(interval))}): its first scheduled backup may not have come yet`,
+    );
   }
   return why;
 }
@@ -154,11 +165,12 @@ function readProblem(read: string, failure: ReadFailure): Problem {
   const action = escapeHtml(failure.action);
   const what = `the <code>${escapeHtml(read)}</code> read (${action})`;
   const consequence = essential ? ': the exporter cannot tell whether backups happen' : '';
-  const html = failure.kind === 'permission'
-    ? `${what} is refused by RAM (<code>${escapeHtml(failure.code)}</code>): grant <code>rds:${action}</code>${consequence}`
-    : failure.kind === 'bug'
-      ? `${what} fails inside the exporter (a bug; its stack is in the log)${consequence}`
-      : `${what} fails: <code>${escapeHtml(failure.code)}</code> (${escapeHtml(failure.kind)})${consequence}`;
+  const html =
+    failure.kind === 'permission'
+      ? `${what} is refused by RAM (<code>${escapeHtml(failure.code)}</code>): grant <code>rds:${action}</code>${consequence}`
+      : failure.kind === 'bug'
+        ? `${what} fails inside the exporter (a bug; its stack is in the log)${consequence}`
+        : `${what} fails: <code>${escapeHtml(failure.code)}</code> (${escapeHtml(failure.kind)})${consequence}`;
   return { severity: essential ? 'critical' : 'warning', html };
 }
 
@@ -189,14 +201,19 @@ function toRow(inst: InstanceSnapshot, nowMs: number): Row {
   const warning = (html: string) => problems.push({ severity: 'warning', html });
   if (!inst.success) {
     const failing = [...inst.reads].filter(([read, health]) => ESSENTIAL_READS.has(read) && health.failure);
-    if (failing.length === 0) critical(`polls failing${inst.errorCode ? `: <code>${escapeHtml(inst.errorCode)}</code>` : ''}: the exporter cannot tell whether backups happen`);
+    if (failing.length === 0)
+      critical(`polls failing${inst.errorCode ? `: <code>${escapeHtml(inst.errorCode)}</code>` : ''}: the exporter cannot tell whether backups happen`);
   }
   for (const [read, health] of inst.reads) if (health.failure) problems.push(readProblem(read, health.failure));
   if (failureMs !== undefined && failureMs > newestSuccess) {
-    critical(`a backup failed ${ago(failureMs, nowMs)}, ${newestSuccess === -Infinity ? 'and no successful backup is known' : `after the last success (${ago(newestSuccess, nowMs)})`}`);
+    critical(
+      `a backup failed ${ago(failureMs, nowMs)}, ${newestSuccess === -Infinity ? 'and no successful backup is known' : `after the last success (${ago(newestSuccess, nowMs)})`}`,
+    );
   }
   if (overdue) {
-    critical(`the full backup is overdue by ${escapeHtml(humanAge((nowMs - full!) / 1000 - interval!))}: the last one ended ${ago(full!, nowMs)}, one is expected every ${escapeHtml(humanAge(interval!))}`);
+    critical(
+      `the full backup is overdue by ${escapeHtml(humanAge((nowMs - full!) / 1000 - interval!))}: the last one ended ${ago(full!, nowMs)}, one is expected every ${escapeHtml(humanAge(interval!))}`,
+    );
   }
   if (nothingToRestore) critical('nothing to restore from: no usable backup set');
   if (gaps > 0) warning(`${gaps} gap${gaps === 1 ? '' : 's'} in the log chain: no point-in-time restore across ${gaps === 1 ? 'it' : 'them'}`);
@@ -206,7 +223,10 @@ function toRow(inst: InstanceSnapshot, nowMs: number): Row {
     const allowed = interval + CROSS_REGION_GRACE_SECONDS;
     const target = escapeHtml(cross.settings.targetRegion ?? 'another region');
     if (copy === undefined) warning(`the cross-region copy to ${target} is stale: no successful copy is known`);
-    else if ((nowMs - copy) / 1000 > allowed) warning(`the cross-region copy to ${target} is stale: the newest ended ${ago(copy, nowMs)}, more than ${escapeHtml(humanAge(allowed))} (the expected interval and ${humanAge(CROSS_REGION_GRACE_SECONDS)} to copy)`);
+    else if ((nowMs - copy) / 1000 > allowed)
+      warning(
+        `the cross-region copy to ${target} is stale: the newest ended ${ago(copy, nowMs)}, more than ${escapeHtml(humanAge(allowed))} (the expected interval and ${humanAge(CROSS_REGION_GRACE_SECONDS)} to copy)`,
+      );
   }
   const paid = storageOf(inst)?.overFreeQuotaBytes;
   if (paid !== undefined && paid > 0) warning(`backup storage is ${escapeHtml(humanBytes(paid))} over the free quota (billed)`);
@@ -240,10 +260,12 @@ function problemsCell(problems: readonly Problem[]): string {
   if (problems.length === 0) return '<span class="ok">No problem known</span>';
   const order: Severity[] = ['critical', 'warning', 'expected'];
   const sorted = [...problems].sort((a, b) => order.indexOf(a.severity) - order.indexOf(b.severity));
-  return `<ul class="problems">${sorted.map((p) => {
-    const { icon, word } = SEVERITY_LABEL[p.severity];
-    return `<li class="sev-${p.severity}"><span aria-hidden="true">${icon} </span><strong>${word}:</strong> ${p.html}</li>`;
-  }).join('')}</ul>`;
+  return `<ul class="problems">${sorted
+    .map((p) => {
+      const { icon, word } = SEVERITY_LABEL[p.severity];
+      return `<li class="sev-${p.severity}"><span aria-hidden="true">${icon} </span><strong>${word}:</strong> ${p.html}</li>`;
+    })
+    .join('')}</ul>`;
 }
 
 function matches(inst: InstanceSnapshot, filter: StatusFilter): boolean {
@@ -259,12 +281,14 @@ function matches(inst: InstanceSnapshot, filter: StatusFilter): boolean {
 function tasksCell(inst: InstanceSnapshot): string {
   if (!inst.tasks) return '<span class="muted">unknown (the task listing failed)</span>';
   if (inst.tasks.length === 0) return '<span class="muted">none</span>';
-  return `<ul>${inst.tasks.map((task) => {
-    const label = `job ${escapeHtml(task.jobId)}`;
-    const pct = task.progressRatio === undefined ? undefined : Math.round(task.progressRatio * 100);
-    const bar = pct === undefined ? '' : ` <progress max="100" value="${pct}" aria-label="${label} progress">${pct} %</progress> ${pct} %`;
-    return `<li>${label} (${escapeHtml(task.jobMode)}): ${escapeHtml(task.status)}${bar}</li>`;
-  }).join('')}</ul>`;
+  return `<ul>${inst.tasks
+    .map((task) => {
+      const label = `job ${escapeHtml(task.jobId)}`;
+      const pct = task.progressRatio === undefined ? undefined : Math.round(task.progressRatio * 100);
+      const bar = pct === undefined ? '' : ` <progress max="100" value="${pct}" aria-label="${label} progress">${pct} %</progress> ${pct} %`;
+      return `<li>${label} (${escapeHtml(task.jobMode)}): ${escapeHtml(task.status)}${bar}</li>`;
+    })
+    .join('')}</ul>`;
 }
 
 function lastBackupCell(inst: InstanceSnapshot, overdue: boolean, nowMs: number): string {
@@ -291,7 +315,9 @@ function restorableCell(inst: InstanceSnapshot, nowMs: number): string {
   const cross = crossRegionOf(inst);
   if (cross?.settings.enabled) {
     const copy = cross.copies?.newestSuccessEndMs;
-    lines.push(`<span class="muted">copied to ${escapeHtml(cross.settings.targetRegion ?? 'another region')}: ${copy === undefined ? 'no successful copy known' : ago(copy, nowMs)}</span>`);
+    lines.push(
+      `<span class="muted">copied to ${escapeHtml(cross.settings.targetRegion ?? 'another region')}: ${copy === undefined ? 'no successful copy known' : ago(copy, nowMs)}</span>`,
+    );
   }
   return lines.join('<br>');
 }
@@ -304,7 +330,9 @@ function pollCell(inst: InstanceSnapshot, nowMs: number): string {
 
 function rowHtml(row: Row, nowMs: number): string {
   const { inst } = row;
-  const about = inst.info ? `<br><span class="muted">${escapeHtml(inst.info.engine)} ${escapeHtml(inst.info.engineVersion)}${inst.info.description && inst.info.description !== inst.instanceId ? ` · ${escapeHtml(inst.info.description)}` : ''}</span>` : '';
+  const about = inst.info
+    ? `<br><span class="muted">${escapeHtml(inst.info.engine)} ${escapeHtml(inst.info.engineVersion)}${inst.info.description && inst.info.description !== inst.instanceId ? ` · ${escapeHtml(inst.info.description)}` : ''}</span>`
+    : '';
   return `<tr${row.rank > 0 ? ' class="problem"' : ''}>
 <td>${escapeHtml(inst.account)}</td>
 <td>${escapeHtml(inst.region)}</td>
@@ -342,13 +370,20 @@ export function renderStatusPage(input: StatusInput, filter: StatusFilter, maxRo
   const failingPolls = all.filter((i) => !i.success).length;
   const allRows = all.map((i) => toRow(i, nowMs));
   const withProblems = allRows.filter((r) => r.rank > 0).length;
-  const state = failingPolls > 0
-    ? `<p class="state degraded" role="status"><strong>Degraded:</strong> the essential reads of ${failingPolls} of ${all.length} instance${all.length === 1 ? '' : 's'} fail (poll_success 0): the exporter cannot tell whether their backups happen. ${withProblems} instance${withProblems === 1 ? ' has' : 's have'} a problem.</p>`
-    : `<p class="state healthy" role="status"><strong>Healthy:</strong> the essential reads of every instance work. ${withProblems === 0 ? 'No instance has a problem.' : `${withProblems} instance${withProblems === 1 ? ' has' : 's have'} a problem: see the Problems column.`}</p>`;
+  const state =
+    failingPolls > 0
+      ? `<p class="state degraded" role="status"><strong>Degraded:</strong> the essential reads of ${failingPolls} of ${all.length} instance${all.length === 1 ? '' : 's'} fail (poll_success 0): the exporter cannot tell whether their backups happen. ${withProblems} instance${withProblems === 1 ? ' has' : 's have'} a problem.</p>`
+      : `<p class="state healthy" role="status"><strong>Healthy:</strong> the essential reads of every instance work. ${withProblems === 0 ? 'No instance has a problem.' : `${withProblems} instance${withProblems === 1 ? ' has' : 's have'} a problem: see the Problems column.`}</p>`;
 
   const rows = allRows.filter((r) => matches(r.inst, filter));
   // critical problems first, then warnings, then by account, region and id
-  rows.sort((a, b) => b.rank - a.rank || a.inst.account.localeCompare(b.inst.account) || a.inst.region.localeCompare(b.inst.region) || a.inst.instanceId.localeCompare(b.inst.instanceId));
+  rows.sort(
+    (a, b) =>
+      b.rank - a.rank ||
+      a.inst.account.localeCompare(b.inst.account) ||
+      a.inst.region.localeCompare(b.inst.region) ||
+      a.inst.instanceId.localeCompare(b.inst.instanceId),
+  );
   const shown = rows.slice(0, maxRows);
   const filtered = filter.account !== undefined || filter.region !== undefined || filter.instance !== undefined;
   const caption = `${rows.length} of ${all.length} watched instance${all.length === 1 ? '' : 's'}${filtered ? ' match the filter' : ''}${shown.length < rows.length ? `; the first ${shown.length} are shown — narrow the filter to see the others` : ''}. Instances with a problem come first.`;

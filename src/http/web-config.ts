@@ -40,7 +40,13 @@ export const CIPHER_SUITES: Readonly<Record<string, string>> = {
 const TLS13_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
 const CURVES = { CurveP256: 'P-256', CurveP384: 'P-384', CurveP521: 'P-521', X25519: 'X25519' } as const;
 
-export const CLIENT_AUTH_TYPES = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'] as const;
+export const CLIENT_AUTH_TYPES = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+] as const;
 type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 /** The headers the toolkit lets a file set, and the values it accepts where it restricts them. */
@@ -60,9 +66,15 @@ const tlsSchema = z
     client_allowed_sans: z.array(z.string().min(1)).optional(),
     min_version: z.enum(Object.keys(TLS_VERSIONS) as [TlsVersionName, ...TlsVersionName[]]).default('TLS12'),
     max_version: z.enum(Object.keys(TLS_VERSIONS) as [TlsVersionName, ...TlsVersionName[]]).default('TLS13'),
-    cipher_suites: z.array(z.enum(Object.keys(CIPHER_SUITES) as [string, ...string[]])).min(1).optional(),
+    cipher_suites: z
+      .array(z.enum(Object.keys(CIPHER_SUITES) as [string, ...string[]]))
+      .min(1)
+      .optional(),
     prefer_server_cipher_suites: z.boolean().default(true),
-    curve_preferences: z.array(z.enum(Object.keys(CURVES) as [keyof typeof CURVES, ...Array<keyof typeof CURVES>])).min(1).optional(),
+    curve_preferences: z
+      .array(z.enum(Object.keys(CURVES) as [keyof typeof CURVES, ...Array<keyof typeof CURVES>]))
+      .min(1)
+      .optional(),
   })
   .superRefine((tls, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -73,7 +85,8 @@ const tlsSchema = z
     if (tls.key === undefined && tls.key_file === undefined) issue('key_file', 'required key is missing (or key)');
     const hasCa = tls.client_ca !== undefined || tls.client_ca_file !== undefined;
     const verifies = tls.client_auth_type === 'VerifyClientCertIfGiven' || tls.client_auth_type === 'RequireAndVerifyClientCert';
-    if (hasCa && tls.client_auth_type === 'NoClientCert') issue('client_auth_type', 'a client CA is set: choose a client_auth_type (RequireAndVerifyClientCert to require client certificates)');
+    if (hasCa && tls.client_auth_type === 'NoClientCert')
+      issue('client_auth_type', 'a client CA is set: choose a client_auth_type (RequireAndVerifyClientCert to require client certificates)');
     if (verifies && !hasCa) issue('client_ca_file', `required by client_auth_type ${tls.client_auth_type}`);
     if (tls.client_allowed_sans && tls.client_auth_type !== 'RequireAnyClientCert' && tls.client_auth_type !== 'RequireAndVerifyClientCert') {
       issue('client_allowed_sans', 'needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert');
@@ -82,17 +95,17 @@ const tlsSchema = z
     if (order.indexOf(tls.min_version) > order.indexOf(tls.max_version)) issue('min_version', 'must not be above max_version');
   });
 
-const headersSchema = z
-  .record(z.string(), z.string())
-  .superRefine((headers, ctx) => {
-    for (const [name, value] of Object.entries(headers)) {
-      const known = HEADERS.find((h) => h.toLowerCase() === name.toLowerCase());
-      if (!known) ctx.addIssue({ code: 'custom', path: [name], message: `this header cannot be set: expected one of ${HEADERS.join(', ')}` });
-      else if (/[\r\n\x00]/.test(value)) ctx.addIssue({ code: 'custom', path: [name], message: 'must be one line' });
-      else if (known === 'X-Frame-Options' && value !== '' && !/^(deny|sameorigin)$/i.test(value)) ctx.addIssue({ code: 'custom', path: [name], message: 'expected deny or sameorigin' });
-      else if (known === 'X-Content-Type-Options' && value !== '' && !/^nosniff$/i.test(value)) ctx.addIssue({ code: 'custom', path: [name], message: 'expected nosniff' });
-    }
-  });
+const headersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
+  for (const [name, value] of Object.entries(headers)) {
+    const known = HEADERS.find((h) => h.toLowerCase() === name.toLowerCase());
+    if (!known) ctx.addIssue({ code: 'custom', path: [name], message: `this header cannot be set: expected one of ${HEADERS.join(', ')}` });
+    else if (/[\r\n\x00]/.test(value)) ctx.addIssue({ code: 'custom', path: [name], message: 'must be one line' });
+    else if (known === 'X-Frame-Options' && value !== '' && !/^(deny|sameorigin)$/i.test(value))
+      ctx.addIssue({ code: 'custom', path: [name], message: 'expected deny or sameorigin' });
+    else if (known === 'X-Content-Type-Options' && value !== '' && !/^nosniff$/i.test(value))
+      ctx.addIssue({ code: 'custom', path: [name], message: 'expected nosniff' });
+  }
+});
 
 export const webConfigSchema = z.strictObject({
   tls_server_config: tlsSchema.optional(),
@@ -104,7 +117,13 @@ export const webConfigSchema = z.strictObject({
     })
     .optional(),
   basic_auth_users: z
-    .record(z.string().min(1).regex(/^[^:]*$/, 'a user name cannot contain ":"'), z.string().regex(BCRYPT_HASH, 'expected a bcrypt hash such as $2y$10$...'))
+    .record(
+      z
+        .string()
+        .min(1)
+        .regex(/^[^:]*$/, 'a user name cannot contain ":"'),
+      z.string().regex(BCRYPT_HASH, 'expected a bcrypt hash such as $2y$10$...'),
+    )
     .optional(),
   rate_limit: z
     .unknown()
@@ -163,7 +182,9 @@ export function loadWebSettings(file: string): { settings: WebSettings; fingerpr
       minVersion: TLS_VERSIONS[tls.min_version],
       maxVersion: TLS_VERSIONS[tls.max_version],
       honorCipherOrder: tls.prefer_server_cipher_suites,
-      ...(tls.cipher_suites ? { ciphers: [...tls.cipher_suites.map((s) => CIPHER_SUITES[s]!).filter((s) => !s.startsWith('TLS_')), TLS13_SUITES].join(':') } : {}),
+      ...(tls.cipher_suites
+        ? { ciphers: [...tls.cipher_suites.map((s) => CIPHER_SUITES[s]!).filter((s) => !s.startsWith('TLS_')), TLS13_SUITES].join(':') }
+        : {}),
       ...(tls.curve_preferences ? { ecdhCurve: tls.curve_preferences.map((c) => CURVES[c]).join(':') } : {}),
     };
     try {
@@ -229,7 +250,10 @@ export class WebConfig {
   /** goes up by one each time new settings are applied */
   generation = 0;
 
-  constructor(readonly file: string, private readonly log?: Logger) {
+  constructor(
+    readonly file: string,
+    private readonly log?: Logger,
+  ) {
     ({ settings: this.settings, fingerprint: this.fingerprint } = loadWebSettings(file));
   }
 

@@ -44,61 +44,100 @@ export type InstanceFamily = readonly [MetricDef, (lines: FamilyLines, inst: Ins
 
 /** The task listing's families: first, as they were before the reads were plug-ins. */
 const TASK_FAMILIES: readonly InstanceFamily[] = [
-  [METRICS.tasks, (l, inst, opts) => {
-    if (!inst.tasks) return;
-    const byStatus = new Map<string, number>(opts.taskStatuses === 'all' ? BACKUP_STATUSES.map((s) => [s, 0]) : []);
-    for (const task of inst.tasks) byStatus.set(task.status, (byStatus.get(task.status) ?? 0) + 1);
-    for (const [status, n] of byStatus) l.add(n, extra(['status', status]));
-  }],
-  [METRICS.taskProgress, (l, inst) => {
-    // One series per label set: a job listed twice shows its last value once.
-    const series = new Map<string, number>();
-    for (const task of inst.tasks ?? []) {
-      if (task.progressRatio === undefined) continue;
-      series.set(extra(['backup_job_id', task.jobId], ['job_mode', task.jobMode], ['task_action', task.taskAction]), task.progressRatio);
-    }
-    for (const [labels, v] of series) l.add(v, labels);
-  }],
-  [METRICS.taskFailures, (l, inst) => {
-    for (const [jobMode, n] of inst.counts.failures) l.add(n, extra(['job_mode', jobMode]));
-  }],
-  [METRICS.taskCompletions, (l, inst) => {
-    for (const [key, n] of inst.counts.completions) {
-      const [jobMode, status] = splitCompletionKey(key);
-      l.add(n, extra(['job_mode', jobMode], ['status', status]));
-    }
-  }],
+  [
+    METRICS.tasks,
+    (l, inst, opts) => {
+      if (!inst.tasks) return;
+      const byStatus = new Map<string, number>(opts.taskStatuses === 'all' ? BACKUP_STATUSES.map((s) => [s, 0]) : []);
+      for (const task of inst.tasks) byStatus.set(task.status, (byStatus.get(task.status) ?? 0) + 1);
+      for (const [status, n] of byStatus) l.add(n, extra(['status', status]));
+    },
+  ],
+  [
+    METRICS.taskProgress,
+    (l, inst) => {
+      // One series per label set: a job listed twice shows its last value once.
+      const series = new Map<string, number>();
+      for (const task of inst.tasks ?? []) {
+        if (task.progressRatio === undefined) continue;
+        series.set(extra(['backup_job_id', task.jobId], ['job_mode', task.jobMode], ['task_action', task.taskAction]), task.progressRatio);
+      }
+      for (const [labels, v] of series) l.add(v, labels);
+    },
+  ],
+  [
+    METRICS.taskFailures,
+    (l, inst) => {
+      for (const [jobMode, n] of inst.counts.failures) l.add(n, extra(['job_mode', jobMode]));
+    },
+  ],
+  [
+    METRICS.taskCompletions,
+    (l, inst) => {
+      for (const [key, n] of inst.counts.completions) {
+        const [jobMode, status] = splitCompletionKey(key);
+        l.add(n, extra(['job_mode', jobMode], ['status', status]));
+      }
+    },
+  ],
 ];
 
 /** The instance's own families and its health: after the reads'. */
 const INSTANCE_HEALTH_FAMILIES: readonly InstanceFamily[] = [
-  [METRICS.lastFailureTimestamp, (l, inst) => {
-    const newest = Math.max(backupsOf(inst)?.summary.newestFailedEndMs ?? -Infinity, inst.counts.lastFailureMs ?? -Infinity);
-    if (newest > -Infinity) l.add(newest / 1000);
-  }],
-  [METRICS.instanceInfo, (l, inst, opts) => {
-    const info = inst.info;
-    if (info) {
-      // Every instance has every tag label: "" when it lacks the tag or its tags are not known yet.
-      const tags = opts.tagKeys.map((key): [string, string] => [tagLabelName(key), info.tags && Object.hasOwn(info.tags, key) ? tagLabelValue(info.tags[key]!) : '']);
-      l.add(1, extra(
-        ['engine', info.engine], ['engine_version', info.engineVersion], ['description', info.description], ['instance_type', info.instanceType],
-        ['category', info.category], ['status', info.status], ['lock_mode', info.lockMode], ...tags,
-      ));
-    }
-  }],
+  [
+    METRICS.lastFailureTimestamp,
+    (l, inst) => {
+      const newest = Math.max(backupsOf(inst)?.summary.newestFailedEndMs ?? -Infinity, inst.counts.lastFailureMs ?? -Infinity);
+      if (newest > -Infinity) l.add(newest / 1000);
+    },
+  ],
+  [
+    METRICS.instanceInfo,
+    (l, inst, opts) => {
+      const info = inst.info;
+      if (info) {
+        // Every instance has every tag label: "" when it lacks the tag or its tags are not known yet.
+        const tags = opts.tagKeys.map((key): [string, string] => [
+          tagLabelName(key),
+          info.tags && Object.hasOwn(info.tags, key) ? tagLabelValue(info.tags[key]!) : '',
+        ]);
+        l.add(
+          1,
+          extra(
+            ['engine', info.engine],
+            ['engine_version', info.engineVersion],
+            ['description', info.description],
+            ['instance_type', info.instanceType],
+            ['category', info.category],
+            ['status', info.status],
+            ['lock_mode', info.lockMode],
+            ...tags,
+          ),
+        );
+      }
+    },
+  ],
   [METRICS.instanceCreated, (l, inst) => l.maybe(seconds(inst.info?.createdMs))],
-  [METRICS.readSuccess, (l, inst) => {
-    for (const [read, health] of inst.reads) l.add(health.success ? 1 : 0, extra(['read', read]));
-  }],
-  [METRICS.readLastSuccess, (l, inst) => {
-    for (const [read, health] of inst.reads) if (health.lastSuccessMs !== undefined) l.add(health.lastSuccessMs / 1000, extra(['read', read]));
-  }],
-  [METRICS.readError, (l, inst) => {
-    for (const [read, { failure }] of inst.reads) {
-      if (failure) l.add(1, extra(['read', read], ['action', failure.action], ['kind', failure.kind], ['code', failure.code]));
-    }
-  }],
+  [
+    METRICS.readSuccess,
+    (l, inst) => {
+      for (const [read, health] of inst.reads) l.add(health.success ? 1 : 0, extra(['read', read]));
+    },
+  ],
+  [
+    METRICS.readLastSuccess,
+    (l, inst) => {
+      for (const [read, health] of inst.reads) if (health.lastSuccessMs !== undefined) l.add(health.lastSuccessMs / 1000, extra(['read', read]));
+    },
+  ],
+  [
+    METRICS.readError,
+    (l, inst) => {
+      for (const [read, { failure }] of inst.reads) {
+        if (failure) l.add(1, extra(['read', read], ['action', failure.action], ['kind', failure.kind], ['code', failure.code]));
+      }
+    },
+  ],
   [METRICS.pollSuccess, (l, inst) => l.add(inst.success ? 1 : 0)],
   [METRICS.lastPollTimestamp, (l, inst) => l.maybe(inst.lastSuccessSeconds)],
   [METRICS.pollDuration, (l, inst) => l.add(inst.durationSeconds)],
@@ -108,10 +147,13 @@ const INSTANCE_HEALTH_FAMILIES: readonly InstanceFamily[] = [
 
 /** A read's family, filled from its view when the instance has one. */
 function readFamily<V>(plugin: ReadPlugin<V>, [def, fill]: readonly [MetricDef, ViewFill<V>]): InstanceFamily {
-  return [def, (l, inst) => {
-    const view = inst.views.get(plugin.name) as V | undefined;
-    if (view !== undefined) fill(l, view);
-  }];
+  return [
+    def,
+    (l, inst) => {
+      const view = inst.views.get(plugin.name) as V | undefined;
+      if (view !== undefined) fill(l, view);
+    },
+  ];
 }
 
 /** The families served per instance, in the order served: the task listing's, each read's, the instance's. */

@@ -154,7 +154,13 @@ async function familyGzip(body: FamilyBody, budget: { bytes: number }, line: Gzi
 }
 
 /** The body from the headers and the families' pieces, plain or as one gzip member. */
-async function assemble(headers: readonly CompressedPiece[], families: readonly FamilyBody[], tail: Buffer, gzip: boolean, line: GzipLine): Promise<{ chunks: Buffer[]; length: number }> {
+async function assemble(
+  headers: readonly CompressedPiece[],
+  families: readonly FamilyBody[],
+  tail: Buffer,
+  gzip: boolean,
+  line: GzipLine,
+): Promise<{ chunks: Buffer[]; length: number }> {
   const chunks: Buffer[] = [];
   if (!gzip) {
     families.forEach((body, f) => {
@@ -246,31 +252,55 @@ function registerLive(registry: Registry, opts: MetricsOptions): LiveMetrics {
   const registers = [registry];
   const apiRequests = new Counter({ name: METRICS.apiRequests.name, help: METRICS.apiRequests.help, labelNames: labelNames(METRICS.apiRequests), registers });
   const apiDuration = new Histogram({
-    name: METRICS.apiRequestDuration.name, help: METRICS.apiRequestDuration.help, labelNames: labelNames(METRICS.apiRequestDuration),
-    buckets: API_DURATION_BUCKETS, registers,
+    name: METRICS.apiRequestDuration.name,
+    help: METRICS.apiRequestDuration.help,
+    labelNames: labelNames(METRICS.apiRequestDuration),
+    buckets: API_DURATION_BUCKETS,
+    registers,
   });
   const readErrors = new Counter({ name: METRICS.readErrors.name, help: METRICS.readErrors.help, labelNames: labelNames(METRICS.readErrors), registers });
   const reloadOk = new Gauge({ name: METRICS.configReloadSuccessful.name, help: METRICS.configReloadSuccessful.help, registers });
   const reloadAt = new Gauge({ name: METRICS.configReloadTimestamp.name, help: METRICS.configReloadTimestamp.help, registers });
   new Gauge({
-    name: METRICS.apiRateLimit.name, help: METRICS.apiRateLimit.help, labelNames: labelNames(METRICS.apiRateLimit), registers,
+    name: METRICS.apiRateLimit.name,
+    help: METRICS.apiRateLimit.help,
+    labelNames: labelNames(METRICS.apiRateLimit),
+    registers,
     collect() {
       this.reset();
       for (const [account, rate] of opts.rateLimits?.() ?? []) this.set({ account }, rate.current);
     },
   });
   new Gauge({
-    name: METRICS.buildInfo.name, help: METRICS.buildInfo.help, labelNames: labelNames(METRICS.buildInfo), registers,
+    name: METRICS.buildInfo.name,
+    help: METRICS.buildInfo.help,
+    labelNames: labelNames(METRICS.buildInfo),
+    registers,
     collect() {
       const shard = opts.shard?.() ?? NO_SHARDING;
       this.reset();
       const build = opts.build ?? { revision: 'unknown', branch: 'unknown' };
-      this.set({ version: opts.version, revision: build.revision, branch: build.branch, nodejs_version: process.version, shard_index: String(shard.index), shard_count: String(shard.count) }, 1);
+      this.set(
+        {
+          version: opts.version,
+          revision: build.revision,
+          branch: build.branch,
+          nodejs_version: process.version,
+          shard_index: String(shard.index),
+          shard_count: String(shard.count),
+        },
+        1,
+      );
     },
   });
   let handler: LiveMetrics['handler'];
   if (opts.handlerMetrics !== false) {
-    const requests = new Counter({ name: HANDLER_METRICS.requests.name, help: HANDLER_METRICS.requests.help, labelNames: labelNames(HANDLER_METRICS.requests), registers });
+    const requests = new Counter({
+      name: HANDLER_METRICS.requests.name,
+      help: HANDLER_METRICS.requests.help,
+      labelNames: labelNames(HANDLER_METRICS.requests),
+      registers,
+    });
     // As promhttp does: the codes a scrape most often ends with are there from the start.
     for (const code of ['200', '500', '503']) requests.inc({ code }, 0);
     handler = {

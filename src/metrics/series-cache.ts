@@ -201,7 +201,11 @@ export class InstanceSeries {
     }
     const blocks: Block[] = [];
     for (let start = 0; start < entries.length; start += BLOCK_SIZE) {
-      const block: Block = { entries: entries.slice(start, start + BLOCK_SIZE), families: new Array(this.defs.length).fill(undefined), dirty: new Array(this.defs.length).fill(true) };
+      const block: Block = {
+        entries: entries.slice(start, start + BLOCK_SIZE),
+        families: new Array(this.defs.length).fill(undefined),
+        dirty: new Array(this.defs.length).fill(true),
+      };
       block.entries.forEach((entry, index) => {
         entry.block = block;
         entry.index = index;

@@ -31,7 +31,13 @@ describe('classifyApiError', () => {
     ['IncorrectDBInstanceState', popCoreApiError('IncorrectDBInstanceState'), 'IncorrectDBInstanceState', 'state', false],
     ['InvalidParameter', popCoreApiError('InvalidParameter'), 'InvalidParameter', 'client', false],
     ['read time-out', Object.assign(new Error('ReadTimeout(3000). POST / failed.'), { name: 'RequestTimeoutError' }), 'Timeout', 'timeout', true],
-    ['non-JSON body (plain object)', { name: 'SyntaxError', message: 'Unexpected token <', at: 1, text: '<html>502</html>' }, 'MalformedResponse', 'malformed', true],
+    [
+      'non-JSON body (plain object)',
+      { name: 'SyntaxError', message: 'Unexpected token <', at: 1, text: '<html>502</html>' },
+      'MalformedResponse',
+      'malformed',
+      true,
+    ],
     ['wrong shape', new MalformedResponseError('the response is not a JSON object'), 'MalformedResponse', 'malformed', true],
     ['connection refused', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'NetworkError', 'network', true],
     ['socket hang up', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'NetworkError', 'network', true],
@@ -65,19 +71,28 @@ describe('classifyApiError', () => {
 
   it('drops the string-to-sign that SignatureDoesNotMatch quotes (it carries the STS token)', () => {
     const token = 'CAIS-sts-token-value-abcdefghijklmnop';
-    const err = classifyApiError('DescribeBackupTasks', popCoreApiError('SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3DSTS.x%26SecurityToken%3D${token}`));
+    const err = classifyApiError(
+      'DescribeBackupTasks',
+      popCoreApiError(
+        'SignatureDoesNotMatch',
+        `Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3DSTS.x%26SecurityToken%3D${token}`,
+      ),
+    );
     assert.equal(err.message, 'DescribeBackupTasks: SignatureDoesNotMatch: Specified signature is not matched with our calculation. (RequestId REQ-1)');
   });
 
   it('scrubs a registered secret that a server message would echo', () => {
     registerSecret('registered-secret-0123456789');
     const err = classifyApiError('DescribeBackupTasks', popCoreApiError('InvalidParameter', 'bad value registered-secret-0123456789'));
-    assert.ok(!err.message.includes('registered-secret-0123456789'), '!err.message.includes(\'registered-secret-0123456789\')');
+    assert.ok(!err.message.includes('registered-secret-0123456789'), "!err.message.includes('registered-secret-0123456789')");
     assert.match(err.message, /\[REDACTED\]/);
   });
 
   it('never repeats a network error message it does not control', () => {
-    const err = classifyApiError('DescribeBackupTasks', Object.assign(new Error('getaddrinfo ENOTFOUND secret.example?AccessKeyId=abc'), { code: 'ENOTFOUND' }));
+    const err = classifyApiError(
+      'DescribeBackupTasks',
+      Object.assign(new Error('getaddrinfo ENOTFOUND secret.example?AccessKeyId=abc'), { code: 'ENOTFOUND' }),
+    );
     assert.equal(err.message, 'DescribeBackupTasks: NetworkError: ENOTFOUND');
   });
 
@@ -100,13 +115,25 @@ describe('classifyApiError', () => {
     assert.equal(classifyApiError('A', new Error('cut'), { status: 200, tooLarge: true }).code, 'ResponseTooLarge');
     const number = Object.assign(new Error('x'), { name: '123Error', code: 123, data: { Code: 123 } });
     assert.equal(classifyApiError('A', number).code, 'MalformedResponse');
-    const hostile = { get name(): string { throw new Error('boom'); } };
+    const hostile = {
+      get name(): string {
+        throw new Error('boom');
+      },
+    };
     assert.equal(classifyApiError('A', hostile).code, 'MalformedResponse');
   });
 
   describe('RAM refusals', () => {
     it('every refusal code is a permission error, not retried, counted under its own code', () => {
-      for (const code of ['Forbidden.RAM', 'NoPermission', 'Forbidden.NoPermission', 'Forbidden.SubUser', 'ActionUnauthorized', 'Forbidden.NotSupportRAM', 'Forbedden.NotSupportRAM']) {
+      for (const code of [
+        'Forbidden.RAM',
+        'NoPermission',
+        'Forbidden.NoPermission',
+        'Forbidden.SubUser',
+        'ActionUnauthorized',
+        'Forbidden.NotSupportRAM',
+        'Forbedden.NotSupportRAM',
+      ]) {
         assert.ok(RAM_REFUSAL_CODES.includes(code), code);
         const err = classifyApiError('DescribeBackupPolicy', popCoreApiError(code, 'You are not authorized to do this action.'));
         assert.equal(err.code, code, 'its own label value, not OtherApiError');
@@ -125,7 +152,8 @@ describe('classifyApiError', () => {
     });
 
     it('codes that only look alike are not refusals', () => {
-      for (const code of ['NoPermissionYet', 'Permission', 'InvalidAccessKeyId.NotFound']) assert.notEqual(classifyApiError('A', popCoreApiError(code)).kind, 'permission', code);
+      for (const code of ['NoPermissionYet', 'Permission', 'InvalidAccessKeyId.NotFound'])
+        assert.notEqual(classifyApiError('A', popCoreApiError(code)).kind, 'permission', code);
     });
   });
 });

@@ -84,15 +84,21 @@ describe('hostile responses', function () {
       await client.describeBackupTasks('rm-hostile');
     } catch (err) {
       assert.ok(err instanceof ApiError, `an ApiError, not ${String(err)}`);
-      assert.deepEqual(calls.map((c) => c.code), [err.code], 'observed once, with the same code');
+      assert.deepEqual(
+        calls.map((c) => c.code),
+        [err.code],
+        'observed once, with the same code',
+      );
       return err;
     }
     assert.fail('the call succeeded');
   }
 
-  const json = (status: number, body: string, headers: Record<string, string> = {}): Handler => (_req, res) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
-  };
+  const json =
+    (status: number, body: string, headers: Record<string, string> = {}): Handler =>
+    (_req, res) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
+    };
 
   describe('size', () => {
     it('cuts a gzip bomb once the inflated body passes the limit', async () => {
@@ -143,11 +149,17 @@ describe('hostile responses', function () {
     it('reads a body just under the limit, and a small gzip body', async () => {
       const padding = ' '.repeat(MAX_RESPONSE_BYTES - 100);
       handler = json(200, `{"Items":{"BackupJob":[{"BackupJobId":"7","BackupStatus":"Uploading"}]}${padding}}`);
-      assert.deepEqual((await client.describeBackupTasks('rm-ok')).map((t) => t.jobId), ['7']);
+      assert.deepEqual(
+        (await client.describeBackupTasks('rm-ok')).map((t) => t.jobId),
+        ['7'],
+      );
       handler = (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync('{"Items":{"BackupJob":{"BackupJobId":8}}}'));
       };
-      assert.deepEqual((await client.describeBackupTasks('rm-ok')).map((t) => t.jobId), ['8']);
+      assert.deepEqual(
+        (await client.describeBackupTasks('rm-ok')).map((t) => t.jobId),
+        ['8'],
+      );
     });
 
     it('reports a corrupt compressed body as MalformedResponse', async () => {
@@ -209,7 +221,9 @@ describe('hostile responses', function () {
         let form = new URLSearchParams();
         handler = (_req, res, f) => {
           form = f;
-          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ Code: 'SignatureDoesNotMatch', Message: wording(f), RequestId: 'R-1' }));
+          res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ Code: 'SignatureDoesNotMatch', Message: wording(f), RequestId: 'R-1' }));
         };
         const err = await failure();
         assert.equal(err.code, 'SignatureDoesNotMatch');

@@ -57,7 +57,10 @@ describe('RdsClient.describeDBInstances', function () {
     const found = await client.describeDBInstances('cn-hangzhou', wanted);
     assert.deepEqual(found.map((i) => i.id).sort(), ids.slice(0, 95));
     const batches = listed().map((r) => r.params.DBInstanceId!.split(','));
-    assert.deepEqual(batches.map((b) => b.length).sort((a, b) => b - a), [30, 30, 30, 6]);
+    assert.deepEqual(
+      batches.map((b) => b.length).sort((a, b) => b - a),
+      [30, 30, 30, 6],
+    );
     assert.deepEqual(batches.flat().sort(), [...wanted].sort(), 'each id asked once');
     assert.equal(semaphore.peak, 4, 'four batches in flight at once');
   });
@@ -65,7 +68,16 @@ describe('RdsClient.describeDBInstances', function () {
   it('lists a region 100 a page, the pages after the first at once', async () => {
     const found = await client.describeDBInstances('cn-hangzhou');
     assert.deepEqual(found.map((i) => i.id).sort(), ids);
-    assert.deepEqual(listed().map((r) => [r.params.PageSize, r.params.PageNumber]).sort(), [['100', '1'], ['100', '2'], ['100', '3']]);
+    assert.deepEqual(
+      listed()
+        .map((r) => [r.params.PageSize, r.params.PageNumber])
+        .sort(),
+      [
+        ['100', '1'],
+        ['100', '2'],
+        ['100', '3'],
+      ],
+    );
     assert.equal(semaphore.peak, 2, 'pages 2 and 3 in flight together, after page 1');
     assert.deepEqual([...new Set(listed().map((r) => r.params.InstanceLevel))], ['1'], 'InstanceLevel 1, for Category');
   });
@@ -86,7 +98,12 @@ describe('RdsClient.describeDBInstances', function () {
     };
     const found = await client.describeDBInstances('cn-hangzhou');
     assert.equal(new Set(found.map((i) => i.id)).size, 420);
-    assert.deepEqual(listed().map((r) => r.params.PageNumber).sort(), ['1', '2', '3', '4', '5']);
+    assert.deepEqual(
+      listed()
+        .map((r) => r.params.PageNumber)
+        .sort(),
+      ['1', '2', '3', '4', '5'],
+    );
   });
 
   it('stops at its first failure, with the ApiError', async () => {

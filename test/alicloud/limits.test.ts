@@ -172,13 +172,16 @@ describe('backlog fairness', () => {
     assert.equal(sem.inUse, 0);
   });
 
-  it('a waiter that aborts leaves its owner\'s queue; the owner keeps its turn for the rest', async () => {
+  it("a waiter that aborts leaves its owner's queue; the owner keeps its turn for the rest", async () => {
     const sem = new Semaphore(1);
     const release = await sem.acquire();
     const controller = new AbortController();
     const order: string[] = [];
     const gone = sem.acquire(controller.signal, 'backlog', 'a');
-    const waits = [sem.acquire(undefined, 'backlog', 'b').then((r) => (order.push('b'), r())), sem.acquire(undefined, 'backlog', 'a').then((r) => (order.push('a'), r()))];
+    const waits = [
+      sem.acquire(undefined, 'backlog', 'b').then((r) => (order.push('b'), r())),
+      sem.acquire(undefined, 'backlog', 'a').then((r) => (order.push('a'), r())),
+    ];
     controller.abort();
     await assert.rejects(gone, AbortedError);
     release();

@@ -8,14 +8,18 @@ const JSONbig = createRequire(import.meta.url)('json-bigint') as { parse(text: s
 
 describe('normalizeBackupTasks', () => {
   it('reads the documented example', () => {
-    const body = JSONbig.parse('{"RequestId":"9049","Items":{"BackupJob":[{"BackupJobId":"4762614","BackupId":"346650271","BackupProgressStatus":"Uploading","BackupStatus":"Uploading","JobMode":"Automated","Process":"25","TaskAction":"NormalBackupTask"}]}}');
+    const body = JSONbig.parse(
+      '{"RequestId":"9049","Items":{"BackupJob":[{"BackupJobId":"4762614","BackupId":"346650271","BackupProgressStatus":"Uploading","BackupStatus":"Uploading","JobMode":"Automated","Process":"25","TaskAction":"NormalBackupTask"}]}}',
+    );
     assert.deepEqual(normalizeBackupTasks(body), [
       { jobId: '4762614', backupId: '346650271', status: 'Uploading', jobMode: 'Automated', taskAction: 'NormalBackupTask', progressRatio: 0.25 },
     ]);
   });
 
   it('accepts ids as numbers, a lone object for the list, and no BackupStatus', () => {
-    const body = JSONbig.parse('{"Items":{"BackupJob":{"BackupJobId":4762614,"BackupProgressStatus":"Preparing","JobMode":"Manual","Process":"0","TaskAction":"TempBackupTask"}}}');
+    const body = JSONbig.parse(
+      '{"Items":{"BackupJob":{"BackupJobId":4762614,"BackupProgressStatus":"Preparing","JobMode":"Manual","Process":"0","TaskAction":"TempBackupTask"}}}',
+    );
     const [task] = normalizeBackupTasks(body);
     assert.equal(task?.jobId, '4762614');
     assert.equal(task?.status, 'Preparing');
@@ -43,8 +47,19 @@ describe('normalizeBackupTasks', () => {
   });
 
   it('clamps progress to 0..1', () => {
-    const tasks = normalizeBackupTasks({ Items: { BackupJob: [{ BackupJobId: '1', Process: '140' }, { BackupJobId: '2', Process: '-3' }, { BackupJobId: '3', Process: 'abc' }] } });
-    assert.deepEqual(tasks.map((t) => t.progressRatio), [1, 0, undefined]);
+    const tasks = normalizeBackupTasks({
+      Items: {
+        BackupJob: [
+          { BackupJobId: '1', Process: '140' },
+          { BackupJobId: '2', Process: '-3' },
+          { BackupJobId: '3', Process: 'abc' },
+        ],
+      },
+    });
+    assert.deepEqual(
+      tasks.map((t) => t.progressRatio),
+      [1, 0, undefined],
+    );
   });
 
   it('keeps every digit of any integer id, however it arrives (property)', () => {

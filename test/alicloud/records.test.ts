@@ -9,7 +9,13 @@ const backup = (fields: Record<string, unknown>) =>
 
 describe('DBInstance: category, lock mode and creation time', () => {
   it('takes Category, LockMode and CreateTime as the API gives them', () => {
-    const got = instance({ Category: 'HighAvailability', LockMode: 'LockByExpiration', CreateTime: '2026-11-20T16:00:00Z', DBInstanceType: 'Readonly', DBInstanceStatus: 'Stopped' });
+    const got = instance({
+      Category: 'HighAvailability',
+      LockMode: 'LockByExpiration',
+      CreateTime: '2026-11-20T16:00:00Z',
+      DBInstanceType: 'Readonly',
+      DBInstanceStatus: 'Stopped',
+    });
     assert.equal(got.category, 'HighAvailability');
     assert.equal(got.lockMode, 'LockByExpiration');
     assert.equal(got.createdMs, Date.UTC(2026, 10, 20, 16, 0, 0));
@@ -62,11 +68,26 @@ describe('BackupSet: scope', () => {
   it('a page mixes both, each set keeping its own scope and type', () => {
     const page = normalizeBackupsPage({
       TotalRecordCount: 2,
-      Items: { Backup: [
-        { BackupId: '1', BackupStartTime: '2026-11-20T16:00Z', BackupEndTime: '2026-11-20T16:20Z', BackupType: 'FullBackup', BackupScale: 'DBInstance' },
-        { BackupId: '2', BackupStartTime: '2026-11-21T16:00Z', BackupEndTime: '2026-11-21T16:01Z', BackupType: 'FullBackup', BackupScale: 'Database', BackupDBNames: 'orders' },
-      ] },
+      Items: {
+        Backup: [
+          { BackupId: '1', BackupStartTime: '2026-11-20T16:00Z', BackupEndTime: '2026-11-20T16:20Z', BackupType: 'FullBackup', BackupScale: 'DBInstance' },
+          {
+            BackupId: '2',
+            BackupStartTime: '2026-11-21T16:00Z',
+            BackupEndTime: '2026-11-21T16:01Z',
+            BackupType: 'FullBackup',
+            BackupScale: 'Database',
+            BackupDBNames: 'orders',
+          },
+        ],
+      },
     });
-    assert.deepEqual(page.sets.map((s) => [s.backupId, s.type, s.scope]), [['1', 'FullBackup', 'instance'], ['2', 'FullBackup', 'databases']]);
+    assert.deepEqual(
+      page.sets.map((s) => [s.backupId, s.type, s.scope]),
+      [
+        ['1', 'FullBackup', 'instance'],
+        ['2', 'FullBackup', 'databases'],
+      ],
+    );
   });
 });

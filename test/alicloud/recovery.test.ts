@@ -4,13 +4,18 @@ import assert from 'node:assert/strict';
 import { normalizeBackupPolicy, normalizeBackupSet } from '../../src/alicloud/backups.js';
 import { MalformedResponseError } from '../../src/alicloud/normalize.js';
 import {
-  normalizeBackupStorage, normalizeCrossRegionBackupsPage, normalizeCrossRegionSettingsPage, normalizeLogFilesPage, normalizeRestoreWindow,
+  normalizeBackupStorage,
+  normalizeCrossRegionBackupsPage,
+  normalizeCrossRegionSettingsPage,
+  normalizeLogFilesPage,
+  normalizeRestoreWindow,
 } from '../../src/alicloud/recovery.js';
 
 describe('recoverability normalisers', () => {
   it('reads the restore window, and nothing from empty strings', () => {
     assert.deepEqual(normalizeRestoreWindow({ RecoveryBeginTime: '2026-11-20T07:59:18Z', RecoveryEndTime: '2026-11-27T08:41:29Z' }), {
-      beginMs: Date.parse('2026-11-20T07:59:18Z'), endMs: Date.parse('2026-11-27T08:41:29Z'),
+      beginMs: Date.parse('2026-11-20T07:59:18Z'),
+      endMs: Date.parse('2026-11-27T08:41:29Z'),
     });
     assert.deepEqual(normalizeRestoreWindow({ RecoveryBeginTime: '', RecoveryEndTime: '' }), {});
   });
@@ -18,13 +23,30 @@ describe('recoverability normalisers', () => {
   it('reads log files with second or minute times, string sizes, a lone object, and drops download links', () => {
     const page = normalizeLogFilesPage({
       TotalRecordCount: '2',
-      Items: { BinLogFile: [
-        { FileSize: '2269410', LogBeginTime: '2026-11-27T17:45:21Z', LogEndTime: '2026-11-27T18:10:28Z', HostInstanceID: 5841973, RemoteStatus: 'Uploading', LogFileName: 'mysql-bin.000019', DownloadLink: 'http://x/?Signature=abc' },
-        { FileSize: 788480, LogBeginTime: '2026-11-27T08:40Z', LogEndTime: '2026-11-27T09:10Z' },
-      ] },
+      Items: {
+        BinLogFile: [
+          {
+            FileSize: '2269410',
+            LogBeginTime: '2026-11-27T17:45:21Z',
+            LogEndTime: '2026-11-27T18:10:28Z',
+            HostInstanceID: 5841973,
+            RemoteStatus: 'Uploading',
+            LogFileName: 'mysql-bin.000019',
+            DownloadLink: 'http://x/?Signature=abc',
+          },
+          { FileSize: 788480, LogBeginTime: '2026-11-27T08:40Z', LogEndTime: '2026-11-27T09:10Z' },
+        ],
+      },
     });
     assert.equal(page.total, 2);
-    assert.deepEqual(page.files[0], { host: '5841973', name: 'mysql-bin.000019', beginMs: Date.parse('2026-11-27T17:45:21Z'), endMs: Date.parse('2026-11-27T18:10:28Z'), sizeBytes: 2269410, uploaded: false });
+    assert.deepEqual(page.files[0], {
+      host: '5841973',
+      name: 'mysql-bin.000019',
+      beginMs: Date.parse('2026-11-27T17:45:21Z'),
+      endMs: Date.parse('2026-11-27T18:10:28Z'),
+      sizeBytes: 2269410,
+      uploaded: false,
+    });
     assert.deepEqual(page.files[1], { host: '', beginMs: Date.parse('2026-11-27T08:40:00Z'), endMs: Date.parse('2026-11-27T09:10:00Z'), sizeBytes: 788480 });
     assert.equal(normalizeLogFilesPage({ Items: { BinLogFile: { LogBeginTime: '2026-11-27T08:40Z', LogEndTime: '2026-11-27T09:10Z' } } }).files.length, 1);
     assert.deepEqual(normalizeLogFilesPage({}).files, []);
@@ -32,33 +54,65 @@ describe('recoverability normalisers', () => {
   });
 
   it('reads cross-region settings (Enable/Disable) and sets (BackupSetStatus 0 success, 1 failed, number or string)', () => {
-    const settings = normalizeCrossRegionSettingsPage({ TotalRecords: 2, Items: { Item: [
-      { DBInstanceId: 'rm-a', BackupEnabled: 'Enable', LogBackupEnabled: 'Disable', CrossBackupRegion: 'cn-shanghai', Retention: 15 },
-      { DBInstanceId: 'rm-b', BackupEnabled: 'Disable', LogBackupEnabled: 'Disable', CrossBackupRegion: '' },
-    ] } });
+    const settings = normalizeCrossRegionSettingsPage({
+      TotalRecords: 2,
+      Items: {
+        Item: [
+          { DBInstanceId: 'rm-a', BackupEnabled: 'Enable', LogBackupEnabled: 'Disable', CrossBackupRegion: 'cn-shanghai', Retention: 15 },
+          { DBInstanceId: 'rm-b', BackupEnabled: 'Disable', LogBackupEnabled: 'Disable', CrossBackupRegion: '' },
+        ],
+      },
+    });
     assert.deepEqual(settings.settings.get('rm-a'), { enabled: true, logEnabled: false, targetRegion: 'cn-shanghai', retentionDays: 15 });
     assert.deepEqual(settings.settings.get('rm-b'), { enabled: false, logEnabled: false });
-    const sets = normalizeCrossRegionBackupsPage({ TotalRecordCount: '3', Items: { Item: [
-      { CrossBackupId: 14377, BackupSetStatus: 0, BackupEndTime: '2026-11-27T12:10:00Z', CrossBackupSetSize: '5312836' },
-      { CrossBackupId: '14378', BackupSetStatus: '1', BackupEndTime: '2026-11-28T12:10:00Z' },
-      { CrossBackupId: 14379, BackupSetStatus: 2, BackupEndTime: '2026-11-28T13:10:00Z' },
-    ] } });
-    assert.deepEqual(sets.sets.map((s) => s.status), ['Success', 'Failed', '2']);
+    const sets = normalizeCrossRegionBackupsPage({
+      TotalRecordCount: '3',
+      Items: {
+        Item: [
+          { CrossBackupId: 14377, BackupSetStatus: 0, BackupEndTime: '2026-11-27T12:10:00Z', CrossBackupSetSize: '5312836' },
+          { CrossBackupId: '14378', BackupSetStatus: '1', BackupEndTime: '2026-11-28T12:10:00Z' },
+          { CrossBackupId: 14379, BackupSetStatus: 2, BackupEndTime: '2026-11-28T13:10:00Z' },
+        ],
+      },
+    });
+    assert.deepEqual(
+      sets.sets.map((s) => s.status),
+      ['Success', 'Failed', '2'],
+    );
     assert.equal(sets.sets[0]?.sizeBytes, 5312836);
     assert.equal(sets.total, 3);
   });
 
   it('reads backup storage: -1 (none stored) as 0, strings as numbers', () => {
-    assert.deepEqual(normalizeBackupStorage({ BackupDataSize: '94324736', BackupLogSize: 45145563, ArchiveBackupSize: 0, ColdBackupSize: -1, PaidBackupSize: '-1', BackupSize: -1 }), {
-      dataBytes: 94324736, logBytes: 45145563, archiveBytes: 0, coldBytes: 0, overFreeQuotaBytes: 0,
-    });
+    assert.deepEqual(
+      normalizeBackupStorage({
+        BackupDataSize: '94324736',
+        BackupLogSize: 45145563,
+        ArchiveBackupSize: 0,
+        ColdBackupSize: -1,
+        PaidBackupSize: '-1',
+        BackupSize: -1,
+      }),
+      {
+        dataBytes: 94324736,
+        logBytes: 45145563,
+        archiveBytes: 0,
+        coldBytes: 0,
+        overFreeQuotaBytes: 0,
+      },
+    );
     assert.deepEqual(normalizeBackupStorage({}), {});
   });
 
   it('reads the extra policy fields, the misspelt Lastest as Latest', () => {
     const policy = normalizeBackupPolicy({
-      PreferredBackupPeriod: 'Monday', BackupLog: 'Enable', LogBackupRetentionPeriod: '14', ReleasedKeepPolicy: 'Lastest',
-      HighSpaceUsageProtection: 'Disable', CompressType: '4', ArchiveBackupRetentionPeriod: '365',
+      PreferredBackupPeriod: 'Monday',
+      BackupLog: 'Enable',
+      LogBackupRetentionPeriod: '14',
+      ReleasedKeepPolicy: 'Lastest',
+      HighSpaceUsageProtection: 'Disable',
+      CompressType: '4',
+      ArchiveBackupRetentionPeriod: '365',
     });
     assert.equal(policy.logBackupEnabled, true);
     assert.equal(policy.logRetentionDays, 14);

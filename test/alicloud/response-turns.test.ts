@@ -14,12 +14,14 @@ function busy(ms: number): void {
 
 function get(port: number, path: string, agent: http.Agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path, agent }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -63,22 +65,31 @@ describe('response ends, one per event-loop turn', () => {
       // the probe's connection is open before the burst
       assert.equal((await get(port, '/probe', probeAgent)).body, 'ok');
       let probe: Promise<unknown> | undefined;
-      const answers = Array.from({ length: N }, () => new Promise<string>((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port, path: '/api', agent }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => {
-            probe ??= get(port, '/probe', probeAgent);
-            busy(10); // the work an answer starts
-            ended++;
-            resolve(body);
-          });
-        }).on('error', reject);
-      }));
+      const answers = Array.from(
+        { length: N },
+        () =>
+          new Promise<string>((resolve, reject) => {
+            http
+              .get({ host: '127.0.0.1', port, path: '/api', agent }, (res) => {
+                let body = '';
+                res.setEncoding('utf8');
+                res.on('data', (c: string) => (body += c));
+                res.on('end', () => {
+                  probe ??= get(port, '/probe', probeAgent);
+                  busy(10); // the work an answer starts
+                  ended++;
+                  resolve(body);
+                });
+              })
+              .on('error', reject);
+          }),
+      );
       const bodies = await Promise.all(answers);
       await probe;
-      assert.ok(bodies.every((b) => b === JSON.stringify({ Items: 'x'.repeat(2000) })), 'every body whole');
+      assert.ok(
+        bodies.every((b) => b === JSON.stringify({ Items: 'x'.repeat(2000) })),
+        'every body whole',
+      );
       // Ended as they came, all 20 answers' work ran in one turn before the probe was read (20).
       assert.ok(endedWhenProbed >= 1 && endedWhenProbed <= 3, `the probe was answered after ${endedWhenProbed} of ${N} answers`);
     } finally {

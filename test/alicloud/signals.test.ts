@@ -51,7 +51,10 @@ describe('SignalLinks', () => {
     assert.equal(links.size, 0);
     assert.equal(getEventListeners(child.signal, 'abort').length, 0);
     parent.abort();
-    assert.ok(made.every((link) => !link.signal.aborted), 'a released link never aborts');
+    assert.ok(
+      made.every((link) => !link.signal.aborted),
+      'a released link never aborts',
+    );
     links.close();
     assert.equal(getEventListeners(parent.signal, 'abort').length, 0);
   });
@@ -68,7 +71,7 @@ describe('SignalLinks', () => {
   });
 });
 
-describe('RdsClient: the shutdown signal and each call\'s deadline', function () {
+describe("RdsClient: the shutdown signal and each call's deadline", function () {
   this.timeout(20_000);
   let sim: Simulator;
   let shutdown: AbortController;
@@ -103,7 +106,7 @@ describe('RdsClient: the shutdown signal and each call\'s deadline', function ()
     const failed = Array.from({ length: 100 }, () => client.describeBackupPolicy('rm-nosuch', { signal: deadline.signal }).catch((e: unknown) => e));
     await Promise.all(answered);
     for (const err of await Promise.all(failed)) assert.ok(err instanceof ApiError, String(err));
-    assert.equal(getEventListeners(shutdown.signal, 'abort').length, 1, 'the client\'s one listener on the shutdown signal');
+    assert.equal(getEventListeners(shutdown.signal, 'abort').length, 1, "the client's one listener on the shutdown signal");
     assert.equal(dependants(shutdown.signal), 0, 'signals left following the shutdown signal');
     assert.equal(getEventListeners(deadline.signal, 'abort').length, 0, 'listeners left on the deadline');
   });

@@ -41,28 +41,40 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: 
 
 describe('RetryingTransport', () => {
   it('sends again while the failure is retryable, numbering each retry', async () => {
-    const inner = new ScriptedTransport(async (_p, n) => { if (n < 3) throw throttled(); return 'answer'; });
+    const inner = new ScriptedTransport(async (_p, n) => {
+      if (n < 3) throw throttled();
+      return 'answer';
+    });
     const retrying = new RetryingTransport(inner, { maxRetries: 5, retryBaseDelayMs: 1, random: () => 0 });
     assert.equal(await retrying.send(request(), {}), 'answer');
-    assert.deepEqual(inner.sent.map((s) => s.opts.retry), [0, 1, 2]);
+    assert.deepEqual(
+      inner.sent.map((s) => s.opts.retry),
+      [0, 1, 2],
+    );
   });
 
   it('gives up after maxRetries, with the last failure', async () => {
-    const inner = new ScriptedTransport(async () => { throw throttled(); });
+    const inner = new ScriptedTransport(async () => {
+      throw throttled();
+    });
     const retrying = new RetryingTransport(inner, { maxRetries: 2, retryBaseDelayMs: 1, random: () => 0 });
     await assert.rejects(retrying.send(request(), {}), (err: unknown) => err instanceof ApiError && err.code === 'Throttling');
     assert.equal(inner.sent.length, 3);
   });
 
   it('never retries a refusal', async () => {
-    const inner = new ScriptedTransport(async () => { throw refused(); });
+    const inner = new ScriptedTransport(async () => {
+      throw refused();
+    });
     const retrying = new RetryingTransport(inner, { maxRetries: 5, retryBaseDelayMs: 1, random: () => 0 });
     await assert.rejects(retrying.send(request(), {}), (err: unknown) => err instanceof ApiError && err.kind === 'permission');
     assert.equal(inner.sent.length, 1);
   });
 
   it('classifies what the layer beneath rejects with', async () => {
-    const inner = new ScriptedTransport(async () => { throw Object.assign(new Error('x'), { code: 'ECONNRESET' }); });
+    const inner = new ScriptedTransport(async () => {
+      throw Object.assign(new Error('x'), { code: 'ECONNRESET' });
+    });
     const retrying = new RetryingTransport(inner, { maxRetries: 0, retryBaseDelayMs: 1 });
     await assert.rejects(retrying.send(request(), {}), (err: unknown) => err instanceof ApiError && err.code === 'NetworkError');
   });
@@ -72,16 +84,25 @@ describe('ObservedTransport', () => {
   it('tells each attempt once: action, code, retry and instance', async () => {
     const seen: ApiAttempt[] = [];
     let fail = true;
-    const inner = new ScriptedTransport(async () => { if (fail) throw refused(); return {}; });
+    const inner = new ScriptedTransport(async () => {
+      if (fail) throw refused();
+      return {};
+    });
     const observed = new ObservedTransport(inner, (a) => seen.push(a));
     await assert.rejects(observed.send(request({ DBInstanceId: 'rm-1' }), { retry: 0 }));
     fail = false;
     await observed.send(request(), { retry: 2 });
-    assert.deepEqual(seen.map(({ action, code, retry, instanceId }) => ({ action, code, retry, instanceId })), [
-      { action: 'DescribeBackupPolicy', code: 'Forbidden.RAM', retry: 0, instanceId: 'rm-1' },
-      { action: 'DescribeBackupPolicy', code: 'OK', retry: 2, instanceId: undefined },
-    ]);
-    assert.ok(seen.every((a) => a.seconds >= 0), 'durations are not negative');
+    assert.deepEqual(
+      seen.map(({ action, code, retry, instanceId }) => ({ action, code, retry, instanceId })),
+      [
+        { action: 'DescribeBackupPolicy', code: 'Forbidden.RAM', retry: 0, instanceId: 'rm-1' },
+        { action: 'DescribeBackupPolicy', code: 'OK', retry: 2, instanceId: undefined },
+      ],
+    );
+    assert.ok(
+      seen.every((a) => a.seconds >= 0),
+      'durations are not negative',
+    );
   });
 
   it('an attempt abandoned when its signal aborts is told as Timeout then, and not again when it answers', async () => {
@@ -132,12 +153,15 @@ describe('LimitedTransport', () => {
     const limited = new LimitedTransport(new ScriptedTransport(async () => 1), new TokenBucket(1000, 1000), new Recording(2));
     await limited.send(request(), { priority: 'listing', owner: 'rm-1' });
     await limited.send(request(), {});
-    assert.deepEqual(asked, [['listing', 'rm-1'], ['backlog', undefined]]);
+    assert.deepEqual(asked, [
+      ['listing', 'rm-1'],
+      ['backlog', undefined],
+    ]);
   });
 });
 
 describe('DeadlineTransport', () => {
-  it('what ends at the caller\'s deadline is Timeout; what ends at shutdown is not', async () => {
+  it("what ends at the caller's deadline is Timeout; what ends at shutdown is not", async () => {
     const shutdown = new AbortController();
     const never = new ScriptedTransport(() => new Promise(() => {}));
     const stack = new DeadlineTransport(new LimitedTransport(never, new TokenBucket(1000, 1000), new Semaphore(4)), shutdown.signal);
@@ -171,16 +195,32 @@ describe('RdsClient paging', () => {
     });
     const sets = await new RdsClient(transport).describeBackups('rm-1', 0, 60_000);
     assert.equal(sets.length, 250);
-    assert.deepEqual(transport.sent.map((s) => [s.params.PageNumber, s.params.PageSize]), [['1', '100'], ['2', '100'], ['3', '100']]);
+    assert.deepEqual(
+      transport.sent.map((s) => [s.params.PageNumber, s.params.PageSize]),
+      [
+        ['1', '100'],
+        ['2', '100'],
+        ['3', '100'],
+      ],
+    );
   });
 
   it('stops at an empty page, and gives up on a listing that never ends', async () => {
-    const shrinking = new ScriptedTransport(async (params) => ({ TotalRecordCount: 500, Items: { BinLogFile: params.PageNumber === '1' ? [{ LogBeginTime: '2026-11-20T16:00:00Z', LogEndTime: '2026-11-20T16:10:00Z' }] : [] } }));
+    const shrinking = new ScriptedTransport(async (params) => ({
+      TotalRecordCount: 500,
+      Items: { BinLogFile: params.PageNumber === '1' ? [{ LogBeginTime: '2026-11-20T16:00:00Z', LogEndTime: '2026-11-20T16:10:00Z' }] : [] },
+    }));
     assert.equal((await new RdsClient(shrinking).describeBinlogFiles('rm-1', 0, 1000)).length, 1);
     assert.equal(shrinking.sent.length, 2);
 
-    const endless = new ScriptedTransport(async (params) => ({ TotalRecordCount: 1e9, Items: { Item: [{ CrossBackupId: params.PageNumber, BackupEndTime: '2026-11-20T16:10:00Z' }] } }));
-    await assert.rejects(new RdsClient(endless).describeCrossRegionBackups('cn-hangzhou', 'rm-1', 0, 1000), (err: unknown) => err instanceof ApiError && err.code === 'MalformedResponse');
+    const endless = new ScriptedTransport(async (params) => ({
+      TotalRecordCount: 1e9,
+      Items: { Item: [{ CrossBackupId: params.PageNumber, BackupEndTime: '2026-11-20T16:10:00Z' }] },
+    }));
+    await assert.rejects(
+      new RdsClient(endless).describeCrossRegionBackups('cn-hangzhou', 'rm-1', 0, 1000),
+      (err: unknown) => err instanceof ApiError && err.code === 'MalformedResponse',
+    );
     assert.equal(endless.sent.length, 200);
   });
 });

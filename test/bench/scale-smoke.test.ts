@@ -9,17 +9,19 @@ const MAIN = 'dist/main.js';
 
 /** Running processes in process group `pgid`, and those whose command line holds `needle`, as "pid cmdline". */
 function survivors(pgid: number, needle: string): string[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      // fields[0] is the state (Z: a zombie, already dead); fields[2] the process group
-      return fields[0] !== 'Z' && (Number(fields[2]) === pgid || cmdline.includes(needle)) ? [`${pid} ${cmdline.replaceAll('\0', ' ')}`] : [];
-    } catch {
-      return []; // gone meanwhile
-    }
-  });
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        // fields[0] is the state (Z: a zombie, already dead); fields[2] the process group
+        return fields[0] !== 'Z' && (Number(fields[2]) === pgid || cmdline.includes(needle)) ? [`${pid} ${cmdline.replaceAll('\0', ' ')}`] : [];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
 }
 
 describe('bench/scale.ts (smoke, 50 instances, --quick)', function () {
@@ -47,7 +49,10 @@ describe('bench/scale.ts (smoke, 50 instances, --quick)', function () {
     const ratio = String.raw`[\d.]+×`;
     for (const when of ['idle', 'during a poll']) {
       for (const format of ['text', 'text, gzip', 'OpenMetrics', 'OpenMetrics, gzip']) {
-        const row = new RegExp(String.raw`^\| ${format} \| ${when} \| ${figure} \| ${figure} \| ${figure} \| ${figure} \| ${ratio} \| ${ratio} \| (met|missed) \| [1-9]\d* / [1-9]\d* \|$`, 'm');
+        const row = new RegExp(
+          String.raw`^\| ${format} \| ${when} \| ${figure} \| ${figure} \| ${figure} \| ${figure} \| ${ratio} \| ${ratio} \| (met|missed) \| [1-9]\d* / [1-9]\d* \|$`,
+          'm',
+        );
         assert.match(stdout, row, `${format}, ${when}`);
       }
     }
@@ -55,14 +60,21 @@ describe('bench/scale.ts (smoke, 50 instances, --quick)', function () {
 
   it('has CPU per scrape for every cell, exporter and floor', () => {
     for (const format of ['text', 'text, gzip', 'OpenMetrics, gzip', 'OpenMetrics']) {
-      assert.match(stdout, new RegExp(String.raw`^\| ${format} \| -?[\d.]+ CPU-ms \| -?[\d.]+ CPU-ms \| (—|[\d.]+×) \| (met|missed) \| \d+ / \d+`, 'm'), format);
+      assert.match(
+        stdout,
+        new RegExp(String.raw`^\| ${format} \| -?[\d.]+ CPU-ms \| -?[\d.]+ CPU-ms \| (—|[\d.]+×) \| (met|missed) \| \d+ / \d+`, 'm'),
+        format,
+      );
     }
   });
 
   it('has the exporter memory rows, the exposition sizes, series per instance and the /status page', () => {
     assert.match(stdout, /^\| after \d+ poll cycles, never scraped \| \d+ MiB .*\| \d+ MiB \| (met|missed) \|$/m);
     assert.match(stdout, /^\| scraped every 1 s like Prometheus, \d+ poll cycles .* \| \*\*\d+ MiB\*\* \| (met|missed) \|$/m);
-    assert.match(stdout, /^\| text \| [\d.]+ KiB \([\d,]+ B\) \| [\d.]+ KiB \([\d,]+ B\) \| [\d,]+ \(alicloud_rds_backup_\*: [\d,]+\) \| [\d.]+ \([\d.]+\) \|$/m);
+    assert.match(
+      stdout,
+      /^\| text \| [\d.]+ KiB \([\d,]+ B\) \| [\d.]+ KiB \([\d,]+ B\) \| [\d,]+ \(alicloud_rds_backup_\*: [\d,]+\) \| [\d.]+ \([\d.]+\) \|$/m,
+    );
     assert.match(stdout, /^\| OpenMetrics \| [\d.]+ KiB \([\d,]+ B\) \| [\d.]+ KiB \([\d,]+ B\) \| [\d,]+ \| — \|$/m);
     assert.match(stdout, /^\| whole \(up to its row cap\) \| [\d.]+ ms \| [\d.]+ ms \| 3 \|$/m);
     assert.match(stdout, /^\| filtered, `\?instance=rm-bench-0000` \| [\d.]+ ms \| [\d.]+ ms \| 3 \|$/m);

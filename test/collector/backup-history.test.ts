@@ -1,13 +1,28 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { expectedIntervalSeconds, inBackupWindow, normalizeBackupPolicy, normalizeBackupsPage, parseApiTime, formatApiMinute } from '../../src/alicloud/backups.js';
+import {
+  expectedIntervalSeconds,
+  inBackupWindow,
+  normalizeBackupPolicy,
+  normalizeBackupsPage,
+  parseApiTime,
+  formatApiMinute,
+} from '../../src/alicloud/backups.js';
 import type { BackupSet } from '../../src/alicloud/backups.js';
 import { BackupHistory } from '../../src/collector/backup-history.js';
 import { parseDuration } from '../../src/config/schema.js';
 
 const H = 3600_000;
 const D = 24 * H;
-const set = (backupId: string, type: string, status: string, startMs: number, endMs: number, sizeBytes = 1): BackupSet => ({ backupId, type, status, startMs, endMs, sizeBytes, scope: 'instance' });
+const set = (backupId: string, type: string, status: string, startMs: number, endMs: number, sizeBytes = 1): BackupSet => ({
+  backupId,
+  type,
+  status,
+  startMs,
+  endMs,
+  sizeBytes,
+  scope: 'instance',
+});
 
 describe('expectedIntervalSeconds', () => {
   const cases: Array<[number[], number | undefined]> = [
@@ -25,15 +40,40 @@ describe('normalizing DescribeBackups and DescribeBackupPolicy', () => {
   it('reads sets with string or number fields', () => {
     const page = normalizeBackupsPage({
       TotalRecordCount: '2',
-      Items: { Backup: [
-        { BackupId: 101, BackupStatus: 'Success', BackupType: 'FullBackup', BackupStartTime: '2026-11-20T16:00:00Z', BackupEndTime: '2026-11-20T16:20:00Z', BackupSize: '1024' },
-        { BackupId: '102', BackupStatus: 'Failed', BackupStartTime: '2026-11-21T16:00Z', BackupEndTime: '2026-11-21T16:05Z', BackupSize: 0 },
-      ] },
+      Items: {
+        Backup: [
+          {
+            BackupId: 101,
+            BackupStatus: 'Success',
+            BackupType: 'FullBackup',
+            BackupStartTime: '2026-11-20T16:00:00Z',
+            BackupEndTime: '2026-11-20T16:20:00Z',
+            BackupSize: '1024',
+          },
+          { BackupId: '102', BackupStatus: 'Failed', BackupStartTime: '2026-11-21T16:00Z', BackupEndTime: '2026-11-21T16:05Z', BackupSize: 0 },
+        ],
+      },
     });
     assert.equal(page.total, 2);
     assert.deepEqual(page.sets, [
-      { backupId: '101', status: 'Success', type: 'FullBackup', startMs: Date.parse('2026-11-20T16:00:00Z'), endMs: Date.parse('2026-11-20T16:20:00Z'), sizeBytes: 1024, scope: 'instance' },
-      { backupId: '102', status: 'Failed', type: 'Unknown', startMs: Date.parse('2026-11-21T16:00Z'), endMs: Date.parse('2026-11-21T16:05Z'), sizeBytes: 0, scope: 'instance' },
+      {
+        backupId: '101',
+        status: 'Success',
+        type: 'FullBackup',
+        startMs: Date.parse('2026-11-20T16:00:00Z'),
+        endMs: Date.parse('2026-11-20T16:20:00Z'),
+        sizeBytes: 1024,
+        scope: 'instance',
+      },
+      {
+        backupId: '102',
+        status: 'Failed',
+        type: 'Unknown',
+        startMs: Date.parse('2026-11-21T16:00Z'),
+        endMs: Date.parse('2026-11-21T16:05Z'),
+        sizeBytes: 0,
+        scope: 'instance',
+      },
     ]);
   });
 
@@ -42,7 +82,11 @@ describe('normalizing DescribeBackups and DescribeBackupPolicy', () => {
   });
 
   it('reads a policy', () => {
-    const policy = normalizeBackupPolicy({ PreferredBackupPeriod: 'Monday,Wednesday,Friday,Sunday', PreferredNextBackupTime: '2026-11-28T15:15Z', BackupRetentionPeriod: '7' });
+    const policy = normalizeBackupPolicy({
+      PreferredBackupPeriod: 'Monday,Wednesday,Friday,Sunday',
+      PreferredNextBackupTime: '2026-11-28T15:15Z',
+      BackupRetentionPeriod: '7',
+    });
     assert.deepEqual(policy, { weekdays: [1, 3, 5, 0], retentionDays: 7, expectedIntervalSeconds: 172800, nextBackupMs: Date.parse('2026-11-28T15:15:00Z') });
   });
 
@@ -81,7 +125,7 @@ describe('inBackupWindow', () => {
   it('follows a window across midnight into the next day, by the day it began', () => {
     const policy = normalizeBackupPolicy({ PreferredBackupTime: '23:30Z-00:30Z', PreferredBackupPeriod: 'Saturday' });
     assert.equal(inBackupWindow(policy, at('2026-11-28T23:45:00Z'), 0), true);
-    assert.equal(inBackupWindow(policy, at('2026-11-29T00:15:00Z'), 0), true, 'Saturday\'s window, now Sunday');
+    assert.equal(inBackupWindow(policy, at('2026-11-29T00:15:00Z'), 0), true, "Saturday's window, now Sunday");
     assert.equal(inBackupWindow(policy, at('2026-11-29T23:45:00Z'), 0), false, 'Sunday is not scheduled');
   });
 
@@ -95,7 +139,12 @@ describe('BackupHistory', () => {
   it('first looks back over the whole window in 2-day pieces, then only since the last look', () => {
     const now = 100 * D;
     const history = new BackupHistory({ lookbackMs: 8 * D });
-    assert.deepEqual(history.windows(now), [[92 * D, 94 * D], [94 * D, 96 * D], [96 * D, 98 * D], [98 * D, 100 * D]]);
+    assert.deepEqual(history.windows(now), [
+      [92 * D, 94 * D],
+      [94 * D, 96 * D],
+      [96 * D, 98 * D],
+      [98 * D, 100 * D],
+    ]);
     history.ingest([set('a', 'FullBackup', 'Success', 93 * D, 93 * D + H)], now);
     const later = now + 10 * 60_000;
     assert.deepEqual(history.windows(later), [[now - H, later]], 'from the last look, less an hour');
@@ -115,7 +164,15 @@ describe('BackupHistory', () => {
     assert.equal(history.initialLookDone, false, 'not done before its last window');
     assert.equal(history.summary().newestSuccess.get('FullBackup')?.backupId, 'a', 'what was read is kept');
     const later = now + 60_000;
-    assert.deepEqual(history.windows(later), [[96 * D - H, 98 * D - H], [98 * D - H, 100 * D - H], [100 * D - H, later]], 'goes on from the last window taken');
+    assert.deepEqual(
+      history.windows(later),
+      [
+        [96 * D - H, 98 * D - H],
+        [98 * D - H, 100 * D - H],
+        [100 * D - H, later],
+      ],
+      'goes on from the last window taken',
+    );
     history.ingest([], later, true);
     assert.equal(history.initialLookDone, true);
   });
@@ -123,7 +180,10 @@ describe('BackupHistory', () => {
   it('after a long gap (a restart with a state file), covers the gap', () => {
     const history = new BackupHistory({ lookbackMs: 8 * D });
     history.ingest([], 100 * D);
-    assert.deepEqual(history.windows(103 * D), [[100 * D - H, 102 * D - H], [102 * D - H, 103 * D]]);
+    assert.deepEqual(history.windows(103 * D), [
+      [100 * D - H, 102 * D - H],
+      [102 * D - H, 103 * D],
+    ]);
   });
 
   it('keeps maxima whatever the order, and counts each id once', () => {
@@ -140,30 +200,48 @@ describe('BackupHistory', () => {
     assert.equal(s.newestSuccess.get('FullBackup')?.backupId, '2');
     assert.equal(s.newestSuccess.get('IncrementalBackup')?.backupId, '4');
     assert.equal(s.newestFinished?.backupId, '4');
-    assert.deepEqual([...s.seen].sort(), [['FullBackup|Failed', 1], ['FullBackup|Success', 2], ['IncrementalBackup|Success', 1]]);
+    assert.deepEqual([...s.seen].sort(), [
+      ['FullBackup|Failed', 1],
+      ['FullBackup|Success', 2],
+      ['IncrementalBackup|Success', 1],
+    ]);
   });
 
-  it('counts a backup of some databases only under DatabaseBackup, never as the instance\'s backup', () => {
+  it("counts a backup of some databases only under DatabaseBackup, never as the instance's backup", () => {
     const history = new BackupHistory({ lookbackMs: 8 * D });
     const whole = set('1', 'FullBackup', 'Success', D, D + H, 10 * 1024 ** 3);
-    history.ingest([
-      whole,
-      { ...set('2', 'FullBackup', 'Success', 2 * D, 2 * D + H, 2 * 1024 ** 3), scope: 'databases' },
-      { ...set('3', 'FullBackup', 'Failed', 3 * D, 3 * D + H), scope: 'databases' },
-    ], 4 * D);
+    history.ingest(
+      [
+        whole,
+        { ...set('2', 'FullBackup', 'Success', 2 * D, 2 * D + H, 2 * 1024 ** 3), scope: 'databases' },
+        { ...set('3', 'FullBackup', 'Failed', 3 * D, 3 * D + H), scope: 'databases' },
+      ],
+      4 * D,
+    );
     const s = history.summary();
     assert.deepEqual(s.newestSuccess.get('FullBackup'), whole, 'the newest instance-wide full backup, not the newer single-database one');
     assert.equal(s.newestFinished?.backupId, '1');
     assert.equal(s.newestFailedEndMs, undefined);
     assert.deepEqual(s.usableEndMs, [D + H]);
-    assert.deepEqual([...s.seen].sort(), [['DatabaseBackup|Failed', 1], ['DatabaseBackup|Success', 1], ['FullBackup|Success', 1]]);
+    assert.deepEqual([...s.seen].sort(), [
+      ['DatabaseBackup|Failed', 1],
+      ['DatabaseBackup|Success', 1],
+      ['FullBackup|Success', 1],
+    ]);
   });
 
   it('keeps the end time of the newest failed set of any type, whatever the order, across a save', () => {
     const history = new BackupHistory({ lookbackMs: 8 * D });
     history.ingest([set('1', 'FullBackup', 'Success', D, D + H)], 2 * D);
     assert.equal(history.summary().newestFailedEndMs, undefined);
-    history.ingest([set('3', 'IncrementalBackup', 'Failed', 4 * D, 4 * D + H), set('2', 'FullBackup', 'Failed', 3 * D, 3 * D + H), set('4', 'FullBackup', 'Success', 5 * D, 5 * D + H)], 6 * D);
+    history.ingest(
+      [
+        set('3', 'IncrementalBackup', 'Failed', 4 * D, 4 * D + H),
+        set('2', 'FullBackup', 'Failed', 3 * D, 3 * D + H),
+        set('4', 'FullBackup', 'Success', 5 * D, 5 * D + H),
+      ],
+      6 * D,
+    );
     assert.equal(history.summary().newestFailedEndMs, 4 * D + H, 'the newest failure, not the last listed; a later success leaves it');
     const copy = new BackupHistory({ lookbackMs: 8 * D });
     copy.restore(JSON.parse(JSON.stringify(history.toState())));
@@ -174,7 +252,10 @@ describe('BackupHistory', () => {
     const history = new BackupHistory({ lookbackMs: 8 * D });
     assert.deepEqual(history.ingest([set('7', 'FullBackup', 'Running', D, 2 * D)], 3 * D), []);
     const fresh = history.ingest([set('7', 'FullBackup', 'Failed', D, 2 * D)], 3 * D);
-    assert.deepEqual(fresh.map((s) => s.status), ['Failed']);
+    assert.deepEqual(
+      fresh.map((s) => s.status),
+      ['Failed'],
+    );
     assert.deepEqual([...history.summary().seen], [['FullBackup|Failed', 1]]);
   });
 
@@ -198,7 +279,11 @@ describe('BackupHistory', () => {
           const byId = new Map(raw.map((r) => [r.id, set(String(r.id), 'FullBackup', r.ok ? 'Success' : 'Failed', r.end * H - H, r.end * H)]));
           const all = [...raw.map((r) => byId.get(r.id)!)];
           const history = new BackupHistory({ lookbackMs: 1000 * D });
-          for (let i = 0; i < rounds; i++) history.ingest(all.filter((_, n) => n % rounds <= i), 101 * H);
+          for (let i = 0; i < rounds; i++)
+            history.ingest(
+              all.filter((_, n) => n % rounds <= i),
+              101 * H,
+            );
           const seen = history.summary().seen;
           const total = (seen.get('FullBackup|Success') ?? 0) + (seen.get('FullBackup|Failed') ?? 0);
           assert.equal(total, byId.size);

@@ -25,7 +25,10 @@ describe('JobTracker', () => {
     t.observe([task('1', 'Uploading')]);
     assert.deepEqual(t.pending(), []);
     t.observe([]);
-    assert.deepEqual(t.pending().map((j) => j.jobId), ['1']);
+    assert.deepEqual(
+      t.pending().map((j) => j.jobId),
+      ['1'],
+    );
     assert.equal(t.resolve('1', task('1', 'Failed')), 'Failed');
     assert.equal(failures(t), 1);
     assert.equal(completions(t, 'Failed'), 1);
@@ -116,7 +119,12 @@ describe('JobTracker', () => {
   it('counts each job that ends Failed exactly once, whatever the order of listings and answers (property)', () => {
     // A job's life: listed for some polls, then it ends (Finished/Failed) and is either still listed
     // with that status for a while, or gone; by-id answers may be delayed.
-    const jobArb = fc.record({ polls: fc.integer({ min: 1, max: 4 }), end: fc.constantFrom('Finished', 'Failed'), listedAfterEnd: fc.integer({ min: 0, max: 2 }), start: fc.integer({ min: 0, max: 5 }) });
+    const jobArb = fc.record({
+      polls: fc.integer({ min: 1, max: 4 }),
+      end: fc.constantFrom('Finished', 'Failed'),
+      listedAfterEnd: fc.integer({ min: 0, max: 2 }),
+      start: fc.integer({ min: 0, max: 5 }),
+    });
     fc.assert(
       fc.property(fc.array(jobArb, { minLength: 1, maxLength: 8 }), (jobs) => {
         const t = new JobTracker();

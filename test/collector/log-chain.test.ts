@@ -106,7 +106,16 @@ describe('LogChain', () => {
     const chain = new LogChain(opts);
     const model = new Model(opts);
     for (let hour = 1; hour <= 30 * 24; hour++) {
-      const files: LogFile[] = [{ host: 'h1', beginMs: (hour - 1) * H, endMs: hour * H, name: `mysql-bin.${String(hour).padStart(6, '0')}`, sizeBytes: hour, uploaded: hour % 50 !== 0 }];
+      const files: LogFile[] = [
+        {
+          host: 'h1',
+          beginMs: (hour - 1) * H,
+          endMs: hour * H,
+          name: `mysql-bin.${String(hour).padStart(6, '0')}`,
+          sizeBytes: hour,
+          uploaded: hour % 50 !== 0,
+        },
+      ];
       if (hour % 100 === 0) files.pop(); // a gap now and then
       chain.ingest(files, hour * H);
       model.ingest(files, hour * H);

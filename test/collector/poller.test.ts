@@ -103,7 +103,11 @@ describe('Poller (scripted API)', function () {
     await first;
     assert.equal(inst('rm-a')?.skippedPolls, 2);
     assert.equal(inst('rm-b')?.skippedPolls, 0);
-    assert.equal(logs.records().filter((r) => r.msg === 'poll skipped: the previous poll of this instance is still running').length, 1, 'logged once per run of skips');
+    assert.equal(
+      logs.records().filter((r) => r.msg === 'poll skipped: the previous poll of this instance is still running').length,
+      1,
+      'logged once per run of skips',
+    );
   });
 
   it('skips a region whose inventory refresh is still running, and logs it once for the run of skips', async () => {
@@ -143,7 +147,10 @@ describe('Poller (scripted API)', function () {
     assert.equal(inst('rm-a')?.success, false);
     assert.deepEqual(
       poller.snapshot.regions.map((r) => [r.region, r.discoverySuccess, r.discoveryLastSuccessSeconds]),
-      [['cn-hangzhou', false, undefined], ['cn-shanghai', false, undefined]],
+      [
+        ['cn-hangzhou', false, undefined],
+        ['cn-shanghai', false, undefined],
+      ],
     );
   });
 
@@ -175,8 +182,15 @@ describe('Poller (scripted API)', function () {
     api.calls.length = 0;
     await poller.tick();
     const lookups = api.callsOf('describeBackupTasks').filter((c) => c.args[1] !== undefined);
-    assert.deepEqual(lookups.map((c) => c.args[1]), ['3', '1'], 'the two first seen');
-    assert.ok(lookups.every((c) => c.priority === 'backlog'), 'look-ups queue as backlog');
+    assert.deepEqual(
+      lookups.map((c) => c.args[1]),
+      ['3', '1'],
+      'the two first seen',
+    );
+    assert.ok(
+      lookups.every((c) => c.priority === 'backlog'),
+      'look-ups queue as backlog',
+    );
     assert.equal(api.callsOf('describeBackupTasks').find((c) => c.args[1] === undefined)?.priority, 'listing');
     assert.equal(inst('rm-a')?.pendingLookups, 1);
     await poller.tick();
@@ -282,13 +296,18 @@ describe('Poller (scripted API): a first history look longer than a deadline', f
 describe('Poller (scripted API): interval reads spread by instance', function () {
   this.timeout(30_000);
 
-  it('makes every read in an instance\'s first poll, then spreads each over its interval: no tick of the next two hours makes many more than the mean', async () => {
+  it("makes every read in an instance's first poll, then spreads each over its interval: no tick of the next two hours makes many more than the mean", async () => {
     const ids = Array.from({ length: 600 }, (_, i) => `rm-${String(i).padStart(4, '0')}`);
-    const { poller, api, advance } = setup([hz(...ids)], { idleListingMs: 86_400_000, intervalsMs: { backups: 20 * 60_000, policy: 3600_000, restore_window: 3600_000 }, deadlineMs: 5000 });
+    const { poller, api, advance } = setup([hz(...ids)], {
+      idleListingMs: 86_400_000,
+      intervalsMs: { backups: 20 * 60_000, policy: 3600_000, restore_window: 3600_000 },
+      deadlineMs: 5000,
+    });
     // a backup window far from these two hours (from 12:00): the task listing stays idle
     api.policy = () => ({ weekdays: [0, 1, 2, 3, 4, 5, 6], expectedIntervalSeconds: 86400, window: { start: 120, end: 180 } });
     await poller.tick();
-    for (const method of ['describeBackupPolicy', 'describeRestoreWindow'] as const) assert.equal(api.callsOf(method).length, 600, `${method} in every first poll`);
+    for (const method of ['describeBackupPolicy', 'describeRestoreWindow'] as const)
+      assert.equal(api.callsOf(method).length, 600, `${method} in every first poll`);
     assert.equal(new Set(api.callsOf('describeBackups').map((c) => c.args[0])).size, 600, 'describeBackups in every first poll');
     const perTick: Array<Record<string, number>> = [];
     for (let minute = 1; minute <= 120; minute++) {
@@ -300,9 +319,17 @@ describe('Poller (scripted API): interval reads spread by instance', function ()
       perTick.push(counts);
     }
     // per tick: 600 / 20 backups looks and 600 / 60 of each hourly read on average
-    for (const [method, mean] of [['describeBackups', 30], ['describeBackupPolicy', 10], ['describeRestoreWindow', 10]] as const) {
+    for (const [method, mean] of [
+      ['describeBackups', 30],
+      ['describeBackupPolicy', 10],
+      ['describeRestoreWindow', 10],
+    ] as const) {
       const counts = perTick.map((c) => c[method] ?? 0);
-      assert.equal(counts.reduce((a, b) => a + b, 0), mean * 120, `${method}: one read per instance and interval`);
+      assert.equal(
+        counts.reduce((a, b) => a + b, 0),
+        mean * 120,
+        `${method}: one read per instance and interval`,
+      );
       assert.ok(Math.max(...counts) <= 2 * mean, `${method}: at most ${2 * mean} in a tick, not ${Math.max(...counts)}`);
       assert.ok(Math.min(...counts) >= mean / 4, `${method}: at least ${mean / 4} in a tick, not ${Math.min(...counts)}`);
     }
@@ -323,20 +350,30 @@ describe('Poller (scripted API): interval reads spread by instance', function ()
       inFlight--;
       return [];
     };
-    const askedBeforeDeadline = new Promise<number>((resolve) => setTimeout(() => resolve(api.callsOf('describeBackupTasks').filter((c) => c.args[0] !== 'rm-sh').length), 200));
+    const askedBeforeDeadline = new Promise<number>((resolve) =>
+      setTimeout(() => resolve(api.callsOf('describeBackupTasks').filter((c) => c.args[0] !== 'rm-sh').length), 200),
+    );
     await poller.tick();
     assert.equal(peak, POLLS_IN_FLIGHT, 'listings asked at once in the region');
     assert.equal(await askedBeforeDeadline, POLLS_IN_FLIGHT, 'the others not asked before the deadline');
     assert.equal(inst('rm-sh')?.success, true, 'the other region answered');
     const failed = many.filter((id) => inst(id)?.success === false && inst(id)?.errorCode === 'Timeout');
     assert.equal(failed.length, many.length, 'every instance of the region, admitted or still waiting, failed with Timeout');
-    assert.deepEqual(many.filter((id) => inst(id)?.skippedPolls !== 0), [], 'waiting for a place is not a skipped poll');
+    assert.deepEqual(
+      many.filter((id) => inst(id)?.skippedPolls !== 0),
+      [],
+      'waiting for a place is not a skipped poll',
+    );
 
     inFlight = 0;
     peak = 0;
     answer = true;
     await poller.tick();
     assert.ok(peak <= POLLS_IN_FLIGHT && peak > 1, `at most ${POLLS_IN_FLIGHT} at once (${peak})`);
-    assert.deepEqual(many.filter((id) => inst(id)?.success !== true), [], 'then every instance is polled in one tick');
+    assert.deepEqual(
+      many.filter((id) => inst(id)?.success !== true),
+      [],
+      'then every instance is polled in one tick',
+    );
   });
 });

@@ -27,13 +27,23 @@ describe('LogChain', () => {
 
   it('counts per host the files that start after the previous ones ended, beyond the precision', () => {
     const chain = new LogChain({ lookbackMs: 7 * DAY, toleranceMs: 1000 });
-    chain.ingest([
-      file('a', now - 5 * H, now - 4 * H), file('a', now - 4 * H + 1000, now - 3 * H), // within a second: no gap
-      file('a', now - 2 * H, now - H), // an hour missing
-      file('b', now - 5 * H, now - H),
-    ], now);
+    chain.ingest(
+      [
+        file('a', now - 5 * H, now - 4 * H),
+        file('a', now - 4 * H + 1000, now - 3 * H), // within a second: no gap
+        file('a', now - 2 * H, now - H), // an hour missing
+        file('b', now - 5 * H, now - H),
+      ],
+      now,
+    );
     const summary = chain.summary(now, 7 * DAY);
-    assert.deepEqual([...summary.gapsByHost], [['a', 1], ['b', 0]]);
+    assert.deepEqual(
+      [...summary.gapsByHost],
+      [
+        ['a', 1],
+        ['b', 0],
+      ],
+    );
     assert.equal(summary.sizeBytes, 400);
     assert.equal(summary.newestUploadedEndMs, now - H);
     assert.equal(summary.notUploaded, 0);
@@ -41,10 +51,14 @@ describe('LogChain', () => {
 
   it('counts only gaps that end inside the retention, and a file that overlaps others is no gap', () => {
     const chain = new LogChain({ lookbackMs: 10 * DAY, toleranceMs: 1000 });
-    chain.ingest([
-      file('a', now - 9 * DAY, now - 8 * DAY), file('a', now - 8 * DAY + H, now - DAY), // gap 8 days back
-      file('a', now - 2 * DAY, now - 23 * H), // overlaps the long one
-    ], now);
+    chain.ingest(
+      [
+        file('a', now - 9 * DAY, now - 8 * DAY),
+        file('a', now - 8 * DAY + H, now - DAY), // gap 8 days back
+        file('a', now - 2 * DAY, now - 23 * H), // overlaps the long one
+      ],
+      now,
+    );
     assert.equal(chain.summary(now, 10 * DAY).gapsByHost.get('a'), 1);
     assert.equal(chain.summary(now, 7 * DAY).gapsByHost.get('a'), 0);
   });
@@ -72,12 +86,25 @@ describe('recoverability reads (scripted API)', () => {
   let clock: number;
   let api: ScriptedApi;
   let ctx: ReadContext;
-  const settings: ReadSettings = { intervalsMs: { restore_window: 15 * MIN, log_files: 15 * MIN, cross_region: H, storage: H }, backupsLookbackMs: 8 * DAY, logBackupsLookbackMs: 7 * DAY };
+  const settings: ReadSettings = {
+    intervalsMs: { restore_window: 15 * MIN, log_files: 15 * MIN, cross_region: H, storage: H },
+    backupsLookbackMs: 8 * DAY,
+    logBackupsLookbackMs: 7 * DAY,
+  };
   const view = <V>(read: ScheduledRead<V>) => read.state.view({ nowMs: clock, settings, policy: undefined });
   beforeEach(() => {
     clock = Date.UTC(2026, 10, 28, 12);
     api = new ScriptedApi();
-    ctx = { api, instanceId: 'rm-a', regionId: 'cn-hangzhou', call: {}, now: () => clock, log: createLogger({ destination: new LogCapture() }), runningSinceMs: undefined, info: undefined };
+    ctx = {
+      api,
+      instanceId: 'rm-a',
+      regionId: 'cn-hangzhou',
+      call: {},
+      now: () => clock,
+      log: createLogger({ destination: new LogCapture() }),
+      runningSinceMs: undefined,
+      info: undefined,
+    };
   });
 
   it('restore_window keeps the last window while a read fails', async () => {
@@ -107,7 +134,10 @@ describe('recoverability reads (scripted API)', () => {
     clock += 15 * MIN;
     await read.run({ ...ctx, info });
     const asked = api.callsOf('describeBinlogFiles').map((c) => [c.args[1], c.args[2]]);
-    assert.deepEqual(asked, [[clock - 15 * MIN - 7 * DAY, clock - 15 * MIN], [clock - 15 * MIN - 1000, clock]]);
+    assert.deepEqual(asked, [
+      [clock - 15 * MIN - 7 * DAY, clock - 15 * MIN],
+      [clock - 15 * MIN - 1000, clock],
+    ]);
   });
 
   it('log_files of SQL Server treats files a minute apart as one chain (minute precision)', async () => {
@@ -127,7 +157,10 @@ describe('recoverability reads (scripted API)', () => {
     assert.deepEqual(view(read), { settings: { enabled: false, logEnabled: false } });
     assert.equal(api.callsOf('describeCrossRegionBackups').length, 0);
     api.crossRegion = () => ({ enabled: true, logEnabled: false, targetRegion: 'cn-shanghai' });
-    api.crossRegionBackups = () => [{ id: '1', status: 'Success', endMs: clock - DAY }, { id: '2', status: 'Failed', endMs: clock - H }];
+    api.crossRegionBackups = () => [
+      { id: '1', status: 'Success', endMs: clock - DAY },
+      { id: '2', status: 'Failed', endMs: clock - H },
+    ];
     await read.run(ctx);
     assert.deepEqual(view(read)?.copies, { newestSuccessEndMs: clock - DAY, newestSucceeded: false });
     assert.deepEqual(api.callsOf('describeCrossRegionBackups')[0]?.args, ['rm-a', 'cn-hangzhou', clock - 8 * DAY, clock]);
@@ -154,7 +187,13 @@ describe('recoverability reads in the poll of an instance (scripted API)', funct
   this.timeout(10_000);
   const INTERVALS = { backups: 10 * MIN, policy: H, restore_window: 15 * MIN, log_files: 15 * MIN, cross_region: H, storage: H };
   const SETTINGS: PollSettings = {
-    deadlineMs: 1000, idleListingMs: 0, lookupsPerPoll: 50, tasksEnabled: true, intervalsMs: INTERVALS, backupsLookbackMs: 8 * DAY, logBackupsLookbackMs: 7 * DAY,
+    deadlineMs: 1000,
+    idleListingMs: 0,
+    lookupsPerPoll: 50,
+    tasksEnabled: true,
+    intervalsMs: INTERVALS,
+    backupsLookbackMs: 8 * DAY,
+    logBackupsLookbackMs: 7 * DAY,
   };
 
   function setup(engine: string, settings: Partial<PollSettings> = {}) {
@@ -162,12 +201,15 @@ describe('recoverability reads in the poll of an instance (scripted API)', funct
     let clock = Date.UTC(2026, 10, 28, 12);
     api.instances = (_, ids) => (ids ?? []).map((id) => dbInstance(id, { engine }));
     const poller = new Poller([{ account: 'acct', region: { region: 'cn-hangzhou', instances: ['rm-a'] }, api, refreshIntervalMs: 10 * MIN }], {
-      ...SETTINGS, ...settings, log: createLogger({ destination: new LogCapture() }), now: () => clock,
+      ...SETTINGS,
+      ...settings,
+      log: createLogger({ destination: new LogCapture() }),
+      now: () => clock,
     });
     return { api, poller, advance: (ms: number) => (clock += ms), inst: () => poller.snapshot.instances.find((i) => i.instanceId === 'rm-a') };
   }
 
-  it('waits in the first poll for the inventory to tell the engine, then makes only that engine\'s reads', async () => {
+  it("waits in the first poll for the inventory to tell the engine, then makes only that engine's reads", async () => {
     const { api, poller, inst } = setup('SQLServer');
     // The inventory answers well after the task listing.
     api.instances = async (_, ids) => {
@@ -190,7 +232,12 @@ describe('recoverability reads in the poll of an instance (scripted API)', funct
     const ticking = poller.tick();
     await until('the reads before the log read are made', () => api.callsOf('describeBackupStorage').length === 1);
     // the backup sets in 4 windows (8 days of look-back), then one call each
-    for (const [method, calls] of [['describeBackups', 4], ['describeBackupPolicy', 1], ['describeRestoreWindow', 1], ['describeCrossRegionSettings', 1]] as const) {
+    for (const [method, calls] of [
+      ['describeBackups', 4],
+      ['describeBackupPolicy', 1],
+      ['describeRestoreWindow', 1],
+      ['describeCrossRegionSettings', 1],
+    ] as const) {
       assert.equal(api.callsOf(method).length, calls, `${method} made before the inventory answered`);
     }
     assert.equal(api.callsOf('describeBinlogFiles').length, 0, 'the log read waits for the engine');
@@ -216,7 +263,14 @@ describe('recoverability reads in the poll of an instance (scripted API)', funct
     const ticking = poller.tick();
     await until('four reads asked, none answered', () => answers.length === 4);
     const asked = api.calls.slice(before).map((c) => c.method);
-    for (const method of ['describeBackupPolicy', 'describeRestoreWindow', 'describeCrossRegionSettings', 'describeBackupStorage', 'describeBackups', 'describeBinlogFiles'] as const) {
+    for (const method of [
+      'describeBackupPolicy',
+      'describeRestoreWindow',
+      'describeCrossRegionSettings',
+      'describeBackupStorage',
+      'describeBackups',
+      'describeBinlogFiles',
+    ] as const) {
       assert.ok(asked.includes(method), `${method} asked while the others are unanswered`);
     }
     assert.equal(asked.includes('describeCrossRegionBackups'), false, 'the copies wait for the settings');
@@ -246,7 +300,10 @@ describe('recoverability reads in the poll of an instance (scripted API)', funct
     assert.equal(inst()?.reads.get('restore_window')?.failure?.code, 'ServiceUnavailable');
     assert.deepEqual(restoreWindowOf(inst()!), { beginMs: 1, endMs: 2 });
 
-    await poller.reconfigure([{ account: 'acct', region: { region: 'cn-hangzhou', instances: ['rm-a'] }, api, refreshIntervalMs: 10 * MIN }], { ...SETTINGS, intervalsMs: { ...INTERVALS, restore_window: 0, storage: 0 } });
+    await poller.reconfigure([{ account: 'acct', region: { region: 'cn-hangzhou', instances: ['rm-a'] }, api, refreshIntervalMs: 10 * MIN }], {
+      ...SETTINGS,
+      intervalsMs: { ...INTERVALS, restore_window: 0, storage: 0 },
+    });
     const before = api.callsOf('describeRestoreWindow').length + api.callsOf('describeBackupStorage').length;
     advance(2 * H);
     await poller.tick();

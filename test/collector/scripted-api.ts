@@ -4,7 +4,18 @@
 // signal aborts.
 import { ApiError } from '../../src/alicloud/errors.js';
 import type {
-  BackupPolicy, BackupSet, BackupStorage, BackupTask, CallOptions, CrossRegionBackupSet, CrossRegionSettings, DBInstance, LogFile, Priority, RdsApi, RestoreWindow,
+  BackupPolicy,
+  BackupSet,
+  BackupStorage,
+  BackupTask,
+  CallOptions,
+  CrossRegionBackupSet,
+  CrossRegionSettings,
+  DBInstance,
+  LogFile,
+  Priority,
+  RdsApi,
+  RestoreWindow,
 } from '../../src/alicloud/rds-api.js';
 
 export interface RecordedCall {
@@ -74,7 +85,9 @@ export class ScriptedApi implements RdsApi {
   }
 
   describeCrossRegionBackups(regionId: string, instanceId: string, startMs: number, endMs: number, opts?: CallOptions): Promise<CrossRegionBackupSet[]> {
-    return this.answer('describeCrossRegionBackups', [instanceId, regionId, startMs, endMs], opts, () => this.crossRegionBackups(regionId, instanceId, startMs, endMs));
+    return this.answer('describeCrossRegionBackups', [instanceId, regionId, startMs, endMs], opts, () =>
+      this.crossRegionBackups(regionId, instanceId, startMs, endMs),
+    );
   }
 
   describeBackupStorage(instanceId: string, opts?: CallOptions): Promise<BackupStorage> {
@@ -109,5 +122,16 @@ export function task(jobId: string, status: string, jobMode = 'Automated'): Back
 }
 
 export function dbInstance(id: string, init: Partial<DBInstance> = {}): DBInstance {
-  return { id, description: '', engine: 'MySQL', engineVersion: '8.0', regionId: 'cn-hangzhou', instanceType: 'Primary', status: 'Running', category: 'HighAvailability', lockMode: 'Unlock', ...init };
+  return {
+    id,
+    description: '',
+    engine: 'MySQL',
+    engineVersion: '8.0',
+    regionId: 'cn-hangzhou',
+    instanceType: 'Primary',
+    status: 'Running',
+    category: 'HighAvailability',
+    lockMode: 'Unlock',
+    ...init,
+  };
 }

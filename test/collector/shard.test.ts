@@ -28,26 +28,42 @@ describe('shards', () => {
     assert.equal(shardOf('prod', 'cn-hangzhou', 'rm-bp1abc123', 16), 1);
     assert.equal(shardOf('prod', 'cn-hangzhou', 'rm-bp1abc124', 16), 7);
     assert.equal(shardOf('staging', 'eu-central-1', 'pgm-gw8xyz', 3), 0);
-    const spread = new Set(['prod/cn-hangzhou', 'staging/cn-hangzhou', 'prod/cn-shanghai'].map((ar) => shardOf(ar.split('/')[0]!, ar.split('/')[1]!, 'rm-same', 1000)));
+    const spread = new Set(
+      ['prod/cn-hangzhou', 'staging/cn-hangzhou', 'prod/cn-shanghai'].map((ar) => shardOf(ar.split('/')[0]!, ar.split('/')[1]!, 'rm-same', 1000)),
+    );
     assert.equal(spread.size, 3, 'the same id in another account or region is another instance');
   });
 
   it('two replicas discover disjoint halves of a region, and no instance moves when others come and go', async () => {
-    const region: RegionConfig = { region: 'cn-hangzhou', instances: ['rm-configured-1', 'rm-configured-2', 'rm-configured-3'], discovery: { instance_types: ['Primary'] } };
+    const region: RegionConfig = {
+      region: 'cn-hangzhou',
+      instances: ['rm-configured-1', 'rm-configured-2', 'rm-configured-3'],
+      discovery: { instance_types: ['Primary'] },
+    };
     let listed = Array.from({ length: 60 }, (_, i) => `rm-d${i}`);
     const api = new ScriptedApi();
     api.instances = () => listed.map((id) => dbInstance(id));
-    const replicas = [0, 1].map((index) =>
-      new Poller([{ account: 'prod', region, shard: { count: 2, index }, api, refreshIntervalMs: 0 }], {
-        deadlineMs: 1000, idleListingMs: 0, lookupsPerPoll: 50, tasksEnabled: true, intervalsMs: { backups: 600_000, policy: 3600_000 },
-        backupsLookbackMs: 8 * 86400_000, logBackupsLookbackMs: 7 * 86400_000,
-        log: createLogger({ destination: new LogCapture() }),
-      }),
+    const replicas = [0, 1].map(
+      (index) =>
+        new Poller([{ account: 'prod', region, shard: { count: 2, index }, api, refreshIntervalMs: 0 }], {
+          deadlineMs: 1000,
+          idleListingMs: 0,
+          lookupsPerPoll: 50,
+          tasksEnabled: true,
+          intervalsMs: { backups: 600_000, policy: 3600_000 },
+          backupsLookbackMs: 8 * 86400_000,
+          logBackupsLookbackMs: 7 * 86400_000,
+          log: createLogger({ destination: new LogCapture() }),
+        }),
     );
     const watched = () => replicas.map((p) => new Set(p.snapshot.instances.map((i) => i.instanceId)));
     await Promise.all(replicas.map((p) => p.tick()));
     const [a, b] = watched();
-    assert.deepEqual([...a!].filter((id) => b!.has(id)), [], 'no overlap');
+    assert.deepEqual(
+      [...a!].filter((id) => b!.has(id)),
+      [],
+      'no overlap',
+    );
     assert.equal(a!.size + b!.size, 63, 'every configured and discovered instance is watched by one replica');
     assert.ok(a!.size > 15 && b!.size > 15, `split ${a!.size} / ${b!.size}`);
     const configuredCalls = api.callsOf('describeBackupTasks').filter((c) => String(c.args[0]).startsWith('rm-configured')).length;

@@ -11,8 +11,13 @@ import { LogCapture } from '../helpers.js';
 import { apiError, dbInstance, ScriptedApi } from './scripted-api.js';
 
 const SETTINGS: PollSettings = {
-  deadlineMs: 250, idleListingMs: 0, lookupsPerPoll: 50, tasksEnabled: true,
-  intervalsMs: { backups: 600_000, policy: 3600_000 }, backupsLookbackMs: 8 * 86400_000, logBackupsLookbackMs: 7 * 86400_000,
+  deadlineMs: 250,
+  idleListingMs: 0,
+  lookupsPerPoll: 50,
+  tasksEnabled: true,
+  intervalsMs: { backups: 600_000, policy: 3600_000 },
+  backupsLookbackMs: 8 * 86400_000,
+  logBackupsLookbackMs: 7 * 86400_000,
 };
 const REFRESH_MS = 600_000;
 
@@ -20,7 +25,9 @@ function setup(region: RegionConfig, tagKeys: readonly string[]) {
   const api = new ScriptedApi();
   let clock = Date.UTC(2026, 11, 5, 12);
   const poller = new Poller([{ account: 'acct', region, api, refreshIntervalMs: REFRESH_MS, tagKeys }], {
-    ...SETTINGS, log: createLogger({ level: 'debug', destination: new LogCapture() }), now: () => clock,
+    ...SETTINGS,
+    log: createLogger({ level: 'debug', destination: new LogCapture() }),
+    now: () => clock,
   });
   const infoLine = (id: string) => {
     const inst = poller.snapshot.instances.find((i) => i.instanceId === id);
@@ -39,7 +46,10 @@ describe('tags_as_labels (scripted API)', () => {
     const { api, poller, infoLine, advance } = setup({ region: 'cn-hangzhou', instances: ['rm-a', 'rm-b'] }, ['team', 'cost-center']);
     api.tags = tagsOf({ 'rm-a': { team: 'payments', 'cost-center': 'cc-1', other: 'x' }, 'rm-b': { env: 'prod' } });
     await poller.tick();
-    assert.deepEqual(api.callsOf('listTags').map((c) => c.args), [['cn-hangzhou', ['rm-a', 'rm-b']]]);
+    assert.deepEqual(
+      api.callsOf('listTags').map((c) => c.args),
+      [['cn-hangzhou', ['rm-a', 'rm-b']]],
+    );
     assert.equal(api.callsOf('listTags')[0]!.priority, 'listing', 'with the inventory, ahead of the backlog');
     assert.match(infoLine('rm-a'), /,lock_mode="Unlock",tag_team="payments",tag_cost_center="cc-1"\} 1\n$/);
     assert.match(infoLine('rm-b'), /,lock_mode="Unlock",tag_team="",tag_cost_center=""\} 1\n$/);
@@ -58,7 +68,10 @@ describe('tags_as_labels (scripted API)', () => {
   });
 
   it('makes no ListTagResources call when tags_as_labels is empty, with or without discovery', async () => {
-    for (const region of [{ region: 'cn-hangzhou', instances: ['rm-a'] }, { region: 'cn-hangzhou', instances: [], discovery: { instance_types: ['Primary' as const] } }]) {
+    for (const region of [
+      { region: 'cn-hangzhou', instances: ['rm-a'] },
+      { region: 'cn-hangzhou', instances: [], discovery: { instance_types: ['Primary' as const] } },
+    ]) {
       const { api, poller, infoLine } = setup(region, []);
       api.instances = () => [dbInstance('rm-a')];
       await poller.tick();
@@ -67,13 +80,16 @@ describe('tags_as_labels (scripted API)', () => {
     }
   });
 
-  it('reuses the discovery filters\' answer and asks only for the instances it did not cover', async () => {
+  it("reuses the discovery filters' answer and asks only for the instances it did not cover", async () => {
     const region: RegionConfig = { region: 'cn-hangzhou', instances: ['rm-conf'], discovery: { instance_types: ['Primary'], tags: { env: 'prod' } } };
     const { api, poller, infoLine } = setup(region, ['team']);
     api.instances = () => [dbInstance('rm-conf', { instanceType: 'Readonly' }), dbInstance('rm-d1'), dbInstance('rm-d2')];
     api.tags = tagsOf({ 'rm-conf': { team: 'dba' }, 'rm-d1': { env: 'prod', team: 'web' }, 'rm-d2': { env: 'dev', team: 'web' } });
     await poller.tick();
-    assert.deepEqual(api.callsOf('listTags').map((c) => c.args[1]), [['rm-d1', 'rm-d2'], ['rm-conf']]);
+    assert.deepEqual(
+      api.callsOf('listTags').map((c) => c.args[1]),
+      [['rm-d1', 'rm-d2'], ['rm-conf']],
+    );
     assert.deepEqual(poller.snapshot.instances.map((i) => i.instanceId).sort(), ['rm-conf', 'rm-d1']);
     assert.match(infoLine('rm-d1'), /tag_team="web"\} 1\n$/);
     assert.match(infoLine('rm-conf'), /tag_team="dba"\} 1\n$/);
@@ -92,7 +108,7 @@ describe('tags_as_labels (scripted API)', () => {
     assert.match(infoLine('rm-a'), /tag_team="payments"\} 1\n$/);
   });
 
-  it('escapes a hostile value and cuts it to the API\'s length, never inside a character', async () => {
+  it("escapes a hostile value and cuts it to the API's length, never inside a character", async () => {
     const { api, poller, infoLine } = setup({ region: 'cn-hangzhou', instances: ['rm-a', 'rm-b'] }, ['team', 'constructor', '__proto__']);
     const long = '𝄞'.repeat(TAG_VALUE_MAX_CHARS + 10);
     api.tags = tagsOf({ 'rm-a': { team: 'a"b\\c\nd} 2\nfake_metric 1' }, 'rm-b': { team: long, ['__proto__']: 'p' } });

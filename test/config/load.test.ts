@@ -19,7 +19,9 @@ function messageOf(fn: () => unknown): string {
 }
 
 describe('config: invalid files are rejected with one exact line per problem', () => {
-  const files = readdirSync(FIXTURES).filter((f) => f.startsWith('invalid-')).sort();
+  const files = readdirSync(FIXTURES)
+    .filter((f) => f.startsWith('invalid-'))
+    .sort();
   it('has invalid fixtures to check', () => assert.ok(files.length >= 15, `only ${files.length} fixtures`));
   for (const file of files) {
     it(file, () => {
@@ -37,9 +39,23 @@ describe('config: valid files', () => {
   it('applies defaults to a minimal file', () => {
     const config = parseConfig('accounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]', 'x.yml', {});
     assert.deepEqual(config.poll, {
-      schedule: '*/60 * * * * *', deadline: 54, lookups_per_poll: 50, timeout_seconds: 10, concurrency: 8, max_retries: 3, retry_base_delay_seconds: 0.5,
-      idle_interval: 900, backups_interval: 1200, backups_lookback: 8 * 86400, policy_interval: 3600, discovery_interval: 600,
-      restore_window_interval: 3600, log_backups_interval: 3600, log_backups_lookback: 7 * 86400, cross_region_interval: 3 * 3600, resource_usage_interval: 6 * 3600,
+      schedule: '*/60 * * * * *',
+      deadline: 54,
+      lookups_per_poll: 50,
+      timeout_seconds: 10,
+      concurrency: 8,
+      max_retries: 3,
+      retry_base_delay_seconds: 0.5,
+      idle_interval: 900,
+      backups_interval: 1200,
+      backups_lookback: 8 * 86400,
+      policy_interval: 3600,
+      discovery_interval: 600,
+      restore_window_interval: 3600,
+      log_backups_interval: 3600,
+      log_backups_lookback: 7 * 86400,
+      cross_region_interval: 3 * 3600,
+      resource_usage_interval: 6 * 3600,
     });
   });
 
@@ -80,29 +96,40 @@ describe('config: valid files', () => {
     const text = 'accounts:\n  - name: a\n    access_key_id: ${ID}\n    access_key_secret: 12345\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n';
     const message = messageOf(() => parseConfig(text, 'x.yml', { ID: 'LTAI5tSecretishId' }));
     assert.match(message, /access_key_secret: expected string/);
-    assert.ok(!message.includes('12345') && !message.includes('LTAI5tSecretishId'), '!message.includes(\'12345\') && !message.includes(\'LTAI5tSecretishId\')');
+    assert.ok(!message.includes('12345') && !message.includes('LTAI5tSecretishId'), "!message.includes('12345') && !message.includes('LTAI5tSecretishId')");
   });
 
   it('keeps a secret with YAML-significant characters intact (expansion happens after parsing)', () => {
     const secret = 'ab#c: d\'"{x}';
-    const config = parseConfig('accounts:\n  - name: a\n    access_key_id: id12345678\n    access_key_secret: "${S}"\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n', 'x.yml', { S: secret });
+    const config = parseConfig(
+      'accounts:\n  - name: a\n    access_key_id: id12345678\n    access_key_secret: "${S}"\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n',
+      'x.yml',
+      { S: secret },
+    );
     assert.equal(config.accounts[0]?.access_key_secret, secret);
   });
 
   it('accepts the shipped example and demo files', () => {
-    assert.equal(loadConfigFile('config/exporter.yml', { ALIBABA_CLOUD_ACCESS_KEY_ID: 'x'.repeat(10), ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'y'.repeat(10) }).accounts.length, 1);
+    assert.equal(
+      loadConfigFile('config/exporter.yml', { ALIBABA_CLOUD_ACCESS_KEY_ID: 'x'.repeat(10), ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'y'.repeat(10) }).accounts.length,
+      1,
+    );
     assert.equal(loadConfigFile('config/demo.yml', {}).accounts[0]?.regions[0]?.endpoint, undefined);
     assert.equal(loadConfigFile('config/demo.yml', {}).accounts[0]?.endpoint, 'http://127.0.0.1:9878');
   });
 
   it('names the file when it cannot be read', () => {
-    assert.equal(messageOf(() => loadConfigFile('no/such/file.yml')), 'no/such/file.yml: cannot read the configuration file: no such file');
+    assert.equal(
+      messageOf(() => loadConfigFile('no/such/file.yml')),
+      'no/such/file.yml: cannot read the configuration file: no such file',
+    );
   });
 });
 
 describe('config: durations and discovery', () => {
   it('sets poll.deadline to 90 % of the shortest gap between ticks by default, at most 10 minutes', () => {
-    const deadlineFor = (schedule: string) => parseConfig(`poll: {schedule: "${schedule}"}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`, 'x.yml', {}).poll.deadline;
+    const deadlineFor = (schedule: string) =>
+      parseConfig(`poll: {schedule: "${schedule}"}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`, 'x.yml', {}).poll.deadline;
     assert.equal(deadlineFor('*/10 * * * * *'), 9);
     assert.equal(deadlineFor('*/5 * * * *'), 270);
     assert.equal(deadlineFor('0 9-17 * * 1-5'), 600, 'hourly on working days: capped at 10 minutes');
@@ -110,7 +137,8 @@ describe('config: durations and discovery', () => {
   });
 
   it('takes a poll.deadline up to the shortest gap between ticks, and refuses a longer one', () => {
-    const file = (deadline: string) => `poll: {schedule: "*/30 * * * * *", deadline: ${deadline}}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`;
+    const file = (deadline: string) =>
+      `poll: {schedule: "*/30 * * * * *", deadline: ${deadline}}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`;
     assert.equal(parseConfig(file('30s'), 'x.yml', {}).poll.deadline, 30);
     assert.equal(
       messageOf(() => parseConfig(file('31s'), 'x.yml', {})),
@@ -122,13 +150,17 @@ describe('config: durations and discovery', () => {
     const file = (shard: string) => `${shard}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`;
     assert.deepEqual(parseConfig(file(''), 'x.yml', {}).shard, { count: 1, index: 0 });
     assert.deepEqual(parseConfig(file('shard: {count: 4, index: 3}'), 'x.yml', {}).shard, { count: 4, index: 3 });
-    assert.match(messageOf(() => parseConfig(file('shard: {count: 4, index: 4}'), 'x.yml', {})), /^x\.yml:1:\d+: shard\.index: expected a whole number from 0 to 3 \(below shard\.count\)$/);
+    assert.match(
+      messageOf(() => parseConfig(file('shard: {count: 4, index: 4}'), 'x.yml', {})),
+      /^x\.yml:1:\d+: shard\.index: expected a whole number from 0 to 3 \(below shard\.count\)$/,
+    );
   });
 
   it('reads durations as seconds, in any unit or as a number', () => {
     const config = parseConfig(
       'poll: {backups_interval: 1h30m, backups_lookback: 2w, policy_interval: 3600, discovery_interval: "90s"}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]',
-      'x.yml', {},
+      'x.yml',
+      {},
     );
     assert.equal(config.poll.backups_interval, 5400);
     assert.equal(config.poll.backups_lookback, 14 * 86400);
@@ -137,7 +169,11 @@ describe('config: durations and discovery', () => {
   });
 
   it('accepts a region that only discovers, with defaults', () => {
-    const config = parseConfig(`state_file: ${tmpdir()}/state.json\naccounts: [{name: a, regions: [{region: cn-hangzhou, discovery: {tags: {env: prod}}}]}]`, 'x.yml', {});
+    const config = parseConfig(
+      `state_file: ${tmpdir()}/state.json\naccounts: [{name: a, regions: [{region: cn-hangzhou, discovery: {tags: {env: prod}}}]}]`,
+      'x.yml',
+      {},
+    );
     const region = config.accounts[0]!.regions[0]!;
     assert.deepEqual(region.instances, []);
     assert.deepEqual(region.discovery, { tags: { env: 'prod' }, instance_types: ['Primary'] });
@@ -148,8 +184,14 @@ describe('config: durations and discovery', () => {
 describe('config: expandEnv', () => {
   it('expands, defaults, escapes and reports missing names', () => {
     const missing: string[] = [];
-    assert.equal(expandEnv('a${X}b${Y:-dflt}c$${Z}', { X: '1' }, (n) => missing.push(n)), 'a1bdfltc${Z}');
-    assert.equal(expandEnv('${NOPE}', {}, (n) => missing.push(n)), '');
+    assert.equal(
+      expandEnv('a${X}b${Y:-dflt}c$${Z}', { X: '1' }, (n) => missing.push(n)),
+      'a1bdfltc${Z}',
+    );
+    assert.equal(
+      expandEnv('${NOPE}', {}, (n) => missing.push(n)),
+      '',
+    );
     assert.deepEqual(missing, ['NOPE']);
   });
 });
@@ -173,12 +215,15 @@ describe('config: hostile and careless files', () => {
   });
 
   it('names a key only when it looks like a name', () => {
-    const message = messageOf(() => parseConfig(`accounts:\n  - name: a\n    ${secret} and more: 1\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n`, 'x.yml', {}));
+    const message = messageOf(() =>
+      parseConfig(`accounts:\n  - name: a\n    ${secret} and more: 1\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n`, 'x.yml', {}),
+    );
     assert.equal(message, 'x.yml:3:5: accounts[0]: unknown key on this line (not shown: it does not look like a key name)');
   });
 
   it('names an unknown key only when it is a plausible key name; a secret-like one by its line', () => {
-    const at = (key: string) => messageOf(() => parseConfig(`accounts:\n  - name: a\n    ${key}: oops\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n`, 'x.yml', {}));
+    const at = (key: string) =>
+      messageOf(() => parseConfig(`accounts:\n  - name: a\n    ${key}: oops\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n`, 'x.yml', {}));
     assert.equal(at('SuperSecretValue123'), 'x.yml:3:5: accounts[0]: unknown key on this line (not shown: it does not look like a key name)');
     assert.equal(at('LTAI5tQ9xExampleKeyId'), 'x.yml:3:5: accounts[0]: unknown key on this line (not shown: it does not look like a key name)');
     assert.equal(at('a'.repeat(41)), 'x.yml:3:5: accounts[0]: unknown key on this line (not shown: it does not look like a key name)');
@@ -196,20 +241,36 @@ describe('config: hostile and careless files', () => {
   });
 
   it('accepts an unknown region id when an endpoint is given, and engines in any case', () => {
-    const config = parseConfig('accounts: [{name: a, regions: [{region: xx-new-1, endpoint: "https://rds.xx-new-1.example.com", discovery: {engines: [mysql, POSTGRESQL]}}]}]', 'x.yml', {});
+    const config = parseConfig(
+      'accounts: [{name: a, regions: [{region: xx-new-1, endpoint: "https://rds.xx-new-1.example.com", discovery: {engines: [mysql, POSTGRESQL]}}]}]',
+      'x.yml',
+      {},
+    );
     assert.deepEqual(config.accounts[0]?.regions[0]?.discovery?.engines, ['MySQL', 'PostgreSQL']);
   });
 
   it('refuses a file that is not a regular file, or too large, without reading it all', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rds-config-'));
-    assert.equal(messageOf(() => loadConfigFile('/dev/zero')), '/dev/zero: cannot read the configuration file: not a regular file');
-    assert.equal(messageOf(() => loadConfigFile(dir)), `${dir}: cannot read the configuration file: is a directory`);
+    assert.equal(
+      messageOf(() => loadConfigFile('/dev/zero')),
+      '/dev/zero: cannot read the configuration file: not a regular file',
+    );
+    assert.equal(
+      messageOf(() => loadConfigFile(dir)),
+      `${dir}: cannot read the configuration file: is a directory`,
+    );
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
-    assert.equal(messageOf(() => loadConfigFile(fifo)), `${fifo}: cannot read the configuration file: not a regular file`);
+    assert.equal(
+      messageOf(() => loadConfigFile(fifo)),
+      `${fifo}: cannot read the configuration file: not a regular file`,
+    );
     const big = join(dir, 'big.yml');
     writeFileSync(big, `# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
-    assert.equal(messageOf(() => loadConfigFile(big)), `${big}: cannot read the configuration file: larger than ${MAX_CONFIG_BYTES} bytes`);
+    assert.equal(
+      messageOf(() => loadConfigFile(big)),
+      `${big}: cannot read the configuration file: larger than ${MAX_CONFIG_BYTES} bytes`,
+    );
   });
 });
 
@@ -225,8 +286,21 @@ describe('config: cron expressions that cannot mean what they say', () => {
   };
 
   it('refuses a step longer than the values of its field', () => {
-    for (const schedule of ['*/90 * * * * *', '0 */61 * * * *', '*/61 * * * *', '0 0 */25 * * *', '0 0 0 */32 * *', '0 0 0 1 */13 *', '0 0 0 * * */8', '0-10/12 * * * * *']) {
-      assert.match(scheduleProblem(schedule) ?? 'accepted', /^x\.yml:1:\d+: poll\.schedule: invalid cron expression: the step \/\d+ in the [a-z ]+ field is longer than the \d+ values it steps through/, schedule);
+    for (const schedule of [
+      '*/90 * * * * *',
+      '0 */61 * * * *',
+      '*/61 * * * *',
+      '0 0 */25 * * *',
+      '0 0 0 */32 * *',
+      '0 0 0 1 */13 *',
+      '0 0 0 * * */8',
+      '0-10/12 * * * * *',
+    ]) {
+      assert.match(
+        scheduleProblem(schedule) ?? 'accepted',
+        /^x\.yml:1:\d+: poll\.schedule: invalid cron expression: the step \/\d+ in the [a-z ]+ field is longer than the \d+ values it steps through/,
+        schedule,
+      );
     }
   });
 
@@ -238,16 +312,41 @@ describe('config: cron expressions that cannot mean what they say', () => {
 });
 
 describe('config: messages name the allowed range or form', () => {
-  const FIELDS = ['deadline', 'lookups_per_poll', 'timeout_seconds', 'concurrency', 'max_retries', 'retry_base_delay_seconds', 'idle_interval', 'backups_interval', 'backups_lookback',
-    'policy_interval', 'discovery_interval', 'restore_window_interval', 'log_backups_interval', 'log_backups_lookback', 'cross_region_interval', 'resource_usage_interval'];
+  const FIELDS = [
+    'deadline',
+    'lookups_per_poll',
+    'timeout_seconds',
+    'concurrency',
+    'max_retries',
+    'retry_base_delay_seconds',
+    'idle_interval',
+    'backups_interval',
+    'backups_lookback',
+    'policy_interval',
+    'discovery_interval',
+    'restore_window_interval',
+    'log_backups_interval',
+    'log_backups_lookback',
+    'cross_region_interval',
+    'resource_usage_interval',
+  ];
 
   for (const bad of ['-5', '"abc"', '1e9', 'true']) {
     it(`every poll field set to ${bad}: one line each, naming what is allowed`, () => {
       const poll = FIELDS.map((f) => `  ${f}: ${bad}`).join('\n');
-      const lines = messageOf(() => parseConfig(`poll:\n${poll}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`, 'x.yml', {})).split('\n');
-      assert.deepEqual(lines.map((l) => /^x\.yml:\d+:\d+: poll\.([a-z_]+): /.exec(l)?.[1]), FIELDS);
+      const lines = messageOf(() =>
+        parseConfig(`poll:\n${poll}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`, 'x.yml', {}),
+      ).split('\n');
+      assert.deepEqual(
+        lines.map((l) => /^x\.yml:\d+:\d+: poll\.([a-z_]+): /.exec(l)?.[1]),
+        FIELDS,
+      );
       for (const line of lines) {
-        assert.match(line, /: expected (a whole number from \d+ to \d+|a number (above|from) \d+(, at most| to) \d+|a duration such as \w+ or \w+, (from \w+ to \w+|at most \w+)(, or off \(or 0\) to turn the read off)?)$/, line);
+        assert.match(
+          line,
+          /: expected (a whole number from \d+ to \d+|a number (above|from) \d+(, at most| to) \d+|a duration such as \w+ or \w+, (from \w+ to \w+|at most \w+)(, or off \(or 0\) to turn the read off)?)$/,
+          line,
+        );
       }
     });
   }

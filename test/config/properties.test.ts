@@ -39,20 +39,75 @@ const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
     { depthSize: 'small' },
     fc.string().map((s) => `${s}${MARKER}`),
     fc.constantFrom(`*${MARKER}`, `&${MARKER} x`, `!${MARKER} x`, `\${${MARKER}`, `"${MARKER}`, `${MARKER}: x`, '${HOME', '$${X}'),
-    fc.integer(), fc.double(), fc.boolean(), fc.constant(null),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
     fc.array(tie('v'), { maxLength: 3 }),
-    fc.dictionary(fc.constantFrom('accounts', 'name', 'regions', 'region', 'instances', 'endpoint', 'poll', 'schedule', 'state_file', 'discovery', 'engines', 'access_key_secret', '__proto__', 'x'), tie('v'), { maxKeys: 4 }),
+    fc.dictionary(
+      fc.constantFrom(
+        'accounts',
+        'name',
+        'regions',
+        'region',
+        'instances',
+        'endpoint',
+        'poll',
+        'schedule',
+        'state_file',
+        'discovery',
+        'engines',
+        'access_key_secret',
+        '__proto__',
+        'x',
+      ),
+      tie('v'),
+      { maxKeys: 4 },
+    ),
   ),
 })).v;
 
 describe('configuration loader (property-based)', () => {
   it('random YAML documents', () => {
-    fc.assert(fc.property(value, (v) => loads(stringify({ accounts: v }))), { numRuns: 300 });
+    fc.assert(
+      fc.property(value, (v) => loads(stringify({ accounts: v }))),
+      { numRuns: 300 },
+    );
   });
 
   it('random text, including YAML syntax characters', () => {
-    const yamlish = fc.array(fc.constantFrom('accounts:', '\n', '  ', '- ', '*a', '&a ', '!!str ', '[', ']', '{', '}', ':', '"', "'", '#', MARKER, '${', '%YAML 1.2\n', '---\n', '\t', '? '), { maxLength: 40 }).map((parts) => parts.join(''));
-    fc.assert(fc.property(fc.oneof(fc.string(), yamlish), (text) => loads(text, undefined, false)), { numRuns: 500 });
+    const yamlish = fc
+      .array(
+        fc.constantFrom(
+          'accounts:',
+          '\n',
+          '  ',
+          '- ',
+          '*a',
+          '&a ',
+          '!!str ',
+          '[',
+          ']',
+          '{',
+          '}',
+          ':',
+          '"',
+          "'",
+          '#',
+          MARKER,
+          '${',
+          '%YAML 1.2\n',
+          '---\n',
+          '\t',
+          '? ',
+        ),
+        { maxLength: 40 },
+      )
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), yamlish), (text) => loads(text, undefined, false)),
+      { numRuns: 500 },
+    );
   });
 
   it('every truncation of a valid file', () => {
@@ -61,12 +116,17 @@ describe('configuration loader (property-based)', () => {
 
   it('a wrong value at every place of a valid file', () => {
     const lines = VALID.split('\n');
-    const places = lines.map((line, i) => [i, /^(\s*-?\s*[A-Za-z_]+:)\s*\S/.exec(line)?.[1]] as const).filter((p): p is readonly [number, string] => p[1] !== undefined);
-    fc.assert(fc.property(fc.constantFrom(...places), value, ([at, key], v) => {
-      const copy = [...lines];
-      copy[at] = `${key} ${JSON.stringify(v) ?? 'null'}`;
-      loads(copy.join('\n'));
-    }), { numRuns: 300 });
+    const places = lines
+      .map((line, i) => [i, /^(\s*-?\s*[A-Za-z_]+:)\s*\S/.exec(line)?.[1]] as const)
+      .filter((p): p is readonly [number, string] => p[1] !== undefined);
+    fc.assert(
+      fc.property(fc.constantFrom(...places), value, ([at, key], v) => {
+        const copy = [...lines];
+        copy[at] = `${key} ${JSON.stringify(v) ?? 'null'}`;
+        loads(copy.join('\n'));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('--config.check (unset variables as warnings), with the same guarantees; its warnings quote nothing either', () => {
@@ -78,13 +138,23 @@ describe('configuration loader (property-based)', () => {
         assert.ok(!line.replace(/environment variable \S+ is not set/, '').includes(MARKER), `a value is quoted: ${line}`);
       }
     };
-    fc.assert(fc.property(value, (v) => loads(stringify({ accounts: v }), check)), { numRuns: 300 });
+    fc.assert(
+      fc.property(value, (v) => loads(stringify({ accounts: v }), check)),
+      { numRuns: 300 },
+    );
     const withUnset = VALID.replace(/\$\{RDS_EXPORTER_TEST_KEY_ID\}/g, '${RDS_EXPORTER_TEST_UNSET}').replace(/rm-bp1abc/g, `rm-${MARKER}`);
     for (let end = 0; end <= withUnset.length; end += 7) loads(withUnset.slice(0, end), check);
   });
 
   it('the web configuration file, with the same guarantees', () => {
-    const webValue = fc.dictionary(fc.constantFrom('tls_server_config', 'basic_auth_users', 'http_server_config', 'cert_file', 'client_auth_type', 'headers', 'rate_limit', 'key'), value, { maxKeys: 3 });
-    fc.assert(fc.property(webValue, (v) => loads(stringify(v), (t) => parseYaml(t, 'p.yml', webConfigSchema, { allowEmpty: true }))), { numRuns: 300 });
+    const webValue = fc.dictionary(
+      fc.constantFrom('tls_server_config', 'basic_auth_users', 'http_server_config', 'cert_file', 'client_auth_type', 'headers', 'rate_limit', 'key'),
+      value,
+      { maxKeys: 3 },
+    );
+    fc.assert(
+      fc.property(webValue, (v) => loads(stringify(v), (t) => parseYaml(t, 'p.yml', webConfigSchema, { allowEmpty: true }))),
+      { numRuns: 300 },
+    );
   });
 });

@@ -22,7 +22,10 @@ function resolveImport(from: string, spec: string): string {
 
 /** The properties of an interface or inline object body: name → type, comments dropped. */
 function propsOf(body: string): Map<string, string> {
-  const lines = body.replace(/\/\*\*[\s\S]*?\*\//g, '').split('\n').filter((l) => l.trim() !== '');
+  const lines = body
+    .replace(/\/\*\*[\s\S]*?\*\//g, '')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const indent = /^(\s*)"/.exec(lines[0] ?? '')?.[1] ?? '';
   const props = new Map<string, string>();
   const depth = (t: string) => (t.match(/[{<]/g) ?? []).length - (t.match(/[}>]/g) ?? []).length;
@@ -43,7 +46,11 @@ function declared(file: string): Declared | undefined {
   const text = readFileSync(file, 'utf8');
   const imports = new Map<string, string>();
   for (const m of text.matchAll(/^import \{([^}]+)\} from "([^"]+)";$/gm)) {
-    for (const name of (m[1] ?? '').split(',').map((n) => n.trim()).filter(Boolean)) imports.set(name, resolveImport(file, m[2] ?? ''));
+    for (const name of (m[1] ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean))
+      imports.set(name, resolveImport(file, m[2] ?? ''));
   }
   const start = /^export interface \w+(?: extends [\w, ]+)? \{$/m.exec(text);
   // `extends TypeMeta` adds apiVersion and kind, which every model also declares itself.

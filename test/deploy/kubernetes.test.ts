@@ -25,7 +25,10 @@ const NAME = 'alicloud-rds-backup-exporter';
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML manifests, walked by path
 type Obj = Record<string, any>;
 
-interface Manifest { file: string; object: Obj }
+interface Manifest {
+  file: string;
+  object: Obj;
+}
 
 /** The .d.ts file that declares each kind's model, for the unknown-field check. */
 const DECLARATIONS: Record<string, string> = {
@@ -51,14 +54,22 @@ const VALIDATORS: Record<string, new (data: any) => { validate(): void }> = {
   'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
 };
 
-const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
-const manifests: Manifest[] = files.filter((f) => f !== 'kustomization.yaml').flatMap((file) => {
-  const docs = parseAllDocuments(readFileSync(posix.join(DIR, file), 'utf8'));
-  return docs.map((doc) => {
-    assert.deepEqual(doc.errors.map((e) => e.message), [], `${file} is not valid YAML`);
-    return { file, object: doc.toJS() as Obj };
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+  .sort();
+const manifests: Manifest[] = files
+  .filter((f) => f !== 'kustomization.yaml')
+  .flatMap((file) => {
+    const docs = parseAllDocuments(readFileSync(posix.join(DIR, file), 'utf8'));
+    return docs.map((doc) => {
+      assert.deepEqual(
+        doc.errors.map((e) => e.message),
+        [],
+        `${file} is not valid YAML`,
+      );
+      return { file, object: doc.toJS() as Obj };
+    });
   });
-});
 const kustomization = parseYaml(readFileSync(posix.join(DIR, 'kustomization.yaml'), 'utf8')) as Obj;
 
 function only(kind: string, file?: string): Obj {
@@ -107,7 +118,10 @@ describe('deploy/kubernetes', () => {
       it(`${m.file}: ${m.object.kind} uses only fields the API defines`, () => {
         const declaration = DECLARATIONS[`${m.object.apiVersion}/${m.object.kind}`];
         assert.ok(declaration, `no declaration for ${m.object.apiVersion} ${m.object.kind}`);
-        assert.deepEqual(unknownFields(m.object, declaration).filter((f) => !newerThanModels(f, m.object)), []);
+        assert.deepEqual(
+          unknownFields(m.object, declaration).filter((f) => !newerThanModels(f, m.object)),
+          [],
+        );
       });
     }
 
@@ -126,7 +140,10 @@ describe('deploy/kubernetes', () => {
       const rule = structuredClone(only('PrometheusRule'));
       rule.spec.groups[0].rules[0].recrod = 'x';
       rule.spec.groups[0].rules[0].labels = { any_label: 'is fine' };
-      assert.deepEqual(unknownFields(rule, DECLARATIONS['monitoring.coreos.com/v1/PrometheusRule'] ?? '').filter((f) => !newerThanModels(f, rule)), ['PrometheusRule.spec.groups[0].rules[0].recrod']);
+      assert.deepEqual(
+        unknownFields(rule, DECLARATIONS['monitoring.coreos.com/v1/PrometheusRule'] ?? '').filter((f) => !newerThanModels(f, rule)),
+        ['PrometheusRule.spec.groups[0].rules[0].recrod'],
+      );
     });
 
     it('rejects what is invalid (so the checks above mean something)', () => {
@@ -144,8 +161,14 @@ describe('deploy/kubernetes', () => {
     it('kustomization.yaml applies every manifest but the example Secret, and only known keys', () => {
       assert.equal(kustomization.apiVersion, 'kustomize.config.k8s.io/v1beta1');
       assert.equal(kustomization.kind, 'Kustomization');
-      assert.deepEqual(Object.keys(kustomization).filter((k) => !['apiVersion', 'kind', 'resources', 'namespace', 'images', 'labels'].includes(k)), []);
-      assert.deepEqual([...(kustomization.resources as string[])].sort(), files.filter((f) => f !== 'kustomization.yaml' && f !== 'secret.example.yaml'));
+      assert.deepEqual(
+        Object.keys(kustomization).filter((k) => !['apiVersion', 'kind', 'resources', 'namespace', 'images', 'labels'].includes(k)),
+        [],
+      );
+      assert.deepEqual(
+        [...(kustomization.resources as string[])].sort(),
+        files.filter((f) => f !== 'kustomization.yaml' && f !== 'secret.example.yaml'),
+      );
     });
 
     it('README.md "Running at scale" describes every file', () => {
@@ -175,7 +198,8 @@ describe('deploy/kubernetes', () => {
       assert.equal(env?.valueFrom?.fieldRef?.fieldPath, "metadata.labels['apps.kubernetes.io/pod-index']");
       // $(VAR) is expanded only from a variable defined earlier in env.
       const envNames = (container.env as Obj[]).map((e) => e.name as string);
-      for (const ref of args.flatMap((a) => [...a.matchAll(/\$\((\w+)\)/g)].map((m) => m[1] ?? ''))) assert.ok(envNames.includes(ref), `$(${ref}) is not in env`);
+      for (const ref of args.flatMap((a) => [...a.matchAll(/\$\((\w+)\)/g)].map((m) => m[1] ?? '')))
+        assert.ok(envNames.includes(ref), `$(${ref}) is not in env`);
     });
 
     it('passes only flags the exporter knows, with values it accepts', () => {
@@ -216,7 +240,10 @@ describe('deploy/kubernetes', () => {
       assert.ok(labelsMatch(monitor.spec.selector.matchLabels, service.metadata.labels), 'ServiceMonitor does not select the Service');
       const [endpoint, ...others] = monitor.spec.endpoints as Obj[];
       assert.equal(others.length, 0);
-      assert.ok((service.spec.ports as Obj[]).some((p) => p.name === endpoint?.port), `no Service port named ${endpoint?.port}`);
+      assert.ok(
+        (service.spec.ports as Obj[]).some((p) => p.name === endpoint?.port),
+        `no Service port named ${endpoint?.port}`,
+      );
       assert.equal(endpoint?.path ?? '/metrics', argValue('web.telemetry-path') ?? '/metrics');
       const relabel = (target: string) => (endpoint?.relabelings as Obj[] | undefined)?.find((r) => r.targetLabel === target);
       const alerts = (parseYaml(readFileSync('prometheus/alerts.yml', 'utf8')) as { groups: Array<{ rules: Obj[] }> }).groups.flatMap((g) => g.rules);
@@ -250,7 +277,8 @@ describe('deploy/kubernetes', () => {
     const stateFile = (parseYaml(configText) as { state_file?: string }).state_file ?? '';
     // The loader checks that the state file's directory exists: here it is the volume's, so it is
     // checked against a temporary one, and the path itself by the volume test below.
-    const accepted = () => parseConfig(configText.replace(stateFile, join(mkdtempSync(join(tmpdir(), 'k8s-state-')), 'state.json')), `${DIR}/configmap.yaml`, {});
+    const accepted = () =>
+      parseConfig(configText.replace(stateFile, join(mkdtempSync(join(tmpdir(), 'k8s-state-')), 'state.json')), `${DIR}/configmap.yaml`, {});
 
     it('mounts the ConfigMap read-only where --config.file points', () => {
       const volume = (pod.spec.volumes as Obj[]).find((v) => v.configMap?.name === configMap.metadata.name);
@@ -264,7 +292,8 @@ describe('deploy/kubernetes', () => {
       assert.match(stateFile, /^\/.+\.json$/, 'no absolute state_file');
       const config = accepted();
       assert.ok(config.accounts.length > 0, 'no account in the ConfigMap');
-      for (const account of config.accounts) assert.ok(!('access_key_id' in account) || account.access_key_id === undefined, `account ${account.name} has keys in the ConfigMap`);
+      for (const account of config.accounts)
+        assert.ok(!('access_key_id' in account) || account.access_key_id === undefined, `account ${account.name} has keys in the ConfigMap`);
       assert.doesNotMatch(configText, /access_key|\$\{/, 'keys (or ${ENV} for them) in the ConfigMap: use the Secret or RRSA');
       assert.throws(() => parseConfig(`${configText}\nno_such_key: 1\n`, 'x', {}), /no_such_key/, 'parseConfig accepts anything: this check means nothing');
     });
@@ -316,7 +345,12 @@ describe('deploy/kubernetes', () => {
       const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
       assert.ok(oldSpace > 0 && oldSpace <= Number(limit[1]) / 2, `heap cap ${oldSpace} MiB, memory limit ${limit[1]} MiB`);
       // Node itself says what heap it gets with them (it refuses an option it does not allow there).
-      const heapLimitMiB = Number(execFileSync(process.execPath, ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit / 2 ** 20))'], { env: { ...process.env, NODE_OPTIONS: options }, encoding: 'utf8' }));
+      const heapLimitMiB = Number(
+        execFileSync(process.execPath, ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit / 2 ** 20))'], {
+          env: { ...process.env, NODE_OPTIONS: options },
+          encoding: 'utf8',
+        }),
+      );
       assert.ok(heapLimitMiB >= oldSpace && heapLimitMiB <= oldSpace + 64, `heap_size_limit ${heapLimitMiB} MiB with ${options}`);
     });
 

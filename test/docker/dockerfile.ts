@@ -98,13 +98,17 @@ export function copiesOf(stage: Stage): Copy[] {
 
 /** The .dockerignore rules, matched the way Docker does: root-relative globs, `!` re-includes, last match wins. */
 export function dockerignore(text: string): (path: string) => boolean {
-  const rules = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((l) => {
-    const negate = l.startsWith('!');
-    const pattern = posix.normalize((negate ? l.slice(1) : l).replace(/^\/+/, ''));
-    const glob: Record<string, string> = { '**/': '(?:.*/)?', '**': '.*', '*': '[^/]*', '?': '[^/]' };
-    const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/|\*\*|\*|\?/g, (token) => glob[token] ?? token);
-    return { negate, re: new RegExp(`^${source}$`) };
-  });
+  const rules = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const negate = l.startsWith('!');
+      const pattern = posix.normalize((negate ? l.slice(1) : l).replace(/^\/+/, ''));
+      const glob: Record<string, string> = { '**/': '(?:.*/)?', '**': '.*', '*': '[^/]*', '?': '[^/]' };
+      const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/|\*\*|\*|\?/g, (token) => glob[token] ?? token);
+      return { negate, re: new RegExp(`^${source}$`) };
+    });
   return (path: string) => {
     const parts = posix.normalize(path).replace(/\/$/, '').split('/');
     // A path is excluded when it, or a directory above it, matches.

@@ -60,7 +60,8 @@ export function scaledAlerts(text: string, factor: number): string {
 export function testRouting(text: string, url: string, factor: number): string {
   const doc = parse(text) as { route: Record<string, unknown>; receivers: Array<Record<string, unknown>> };
   const shorten = (route: Record<string, unknown>) => {
-    for (const key of ['group_wait', 'group_interval', 'repeat_interval']) if (typeof route[key] === 'string') route[key] = scaledDuration(route[key] as string, factor);
+    for (const key of ['group_wait', 'group_interval', 'repeat_interval'])
+      if (typeof route[key] === 'string') route[key] = scaledDuration(route[key] as string, factor);
     for (const child of (route.routes as Array<Record<string, unknown>> | undefined) ?? []) shorten(child);
   };
   shorten(doc.route);
@@ -91,7 +92,12 @@ export class AlertStack {
       req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
       req.on('end', () => {
         const message = JSON.parse(body) as { status: string; alerts: Notification['alerts'] };
-        this.notifications.push({ at: Date.now(), receiver: (req.url ?? '').slice(1), status: message.status, alerts: message.alerts.map((a) => ({ status: a.status, labels: a.labels })) });
+        this.notifications.push({
+          at: Date.now(),
+          receiver: (req.url ?? '').slice(1),
+          status: message.status,
+          alerts: message.alerts.map((a) => ({ status: a.status, labels: a.labels })),
+        });
         res.end('ok');
       });
     });
@@ -100,23 +106,43 @@ export class AlertStack {
 
     const amPort = await freePort();
     writeFileSync(join(dir, 'alertmanager.yml'), testRouting(readFileSync('prometheus/alertmanager.yml', 'utf8'), hook, opts.scale));
-    this.children.push(spawn(ALERTMANAGER, [
-      `--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`,
-      `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=', '--log.level=warn',
-    ], { stdio: 'ignore' }));
+    this.children.push(
+      spawn(
+        ALERTMANAGER,
+        [
+          `--config.file=${join(dir, 'alertmanager.yml')}`,
+          `--storage.path=${join(dir, 'am')}`,
+          `--web.listen-address=127.0.0.1:${amPort}`,
+          '--cluster.listen-address=',
+          '--log.level=warn',
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
 
     writeFileSync(join(dir, 'alerts.yml'), scaledAlerts(readFileSync('prometheus/alerts.yml', 'utf8'), opts.scale));
     const promPort = await freePort();
-    writeFileSync(join(dir, 'prometheus.yml'), stringify({
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      rule_files: [resolve('prometheus/rules.yml'), join(dir, 'alerts.yml')],
-      alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-      scrape_configs: [{ job_name: JOB, static_configs: [{ targets: opts.targets }] }],
-    }));
-    this.children.push(spawn(PROMETHEUS, [
-      `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn',
-    ], { stdio: 'ignore' }));
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      stringify({
+        global: { scrape_interval: '1s', evaluation_interval: '1s' },
+        rule_files: [resolve('prometheus/rules.yml'), join(dir, 'alerts.yml')],
+        alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
+        scrape_configs: [{ job_name: JOB, static_configs: [{ targets: opts.targets }] }],
+      }),
+    );
+    this.children.push(
+      spawn(
+        PROMETHEUS,
+        [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'prom')}`,
+          `--web.listen-address=127.0.0.1:${promPort}`,
+          '--log.level=warn',
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
     this.promApi = `http://127.0.0.1:${promPort}/api/v1`;
     await until('Alertmanager ready', async () => (await fetch(`http://127.0.0.1:${amPort}/-/ready`).catch(() => undefined))?.status === 200, 20_000);
     await until('a successful scrape of every exporter', async () => (await this.query(`up{job="${JOB}"} == 1`)).length === opts.targets.length, 45_000);
@@ -124,7 +150,16 @@ export class AlertStack {
 
   async stop(): Promise<void> {
     for (const child of this.children) child.kill('SIGTERM');
-    await Promise.all(this.children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => { c.once('exit', r); setTimeout(r, 3000).unref(); }))));
+    await Promise.all(
+      this.children.map((c) =>
+        c.exitCode !== null || c.signalCode !== null
+          ? undefined
+          : new Promise((r) => {
+              c.once('exit', r);
+              setTimeout(r, 3000).unref();
+            }),
+      ),
+    );
     this.killAll();
     process.removeListener('exit', this.killAll);
     await new Promise((r) => (this.receiver ? this.receiver.close(r) : r(undefined)));
@@ -134,7 +169,9 @@ export class AlertStack {
   /** An instant query's result (empty when Prometheus does not answer). */
   async query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
     const res = await fetch(`${this.promApi}/query?query=${encodeURIComponent(expr)}`).catch(() => undefined);
-    const body = (await res?.json().catch(() => undefined)) as { status?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } } | undefined;
+    const body = (await res?.json().catch(() => undefined)) as
+      | { status?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }
+      | undefined;
     return body?.status === 'success' ? body.data!.result : [];
   }
 

@@ -97,38 +97,66 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
     }
     const config = configSchema.parse({
       poll: { schedule: '* * * * * *', timeout_seconds: 2, max_retries: 0, idle_interval: 0 },
-      accounts: [{
-        name: 'e2e', endpoint: sim.url, requests_per_second: 1000,
-        access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret,
-        regions: [{ region: 'cn-hangzhou', instances: ['rm-alert-01', 'rm-alert-02'] }],
-      }],
+      accounts: [
+        {
+          name: 'e2e',
+          endpoint: sim.url,
+          requests_per_second: 1000,
+          access_key_id: DEMO_CREDENTIAL.accessKeyId,
+          access_key_secret: DEMO_CREDENTIAL.accessKeySecret,
+          regions: [{ region: 'cn-hangzhou', instances: ['rm-alert-01', 'rm-alert-02'] }],
+        },
+      ],
     });
     // Test only, below the schema's 1-minute floor: the log files are read at every (1 s) poll.
     config.poll.log_backups_interval = 1;
     exporter = await startExporter({ config, log: createLogger({ level: 'warn', destination: new LogCapture() }), listen: { host: '127.0.0.1', port: 0 } });
 
     const amPort = await freePort();
-    writeFileSync(join(dir, 'alertmanager.yml'), stringify({
-      route: { receiver: 'hook', group_by: ['...'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
-      receivers: [{ name: 'hook', webhook_configs: [{ url: `http://127.0.0.1:${hookPort}/hook`, send_resolved: true }] }],
-    }));
-    children.push(spawn(ALERTMANAGER, [
-      `--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`,
-      `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=', '--log.level=warn',
-    ], { stdio: 'ignore' }));
+    writeFileSync(
+      join(dir, 'alertmanager.yml'),
+      stringify({
+        route: { receiver: 'hook', group_by: ['...'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
+        receivers: [{ name: 'hook', webhook_configs: [{ url: `http://127.0.0.1:${hookPort}/hook`, send_resolved: true }] }],
+      }),
+    );
+    children.push(
+      spawn(
+        ALERTMANAGER,
+        [
+          `--config.file=${join(dir, 'alertmanager.yml')}`,
+          `--storage.path=${join(dir, 'am')}`,
+          `--web.listen-address=127.0.0.1:${amPort}`,
+          '--cluster.listen-address=',
+          '--log.level=warn',
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
 
     writeFileSync(join(dir, 'alerts.yml'), shortenedAlerts(readFileSync('prometheus/alerts.yml', 'utf8')));
     const promPort = await freePort();
-    writeFileSync(join(dir, 'prometheus.yml'), stringify({
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      rule_files: [resolve('prometheus/rules.yml'), join(dir, 'alerts.yml')],
-      alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-      scrape_configs: [{ job_name: JOB, static_configs: [{ targets: [new URL(exporter.url).host] }] }],
-    }));
-    children.push(spawn(PROMETHEUS, [
-      `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn',
-    ], { stdio: 'ignore' }));
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      stringify({
+        global: { scrape_interval: '1s', evaluation_interval: '1s' },
+        rule_files: [resolve('prometheus/rules.yml'), join(dir, 'alerts.yml')],
+        alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
+        scrape_configs: [{ job_name: JOB, static_configs: [{ targets: [new URL(exporter.url).host] }] }],
+      }),
+    );
+    children.push(
+      spawn(
+        PROMETHEUS,
+        [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'prom')}`,
+          `--web.listen-address=127.0.0.1:${promPort}`,
+          '--log.level=warn',
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
     promApi = `http://127.0.0.1:${promPort}/api/v1`;
     await until('a successful scrape of the exporter', async () => (await query(`up{job="${JOB}"} == 1`)).length === 1, 45_000);
     await until('both instances watched', async () => (await query('account_region_instance_id:alicloud_rds_backup_watched:present')).length === 2, 10_000);
@@ -138,7 +166,16 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
   after(async () => {
     if (timings.length > 0) console.log(`      times to notify: ${timings.map(([a, ms]) => `${a} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
     for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => { c.once('exit', r); setTimeout(r, 3000).unref(); }))));
+    await Promise.all(
+      children.map((c) =>
+        c.exitCode !== null || c.signalCode !== null
+          ? undefined
+          : new Promise((r) => {
+              c.once('exit', r);
+              setTimeout(r, 3000).unref();
+            }),
+      ),
+    );
     killAll();
     process.removeListener('exit', killAll);
     await exporter?.close();
@@ -164,15 +201,26 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
     const original = strip(shipped);
     const copy = strip(shortenedAlerts(shipped));
     assert.deepEqual(copy.doc, original.doc);
-    assert.deepEqual(copy.fors, original.fors.map((f) => (f === undefined ? undefined : TEST_FOR)));
+    assert.deepEqual(
+      copy.fors,
+      original.fors.map((f) => (f === undefined ? undefined : TEST_FOR)),
+    );
     assert.ok(original.fors.filter((f) => f !== undefined && f !== TEST_FOR).length >= 8, 'the production for durations are longer');
   });
 
   it('sends AlicloudRdsBackupFailed for exactly the instance whose backup failed, and nothing before', async () => {
     const job = sim!.world.addJob('rm-alert-01', { status: 'Uploading', process: 40 });
     // the exporter has seen the job running
-    await until('the running job in Prometheus', async () => (await query(`alicloud_rds_backup_task_progress_ratio{backup_job_id="${job.jobId}"}`)).length === 1, 10_000);
-    assert.deepEqual(notified.filter((n) => n.status === 'firing').map((n) => n.labels.alertname), [], 'a healthy fleet sends nothing');
+    await until(
+      'the running job in Prometheus',
+      async () => (await query(`alicloud_rds_backup_task_progress_ratio{backup_job_id="${job.jobId}"}`)).length === 1,
+      10_000,
+    );
+    assert.deepEqual(
+      notified.filter((n) => n.status === 'firing').map((n) => n.labels.alertname),
+      [],
+      'a healthy fleet sends nothing',
+    );
     const failedAt = Date.now();
     sim!.world.finishJob('rm-alert-01', job.jobId, 'Failed');
     const alert = await notification('AlicloudRdsBackupFailed', failedAt);
@@ -182,38 +230,63 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
     );
     // a few more evaluations: still nothing about the healthy instance
     await new Promise((r) => setTimeout(r, 3000));
-    assert.deepEqual(notified.filter((n) => n.labels.instance_id === 'rm-alert-02').map((n) => n.labels.alertname), []);
+    assert.deepEqual(
+      notified.filter((n) => n.labels.instance_id === 'rm-alert-02').map((n) => n.labels.alertname),
+      [],
+    );
     assert.deepEqual([...new Set(firing('AlicloudRdsBackupFailed', 0).map((n) => n.labels.instance_id))], ['rm-alert-01']);
   });
 
   it('sends AlicloudRdsBackupLogChainGap for exactly the instance and host whose log chain breaks', async () => {
     const host = sim!.world.instance('rm-alert-02')!.logs.hosts[0]!;
-    await until('the log chain in Prometheus', async () => (await query(`alicloud_rds_backup_log_chain_gaps{instance_id="rm-alert-02"} == 0`)).length === 1, 10_000);
+    await until(
+      'the log chain in Prometheus',
+      async () => (await query(`alicloud_rds_backup_log_chain_gaps{instance_id="rm-alert-02"} == 0`)).length === 1,
+      10_000,
+    );
     assert.deepEqual(firing('AlicloudRdsBackupLogChainGap', 0), [], 'no gap before');
     const brokenAt = Date.now();
     // three seconds of log files never uploaded, on the one host of rm-alert-02
     sim!.world.breakLogChain('rm-alert-02', brokenAt, brokenAt + 3000, host);
     const alert = await notification('AlicloudRdsBackupLogChainGap', brokenAt);
     assert.deepEqual(
-      { instance_id: alert.labels.instance_id, host_instance_id: alert.labels.host_instance_id, account: alert.labels.account, severity: alert.labels.severity },
+      {
+        instance_id: alert.labels.instance_id,
+        host_instance_id: alert.labels.host_instance_id,
+        account: alert.labels.account,
+        severity: alert.labels.severity,
+      },
       { instance_id: 'rm-alert-02', host_instance_id: host, account: 'e2e', severity: 'warning' },
     );
     assert.deepEqual([...new Set(firing('AlicloudRdsBackupLogChainGap', 0).map((n) => n.labels.instance_id))], ['rm-alert-02'], 'only the broken instance');
-    const others = notified.filter((n) => n.status === 'firing' && n.at >= brokenAt && n.labels.alertname !== 'AlicloudRdsBackupLogChainGap' && n.labels.alertname !== 'AlicloudRdsBackupFailed');
-    assert.deepEqual(others.map((n) => n.labels.alertname), [], 'no other alert about the healthy recoverability of the fleet');
+    const others = notified.filter(
+      (n) =>
+        n.status === 'firing' && n.at >= brokenAt && n.labels.alertname !== 'AlicloudRdsBackupLogChainGap' && n.labels.alertname !== 'AlicloudRdsBackupFailed',
+    );
+    assert.deepEqual(
+      others.map((n) => n.labels.alertname),
+      [],
+      'no other alert about the healthy recoverability of the fleet',
+    );
   });
 
   it('sends AlicloudRdsBackupApiAuthFailing for the account when its key is revoked', async () => {
     const revokedAt = Date.now();
     sim!.inject({ kind: 'InvalidAccessKeyId.NotFound', times: Infinity });
     const alert = await notification('AlicloudRdsBackupApiAuthFailing', revokedAt);
-    assert.deepEqual({ account: alert.labels.account, code: alert.labels.code, severity: alert.labels.severity }, { account: 'e2e', code: 'InvalidAccessKeyId.NotFound', severity: 'critical' });
+    assert.deepEqual(
+      { account: alert.labels.account, code: alert.labels.code, severity: alert.labels.severity },
+      { account: 'e2e', code: 'InvalidAccessKeyId.NotFound', severity: 'critical' },
+    );
   });
 
   it('sends AlicloudRdsBackupExporterDown when the exporter stops', async () => {
     const stoppedAt = Date.now();
     await exporter!.close();
     const alert = await notification('AlicloudRdsBackupExporterDown', stoppedAt);
-    assert.deepEqual({ job: alert.labels.job, instance: alert.labels.instance, severity: alert.labels.severity }, { job: JOB, instance: new URL(exporter!.url).host, severity: 'critical' });
+    assert.deepEqual(
+      { job: alert.labels.job, instance: alert.labels.instance, severity: alert.labels.severity },
+      { job: JOB, instance: new URL(exporter!.url).host, severity: 'critical' },
+    );
   });
 });

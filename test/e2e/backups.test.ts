@@ -9,7 +9,8 @@ const I = { account: 'test', region: 'cn-hangzhou', instance_id: 'rm-test-01' };
 const H = 3600_000;
 const MIN = 60_000;
 
-const calls = (rig: Rig, action: string, instanceId = 'rm-test-01') => rig.sim.requests.filter((r) => r.action === action && (r.params.DBInstanceId === instanceId || r.params.RegionId !== undefined)).length;
+const calls = (rig: Rig, action: string, instanceId = 'rm-test-01') =>
+  rig.sim.requests.filter((r) => r.action === action && (r.params.DBInstanceId === instanceId || r.params.RegionId !== undefined)).length;
 
 describe('backup sets and policy', function () {
   this.timeout(20_000);
@@ -25,11 +26,32 @@ describe('backup sets and policy', function () {
     // unrelated to time.
     for (let i = 0; i < 250; i++) {
       const end = now - 48 * H + i * 10 * MIN;
-      world.addBackupSet('rm-test-01', { backupId: String(50_000 + i), type: i % 3 === 0 ? 'FullBackup' : 'IncrementalBackup', status: 'Success', startTime: end - 10 * MIN, endTime: end, sizeBytes: 1000 + i });
+      world.addBackupSet('rm-test-01', {
+        backupId: String(50_000 + i),
+        type: i % 3 === 0 ? 'FullBackup' : 'IncrementalBackup',
+        status: 'Success',
+        startTime: end - 10 * MIN,
+        endTime: end,
+        sizeBytes: 1000 + i,
+      });
     }
     // the newest full backup, then a newer failed incremental one
-    world.addBackupSet('rm-test-01', { backupId: '60001', type: 'FullBackup', status: 'Success', startTime: now - 3 * H, endTime: now - 2 * H, sizeBytes: 987_654_321 });
-    world.addBackupSet('rm-test-01', { backupId: '60002', type: 'IncrementalBackup', status: 'Failed', startTime: now - 40 * MIN, endTime: now - 30 * MIN, sizeBytes: 0 });
+    world.addBackupSet('rm-test-01', {
+      backupId: '60001',
+      type: 'FullBackup',
+      status: 'Success',
+      startTime: now - 3 * H,
+      endTime: now - 2 * H,
+      sizeBytes: 987_654_321,
+    });
+    world.addBackupSet('rm-test-01', {
+      backupId: '60002',
+      type: 'IncrementalBackup',
+      status: 'Failed',
+      startTime: now - 40 * MIN,
+      endTime: now - 30 * MIN,
+      sizeBytes: 0,
+    });
     await rig.cycle();
     const text = await rig.scrape();
     assert.equal(sample(text, 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'FullBackup' }), (now - 2 * H) / 1000);
@@ -39,13 +61,17 @@ describe('backup sets and policy', function () {
     assert.equal(sample(text, 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'IncrementalBackup' }), newestIncremental / 1000);
     assert.equal(sample(text, 'alicloud_rds_backup_last_duration_seconds', { ...I, backup_type: 'IncrementalBackup' }), 600);
     assert.equal(sample(text, 'alicloud_rds_backup_last_backup_succeeded', I), 0, 'the newest finished set failed');
-    assert.equal(sample(text, 'alicloud_rds_backup_last_failure_timestamp_seconds', I), (now - 30 * MIN) / 1000, 'the failed set\'s end');
+    assert.equal(sample(text, 'alicloud_rds_backup_last_failure_timestamp_seconds', I), (now - 30 * MIN) / 1000, "the failed set's end");
     assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Success' }), 84 + 1);
     assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'IncrementalBackup', status: 'Success' }), 166);
     assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'IncrementalBackup', status: 'Failed' }), 1);
     assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Failed' }), 0, 'present at 0');
-    assert.ok(rig.sim.requests.some((r) => r.action === 'DescribeBackups' && r.params.PageNumber === '3'), 'paged');
-    for (const r of rig.sim.requests.filter((q) => q.action === 'DescribeBackups')) assert.match(r.params.StartTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/, 'UTC minute form');
+    assert.ok(
+      rig.sim.requests.some((r) => r.action === 'DescribeBackups' && r.params.PageNumber === '3'),
+      'paged',
+    );
+    for (const r of rig.sim.requests.filter((q) => q.action === 'DescribeBackups'))
+      assert.match(r.params.StartTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/, 'UTC minute form');
   });
 
   it('ignores sets older than the look-back', async () => {
@@ -99,7 +125,11 @@ describe('backup sets and policy', function () {
     // the exporter learns of it 3 minutes after the set ended
     rig.advance(3 * MIN);
     await rig.cycle();
-    assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_last_failure_timestamp_seconds', I), (ended + 3 * MIN) / 1000, 'when the job was learned to have failed');
+    assert.equal(
+      sample(await rig.scrape(), 'alicloud_rds_backup_last_failure_timestamp_seconds', I),
+      (ended + 3 * MIN) / 1000,
+      'when the job was learned to have failed',
+    );
     // a newer failed set, seen at the next look at the sets (no job was listed for it)
     rig.advance(10 * MIN);
     rig.sim.world.addBackupSet('rm-test-01', { backupId: '77', status: 'Failed', startTime: rig.now() - 2 * MIN, endTime: rig.now() - MIN });
@@ -125,7 +155,11 @@ describe('backup sets and policy', function () {
     rig.sim.world.finishJob('rm-test-01', job.jobId, 'Failed');
     await rig.cycle();
     const text = await rig.scrape();
-    assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Failed' }), 1, 'its set, starting 6 h back, was in the window');
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Failed' }),
+      1,
+      'its set, starting 6 h back, was in the window',
+    );
     assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Automated' }), 1);
   });
 
@@ -138,7 +172,10 @@ describe('backup sets and policy', function () {
     await rig.cycle();
     const text = await rig.scrape();
     assert.equal(sample(text, 'alicloud_rds_backup_poll_success', I), 0);
-    assert.equal(sample(text, 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'FullBackup' }), (rig.now() - 11 * MIN - 30 * MIN) / 1000);
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'FullBackup' }),
+      (rig.now() - 11 * MIN - 30 * MIN) / 1000,
+    );
     assert.ok(sample(text, 'alicloud_rds_backup_tasks', { ...I, status: 'Uploading' }) !== undefined, 'the task listing, which worked, is shown');
   });
 
@@ -162,7 +199,10 @@ describe('backup sets and policy', function () {
     const text = await rig.scrape();
     assert.equal(sample(text, 'alicloud_rds_backup_poll_success', I), 0, 'the backup sets are essential: the missing permission shows');
     assert.equal(sample(text, 'alicloud_rds_backup_read_success', { ...I, read: 'backups' }), 0);
-    assert.equal(sample(text, 'alicloud_rds_backup_read_error_info', { ...I, read: 'backups', action: 'DescribeBackups', kind: 'permission', code: 'Forbidden.RAM' }), 1);
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_read_error_info', { ...I, read: 'backups', action: 'DescribeBackups', kind: 'permission', code: 'Forbidden.RAM' }),
+      1,
+    );
     assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { action: 'DescribeBackups', code: 'Forbidden.RAM' }), 2);
   });
 
@@ -184,7 +224,8 @@ describe('backup sets and policy', function () {
   it('costs, per instance per hour in steady state with a listing at every tick (idle_interval 0) and backups_interval 10m, 60 task listings, 6 backup looks and 1 policy read', async function () {
     this.timeout(60_000);
     rig = await startRig();
-    const count = (): Record<string, number> => Object.fromEntries(['DescribeBackupTasks', 'DescribeBackups', 'DescribeBackupPolicy', 'DescribeDBInstances'].map((a) => [a, calls(rig, a)]));
+    const count = (): Record<string, number> =>
+      Object.fromEntries(['DescribeBackupTasks', 'DescribeBackups', 'DescribeBackupPolicy', 'DescribeDBInstances'].map((a) => [a, calls(rig, a)]));
     // the first hour, polled every minute (the default schedule)
     for (let minute = 0; minute < 60; minute++) {
       await rig.cycle();
@@ -214,14 +255,26 @@ describe('backup sets and policy', function () {
     this.timeout(120_000);
     const defaults = configSchema.parse({ accounts: [{ name: 'x', regions: [{ region: 'cn-hangzhou', instances: ['rm-x'] }] }] }).poll;
     const { idle_interval, backups_interval, restore_window_interval, log_backups_interval, cross_region_interval, resource_usage_interval } = defaults;
-    rig = await startRig({ config: { poll: { idle_interval, backups_interval, restore_window_interval, log_backups_interval, cross_region_interval, resource_usage_interval } } });
+    rig = await startRig({
+      config: { poll: { idle_interval, backups_interval, restore_window_interval, log_backups_interval, cross_region_interval, resource_usage_interval } },
+    });
     const world = rig.sim.world;
     // A daily backup window at 02:00-03:00 UTC; the clock starts at midnight.
     world.instance('rm-test-01')!.policy.preferredBackupTime = '02:00Z-03:00Z';
     rig.advance(Math.ceil(rig.now() / 86_400_000) * 86_400_000 - rig.now());
     // Cross-region backup on, so that every read is made.
     world.instance('rm-test-01')!.crossRegion = { enabled: true, logEnabled: false, region: 'cn-shanghai', retentionDays: 7 };
-    const actions = ['DescribeBackupTasks', 'DescribeBackups', 'DescribeBackupPolicy', 'DescribeLocalAvailableRecoveryTime', 'DescribeBinlogFiles', 'DescribeLogBackupFiles', 'DescribeCrossRegionBackupDBInstance', 'DescribeCrossRegionBackups', 'DescribeResourceUsage'];
+    const actions = [
+      'DescribeBackupTasks',
+      'DescribeBackups',
+      'DescribeBackupPolicy',
+      'DescribeLocalAvailableRecoveryTime',
+      'DescribeBinlogFiles',
+      'DescribeLogBackupFiles',
+      'DescribeCrossRegionBackupDBInstance',
+      'DescribeCrossRegionBackups',
+      'DescribeResourceUsage',
+    ];
     const count = (): Record<string, number> => Object.fromEntries(actions.map((a) => [a, calls(rig, a)]));
     const listingsAt: number[] = [];
     let job: { jobId: string } | undefined;
@@ -238,9 +291,19 @@ describe('backup sets and policy', function () {
     const active = listingsAt.filter((m) => m >= 120 && m < 210);
     assert.equal(active.length, 90, 'every tick from the window start (02:00) to 30 min after its end (03:30)');
     const idle = listingsAt.filter((m) => m < 120 || m >= 210);
-    const gaps = idle.slice(1).map((m, i) => m - idle[i]!).filter((g) => g < 90);
-    assert.ok(gaps.every((g) => g <= 15), `idle listings at most 15 min apart: ${gaps.join(',')}`);
-    assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_task_completions_total', { instance_id: 'rm-test-01', job_mode: 'Automated', status: 'Finished' }), 1, 'the scheduled backup was followed to its end');
+    const gaps = idle
+      .slice(1)
+      .map((m, i) => m - idle[i]!)
+      .filter((g) => g < 90);
+    assert.ok(
+      gaps.every((g) => g <= 15),
+      `idle listings at most 15 min apart: ${gaps.join(',')}`,
+    );
+    assert.equal(
+      sample(await rig.scrape(), 'alicloud_rds_backup_task_completions_total', { instance_id: 'rm-test-01', job_mode: 'Automated', status: 'Finished' }),
+      1,
+      'the scheduled backup was followed to its end',
+    );
     // listings: 90 active + the idle ones, plus the one look-up by id of the job that ended.
     // Every read is made at once at the start, then at this instance's own point of each interval
     // (72 % of it after the start, then every interval), so the day from a start has one read of
@@ -251,9 +314,15 @@ describe('backup sets and policy', function () {
     // often (the first look reads its 7 days in 2 pages); cross-region at 00:00, then 02:10 ... 23:10
     // (1 + 8); storage at 00:00, 04:20, 10:20, 16:20, 22:20; no SQL Server log files for a MySQL instance
     assert.deepEqual(day, {
-      DescribeBackupTasks: listingsAt.length + 1, DescribeBackups: 4 + 8 + 1 + 64, DescribeBackupPolicy: 1 + 24,
-      DescribeLocalAvailableRecoveryTime: 1 + 24, DescribeBinlogFiles: day.DescribeBinlogFiles, DescribeLogBackupFiles: 0,
-      DescribeCrossRegionBackupDBInstance: 1 + 8, DescribeCrossRegionBackups: 1 + 8, DescribeResourceUsage: 1 + 4,
+      DescribeBackupTasks: listingsAt.length + 1,
+      DescribeBackups: 4 + 8 + 1 + 64,
+      DescribeBackupPolicy: 1 + 24,
+      DescribeLocalAvailableRecoveryTime: 1 + 24,
+      DescribeBinlogFiles: day.DescribeBinlogFiles,
+      DescribeLogBackupFiles: 0,
+      DescribeCrossRegionBackupDBInstance: 1 + 8,
+      DescribeCrossRegionBackups: 1 + 8,
+      DescribeResourceUsage: 1 + 4,
     });
     assert.ok(day.DescribeBinlogFiles! >= 25 && day.DescribeBinlogFiles! <= 27, `binlog reads ${day.DescribeBinlogFiles}`);
     assert.equal(listingsAt.length, 90 + idle.length);

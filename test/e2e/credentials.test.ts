@@ -12,9 +12,18 @@ import { computeSignature } from '../../simulator/signature.js';
 import { LogCapture, sample } from '../helpers.js';
 
 const CHAIN_VARS = [
-  'ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALIBABA_CLOUD_SECURITY_TOKEN', 'ALIBABA_CLOUD_CREDENTIALS_URI',
-  'ALIBABA_CLOUD_ECS_METADATA_DISABLED', 'ALIBABA_CLOUD_ROLE_ARN', 'ALIBABA_CLOUD_OIDC_PROVIDER_ARN', 'ALIBABA_CLOUD_OIDC_TOKEN_FILE',
-  'ALIBABA_CLOUD_CREDENTIALS_FILE', 'ALIBABA_CLOUD_PROFILE', 'ALIBABA_CLOUD_CLI_PROFILE_DISABLED', 'HOME',
+  'ALIBABA_CLOUD_ACCESS_KEY_ID',
+  'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+  'ALIBABA_CLOUD_SECURITY_TOKEN',
+  'ALIBABA_CLOUD_CREDENTIALS_URI',
+  'ALIBABA_CLOUD_ECS_METADATA_DISABLED',
+  'ALIBABA_CLOUD_ROLE_ARN',
+  'ALIBABA_CLOUD_OIDC_PROVIDER_ARN',
+  'ALIBABA_CLOUD_OIDC_TOKEN_FILE',
+  'ALIBABA_CLOUD_CREDENTIALS_FILE',
+  'ALIBABA_CLOUD_PROFILE',
+  'ALIBABA_CLOUD_CLI_PROFILE_DISABLED',
+  'HOME',
 ];
 
 /** Gives the credential chain exactly `vars` (no ECS metadata, an empty HOME); restores afterwards. */
@@ -46,13 +55,17 @@ async function exporterFor(sim: Simulator, accounts: AccountSpec[], logs: LogCap
       regions: [{ region: 'cn-hangzhou', instances: a.instances }],
     })),
   });
-  return startExporter({ config, log: createLogger({ level: 'debug', destination: logs }), listen: { host: '127.0.0.1', port: 0 }, schedule: false, retryMaxDelayMs: 5 });
+  return startExporter({
+    config,
+    log: createLogger({ level: 'debug', destination: logs }),
+    listen: { host: '127.0.0.1', port: 0 },
+    schedule: false,
+    retryMaxDelayMs: 5,
+  });
 }
 
 async function everythingShown(exporter: Exporter): Promise<string> {
-  const parts = await Promise.all(
-    ['/metrics', '/', '/status', '/-/ready', '/-/healthy'].map(async (path) => (await fetch(`${exporter.url}${path}`)).text()),
-  );
+  const parts = await Promise.all(['/metrics', '/', '/status', '/-/ready', '/-/healthy'].map(async (path) => (await fetch(`${exporter.url}${path}`)).text()));
   parts.push(await (await fetch(`${exporter.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })).text());
   return parts.join('\n');
 }
@@ -84,7 +97,10 @@ describe('credentials', function () {
     assert.notEqual(rotated.accessKeyId, first.accessKeyId);
     await exporter.poller.tick();
     const used = sim.requests.filter((r) => r.action === 'DescribeBackupTasks').map((r) => [r.params.AccessKeyId, r.params.SecurityToken]);
-    assert.deepEqual(used, [[first.accessKeyId, first.securityToken], [rotated.accessKeyId, rotated.securityToken]]);
+    assert.deepEqual(used, [
+      [first.accessKeyId, first.securityToken],
+      [rotated.accessKeyId, rotated.securityToken],
+    ]);
     const text = await (await fetch(`${exporter.url}/metrics`)).text();
     assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-sts-01' }), 1);
     assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { action: 'DescribeBackupTasks', code: 'OK' }), 2);
@@ -106,7 +122,11 @@ describe('credentials', function () {
     assert.doesNotMatch(String(warn?.msg), /environment variables|enviroment/, 'the chain’s own messages are not repeated');
 
     const sts = sim.sts.current();
-    Object.assign(process.env, { ALIBABA_CLOUD_ACCESS_KEY_ID: sts.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: sts.accessKeySecret, ALIBABA_CLOUD_SECURITY_TOKEN: sts.securityToken });
+    Object.assign(process.env, {
+      ALIBABA_CLOUD_ACCESS_KEY_ID: sts.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: sts.accessKeySecret,
+      ALIBABA_CLOUD_SECURITY_TOKEN: sts.securityToken,
+    });
     await exporter.poller.tick();
     text = await (await fetch(`${exporter.url}/metrics`)).text();
     assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-none-01' }), 1, 'picked up without a restart');
@@ -124,16 +144,34 @@ describe('credentials', function () {
       // signature check answers SignatureDoesNotMatch quoting its string-to-sign, which holds
       // the AccessKeyId and the SecurityToken.
       const chainWrongSecret = 'StsWrongSecret-00112233445566';
-      restoreEnv = chainEnv({ ALIBABA_CLOUD_ACCESS_KEY_ID: sts.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: chainWrongSecret, ALIBABA_CLOUD_SECURITY_TOKEN: sts.securityToken });
+      restoreEnv = chainEnv({
+        ALIBABA_CLOUD_ACCESS_KEY_ID: sts.accessKeyId,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: chainWrongSecret,
+        ALIBABA_CLOUD_SECURITY_TOKEN: sts.securityToken,
+      });
       const logs = new LogCapture();
-      exporter = await exporterFor(sim, [
-        { name: 'good', keys: { id: good.accessKeyId, secret: good.accessKeySecret }, instances: ['rm-sec-01'] },
-        { name: 'wrong', keys: { id: good.accessKeyId, secret: wrongSecret }, instances: ['rm-sec-02'] },
-        { name: 'chain', instances: ['rm-sec-03'] },
-      ], logs);
+      exporter = await exporterFor(
+        sim,
+        [
+          { name: 'good', keys: { id: good.accessKeyId, secret: good.accessKeySecret }, instances: ['rm-sec-01'] },
+          { name: 'wrong', keys: { id: good.accessKeyId, secret: wrongSecret }, instances: ['rm-sec-02'] },
+          { name: 'chain', instances: ['rm-sec-03'] },
+        ],
+        logs,
+      );
 
       await exporter.poller.tick();
-      for (const kind of ['Throttling', 'html502', 'reset', 'hang', 'Forbidden.RAM', 'InvalidAccessKeyId.NotFound', 'SignatureDoesNotMatch', 'http500-no-code', 'empty'] as const) {
+      for (const kind of [
+        'Throttling',
+        'html502',
+        'reset',
+        'hang',
+        'Forbidden.RAM',
+        'InvalidAccessKeyId.NotFound',
+        'SignatureDoesNotMatch',
+        'http500-no-code',
+        'empty',
+      ] as const) {
         sim.inject({ kind, instanceId: 'rm-sec-01', times: 2 });
         await exporter.poller.tick();
       }
@@ -145,7 +183,10 @@ describe('credentials', function () {
       const shown = `${logs.text}\n${await everythingShown(exporter)}`;
       // The scenario really went through the failures it claims to.
       assert.match(shown, /SignatureDoesNotMatch/, 'a signature mismatch happened');
-      assert.ok(sim.requests.some((r) => r.code === 'SignatureDoesNotMatch' && r.params.SecurityToken === sts.securityToken), 'the STS mismatch was answered by the real check');
+      assert.ok(
+        sim.requests.some((r) => r.code === 'SignatureDoesNotMatch' && r.params.SecurityToken === sts.securityToken),
+        'the STS mismatch was answered by the real check',
+      );
       assert.match(shown, /code="Timeout"/, 'a time-out happened');
       assert.match(shown, /backup job failed/, 'the job failure was logged');
 
@@ -160,7 +201,8 @@ describe('credentials', function () {
         ['STS key id', sts.accessKeyId],
       ]);
       // Every signature the exporter sent, recomputed from what the simulator received.
-      const secretFor = (id: string | undefined, account: string) => (id === sts.accessKeyId ? chainWrongSecret : account === 'wrong' ? wrongSecret : good.accessKeySecret);
+      const secretFor = (id: string | undefined, account: string) =>
+        id === sts.accessKeyId ? chainWrongSecret : account === 'wrong' ? wrongSecret : good.accessKeySecret;
       sim.requests.forEach((r, i) => {
         const account = r.instanceId === 'rm-sec-02' ? 'wrong' : 'other';
         forbidden.set(`signature #${i}`, computeSignature(r.method, r.params, secretFor(r.params.AccessKeyId, account)));

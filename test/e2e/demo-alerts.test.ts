@@ -14,7 +14,10 @@ function staged(): { alerts: Set<string>; text: string } {
   const start = readme.indexOf('### What the demo stages');
   assert.ok(start >= 0, 'the README has a "What the demo stages" section');
   const text = readme.slice(start, readme.indexOf('\n#', start + 10));
-  const rows = text.split('\n').filter((l) => l.startsWith('| ')).join('\n');
+  const rows = text
+    .split('\n')
+    .filter((l) => l.startsWith('| '))
+    .join('\n');
   return { alerts: new Set([...rows.matchAll(/`(AlicloudRdsBackup[A-Za-z]+)`/g)].map((m) => m[1]!)), text: rows };
 }
 
@@ -54,8 +57,10 @@ describe('the demo with the shipped alerts (Prometheus, Alertmanager, 60-fold ti
       const report = [...seen].map(([a, ids]) => `${a}: ${[...ids].join(' ')}`).join('; ');
       console.log(`      fired: ${report}`);
       assert.deepEqual([...seen.keys()].filter((a) => !allowed.has(a)).sort(), [], `only what the README lists (${report})`);
-      for (const [alert, ids] of seen) for (const id of ids) if (id) assert.ok(text.includes(`\`${id}\``) || /any instance/.test(text), `${alert} on ${id}: the README names the instance`);
-      for (const expected of ['AlicloudRdsBackupLogChainGap', 'AlicloudRdsBackupCrossRegionStale']) assert.ok(seen.has(expected), `${expected} staged and fired (${report})`);
+      for (const [alert, ids] of seen)
+        for (const id of ids) if (id) assert.ok(text.includes(`\`${id}\``) || /any instance/.test(text), `${alert} on ${id}: the README names the instance`);
+      for (const expected of ['AlicloudRdsBackupLogChainGap', 'AlicloudRdsBackupCrossRegionStale'])
+        assert.ok(seen.has(expected), `${expected} staged and fired (${report})`);
     } finally {
       await stack.stop();
       child.kill('SIGINT');

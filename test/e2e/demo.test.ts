@@ -34,26 +34,63 @@ describe('the demo (simulator/run-demo.ts, as `npm run demo` runs it)', function
       for (const id of ['pgm-demo-pg-01', 'rm-demo-mssql-01']) {
         assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: id }), 1, `${id} discovered by tag`);
       }
-      assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'rm-demo-mysql-02', tag_team: 'orders', tag_env: 'staging' }), 1, 'tags as labels, configured instances too');
-      assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'pgm-demo-pg-01', tag_team: 'analytics', tag_env: 'prod' }), 1, 'and discovered ones');
-      for (const name of ['last_success_timestamp_seconds', 'last_size_bytes', 'last_duration_seconds', 'last_backup_succeeded', 'sets_total', 'policy_retention_seconds', 'policy_expected_interval_seconds', 'policy_next_backup_timestamp_seconds']) {
+      assert.equal(
+        sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'rm-demo-mysql-02', tag_team: 'orders', tag_env: 'staging' }),
+        1,
+        'tags as labels, configured instances too',
+      );
+      assert.equal(
+        sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'pgm-demo-pg-01', tag_team: 'analytics', tag_env: 'prod' }),
+        1,
+        'and discovered ones',
+      );
+      for (const name of [
+        'last_success_timestamp_seconds',
+        'last_size_bytes',
+        'last_duration_seconds',
+        'last_backup_succeeded',
+        'sets_total',
+        'policy_retention_seconds',
+        'policy_expected_interval_seconds',
+        'policy_next_backup_timestamp_seconds',
+      ]) {
         assert.equal(series(text, `alicloud_rds_backup_${name}`, { instance_id: 'rm-demo-mysql-01' }).length > 0, true, `the demo shows ${name}`);
       }
-      assert.equal(sample(text, 'alicloud_rds_backup_policy_expected_interval_seconds', { instance_id: 'rm-demo-mssql-01' }), 3 * 86400, 'Tuesday,Thursday,Saturday');
+      assert.equal(
+        sample(text, 'alicloud_rds_backup_policy_expected_interval_seconds', { instance_id: 'rm-demo-mssql-01' }),
+        3 * 86400,
+        'Tuesday,Thursday,Saturday',
+      );
       // Recoverability: one log chain with a gap, one stale cross-region copy, SQL Server's log backups.
       assert.equal(sample(text, 'alicloud_rds_backup_log_chain_gaps', { instance_id: 'pgm-demo-pg-01' }), 1, 'the PostgreSQL log chain has a gap');
-      assert.ok(series(text, 'alicloud_rds_backup_log_chain_gaps').filter((s) => s.labels.instance_id !== 'pgm-demo-pg-01').every((s) => s.value === 0), 'only there');
+      assert.ok(
+        series(text, 'alicloud_rds_backup_log_chain_gaps')
+          .filter((s) => s.labels.instance_id !== 'pgm-demo-pg-01')
+          .every((s) => s.value === 0),
+        'only there',
+      );
       const copied = sample(text, 'alicloud_rds_backup_cross_region_last_success_timestamp_seconds', { instance_id: 'rm-demo-mysql-01' })!;
       const full = sample(text, 'alicloud_rds_backup_last_success_timestamp_seconds', { instance_id: 'rm-demo-mysql-01', backup_type: 'FullBackup' })!;
       assert.ok(full - copied > 86400, `the newest copy (${copied}) is more than a day older than the newest backup (${full})`);
       assert.equal(sample(text, 'alicloud_rds_backup_cross_region_enabled', { instance_id: 'rm-demo-mysql-01', target_region: 'cn-shanghai' }), 1);
-      assert.equal(sample(text, 'alicloud_rds_backup_log_chain_gaps', { instance_id: 'rm-demo-mssql-01', host_instance_id: '' }), 0, 'SQL Server log backups read');
-      assert.ok(sample(text, 'alicloud_rds_backup_restore_window_end_timestamp_seconds', { instance_id: 'rm-demo-mysql-01' })! > 0, 'the demo shows a restore window');
+      assert.equal(
+        sample(text, 'alicloud_rds_backup_log_chain_gaps', { instance_id: 'rm-demo-mssql-01', host_instance_id: '' }),
+        0,
+        'SQL Server log backups read',
+      );
+      assert.ok(
+        sample(text, 'alicloud_rds_backup_restore_window_end_timestamp_seconds', { instance_id: 'rm-demo-mysql-01' })! > 0,
+        'the demo shows a restore window',
+      );
       // Autopilot starts and ends jobs every few seconds; within half a minute some have ended.
-      await until('a job to end', async () => {
-        text = await (await fetch(`${url}/metrics`)).text();
-        return series(text, 'alicloud_rds_backup_task_completions_total').some((s) => s.value > 0);
-      }, 30_000);
+      await until(
+        'a job to end',
+        async () => {
+          text = await (await fetch(`${url}/metrics`)).text();
+          return series(text, 'alicloud_rds_backup_task_completions_total').some((s) => s.value > 0);
+        },
+        30_000,
+      );
     } finally {
       child.kill('SIGINT');
     }
@@ -69,7 +106,9 @@ describe('the demo (simulator/run-demo.ts, as `npm run demo` runs it)', function
         const ports = { DEMO_PORT: String(await freePort()), DEMO_SIMULATOR_PORT: String(await freePort()), [variable]: String(taken) };
         const run = spawnSync(process.execPath, demoCommand(), { env: { PATH: process.env.PATH, ...ports }, encoding: 'utf8', timeout: 20_000 });
         assert.equal(run.status, 1, `exit status; stderr: ${run.stderr}`);
-        assert.deepEqual(run.stderr.split('\n').filter(Boolean), [`demo: port ${taken} is already in use; choose another with ${variable}=<port> npm run demo`]);
+        assert.deepEqual(run.stderr.split('\n').filter(Boolean), [
+          `demo: port ${taken} is already in use; choose another with ${variable}=<port> npm run demo`,
+        ]);
       } finally {
         busy.close();
       }

@@ -23,12 +23,25 @@ describe('discovery', function () {
     logs = new LogCapture();
     const config = configSchema.parse({
       poll: { max_retries: 0, discovery_interval: '10m', idle_interval: 0 },
-      accounts: [{
-        name: 'disc', requests_per_second: 1000, access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret, endpoint: sim.url,
-        regions: [{ region: 'cn-hangzhou', instances, discovery }],
-      }],
+      accounts: [
+        {
+          name: 'disc',
+          requests_per_second: 1000,
+          access_key_id: DEMO_CREDENTIAL.accessKeyId,
+          access_key_secret: DEMO_CREDENTIAL.accessKeySecret,
+          endpoint: sim.url,
+          regions: [{ region: 'cn-hangzhou', instances, discovery }],
+        },
+      ],
     });
-    exporter = await startExporter({ config, log: createLogger({ level: 'debug', destination: logs }), listen: { host: '127.0.0.1', port: 0 }, schedule: false, processMetrics: false, now: () => clock });
+    exporter = await startExporter({
+      config,
+      log: createLogger({ level: 'debug', destination: logs }),
+      listen: { host: '127.0.0.1', port: 0 },
+      schedule: false,
+      processMetrics: false,
+      now: () => clock,
+    });
   }
 
   afterEach(async () => {
@@ -37,7 +50,10 @@ describe('discovery', function () {
   });
 
   const scrape = async () => (await fetch(`${exporter.url}/metrics`)).text();
-  const watchedIds = (text: string) => series(text, 'alicloud_rds_backup_poll_success').map((s) => s.labels.instance_id).sort();
+  const watchedIds = (text: string) =>
+    series(text, 'alicloud_rds_backup_poll_success')
+      .map((s) => s.labels.instance_id)
+      .sort();
   const seriesOf = (text: string, id: string) => text.split('\n').filter((l) => l.includes(`instance_id="${id}"`));
 
   it('finds the instances matching engine, type and every tag, through pages of both listings', async () => {
@@ -57,14 +73,40 @@ describe('discovery', function () {
     const text = await scrape();
     assert.deepEqual(watchedIds(text), ['rm-listed-01', 'rm-match-01', 'rm-match-02']);
     const landing = await (await fetch(`${exporter.url}/`)).text();
-    assert.match(landing, /1 instance \(\+ discovery in 1 region\).*; 3 instances watched now \(configured and discovered\)/, 'the landing page counts the discovered ones');
-    assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'rm-match-01', engine: 'MySQL', engine_version: '8.0', description: 'payments', instance_type: 'Primary' }), 1);
-    assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'rm-listed-01', engine: 'PostgreSQL' }), 1, 'a configured instance is watched whatever the filters');
-    assert.ok(sim.requests.some((r) => r.action === 'DescribeDBInstances' && r.params.PageNumber === '2'), 'DescribeDBInstances paged');
+    assert.match(
+      landing,
+      /1 instance \(\+ discovery in 1 region\).*; 3 instances watched now \(configured and discovered\)/,
+      'the landing page counts the discovered ones',
+    );
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_instance_info', {
+        instance_id: 'rm-match-01',
+        engine: 'MySQL',
+        engine_version: '8.0',
+        description: 'payments',
+        instance_type: 'Primary',
+      }),
+      1,
+    );
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'rm-listed-01', engine: 'PostgreSQL' }),
+      1,
+      'a configured instance is watched whatever the filters',
+    );
+    assert.ok(
+      sim.requests.some((r) => r.action === 'DescribeDBInstances' && r.params.PageNumber === '2'),
+      'DescribeDBInstances paged',
+    );
     const tagCalls = sim.requests.filter((r) => r.action === 'ListTagResources');
     assert.ok(tagCalls.length >= 3, `ListTagResources in batches of 50 (${tagCalls.length} calls)`);
-    assert.ok(tagCalls.every((r) => Object.keys(r.params).filter((k) => k.startsWith('ResourceId.')).length <= 50), 'at most 50 ids a call');
-    assert.ok(tagCalls.some((r) => r.params.NextToken !== undefined), 'followed NextToken');
+    assert.ok(
+      tagCalls.every((r) => Object.keys(r.params).filter((k) => k.startsWith('ResourceId.')).length <= 50),
+      'at most 50 ids a call',
+    );
+    assert.ok(
+      tagCalls.some((r) => r.params.NextToken !== undefined),
+      'followed NextToken',
+    );
   });
 
   it('adds a new match and drops one that stops matching at the next refresh, a deleted one a tick later, with every series', async () => {
@@ -91,7 +133,10 @@ describe('discovery', function () {
     assert.deepEqual(watchedIds(text), ['rm-a', 'rm-c']);
     assert.deepEqual(seriesOf(text, 'rm-b'), [], 'no stale series of the untagged instance, although its backup was running');
     assert.equal(sample(text, 'alicloud_rds_backup_instance_info', { instance_id: 'rm-c' }), 1);
-    assert.ok(logs.records().some((r) => r.msg === 'instance discovered' && r.instance_id === 'rm-c'), 'logged the new one');
+    assert.ok(
+      logs.records().some((r) => r.msg === 'instance discovered' && r.instance_id === 'rm-c'),
+      'logged the new one',
+    );
 
     w.removeInstance('rm-a');
     clock += 11 * MIN;
@@ -115,7 +160,10 @@ describe('discovery', function () {
     assert.deepEqual(watchedIds(text), ['rm-a', 'rm-b']);
     assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { action: 'DescribeDBInstances', code: 'ServiceUnavailable' }), 1);
     assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-a' }), 1, 'the instances themselves are fine');
-    assert.ok(logs.records().some((r) => r.level === 'warn' && String(r.msg).startsWith('instance inventory failed')), 'logged once, for the region');
+    assert.ok(
+      logs.records().some((r) => r.level === 'warn' && String(r.msg).startsWith('instance inventory failed')),
+      'logged once, for the region',
+    );
   });
 
   it('keeps polling a configured instance that no longer exists, and says it fails', async () => {

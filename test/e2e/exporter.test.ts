@@ -21,7 +21,10 @@ describe('exporter end to end', () => {
       let text = await rig.scrape();
       assert.equal(sample(text, 'alicloud_rds_backup_tasks', { ...A, status: 'Uploading' }), 1);
       assert.equal(sample(text, 'alicloud_rds_backup_tasks', { ...A, status: 'Failed' }), 0);
-      assert.equal(sample(text, 'alicloud_rds_backup_task_progress_ratio', { ...A, backup_job_id: job.jobId, job_mode: 'Automated', task_action: 'NormalBackupTask' }), 0.25);
+      assert.equal(
+        sample(text, 'alicloud_rds_backup_task_progress_ratio', { ...A, backup_job_id: job.jobId, job_mode: 'Automated', task_action: 'NormalBackupTask' }),
+        0.25,
+      );
       assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { ...A, job_mode: 'Automated' }), 0);
       assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { ...A, job_mode: 'Manual' }), 0);
 
@@ -37,7 +40,10 @@ describe('exporter end to end', () => {
       assert.deepEqual(series(text, 'alicloud_rds_backup_task_progress_ratio'), [], 'the progress series ends with the task');
       const byId = taskCalls(rig).filter((r) => r.params.BackupJobId === job.jobId);
       assert.equal(byId.length, 1, 'the departed job is asked about once');
-      assert.ok(rig.logs.records().some((r) => r.msg === 'backup job failed' && r.backup_job_id === job.jobId && r.instance_id === 'rm-test-01'), 'rig.logs.records().some((r) => r.msg === \'backup job failed\' && r.backup_job_id === job.jobId && r.instance_id === \'rm-test-01\')');
+      assert.ok(
+        rig.logs.records().some((r) => r.msg === 'backup job failed' && r.backup_job_id === job.jobId && r.instance_id === 'rm-test-01'),
+        "rig.logs.records().some((r) => r.msg === 'backup job failed' && r.backup_job_id === job.jobId && r.instance_id === 'rm-test-01')",
+      );
     });
 
     it('counts a task listed as Failed when first seen, and never again', async () => {
@@ -78,7 +84,10 @@ describe('exporter end to end', () => {
         await rig.cycle();
       }
       const ended = started.map((id) => rig.sim.world.job('rm-test-01', id)!);
-      assert.ok(ended.every((j) => j.outcome !== undefined), 'every job ended');
+      assert.ok(
+        ended.every((j) => j.outcome !== undefined),
+        'every job ended',
+      );
       const text = await rig.scrape();
       for (const mode of ['Automated', 'Manual'] as const) {
         const failed = ended.filter((j) => j.mode === mode && j.outcome === 'Failed').length;
@@ -98,7 +107,11 @@ describe('exporter end to end', () => {
       await rig.cycle();
       await rig.cycle();
       let text = await rig.scrape();
-      assert.equal(sample(text, 'alicloud_rds_backup_task_completions_total', { ...A, job_mode: 'Automated', status: 'Unknown' }), 0, 'not before the third miss');
+      assert.equal(
+        sample(text, 'alicloud_rds_backup_task_completions_total', { ...A, job_mode: 'Automated', status: 'Unknown' }),
+        0,
+        'not before the third miss',
+      );
       await rig.cycle();
       text = await rig.scrape();
       assert.equal(sample(text, 'alicloud_rds_backup_task_completions_total', { ...A, job_mode: 'Automated', status: 'Unknown' }), 1);
@@ -158,7 +171,10 @@ describe('exporter end to end', () => {
       const config = testConfig(rig.sim);
       config.metrics.task_statuses = 'nonzero';
       await rig.exporter.reload(config);
-      assert.deepEqual(series(await rig.scrape(), 'alicloud_rds_backup_tasks', A).map((s) => [s.labels.status, s.value]), [['Uploading', 1]]);
+      assert.deepEqual(
+        series(await rig.scrape(), 'alicloud_rds_backup_tasks', A).map((s) => [s.labels.status, s.value]),
+        [['Uploading', 1]],
+      );
     });
 
     it('counts a task without BackupStatus under its BackupProgressStatus', async () => {
@@ -198,7 +214,15 @@ describe('exporter end to end', () => {
       assert.deepEqual(series(text, 'alicloud_rds_backup_tasks', { instance_id: 'rm-test-02' }), [], 'no stale listing for the failing instance');
       assert.equal(series(text, 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-test-02' }).length, 2, 'its counters stay');
       assert.ok(sample(text, 'alicloud_rds_backup_last_poll_timestamp_seconds', { instance_id: 'rm-test-02' })! > 0, 'last success kept');
-      assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { account: 'test', region: 'cn-shanghai', action: 'DescribeBackupTasks', code: 'Forbidden.RAM' }), 1);
+      assert.equal(
+        sample(text, 'alicloud_rds_backup_api_requests_total', {
+          account: 'test',
+          region: 'cn-shanghai',
+          action: 'DescribeBackupTasks',
+          code: 'Forbidden.RAM',
+        }),
+        1,
+      );
       const warn = rig.logs.records().filter((r) => r.level === 'warn' && r.instance_id === 'rm-test-02');
       assert.equal(warn.length, 1, 'the failure is logged once, with its instance');
       assert.equal(warn[0]?.code, 'Forbidden.RAM');
@@ -209,9 +233,11 @@ describe('exporter end to end', () => {
       rig.sim.clearFaults();
       await rig.cycle();
       assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_poll_success', { instance_id: 'rm-test-02' }), 1);
-      assert.ok(rig.logs.records().some((r) => r.msg === 'poll recovered' && r.instance_id === 'rm-test-02'), 'rig.logs.records().some((r) => r.msg === \'poll recovered\' && r.instance_id === \'rm-test-02\')');
+      assert.ok(
+        rig.logs.records().some((r) => r.msg === 'poll recovered' && r.instance_id === 'rm-test-02'),
+        "rig.logs.records().some((r) => r.msg === 'poll recovered' && r.instance_id === 'rm-test-02')",
+      );
     });
-
   });
 
   describe('API calls', () => {
@@ -224,7 +250,8 @@ describe('exporter end to end', () => {
       const text = await rig.scrape();
       assert.equal(sample(text, 'alicloud_rds_backup_poll_success', A), 1);
       const labels = { account: 'test', region: 'cn-hangzhou', action: 'DescribeBackupTasks' };
-      for (const code of ['Throttling', 'ServiceUnavailable', 'InternalError', 'OK']) assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { ...labels, code }), 1, code);
+      for (const code of ['Throttling', 'ServiceUnavailable', 'InternalError', 'OK'])
+        assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { ...labels, code }), 1, code);
       assert.equal(sample(text, 'alicloud_rds_backup_api_request_duration_seconds_count', labels), 4);
     });
 
@@ -283,7 +310,10 @@ describe('exporter end to end', () => {
       for (const r of rig.sim.requests) {
         assert.equal(r.method, 'POST');
         assert.equal(r.code, 'OK');
-        assert.ok(!Object.values(r.params).some((v) => v === 'undefined' || v === 'null'), '!Object.values(r.params).some((v) => v === \'undefined\' || v === \'null\')');
+        assert.ok(
+          !Object.values(r.params).some((v) => v === 'undefined' || v === 'null'),
+          "!Object.values(r.params).some((v) => v === 'undefined' || v === 'null')",
+        );
       }
       assert.equal(taskCalls(rig)[0]?.params.BackupJobId, undefined, 'the listing sends no BackupJobId');
     });
@@ -399,7 +429,7 @@ describe('exporter end to end', () => {
       const om = await fetch(`${rig.exporter.url}/metrics`, { headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;q=0.5' } });
       assert.match(om.headers.get('content-type') ?? '', /^application\/openmetrics-text; version=1\.0\.0/);
       const body = await om.text();
-      assert.ok(body.endsWith('# EOF\n'), 'body.endsWith(\'# EOF\\n\')');
+      assert.ok(body.endsWith('# EOF\n'), "body.endsWith('# EOF\\n')");
       assert.match(body, /^alicloud_rds_backup_task_failures_total\{.*job_mode="Automated"\} 0$/m);
     });
 

@@ -29,7 +29,12 @@ interface Fleet {
   port: number;
 }
 
-async function startFleet(ids: string[], credential: SimCredential, poll: Record<string, unknown> = {}, collectors: Record<string, boolean> = {}): Promise<Fleet> {
+async function startFleet(
+  ids: string[],
+  credential: SimCredential,
+  poll: Record<string, unknown> = {},
+  collectors: Record<string, boolean> = {},
+): Promise<Fleet> {
   const sim = await startSimulator({ credentials: [DEMO_CREDENTIAL, MINIMAL] });
   for (const id of ids) {
     sim.world.addInstance(id);
@@ -42,17 +47,34 @@ async function startFleet(ids: string[], credential: SimCredential, poll: Record
   return { sim, exporter, stack, port };
 }
 
-async function exporterFor(sim: Simulator, ids: string[], credential: SimCredential, port: number, poll: Record<string, unknown>, collectors: Record<string, boolean> = {}): Promise<Exporter> {
+async function exporterFor(
+  sim: Simulator,
+  ids: string[],
+  credential: SimCredential,
+  port: number,
+  poll: Record<string, unknown>,
+  collectors: Record<string, boolean> = {},
+): Promise<Exporter> {
   const config = configSchema.parse({
     collectors,
     poll: { schedule: '* * * * * *', timeout_seconds: 2, max_retries: 0, idle_interval: 0, ...poll },
-    accounts: [{
-      name: 'e2e', endpoint: sim.url, requests_per_second: 1000,
-      access_key_id: credential.accessKeyId, access_key_secret: credential.accessKeySecret,
-      regions: [{ region: 'cn-hangzhou', instances: ids }],
-    }],
+    accounts: [
+      {
+        name: 'e2e',
+        endpoint: sim.url,
+        requests_per_second: 1000,
+        access_key_id: credential.accessKeyId,
+        access_key_secret: credential.accessKeySecret,
+        regions: [{ region: 'cn-hangzhou', instances: ids }],
+      },
+    ],
   });
-  return startExporter({ config, log: createLogger({ level: 'error', destination: new LogCapture() }), listen: { host: '127.0.0.1', port }, processMetrics: false });
+  return startExporter({
+    config,
+    log: createLogger({ level: 'error', destination: new LogCapture() }),
+    listen: { host: '127.0.0.1', port },
+    processMetrics: false,
+  });
 }
 
 async function stopFleet(fleet: Fleet | undefined): Promise<void> {
@@ -88,11 +110,14 @@ describe('shipped alerts and routing on real fleets (Prometheus, Alertmanager, 6
     await new Promise((r) => setTimeout(r, 32_000));
     assert.deepEqual(await stack.firing(), ['AlicloudRdsBackupReadForbidden'], 'nothing else fires in Prometheus');
     assert.deepEqual(notifiedNames(stack, started), ['AlicloudRdsBackupReadForbidden'], 'nothing else is notified');
-    const refused = stack.since(started).flatMap((n) => n.alerts).filter((a) => a.labels.alertname === 'AlicloudRdsBackupReadForbidden');
+    const refused = stack
+      .since(started)
+      .flatMap((n) => n.alerts)
+      .filter((a) => a.labels.alertname === 'AlicloudRdsBackupReadForbidden');
     assert.deepEqual(
       [...new Set(refused.map((a) => a.labels.action))].sort(),
       ['DescribeBinlogFiles', 'DescribeCrossRegionBackupDBInstance', 'DescribeLocalAvailableRecoveryTime', 'DescribeResourceUsage'],
-      'one alert per refused action (the account\'s MySQL instances: binlogs, not SQL Server log files)',
+      "one alert per refused action (the account's MySQL instances: binlogs, not SQL Server log files)",
     );
     for (const a of refused) assert.equal(a.labels.severity, 'warning');
   });
@@ -103,13 +128,20 @@ describe('shipped alerts and routing on real fleets (Prometheus, Alertmanager, 6
     await new Promise((r) => setTimeout(r, 20_000));
     assert.deepEqual(await stack.firing(), [], 'a healthy fleet fires nothing');
     const job = sim.world.addJob('rm-fa-01', { status: 'Uploading', process: 40 });
-    await until('the running job in Prometheus', async () => (await stack.query(`alicloud_rds_backup_task_progress_ratio{backup_job_id="${job.jobId}"}`)).length === 1, 15_000);
+    await until(
+      'the running job in Prometheus',
+      async () => (await stack.query(`alicloud_rds_backup_task_progress_ratio{backup_job_id="${job.jobId}"}`)).length === 1,
+      15_000,
+    );
     const failedAt = Date.now();
     sim.world.finishJob('rm-fa-01', job.jobId, 'Failed');
     await until('AlicloudRdsBackupFailed notified', () => notifiedNames(stack, failedAt).includes('AlicloudRdsBackupFailed'), FAILED_BOUND_MS);
     const took = stack.since(failedAt).find((n) => n.alerts.some((a) => a.labels.alertname === 'AlicloudRdsBackupFailed'))!.at - failedAt;
     console.log(`      time to notify AlicloudRdsBackupFailed: ${(took / 1000).toFixed(1)} s (compressed time)`);
-    const failed = stack.since(failedAt).flatMap((n) => n.alerts).filter((a) => a.labels.alertname === 'AlicloudRdsBackupFailed');
+    const failed = stack
+      .since(failedAt)
+      .flatMap((n) => n.alerts)
+      .filter((a) => a.labels.alertname === 'AlicloudRdsBackupFailed');
     assert.deepEqual([...new Set(failed.map((a) => a.labels.instance_id))], ['rm-fa-01'], 'for exactly the instance whose backup failed');
 
     // The exporter restarts on the same port, without a state file: a few scrapes fail.
@@ -120,7 +152,14 @@ describe('shipped alerts and routing on real fleets (Prometheus, Alertmanager, 6
     fleet.exporter = await exporterFor(sim, ['rm-fa-01', 'rm-fa-02'], DEMO_CREDENTIAL, fleet.port, {});
     await new Promise((r) => setTimeout(r, 25_000));
     const after = stack.since(restartAt);
-    assert.deepEqual(after.flatMap((n) => n.alerts).filter((a) => a.status === 'resolved').map((a) => a.labels.alertname), [], 'nothing resolved by the restart');
+    assert.deepEqual(
+      after
+        .flatMap((n) => n.alerts)
+        .filter((a) => a.status === 'resolved')
+        .map((a) => a.labels.alertname),
+      [],
+      'nothing resolved by the restart',
+    );
     assert.deepEqual(notifiedNames(stack, restartAt), [], 'nothing sent anew: no ExporterDown for a 2 s gap, no re-sent Failed');
     assert.deepEqual(await stack.firing(), ['AlicloudRdsBackupFailed'], 'the failure still firing');
   });
@@ -129,9 +168,18 @@ describe('shipped alerts and routing on real fleets (Prometheus, Alertmanager, 6
     const ids = Array.from({ length: 1000 }, (_, i) => `rm-out-${String(i).padStart(4, '0')}`);
     // Polls every 5 s with the listing at every poll, so that the outage shows within seconds as it
     // would within minutes; the recoverability reads off, so that 1,000 first looks fit in the rate.
-    fleet = await startFleet(ids, DEMO_CREDENTIAL, { schedule: '*/5 * * * * *' }, { restore_window: false, log_files: false, cross_region: false, storage: false });
+    fleet = await startFleet(
+      ids,
+      DEMO_CREDENTIAL,
+      { schedule: '*/5 * * * * *' },
+      { restore_window: false, log_files: false, cross_region: false, storage: false },
+    );
     const { stack, sim } = fleet;
-    await until('every instance polled well', async () => Number((await stack.query('count(alicloud_rds_backup_poll_success == 1)'))[0]?.value[1] ?? 0) === 1000, 120_000);
+    await until(
+      'every instance polled well',
+      async () => Number((await stack.query('count(alicloud_rds_backup_poll_success == 1)'))[0]?.value[1] ?? 0) === 1000,
+      120_000,
+    );
     const outageAt = Date.now();
     sim.inject({ kind: 'ServiceUnavailable', times: Infinity });
     await until('AlicloudRdsBackupRegionUnreadable notified', () => notifiedNames(stack, outageAt).includes('AlicloudRdsBackupRegionUnreadable'), 90_000);
@@ -142,6 +190,6 @@ describe('shipped alerts and routing on real fleets (Prometheus, Alertmanager, 6
     assert.ok(sent.length <= 3, `${sent.length} notifications: ${JSON.stringify(sent.map((n) => n.alerts.map((a) => a.labels.alertname)))}`);
     const pollFailing = Number((await stack.query('count(ALERTS{alertname="AlicloudRdsBackupPollFailing",alertstate="firing"})'))[0]?.value[1] ?? 0);
     console.log(`      PollFailing firing in Prometheus (inhibited in Alertmanager): ${pollFailing}`);
-    assert.ok(pollFailing > 0, 'the per-instance alerts did fire: Alertmanager\'s inhibition is what kept them from paging');
+    assert.ok(pollFailing > 0, "the per-instance alerts did fire: Alertmanager's inhibition is what kept them from paging");
   });
 });

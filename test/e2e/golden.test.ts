@@ -17,7 +17,11 @@ const NOW = Date.parse('2026-11-27T12:00:00Z');
 function orderApiSeries(lines: string[]): string[] {
   const out = [...lines];
   const isApi = (line: string) => /^alicloud_rds_backup_api_request/.test(line);
-  const seriesKey = (line: string) => line.replace(/^[a-z_]+?(_bucket|_sum|_count)?\{/, '{').replace(/le="[^"]*",?/, '').replace(/ [^ ]+$/, '');
+  const seriesKey = (line: string) =>
+    line
+      .replace(/^[a-z_]+?(_bucket|_sum|_count)?\{/, '{')
+      .replace(/le="[^"]*",?/, '')
+      .replace(/ [^ ]+$/, '');
   for (let start = 0; start < out.length; start++) {
     if (!isApi(out[start]!)) continue;
     let end = start;
@@ -37,7 +41,11 @@ function orderApiSeries(lines: string[]): string[] {
 export function normalizeVariable(text: string): string {
   return orderApiSeries(text.split('\n'))
     .map((line) =>
-      /^(alicloud_rds_backup_(api_request_duration_seconds_(bucket|sum)|poll_duration_seconds)\{|promhttp_metric_handler_request_duration_seconds_(bucket\{|sum ))/.test(line) ? line.replace(/ [^ ]+$/, ' <measured>') : line,
+      /^(alicloud_rds_backup_(api_request_duration_seconds_(bucket|sum)|poll_duration_seconds)\{|promhttp_metric_handler_request_duration_seconds_(bucket\{|sum ))/.test(
+        line,
+      )
+        ? line.replace(/ [^ ]+$/, ' <measured>')
+        : line,
     )
     .join('\n')
     .replace(/nodejs_version="[^"]*"/g, 'nodejs_version="<node>"')
@@ -49,7 +57,11 @@ async function scenario(processMetrics: boolean): Promise<Rig> {
   let clock = NOW - 30 * 60_000;
   const world = new World({ now: () => clock });
   const rig = await startRig({
-    config: { account: 'golden', tagsAsLabels: ['team', 'cost-center'], regions: { 'cn-hangzhou': ['rm-golden-01', 'rm-golden-02'], 'eu-central-1': ['rm-golden-03'] } },
+    config: {
+      account: 'golden',
+      tagsAsLabels: ['team', 'cost-center'],
+      regions: { 'cn-hangzhou': ['rm-golden-01', 'rm-golden-02'], 'eu-central-1': ['rm-golden-03'] },
+    },
     sim: { world, requestClock: Date.now },
     // The handler's metrics are in the file: the scrape is the first, so their counts are fixed.
     exporter: { now: () => clock, processMetrics, handlerMetrics: true },
@@ -57,10 +69,38 @@ async function scenario(processMetrics: boolean): Promise<Rig> {
   const hour = 3600_000;
   world.instance('rm-golden-01')!.policy.preferredBackupPeriod = 'Monday,Wednesday,Friday,Sunday';
   world.instance('rm-golden-03')!.policy.retentionDays = 30;
-  world.addBackupSet('rm-golden-01', { backupId: '9001', type: 'FullBackup', status: 'Success', startTime: NOW - 26 * hour, endTime: NOW - 25 * hour, sizeBytes: 1_073_741_824 });
-  world.addBackupSet('rm-golden-01', { backupId: '9002', type: 'IncrementalBackup', status: 'Success', startTime: NOW - 6 * hour, endTime: NOW - 6 * hour + 300_000, sizeBytes: 52_428_800 });
-  world.addBackupSet('rm-golden-03', { backupId: '9003', type: 'FullBackup', status: 'Failed', startTime: NOW - 3 * hour, endTime: NOW - 2 * hour, sizeBytes: 0 });
-  world.addBackupSet('rm-golden-03', { backupId: '9004', type: 'FullBackup', status: 'Success', startTime: NOW - 50 * hour, endTime: NOW - 49 * hour, sizeBytes: 2_147_483_648 });
+  world.addBackupSet('rm-golden-01', {
+    backupId: '9001',
+    type: 'FullBackup',
+    status: 'Success',
+    startTime: NOW - 26 * hour,
+    endTime: NOW - 25 * hour,
+    sizeBytes: 1_073_741_824,
+  });
+  world.addBackupSet('rm-golden-01', {
+    backupId: '9002',
+    type: 'IncrementalBackup',
+    status: 'Success',
+    startTime: NOW - 6 * hour,
+    endTime: NOW - 6 * hour + 300_000,
+    sizeBytes: 52_428_800,
+  });
+  world.addBackupSet('rm-golden-03', {
+    backupId: '9003',
+    type: 'FullBackup',
+    status: 'Failed',
+    startTime: NOW - 3 * hour,
+    endTime: NOW - 2 * hour,
+    sizeBytes: 0,
+  });
+  world.addBackupSet('rm-golden-03', {
+    backupId: '9004',
+    type: 'FullBackup',
+    status: 'Success',
+    startTime: NOW - 50 * hour,
+    endTime: NOW - 49 * hour,
+    sizeBytes: 2_147_483_648,
+  });
   world.instance('rm-golden-02')!.quirks.omitBackupStatus = true;
   // Tags as labels: both keys, one of them only, none (rm-golden-02); a value that needs escaping.
   world.instance('rm-golden-01')!.tags = { team: 'payments', 'cost-center': 'cc "42"', env: 'prod' };
@@ -116,6 +156,10 @@ describe('golden /metrics', () => {
     const text = await rig.scrape('application/openmetrics-text; version=1.0.0');
     assert.ok(text.endsWith('# EOF\n'), 'ends with # EOF');
     assert.match(text, /^# TYPE alicloud_rds_backup_task_failures counter$/m, 'OpenMetrics counter family name');
-    assert.match(text, /^alicloud_rds_backup_task_failures_total\{account="golden",region="cn-hangzhou",instance_id="rm-golden-01",job_mode="Automated"\} 1$/m, 'the failure in OpenMetrics');
+    assert.match(
+      text,
+      /^alicloud_rds_backup_task_failures_total\{account="golden",region="cn-hangzhou",instance_id="rm-golden-01",job_mode="Automated"\} 1$/m,
+      'the failure in OpenMetrics',
+    );
   });
 });

@@ -79,19 +79,28 @@ describe('isolation: one dark region never delays another', function () {
         const config = configSchema.parse({
           // a listing at every tick, whatever the time of day (no idle listing), to watch freshness
           poll: { schedule: `*/${TICK_SECONDS} * * * * *`, idle_interval: 0 },
-          accounts: [{
-            name: 'iso', access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret,
-            requests_per_second: 100,
-            regions: [
-              { region: 'cn-hangzhou', endpoint: sim.url, instances: ['rm-hz'] },
-              { region: 'cn-shanghai', endpoint: dark.endpoint, instances: ['rm-sh'] },
-            ],
-          }],
+          accounts: [
+            {
+              name: 'iso',
+              access_key_id: DEMO_CREDENTIAL.accessKeyId,
+              access_key_secret: DEMO_CREDENTIAL.accessKeySecret,
+              requests_per_second: 100,
+              regions: [
+                { region: 'cn-hangzhou', endpoint: sim.url, instances: ['rm-hz'] },
+                { region: 'cn-shanghai', endpoint: dark.endpoint, instances: ['rm-sh'] },
+              ],
+            },
+          ],
         });
         assert.equal(config.poll.deadline, DEADLINE_SECONDS, 'the documented default deadline');
         const logs = new LogCapture();
         const started = performance.now();
-        exporter = await startExporter({ config, log: createLogger({ level: 'info', destination: logs }), listen: { host: '127.0.0.1', port: 0 }, processMetrics: false });
+        exporter = await startExporter({
+          config,
+          log: createLogger({ level: 'info', destination: logs }),
+          listen: { host: '127.0.0.1', port: 0 },
+          processMetrics: false,
+        });
         const url = exporter.url;
         const scrape = async () => (await fetch(`${url}/metrics`)).text();
 
@@ -103,7 +112,10 @@ describe('isolation: one dark region never delays another', function () {
         assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-hz' }), 1);
         assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-sh' }), 0, 'the dark one failed after one deadline');
         assert.ok(sample(text, 'alicloud_rds_backup_poll_duration_seconds', { instance_id: 'rm-sh' })! <= DEADLINE_SECONDS + 0.2, 'cut at its deadline');
-        assert.ok((sample(text, 'alicloud_rds_backup_api_requests_total', { region: 'cn-shanghai', action: 'DescribeBackupTasks', code: 'Timeout' }) ?? 0) >= 1, 'counted as Timeout');
+        assert.ok(
+          (sample(text, 'alicloud_rds_backup_api_requests_total', { region: 'cn-shanghai', action: 'DescribeBackupTasks', code: 'Timeout' }) ?? 0) >= 1,
+          'counted as Timeout',
+        );
         assert.equal(sample(text, 'alicloud_rds_backup_discovery_success', { region: 'cn-shanghai' }), 0);
         assert.equal(sample(text, 'alicloud_rds_backup_discovery_success', { region: 'cn-hangzhou' }), 1);
 
@@ -135,16 +147,28 @@ describe('isolation: one dark region never delays another', function () {
         assert.ok(!logs.text.includes('poll cycle skipped'), 'no misleading "schedule too frequent" warning');
 
         dark.comeBack();
-        await until('rm-sh recovers', async () => sample(await scrape(), 'alicloud_rds_backup_poll_success', { instance_id: 'rm-sh' }) === 1, 3 * TICK_SECONDS * 1000);
-        await until('the failure is counted', async () => sample(await scrape(), 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-sh', job_mode: 'Automated' }) === 1, 3 * TICK_SECONDS * 1000);
+        await until(
+          'rm-sh recovers',
+          async () => sample(await scrape(), 'alicloud_rds_backup_poll_success', { instance_id: 'rm-sh' }) === 1,
+          3 * TICK_SECONDS * 1000,
+        );
+        await until(
+          'the failure is counted',
+          async () => sample(await scrape(), 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-sh', job_mode: 'Automated' }) === 1,
+          3 * TICK_SECONDS * 1000,
+        );
         // Two more polls of rm-sh after the one that counted the failure (a third poll time seen),
         // rather than a fixed wait that a busy machine may fill with fewer polls.
         const pollTimes = new Set<number>();
-        await until('two more polls of rm-sh', async () => {
-          text = await scrape();
-          pollTimes.add(sample(text, 'alicloud_rds_backup_last_poll_timestamp_seconds', { instance_id: 'rm-sh' })!);
-          return pollTimes.size >= 3;
-        }, 4 * TICK_SECONDS * 1000);
+        await until(
+          'two more polls of rm-sh',
+          async () => {
+            text = await scrape();
+            pollTimes.add(sample(text, 'alicloud_rds_backup_last_poll_timestamp_seconds', { instance_id: 'rm-sh' })!);
+            return pollTimes.size >= 3;
+          },
+          4 * TICK_SECONDS * 1000,
+        );
         assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-sh', job_mode: 'Automated' }), 1, 'counted once');
         assert.equal(sample(text, 'alicloud_rds_backup_task_completions_total', { instance_id: 'rm-sh', job_mode: 'Automated', status: 'Failed' }), 1);
       });
@@ -167,7 +191,15 @@ describe('fair shares of the rate limit', function () {
       config: {
         regions: { 'cn-hangzhou': ['rm-busy', 'rm-calm'] },
         requestsPerSecond: 5,
-        poll: { schedule: '* * * * * *', timeout_seconds: 5, max_retries: 3, restore_window_interval: 0, log_backups_interval: 0, cross_region_interval: 0, resource_usage_interval: 0 },
+        poll: {
+          schedule: '* * * * * *',
+          timeout_seconds: 5,
+          max_retries: 3,
+          restore_window_interval: 0,
+          log_backups_interval: 0,
+          cross_region_interval: 0,
+          resource_usage_interval: 0,
+        },
       },
       // real time for the data clock too: last_poll_timestamp_seconds is compared with the wall clock
       exporter: { schedule: true, now: Date.now },
@@ -178,7 +210,11 @@ describe('fair shares of the rate limit', function () {
     const polled = (id: string) => rig!.exporter.poller.snapshot.instances.find((i) => i.instanceId === id);
     // Setup, not what is tested: at 5 requests/s, paced from the first, with two listings in each
     // 0.9 s poll; more time than it takes here, for a busy machine.
-    await until('the 40 jobs are followed, and both first looks done', () => polled('rm-busy')?.tasks?.length === 40 && polled('rm-busy')?.success === true && polled('rm-calm')?.success === true, 45_000);
+    await until(
+      'the 40 jobs are followed, and both first looks done',
+      () => polled('rm-busy')?.tasks?.length === 40 && polled('rm-busy')?.success === true && polled('rm-calm')?.success === true,
+      45_000,
+    );
     for (const job of jobs) world.finishJob('rm-busy', job.jobId, 'Finished');
 
     // 40 look-ups at 5 requests/s take 8 s; each poll is cut at 0.9 s. rm-calm's listing never waits behind them.
@@ -195,8 +231,16 @@ describe('fair shares of the rate limit', function () {
     assert.ok(worstAge <= 2, `rm-calm's last poll was at most ${worstAge.toFixed(2)} s old (1 s schedule)`);
     assert.ok(Math.max(...backlog) > 0, `the backlog shows: ${backlog.join(',')}`);
     assert.ok(backlog.at(-1)! < Math.max(...backlog), `and drains: ${backlog.join(',')}`);
-    await until('every look-up done', async () => sample(await rig!.scrape(), 'alicloud_rds_backup_pending_job_lookups', { instance_id: 'rm-busy' }) === 0, 30_000);
+    await until(
+      'every look-up done',
+      async () => sample(await rig!.scrape(), 'alicloud_rds_backup_pending_job_lookups', { instance_id: 'rm-busy' }) === 0,
+      30_000,
+    );
     const text = await rig.scrape();
-    assert.equal(sample(text, 'alicloud_rds_backup_task_completions_total', { instance_id: 'rm-busy', job_mode: 'Automated', status: 'Finished' }), 40, 'each job counted once');
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_task_completions_total', { instance_id: 'rm-busy', job_mode: 'Automated', status: 'Finished' }),
+      40,
+      'each job counted once',
+    );
   });
 });

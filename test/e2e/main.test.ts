@@ -78,10 +78,13 @@ describe('dist/main.js', function () {
     it('--config.check accepts a good file and says what it watches', () => {
       const r = run(['--config.check', '--config.file=config/demo.yml']);
       assert.equal(r.status, 0, r.stderr);
-      assert.equal(r.stdout, [
-        'config/demo.yml: OK (1 account, 2 regions, 3 instances (+ discovery in 1 region), schedule "*/5 * * * * *")\n',
-        'config/demo.yml: poll.schedule "*/5 * * * * *" runs every 5s, poll.deadline 4.5s\n',
-      ].join(''));
+      assert.equal(
+        r.stdout,
+        [
+          'config/demo.yml: OK (1 account, 2 regions, 3 instances (+ discovery in 1 region), schedule "*/5 * * * * *")\n',
+          'config/demo.yml: poll.schedule "*/5 * * * * *" runs every 5s, poll.deadline 4.5s\n',
+        ].join(''),
+      );
     });
 
     it('--config.check prints the period a schedule really has, irregular ones too', () => {
@@ -92,21 +95,29 @@ describe('dist/main.js', function () {
     });
 
     it('--config.check warns of an unset environment variable the file names, and passes; starting fails on it', () => {
-      const file = tempConfig([
-        'accounts:',
-        '  - name: prod',
-        '    access_key_id: ${RDS_CHECK_TEST_ID}',
-        '    access_key_secret: ${RDS_CHECK_TEST_SECRET}',
-        '    regions: [{region: cn-hangzhou, instances: [rm-abc]}]',
-        '',
-      ].join('\n'));
+      const file = tempConfig(
+        [
+          'accounts:',
+          '  - name: prod',
+          '    access_key_id: ${RDS_CHECK_TEST_ID}',
+          '    access_key_secret: ${RDS_CHECK_TEST_SECRET}',
+          '    regions: [{region: cn-hangzhou, instances: [rm-abc]}]',
+          '',
+        ].join('\n'),
+      );
       const check = run(['--config.check', `--config.file=${file}`], { RDS_CHECK_TEST_ID: 'LTAI5tCheckTestId' });
       assert.equal(check.status, 0, check.stderr);
-      assert.equal(check.stderr, `alicloud-rds-backup-exporter: warning: ${file}:4:24: accounts[0].access_key_secret: environment variable RDS_CHECK_TEST_SECRET is not set (the exporter needs it when it runs)\n`);
+      assert.equal(
+        check.stderr,
+        `alicloud-rds-backup-exporter: warning: ${file}:4:24: accounts[0].access_key_secret: environment variable RDS_CHECK_TEST_SECRET is not set (the exporter needs it when it runs)\n`,
+      );
       assert.match(check.stdout, new RegExp(`^${file}: OK \\(1 account, 1 region, 1 instance, `));
       const start = run([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0'], { RDS_CHECK_TEST_ID: 'LTAI5tCheckTestId' });
       assert.equal(start.status, 2);
-      assert.equal(start.stderr, `alicloud-rds-backup-exporter: ${file}:4:24: accounts[0].access_key_secret: environment variable RDS_CHECK_TEST_SECRET is not set\n`);
+      assert.equal(
+        start.stderr,
+        `alicloud-rds-backup-exporter: ${file}:4:24: accounts[0].access_key_secret: environment variable RDS_CHECK_TEST_SECRET is not set\n`,
+      );
       for (const out of [check.stderr, check.stdout, start.stderr]) {
         assert.doesNotMatch(out, /:-/, 'never a hint to give a secret a default value');
         assert.doesNotMatch(out, /LTAI5tCheckTestId/);
@@ -114,7 +125,9 @@ describe('dist/main.js', function () {
     });
 
     it('--config.check passes when an unset variable leaves a value that cannot be checked, and says so', () => {
-      const file = tempConfig('accounts:\n  - name: prod\n    endpoint: ${RDS_CHECK_TEST_ENDPOINT}\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n');
+      const file = tempConfig(
+        'accounts:\n  - name: prod\n    endpoint: ${RDS_CHECK_TEST_ENDPOINT}\n    regions: [{region: cn-hangzhou, instances: [rm-abc]}]\n',
+      );
       const check = run(['--config.check', `--config.file=${file}`]);
       assert.equal(check.status, 0, check.stderr);
       assert.match(check.stderr, /warning: .*:3:15: accounts\[0\]\.endpoint: environment variable RDS_CHECK_TEST_ENDPOINT is not set/);
@@ -134,13 +147,26 @@ describe('dist/main.js', function () {
       symlinkSync(join(process.cwd(), 'dist'), join(dir, 'dist'));
       symlinkSync(join(process.cwd(), 'package.json'), join(dir, 'package.json'));
       writeFileSync(join(dir, 'exporter.yml'), yaml);
-      const r = spawnSync('sh', ['-c', check], { cwd: dir, encoding: 'utf8', timeout: 15_000, env: { PATH: `${dirname(process.execPath)}:${process.env.PATH}` } });
+      const r = spawnSync('sh', ['-c', check], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 15_000,
+        env: { PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
+      });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /^exporter\.yml: OK \(1 account, 1 region, 2 instances, schedule "\*\/60 \* \* \* \* \*"\)$/m);
-      assert.equal(r.stderr, ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET']
-        .map((name, i) => `alicloud-rds-backup-exporter: warning: exporter.yml:${3 + i}:${name.endsWith('ID') ? 20 : 24}: accounts[0].${name.endsWith('ID') ? 'access_key_id' : 'access_key_secret'}: environment variable ${name} is not set (the exporter needs it when it runs)\n`).join(''));
+      assert.equal(
+        r.stderr,
+        ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET']
+          .map(
+            (name, i) =>
+              `alicloud-rds-backup-exporter: warning: exporter.yml:${3 + i}:${name.endsWith('ID') ? 20 : 24}: accounts[0].${name.endsWith('ID') ? 'access_key_id' : 'access_key_secret'}: environment variable ${name} is not set (the exporter needs it when it runs)\n`,
+          )
+          .join(''),
+      );
       // Step 3 then starts it with both variables set.
-      for (const name of ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET']) assert.match(sh, new RegExp(`${name}=\\.\\.\\.`), `step 3 sets ${name}`);
+      for (const name of ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET'])
+        assert.match(sh, new RegExp(`${name}=\\.\\.\\.`), `step 3 sets ${name}`);
     });
 
     it('--shard.count and --shard.index win over the file, and show in --config.check', () => {
@@ -157,10 +183,13 @@ describe('dist/main.js', function () {
       const r = run(['--config.check', `--config.file=${file}`]);
       assert.equal(r.status, 2);
       assert.equal(r.stdout, '');
-      assert.equal(r.stderr, [
-        `alicloud-rds-backup-exporter: ${file}:6:9: accounts[0].regions[0].instances: list at least one instance, or add a discovery block\n`,
-        `alicloud-rds-backup-exporter: ${file}:7:9: accounts[0].regions[0].instancez: unknown key\n`,
-      ].join(''));
+      assert.equal(
+        r.stderr,
+        [
+          `alicloud-rds-backup-exporter: ${file}:6:9: accounts[0].regions[0].instances: list at least one instance, or add a discovery block\n`,
+          `alicloud-rds-backup-exporter: ${file}:7:9: accounts[0].regions[0].instancez: unknown key\n`,
+        ].join(''),
+      );
     });
 
     for (const fixture of ['invalid-alias-secret.yml', 'invalid-billion-laughs.yml']) {
@@ -219,7 +248,8 @@ describe('dist/main.js', function () {
     it('--help and --version', () => {
       const help = run(['--help']);
       assert.equal(help.status, 0);
-      for (const flag of ['--config.file', '--config.check', '--web.listen-address', '--web.telemetry-path', '--log.level', '--log.format']) assert.ok(help.stdout.includes(flag), flag);
+      for (const flag of ['--config.file', '--config.check', '--web.listen-address', '--web.telemetry-path', '--log.level', '--log.format'])
+        assert.ok(help.stdout.includes(flag), flag);
       const version = run(['--version']);
       assert.match(version.stdout, /^alicloud-rds-backup-exporter \d+\.\d+\.\d+ \(node v\d+/);
     });
@@ -252,7 +282,10 @@ describe('dist/main.js', function () {
       assert.equal(exit.code, 0, d.stderr.join('\n'));
       assert.ok(exit.at - sent < 10_000, `exited ${Math.round(exit.at - sent)} ms after SIGTERM`);
       const records = d.stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
-      assert.ok(records.some((r) => r.msg === 'shutting down' && r.signal === 'SIGTERM'), 'logs the signal');
+      assert.ok(
+        records.some((r) => r.msg === 'shutting down' && r.signal === 'SIGTERM'),
+        'logs the signal',
+      );
       assert.equal(records.at(-1)?.msg, 'stopped');
       assert.deepEqual(d.stderr, []);
     });
@@ -263,7 +296,10 @@ describe('dist/main.js', function () {
       await until('listening twice', () => d.stdout.filter((l) => l.includes('"msg":"listening"')).length === 2, 10_000);
       for (const port of ports) assert.equal(await (await fetch(`http://127.0.0.1:${port}/-/healthy`)).text(), 'Healthy.\n', `port ${port}`);
       const listening = d.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.msg === 'listening');
-      assert.deepEqual(listening.map((r) => [r.address, r.tls, r.auth]), ports.map((p) => [`127.0.0.1:${p}`, 'disabled', 'none']));
+      assert.deepEqual(
+        listening.map((r) => [r.address, r.tls, r.auth]),
+        ports.map((p) => [`127.0.0.1:${p}`, 'disabled', 'none']),
+      );
       d.child.kill('SIGTERM');
       assert.equal((await d.exit).code, 0);
     });
@@ -280,9 +316,21 @@ describe('dist/main.js', function () {
       const all = await families(plain);
       const kept = await families(bare);
       const dropped = [...all].filter((name) => !kept.has(name));
-      for (const prefix of ['process_', 'nodejs_', 'promhttp_']) assert.ok(dropped.some((n) => n.startsWith(prefix)), `${prefix}* served without the flag`);
-      assert.deepEqual(dropped.filter((n) => !/^(process|nodejs|promhttp)_/.test(n)), [], 'only those are dropped');
-      assert.deepEqual([...kept].filter((n) => !all.has(n)), [], 'nothing added');
+      for (const prefix of ['process_', 'nodejs_', 'promhttp_'])
+        assert.ok(
+          dropped.some((n) => n.startsWith(prefix)),
+          `${prefix}* served without the flag`,
+        );
+      assert.deepEqual(
+        dropped.filter((n) => !/^(process|nodejs|promhttp)_/.test(n)),
+        [],
+        'only those are dropped',
+      );
+      assert.deepEqual(
+        [...kept].filter((n) => !all.has(n)),
+        [],
+        'nothing added',
+      );
       assert.ok(kept.has('alicloud_rds_backup_exporter_build_info'), 'build_info stays');
       // One scrape was answered 200 before this one, which is in flight while it renders.
       const second = await (await fetch(`http://127.0.0.1:${listeningPort(plain)}/metrics`)).text();
@@ -311,7 +359,10 @@ describe('dist/main.js', function () {
       await until('the failed reload', async () => /^alicloud_rds_backup_config_last_reload_successful 0$/m.test(await metrics()), 10_000);
       assert.match(await metrics(), /instance_id="rm-main-02"/, 'still running the last good configuration');
       const records = d.stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
-      assert.ok(records.some((r) => r.msg === 'configuration reloaded'), 'the good reload was logged');
+      assert.ok(
+        records.some((r) => r.msg === 'configuration reloaded'),
+        'the good reload was logged',
+      );
       const failure = records.find((r) => r.level === 'error');
       assert.match(String(failure?.msg), /^configuration reload failed, keeping the running configuration: .*exporter\.yml:1:\d+: invalid YAML/);
 
@@ -344,7 +395,10 @@ describe('dist/main.js', function () {
       writeFileSync(file, readFileSync(file, 'utf8').replace('max_retries: 0', 'max_retries: many'));
       const bad = await fetch(`${urlOn}/-/reload`, { method: 'PUT' });
       assert.equal(bad.status, 500);
-      assert.match(await bad.text(), /^Reload failed, the running configuration is kept: .*exporter\.yml:4:16: poll\.max_retries: expected a whole number from 0 to 10\n$/);
+      assert.match(
+        await bad.text(),
+        /^Reload failed, the running configuration is kept: .*exporter\.yml:4:16: poll\.max_retries: expected a whole number from 0 to 10\n$/,
+      );
       writeFileSync(file, readFileSync('test/fixtures/config/invalid-alias-secret.yml', 'utf8'));
       const alias = await fetch(`${urlOn}/-/reload`, { method: 'POST' });
       assert.equal(alias.status, 500);
@@ -373,8 +427,14 @@ describe('dist/main.js', function () {
       await until('listening line', () => d.stdout.some((l) => l.includes('listening')), 10_000);
       d.child.kill('SIGTERM');
       await d.exit;
-      assert.ok(d.stdout.every((l) => !l.startsWith('{')), 'not JSON');
-      assert.ok(d.stdout.some((l) => /INFO.*listening/.test(l)), d.stdout.join('\n'));
+      assert.ok(
+        d.stdout.every((l) => !l.startsWith('{')),
+        'not JSON',
+      );
+      assert.ok(
+        d.stdout.some((l) => /INFO.*listening/.test(l)),
+        d.stdout.join('\n'),
+      );
     });
 
     it('--log.format=logfmt writes key=value lines, debug ones for each API call and poll', async () => {
@@ -382,7 +442,10 @@ describe('dist/main.js', function () {
       await until('a poll ended', () => d.stdout.some((l) => l.includes('msg="poll ended"')), 10_000);
       d.child.kill('SIGTERM');
       await d.exit;
-      assert.ok(d.stdout.every((l) => /^ts=\S+ level=(debug|info|warn|error) msg=/.test(l)), d.stdout.join('\n'));
+      assert.ok(
+        d.stdout.every((l) => /^ts=\S+ level=(debug|info|warn|error) msg=/.test(l)),
+        d.stdout.join('\n'),
+      );
       const call = d.stdout.find((l) => l.includes('msg="API call"') && l.includes('action=DescribeBackupTasks'));
       assert.match(call ?? '', /instance_id=\S+ action=DescribeBackupTasks code=OK duration_seconds=[\d.e-]+ retry=0/);
       assert.match(d.stdout.find((l) => l.includes('msg="poll ended"')) ?? '', / success=true /);

@@ -47,11 +47,20 @@ describe('a real Prometheus scraping the exporter', function () {
     const dir = mkdtempSync(join(tmpdir(), 'rds-prom-'));
     const port = await freePort();
     const target = new URL(rig.exporter.url).host;
-    writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: rds-backup\n    static_configs:\n      - targets: ['${target}']\n`);
-    prometheus = spawn(PROMETHEUS, [
-      `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
-    ], { stdio: 'ignore' });
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: rds-backup\n    static_configs:\n      - targets: ['${target}']\n`,
+    );
+    prometheus = spawn(
+      PROMETHEUS,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { stdio: 'ignore' },
+    );
     const api = `http://127.0.0.1:${port}/api/v1`;
     const query = async (expr: string): Promise<Vector[]> => {
       const res = await fetch(`${api}/query?query=${encodeURIComponent(expr)}`).catch(() => undefined);
@@ -62,16 +71,28 @@ describe('a real Prometheus scraping the exporter', function () {
     await until('the exporter series', async () => (await query('alicloud_rds_backup_poll_success')).length === 3, 10_000);
 
     const failures = await query('alicloud_rds_backup_task_failures_total{job_mode="Automated"} > 0');
-    assert.deepEqual(failures.map((v) => [v.metric.instance_id, v.value[1]]), [['rm-fresh', '1']], 'the counter arrived with its name and value');
+    assert.deepEqual(
+      failures.map((v) => [v.metric.instance_id, v.value[1]]),
+      [['rm-fresh', '1']],
+      'the counter arrived with its name and value',
+    );
 
     const overdue = await query(
-      'time() - max by (account, region, instance_id) (alicloud_rds_backup_last_success_timestamp_seconds{backup_type="FullBackup"})'
-      + ' > on (account, region, instance_id) alicloud_rds_backup_policy_expected_interval_seconds + 3600',
+      'time() - max by (account, region, instance_id) (alicloud_rds_backup_last_success_timestamp_seconds{backup_type="FullBackup"})' +
+        ' > on (account, region, instance_id) alicloud_rds_backup_policy_expected_interval_seconds + 3600',
     );
-    assert.deepEqual(overdue.map((v) => v.metric.instance_id), ['rm-stale'], 'only the instance past its own schedule');
+    assert.deepEqual(
+      overdue.map((v) => v.metric.instance_id),
+      ['rm-stale'],
+      'only the instance past its own schedule',
+    );
 
     const lastFailed = await query('alicloud_rds_backup_last_backup_succeeded == 0');
-    assert.deepEqual(lastFailed.map((v) => v.metric.instance_id).sort(), ['rm-failed', 'rm-fresh'], 'the newest set failed (rm-fresh: the job that just failed)');
+    assert.deepEqual(
+      lastFailed.map((v) => v.metric.instance_id).sort(),
+      ['rm-failed', 'rm-fresh'],
+      'the newest set failed (rm-fresh: the job that just failed)',
+    );
 
     const scraped = await query('scrape_samples_scraped{job="rds-backup"}');
     const served = (await rig.scrape()).split('\n').filter((l) => l && !l.startsWith('#')).length;

@@ -69,7 +69,11 @@ describe('adaptive rate limit', function () {
     await rig.cycle();
     const answered = rig.sim.requests;
     assert.ok(answered.length >= 3 * ids.length, `a first cycle asks several reads per instance (${answered.length} requests)`);
-    assert.deepEqual(answered.filter((r) => r.code.startsWith('Throttling')).map((r) => `${r.action} ${r.code}`), [], 'no request throttled');
+    assert.deepEqual(
+      answered.filter((r) => r.code.startsWith('Throttling')).map((r) => `${r.action} ${r.code}`),
+      [],
+      'no request throttled',
+    );
     const text = await rig.scrape();
     for (const id of ids) assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: id }), 1, id);
   });

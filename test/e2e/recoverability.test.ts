@@ -60,7 +60,10 @@ describe('recoverability reads', function () {
     assert.equal(sample(text, 'alicloud_rds_backup_log_files_size_bytes', I), expectedBytes);
 
     const first = requests(rig, 'DescribeBinlogFiles');
-    assert.ok(first.some((r) => r.params.PageNumber === '4'), `paged through ${world.logFiles('rm-test-01').length} files, 100 a page`);
+    assert.ok(
+      first.some((r) => r.params.PageNumber === '4'),
+      `paged through ${world.logFiles('rm-test-01').length} files, 100 a page`,
+    );
     for (const r of first) {
       assert.equal(r.params.PageSize, '100');
       assert.match(r.params.StartTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'second precision');
@@ -78,7 +81,7 @@ describe('recoverability reads', function () {
     await rig.cycle();
     text = await rig.scrape();
     // hourly files, ending on the hour; those ending in the last two hours still uploading
-    assert.equal(sample(text, 'alicloud_rds_backup_log_last_end_timestamp_seconds', I), Math.floor((rig.now() - 2 * H) / H) * H / 1000, 'newer files taken');
+    assert.equal(sample(text, 'alicloud_rds_backup_log_last_end_timestamp_seconds', I), (Math.floor((rig.now() - 2 * H) / H) * H) / 1000, 'newer files taken');
     assert.equal(sample(text, 'alicloud_rds_backup_log_chain_gaps', { ...I, host_instance_id: '5841973' }), 1, 'the gap is remembered');
     assert.doesNotMatch(text + rig.logs.text, /Signature=|OSSAccessKeyId/, 'no download link anywhere');
   });
@@ -109,7 +112,10 @@ describe('recoverability reads', function () {
     const sql = { instance_id: 'rm-sql-01' };
     const calls = requests(rig, 'DescribeLogBackupFiles');
     assert.ok(calls.length >= 2 && calls.every((r) => r.params.DBInstanceId === 'rm-sql-01'), 'for SQL Server only');
-    assert.ok(calls.some((r) => r.params.PageNumber === '2'), `${world.logFiles('rm-sql-01').length} files: two pages of 1000`);
+    assert.ok(
+      calls.some((r) => r.params.PageNumber === '2'),
+      `${world.logFiles('rm-sql-01').length} files: two pages of 1000`,
+    );
     for (const r of calls) {
       assert.equal(r.params.PageSize, '1000');
       assert.match(r.params.StartTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/, 'minute precision');
@@ -117,7 +123,10 @@ describe('recoverability reads', function () {
     assert.equal(requests(rig, 'DescribeBinlogFiles', 'rm-sql-01').length, 0);
     assert.equal(sample(text, 'alicloud_rds_backup_log_chain_gaps', { ...sql, host_instance_id: '' }), 1);
     assert.deepEqual(series(text, 'alicloud_rds_backup_log_files_not_uploaded', sql), [], 'SQL Server does not tell');
-    assert.ok(sample(text, 'alicloud_rds_backup_log_last_end_timestamp_seconds', sql)! * 1000 >= rig.now() - 10 * MIN, 'the newest SQL Server log backup is recent');
+    assert.ok(
+      sample(text, 'alicloud_rds_backup_log_last_end_timestamp_seconds', sql)! * 1000 >= rig.now() - 10 * MIN,
+      'the newest SQL Server log backup is recent',
+    );
     assert.equal(sample(text, 'alicloud_rds_backup_poll_success', sql), 1);
     assert.equal(sample(text, 'alicloud_rds_backup_poll_success', I), 1);
   });
@@ -125,7 +134,12 @@ describe('recoverability reads', function () {
   it('reports the policy fields: log backup, log and archive retention, ReleasedKeepPolicy (Lastest read as Latest), disk-pressure protection', async () => {
     rig = await startRig({ config: { regions: { 'cn-hangzhou': ['rm-test-01', 'rm-test-02'] } } });
     Object.assign(rig.sim.world.instance('rm-test-02')!.policy, {
-      logBackupEnabled: false, logRetentionDays: 3, releasedKeepPolicy: 'None', highSpaceUsageProtection: 'Disable', compressType: '1', archiveRetentionDays: 365,
+      logBackupEnabled: false,
+      logRetentionDays: 3,
+      releasedKeepPolicy: 'None',
+      highSpaceUsageProtection: 'Disable',
+      compressType: '1',
+      archiveRetentionDays: 365,
     });
     await start(rig);
     const text = await rig.scrape();
@@ -135,8 +149,14 @@ describe('recoverability reads', function () {
     assert.equal(sample(text, 'alicloud_rds_backup_policy_log_retention_seconds', two), 3 * 86400);
     assert.equal(sample(text, 'alicloud_rds_backup_policy_archive_retention_seconds', two), 365 * 86400);
     assert.equal(sample(text, 'alicloud_rds_backup_policy_archive_retention_seconds', I), 0);
-    assert.equal(sample(text, 'alicloud_rds_backup_policy_info', { ...I, released_keep_policy: 'Latest', high_space_usage_protection: 'Enable', compress_type: '4' }), 1);
-    assert.equal(sample(text, 'alicloud_rds_backup_policy_info', { ...two, released_keep_policy: 'None', high_space_usage_protection: 'Disable', compress_type: '1' }), 1);
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_policy_info', { ...I, released_keep_policy: 'Latest', high_space_usage_protection: 'Enable', compress_type: '4' }),
+      1,
+    );
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_policy_info', { ...two, released_keep_policy: 'None', high_space_usage_protection: 'Disable', compress_type: '1' }),
+      1,
+    );
     assert.equal(sample(text, 'alicloud_rds_backup_log_files_size_bytes', two), 0, 'log backup off: no files');
     assert.deepEqual(series(text, 'alicloud_rds_backup_log_last_end_timestamp_seconds', two), [], 'and no newest file');
     assert.ok(sample(text, 'alicloud_rds_backup_log_last_end_timestamp_seconds', I)! > 0, 'rm-test-01 has log files');
@@ -156,10 +176,18 @@ describe('recoverability reads', function () {
     let text = await rig.scrape();
     assert.equal(sample(text, 'alicloud_rds_backup_cross_region_enabled', { ...I, target_region: 'cn-shanghai' }), 1);
     assert.equal(sample(text, 'alicloud_rds_backup_cross_region_enabled', { instance_id: 'rm-test-02', target_region: '' }), 0);
-    assert.equal(sample(text, 'alicloud_rds_backup_cross_region_enabled', { instance_id: 'rm-test-03', target_region: '' }), 0, 'never set up: left out by the API, read as off');
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_cross_region_enabled', { instance_id: 'rm-test-03', target_region: '' }),
+      0,
+      'never set up: left out by the API, read as off',
+    );
     assert.equal(sample(text, 'alicloud_rds_backup_cross_region_last_success_timestamp_seconds', I), (now - DAY + 10 * MIN) / 1000);
     assert.equal(sample(text, 'alicloud_rds_backup_cross_region_last_backup_succeeded', I), 0, 'the newest copy failed');
-    assert.equal(requests(rig, 'DescribeCrossRegionBackups', 'rm-test-02').length + requests(rig, 'DescribeCrossRegionBackups', 'rm-test-03').length, 0, 'no copies asked while off');
+    assert.equal(
+      requests(rig, 'DescribeCrossRegionBackups', 'rm-test-02').length + requests(rig, 'DescribeCrossRegionBackups', 'rm-test-03').length,
+      0,
+      'no copies asked while off',
+    );
     assert.deepEqual(series(text, 'alicloud_rds_backup_cross_region_last_success_timestamp_seconds', { instance_id: 'rm-test-02' }), []);
     for (const r of requests(rig, 'DescribeCrossRegionBackups')) {
       assert.equal(r.params.RegionId, 'cn-hangzhou');
@@ -201,10 +229,20 @@ describe('recoverability reads', function () {
     world.addBackupSet('rm-test-01', { status: 'Failed', startTime: now - 5 * H, endTime: now - 4 * H, sizeBytes: 0 });
     world.addBackupSet('rm-test-01', { startTime: now - 8 * DAY + H, endTime: now - 8 * DAY + 2 * H });
     await start(rig);
-    assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_usable_sets', I), 2, 'the failed one (IsAvail 0) and the one past the 7-day retention are not counted');
+    assert.equal(
+      sample(await rig.scrape(), 'alicloud_rds_backup_usable_sets', I),
+      2,
+      'the failed one (IsAvail 0) and the one past the 7-day retention are not counted',
+    );
   });
 
-  for (const action of ['DescribeLocalAvailableRecoveryTime', 'DescribeBinlogFiles', 'DescribeCrossRegionBackupDBInstance', 'DescribeCrossRegionBackups', 'DescribeResourceUsage']) {
+  for (const action of [
+    'DescribeLocalAvailableRecoveryTime',
+    'DescribeBinlogFiles',
+    'DescribeCrossRegionBackupDBInstance',
+    'DescribeCrossRegionBackups',
+    'DescribeResourceUsage',
+  ]) {
     it(`keeps the last values and poll_success 1, its read_success 0, while ${action} fails`, async () => {
       rig = await startRig();
       const world = rig.sim.world;
@@ -213,8 +251,11 @@ describe('recoverability reads', function () {
       await start(rig);
       const before = await rig.scrape();
       const watched = [
-        'alicloud_rds_backup_restore_window_end_timestamp_seconds', 'alicloud_rds_backup_log_last_end_timestamp_seconds', 'alicloud_rds_backup_cross_region_enabled',
-        'alicloud_rds_backup_cross_region_last_success_timestamp_seconds', 'alicloud_rds_backup_storage_over_free_quota_bytes',
+        'alicloud_rds_backup_restore_window_end_timestamp_seconds',
+        'alicloud_rds_backup_log_last_end_timestamp_seconds',
+        'alicloud_rds_backup_cross_region_enabled',
+        'alicloud_rds_backup_cross_region_last_success_timestamp_seconds',
+        'alicloud_rds_backup_storage_over_free_quota_bytes',
       ];
       for (const name of watched) assert.equal(series(before, name, I).length, 1, `${name} present before`);
       rig.sim.inject({ kind: 'InternalError', action, times: Infinity });
@@ -222,13 +263,29 @@ describe('recoverability reads', function () {
       rig.advance(2 * H);
       await rig.cycle();
       const after = await rig.scrape();
-      assert.ok(requests(rig, action).some((r) => r.code === 'InternalError'), `${action} was asked and failed`);
+      assert.ok(
+        requests(rig, action).some((r) => r.code === 'InternalError'),
+        `${action} was asked and failed`,
+      );
       assert.equal(sample(after, 'alicloud_rds_backup_poll_success', I), 1, 'an optional read never makes the poll fail');
-      const read = action === 'DescribeLocalAvailableRecoveryTime' ? 'restore_window' : action === 'DescribeBinlogFiles' ? 'log_files' : action === 'DescribeResourceUsage' ? 'storage' : 'cross_region';
+      const read =
+        action === 'DescribeLocalAvailableRecoveryTime'
+          ? 'restore_window'
+          : action === 'DescribeBinlogFiles'
+            ? 'log_files'
+            : action === 'DescribeResourceUsage'
+              ? 'storage'
+              : 'cross_region';
       assert.equal(sample(after, 'alicloud_rds_backup_read_success', { ...I, read }), 0, `read_success{read="${read}"}`);
       assert.equal(sample(after, 'alicloud_rds_backup_read_error_info', { ...I, read, action, kind: 'server', code: 'InternalError' }), 1);
       assert.equal(sample(after, 'alicloud_rds_backup_read_success', { ...I, read: 'backups' }), 1, 'the other reads are unaffected');
-      const changed = { DescribeLocalAvailableRecoveryTime: watched[0], DescribeBinlogFiles: watched[1], DescribeCrossRegionBackupDBInstance: watched[2], DescribeCrossRegionBackups: watched[3], DescribeResourceUsage: watched[4] }[action]!;
+      const changed = {
+        DescribeLocalAvailableRecoveryTime: watched[0],
+        DescribeBinlogFiles: watched[1],
+        DescribeCrossRegionBackupDBInstance: watched[2],
+        DescribeCrossRegionBackups: watched[3],
+        DescribeResourceUsage: watched[4],
+      }[action]!;
       assert.deepEqual(series(after, changed, I), series(before, changed, I), `${changed} kept as it was`);
       assert.equal(sample(after, 'alicloud_rds_backup_api_requests_total', { action, code: 'InternalError' })! >= 1, true);
     });
@@ -239,7 +296,14 @@ describe('recoverability reads', function () {
     rig.sim.world.instance('rm-test-01')!.crossRegion = { enabled: true, logEnabled: false, region: 'cn-beijing', retentionDays: 7 };
     await start(rig);
     const text = await rig.scrape();
-    for (const action of ['DescribeLocalAvailableRecoveryTime', 'DescribeBinlogFiles', 'DescribeLogBackupFiles', 'DescribeCrossRegionBackupDBInstance', 'DescribeCrossRegionBackups', 'DescribeResourceUsage']) {
+    for (const action of [
+      'DescribeLocalAvailableRecoveryTime',
+      'DescribeBinlogFiles',
+      'DescribeLogBackupFiles',
+      'DescribeCrossRegionBackupDBInstance',
+      'DescribeCrossRegionBackups',
+      'DescribeResourceUsage',
+    ]) {
       assert.equal(requests(rig, action).length, 0, action);
     }
     for (const name of ['restore_window_end_timestamp_seconds', 'log_chain_gaps', 'cross_region_enabled', 'storage_bytes']) {

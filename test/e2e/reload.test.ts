@@ -8,7 +8,10 @@ describe('configuration reload', function () {
   let rig: Rig;
   afterEach(async () => rig?.close());
 
-  const ids = (text: string) => series(text, 'alicloud_rds_backup_poll_success').map((s) => s.labels.instance_id).sort();
+  const ids = (text: string) =>
+    series(text, 'alicloud_rds_backup_poll_success')
+      .map((s) => s.labels.instance_id)
+      .sort();
 
   it('keeps the state of instances that stay, drops removed ones, adds new ones', async () => {
     rig = await startRig({ config: { regions: { 'cn-hangzhou': ['rm-keep', 'rm-drop'] } } });
@@ -26,10 +29,17 @@ describe('configuration reload', function () {
     const text = await rig.scrape();
     assert.deepEqual(ids(text), ['rm-keep', 'rm-new']);
     assert.equal(text.split('\n').filter((l) => l.includes('instance_id="rm-drop"')).length, 0, 'no series of the removed instance');
-    assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-keep', job_mode: 'Automated' }), 2, 'the counter carried on, and the job in flight was followed to its end');
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-keep', job_mode: 'Automated' }),
+      2,
+      'the counter carried on, and the job in flight was followed to its end',
+    );
     assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-new' }), 1);
     assert.equal(sample(text, 'alicloud_rds_backup_config_last_reload_successful'), 1);
-    assert.ok(rig.logs.records().some((r) => r.msg === 'configuration reloaded'), 'logged');
+    assert.ok(
+      rig.logs.records().some((r) => r.msg === 'configuration reloaded'),
+      'logged',
+    );
   });
 
   it('switches to a new endpoint and keys', async () => {
@@ -39,7 +49,11 @@ describe('configuration reload', function () {
     await rig.exporter.reload(other);
     await rig.cycle();
     const text = await rig.scrape();
-    assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { action: 'DescribeBackupTasks', code: 'SignatureDoesNotMatch' }), 1, 'the new key is used');
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_api_requests_total', { action: 'DescribeBackupTasks', code: 'SignatureDoesNotMatch' }),
+      1,
+      'the new key is used',
+    );
     assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-test-01' }), 0);
   });
 
@@ -67,7 +81,11 @@ describe('configuration reload', function () {
     await cycle;
     const text = await rig.scrape();
     assert.deepEqual(ids(text), ['rm-a'], 'the poll of rm-b that was running does not bring it back');
-    assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-a' }), 1, 'the running poll ended normally: its client was not closed under it');
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-a' }),
+      1,
+      'the running poll ended normally: its client was not closed under it',
+    );
     assert.equal(sample(text, 'alicloud_rds_backup_api_requests_total', { action: 'DescribeBackupTasks', code: 'NetworkError' }), undefined);
   });
 });

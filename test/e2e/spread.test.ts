@@ -16,9 +16,23 @@ describe('calls per tick, a fleet started together', function () {
 
   it('stay flat over two hours with the default intervals: each read once per instance and interval, no tick above twice the mean', async () => {
     const defaults = configSchema.parse({ accounts: [{ name: 'x', regions: [{ region: 'cn-hangzhou', instances: ['rm-x'] }] }] }).poll;
-    const { idle_interval, backups_interval, policy_interval, restore_window_interval, log_backups_interval, cross_region_interval, resource_usage_interval } = defaults;
+    const { idle_interval, backups_interval, policy_interval, restore_window_interval, log_backups_interval, cross_region_interval, resource_usage_interval } =
+      defaults;
     const ids = Array.from({ length: 200 }, (_, i) => `rm-spread${String(i).padStart(3, '0')}`);
-    rig = await startRig({ config: { regions: { 'cn-hangzhou': ids }, poll: { idle_interval, backups_interval, policy_interval, restore_window_interval, log_backups_interval, cross_region_interval, resource_usage_interval } } });
+    rig = await startRig({
+      config: {
+        regions: { 'cn-hangzhou': ids },
+        poll: {
+          idle_interval,
+          backups_interval,
+          policy_interval,
+          restore_window_interval,
+          log_backups_interval,
+          cross_region_interval,
+          resource_usage_interval,
+        },
+      },
+    });
     ids.forEach((id, i) => {
       const instance = rig.sim.world.instance(id)!;
       // backup windows far from the two hours below (from 12:00 UTC): the task listing is idle
@@ -29,11 +43,26 @@ describe('calls per tick, a fleet started together', function () {
 
     const requests = rig.sim.requests;
     await rig.cycle();
-    for (const action of ['DescribeBackups', 'DescribeBackupPolicy', 'DescribeLocalAvailableRecoveryTime', 'DescribeBinlogFiles', 'DescribeCrossRegionBackupDBInstance', 'DescribeResourceUsage']) {
+    for (const action of [
+      'DescribeBackups',
+      'DescribeBackupPolicy',
+      'DescribeLocalAvailableRecoveryTime',
+      'DescribeBinlogFiles',
+      'DescribeCrossRegionBackupDBInstance',
+      'DescribeResourceUsage',
+    ]) {
       assert.equal(new Set(requests.filter((r) => r.action === action).map((r) => r.instanceId)).size, 200, `${action} in every instance's first poll`);
     }
 
-    const reads = ['DescribeBackups', 'DescribeBackupPolicy', 'DescribeLocalAvailableRecoveryTime', 'DescribeBinlogFiles', 'DescribeCrossRegionBackupDBInstance', 'DescribeCrossRegionBackups', 'DescribeResourceUsage'];
+    const reads = [
+      'DescribeBackups',
+      'DescribeBackupPolicy',
+      'DescribeLocalAvailableRecoveryTime',
+      'DescribeBinlogFiles',
+      'DescribeCrossRegionBackupDBInstance',
+      'DescribeCrossRegionBackups',
+      'DescribeResourceUsage',
+    ];
     const perTick: Array<Map<string, number>> = [];
     for (let minute = 1; minute <= 120; minute++) {
       rig.advance(MIN);
@@ -56,7 +85,10 @@ describe('calls per tick, a fleet started together', function () {
 
     const readsPerTick = perTick.map((c) => sum(c, reads));
     const callsPerTick = perTick.map((c) => [...c.values()].reduce((a, b) => a + b, 0));
-    for (const [what, counts] of [['interval reads', readsPerTick], ['calls', callsPerTick]] as const) {
+    for (const [what, counts] of [
+      ['interval reads', readsPerTick],
+      ['calls', callsPerTick],
+    ] as const) {
       const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
       const max = Math.max(...counts);
       assert.ok(max <= 2 * mean, `${what} per tick: at most twice the mean (${mean.toFixed(1)}), not ${max} (tick ${counts.indexOf(max) + 1})`);

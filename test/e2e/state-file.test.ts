@@ -31,17 +31,34 @@ describe('state file', function () {
     await sim.close();
   });
 
-  async function exporterWith(stateFile: string | undefined, logs = new LogCapture(), discovery?: Record<string, unknown>): Promise<{ exporter: Exporter; logs: LogCapture }> {
+  async function exporterWith(
+    stateFile: string | undefined,
+    logs = new LogCapture(),
+    discovery?: Record<string, unknown>,
+  ): Promise<{ exporter: Exporter; logs: LogCapture }> {
     const config = configSchema.parse({
       poll: { max_retries: 0, idle_interval: 0, backups_interval: '10m' },
-      accounts: [{
-        name: 'state', requests_per_second: 1000, access_key_id: DEMO_CREDENTIAL.accessKeyId, access_key_secret: DEMO_CREDENTIAL.accessKeySecret, endpoint: sim.url,
-        regions: [discovery ? { region: 'cn-hangzhou', discovery } : { region: 'cn-hangzhou', instances: ['rm-state-01'] }],
-      }],
+      accounts: [
+        {
+          name: 'state',
+          requests_per_second: 1000,
+          access_key_id: DEMO_CREDENTIAL.accessKeyId,
+          access_key_secret: DEMO_CREDENTIAL.accessKeySecret,
+          endpoint: sim.url,
+          regions: [discovery ? { region: 'cn-hangzhou', discovery } : { region: 'cn-hangzhou', instances: ['rm-state-01'] }],
+        },
+      ],
     });
     // Set after the check, which refuses a missing directory: one can still vanish at run time.
     if (stateFile !== undefined) config.state_file = stateFile;
-    const exporter = await startExporter({ config, log: createLogger({ level: 'debug', destination: logs }), listen: { host: '127.0.0.1', port: 0 }, schedule: false, processMetrics: false, now: () => clock });
+    const exporter = await startExporter({
+      config,
+      log: createLogger({ level: 'debug', destination: logs }),
+      listen: { host: '127.0.0.1', port: 0 },
+      schedule: false,
+      processMetrics: false,
+      now: () => clock,
+    });
     running.push(exporter);
     return { exporter, logs };
   }
@@ -81,12 +98,19 @@ describe('state file', function () {
     await second.exporter.poller.tick();
     const text = await scrape(second.exporter);
     assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Automated' }), 1, 'the failure while down, once');
-    assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Manual' }), 1, 'the earlier counter carried over, not counted again');
+    assert.equal(
+      sample(text, 'alicloud_rds_backup_task_failures_total', { ...I, job_mode: 'Manual' }),
+      1,
+      'the earlier counter carried over, not counted again',
+    );
     assert.equal(sample(text, 'alicloud_rds_backup_task_completions_total', { ...I, job_mode: 'Automated', status: 'Failed' }), 1);
     assert.equal(sample(text, 'alicloud_rds_backup_sets_total', { ...I, backup_type: 'FullBackup', status: 'Failed' }), 2, 'both failed sets, each once');
     assert.equal(sample(text, 'alicloud_rds_backup_last_failure_timestamp_seconds', I), clock / 1000, 'the failure while down, dated when it was learned');
     assert.equal(sim.requests.filter((r) => r.params.BackupJobId === running.jobId).length, 1, 'resolved by id once');
-    assert.ok(second.logs.records().some((r) => r.msg === 'state restored' && r.instances === 1), 'logged the restore');
+    assert.ok(
+      second.logs.records().some((r) => r.msg === 'state restored' && r.instances === 1),
+      'logged the restore',
+    );
     // DescribeBackups resumed from the last look, not from the whole look-back
     const looks = sim.requests.filter((r) => r.action === 'DescribeBackups');
     const lastLook = looks.at(-1)!;
@@ -119,7 +143,11 @@ describe('state file', function () {
     assert.ok(Object.keys(JSON.parse(readFileSync(file, 'utf8')).instances).includes('state/cn-hangzhou/rm-found-01'), 'its state is still saved');
     clock += 11 * MIN;
     await second.exporter.poller.tick();
-    assert.equal(sample(await scrape(second.exporter), 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-found-01', job_mode: 'Automated' }), 1, 'and its failure counted once discovery answers');
+    assert.equal(
+      sample(await scrape(second.exporter), 'alicloud_rds_backup_task_failures_total', { instance_id: 'rm-found-01', job_mode: 'Automated' }),
+      1,
+      'and its failure counted once discovery answers',
+    );
   });
 
   for (const [what, content] of [
@@ -180,7 +208,10 @@ describe('state file', function () {
       seen.push(sample(await scrape(second.exporter), 'alicloud_rds_backup_last_success_timestamp_seconds', { ...I, backup_type: 'FullBackup' }));
       clock += MIN;
     }
-    assert.ok(sim.requests.some((r) => r.action === 'DescribeBackups' && r.code === 'ServiceUnavailable'), 'the fault cut the first look');
+    assert.ok(
+      sim.requests.some((r) => r.action === 'DescribeBackups' && r.code === 'ServiceUnavailable'),
+      'the fault cut the first look',
+    );
     assert.equal(seen[0], undefined, 'nothing published while the first look is incomplete');
     for (const v of seen) assert.ok(v === undefined || v >= published!, `published ${v}, older than ${published} published before the restart`);
     assert.equal(seen.at(-1), published, 'then the newest, once the whole look-back has answered');

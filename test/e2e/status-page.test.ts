@@ -10,7 +10,15 @@ import { startRig, type Rig } from '../helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** The launch flags of ../shared/reference/toolchain.md: no sandbox (containers), no GPU, nothing phoning home. */
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const H = 3600_000;
 
 describe('the status page in a real browser', function () {
@@ -24,7 +32,13 @@ describe('the status page in a real browser', function () {
       if (process.env.CI) throw new Error(`${CHROMIUM} not found: .ci/run must install Debian's chromium`);
       this.skip();
     }
-    rig = await startRig({ config: { account: 'prod', poll: { schedule: '*/60 * * * * *' }, regions: { 'cn-hangzhou': ['rm-orders-01', 'rm-orders-02', 'rm-billing-01', 'rm-reports-01'], 'eu-central-1': ['rm-eu-web-01'] } } });
+    rig = await startRig({
+      config: {
+        account: 'prod',
+        poll: { schedule: '*/60 * * * * *' },
+        regions: { 'cn-hangzhou': ['rm-orders-01', 'rm-orders-02', 'rm-billing-01', 'rm-reports-01'], 'eu-central-1': ['rm-eu-web-01'] },
+      },
+    });
     const world = rig.sim.world;
     const now = rig.now();
     world.instance('rm-orders-01')!.description = 'Orders primary';
@@ -63,12 +77,25 @@ describe('the status page in a real browser', function () {
     const health = page.getByRole('region', { name: 'Exporter' });
     assert.match(await health.innerText(), /Watched\s+5 instances \(discovered ones included\) in 2 account regions of 1 account; 1 with failing polls/);
     const state = page.getByRole('banner').getByRole('status');
-    assert.match(await state.innerText(), /^Degraded: the essential reads of 1 of 5 instances fail \(poll_success 0\): the exporter cannot tell whether their backups happen\. 3 instances have a problem\.$/);
+    assert.match(
+      await state.innerText(),
+      /^Degraded: the essential reads of 1 of 5 instances fail \(poll_success 0\): the exporter cannot tell whether their backups happen\. 3 instances have a problem\.$/,
+    );
     assert.match(await health.innerText(), /Configuration reload\s+successful/);
 
     const table = page.getByRole('table', { name: /5 of 5 watched instances/ });
     assert.equal(await table.getByRole('row').count(), 6, 'a header row and one per instance');
-    assert.deepEqual(await table.getByRole('columnheader').allInnerTexts(), ['Account', 'Region', 'Instance', 'Problems', 'Running tasks', 'Last successful full backup', 'Restorable to', 'Newest failure', 'Last poll']);
+    assert.deepEqual(await table.getByRole('columnheader').allInnerTexts(), [
+      'Account',
+      'Region',
+      'Instance',
+      'Problems',
+      'Running tasks',
+      'Last successful full backup',
+      'Restorable to',
+      'Newest failure',
+      'Last poll',
+    ]);
     const rowOf = (id: string) => table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${id}`) }) });
 
     const progress = rowOf('rm-orders-01').getByRole('progressbar', { name: /job \d+ progress/ });
@@ -83,16 +110,26 @@ describe('the status page in a real browser', function () {
       'Critical: a backup failed 6 h ago, after the last success (1 d 6 h ago)',
       'Critical: the full backup is overdue by 6 h: the last one ended 1 d 6 h ago, one is expected every 1 d',
     ]);
-    assert.deepEqual(await problems('rm-billing-01'), [
-      'Critical: the tasks read (DescribeBackupTasks) is refused by RAM (Forbidden.RAM): grant rds:DescribeBackupTasks: the exporter cannot tell whether backups happen',
-      'Critical: nothing to restore from: no usable backup set',
-    ], 'it has no backup set at all');
+    assert.deepEqual(
+      await problems('rm-billing-01'),
+      [
+        'Critical: the tasks read (DescribeBackupTasks) is refused by RAM (Forbidden.RAM): grant rds:DescribeBackupTasks: the exporter cannot tell whether backups happen',
+        'Critical: nothing to restore from: no usable backup set',
+      ],
+      'it has no backup set at all',
+    );
     assert.deepEqual(await problems('rm-reports-01'), ['Note: not expected to back up: the instance is stopped (Stopped)']);
     assert.match((await problems('rm-eu-web-01')).join('\n'), /^Warning: backup storage is [\d.]+ [KMGT]?i?B over the free quota \(billed\)$/);
     assert.equal(await rowOf('rm-orders-01').getByRole('cell').nth(2).innerText(), 'No problem known');
     // problems first: the overdue and the failing instance lead
     const order = await table.getByRole('rowheader').allInnerTexts();
-    assert.deepEqual(order.map((t) => t.split('\n')[0]).slice(0, 2).sort(), ['rm-billing-01', 'rm-orders-02']);
+    assert.deepEqual(
+      order
+        .map((t) => t.split('\n')[0])
+        .slice(0, 2)
+        .sort(),
+      ['rm-billing-01', 'rm-orders-02'],
+    );
 
     const shot = process.env.SCREENSHOT ?? join(dir!, 'status.png');
     await page.screenshot({ path: shot, fullPage: true });

@@ -27,7 +27,10 @@ describe('tags_as_labels (simulator)', function () {
     assert.equal(info('rm-tagged-30', { tag_team: '', tag_cost_center: '' }), 1, 'no tag: empty labels');
     assert.doesNotMatch(text, /tag_env=/, 'only the configured keys');
     const tagCalls = () => rig!.sim.requests.filter((r) => r.action === 'ListTagResources');
-    assert.deepEqual(tagCalls().map((r) => Object.keys(r.params).filter((k) => k.startsWith('ResourceId.')).length), [50, 10]);
+    assert.deepEqual(
+      tagCalls().map((r) => Object.keys(r.params).filter((k) => k.startsWith('ResourceId.')).length),
+      [50, 10],
+    );
 
     // at the inventory interval, not at every tick
     rig.advance(60_000);

@@ -56,7 +56,10 @@ describe('--web.config.file', function () {
   const tlsBlock = (extra = '') => `tls_server_config:\n  cert_file: ${pki.server.cert}\n  key_file: ${pki.server.key}\n${extra}`;
 
   it('plain HTTP with basic auth: the right password passes, a wrong one or none gets 401 with WWW-Authenticate; headers on every answer', async () => {
-    const { rig } = await serve(`basic_auth_users:\n  prometheus: ${HASH}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n    X-Content-Type-Options: nosniff\n`, { lifecycle: true });
+    const { rig } = await serve(
+      `basic_auth_users:\n  prometheus: ${HASH}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n    X-Content-Type-Options: nosniff\n`,
+      { lifecycle: true },
+    );
     const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
     const ok = await fetch(`${rig.exporter.url}/metrics`, { headers: basic('prometheus', PASSWORD) });
     assert.equal(ok.status, 200);
@@ -97,7 +100,11 @@ describe('--web.config.file', function () {
     assert.equal(plain.status, 400);
     assert.equal(await plain.text(), 'Client sent an HTTP request to an HTTPS server.\n');
     const listening = rig.logs.records().filter((r) => r.msg === 'listening');
-    assert.deepEqual(listening.map((r) => [r.tls, r.auth]), [['enabled', 'none']], 'the start-up line says TLS is on, and no auth');
+    assert.deepEqual(
+      listening.map((r) => [r.tls, r.auth]),
+      [['enabled', 'none']],
+      'the start-up line says TLS is on, and no auth',
+    );
   });
 
   it('plain HTTP to the TLS port gets exactly the bytes net/http sends, then the connection closes', async () => {
@@ -114,7 +121,9 @@ describe('--web.config.file', function () {
   });
 
   it('the start-up line says TLS is on and which auth: basic and client certificates', async () => {
-    const { rig } = await serve(`${tlsBlock(`  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${pki.ca.cert}\n`)}basic_auth_users:\n  prometheus: ${HASH}\n`);
+    const { rig } = await serve(
+      `${tlsBlock(`  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${pki.ca.cert}\n`)}basic_auth_users:\n  prometheus: ${HASH}\n`,
+    );
     const line = rig.logs.records().find((r) => r.msg === 'listening');
     assert.deepEqual([line?.tls, line?.auth], ['enabled', 'basic and client certificate (RequireAndVerifyClientCert)']);
   });
@@ -168,29 +177,47 @@ describe('--web.config.file', function () {
     const { rig } = await serve(`${tlsBlock()}basic_auth_users:\n  prometheus: ${HASH}\n`);
     const dir = mkdtempSync(join(tmpdir(), 'rds-prom-tls-'));
     const port = await freePort();
-    writeFileSync(join(dir, 'prometheus.yml'), [
-      'global:', '  scrape_interval: 1s', 'scrape_configs:',
-      '  - job_name: rds-backup', '    scheme: https',
-      `    tls_config: {ca_file: ${pki.ca.cert}}`,
-      `    basic_auth: {username: prometheus, password: ${PASSWORD}}`,
-      `    static_configs: [{targets: ['${new URL(rig.exporter.url).host}']}]`,
-      '  - job_name: rds-backup-no-auth', '    scheme: https',
-      `    tls_config: {ca_file: ${pki.ca.cert}}`,
-      `    static_configs: [{targets: ['${new URL(rig.exporter.url).host}']}]`,
-      '',
-    ].join('\n'));
-    prometheus = spawn(PROMETHEUS, [
-      `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
-    ], { stdio: 'ignore' });
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        'scrape_configs:',
+        '  - job_name: rds-backup',
+        '    scheme: https',
+        `    tls_config: {ca_file: ${pki.ca.cert}}`,
+        `    basic_auth: {username: prometheus, password: ${PASSWORD}}`,
+        `    static_configs: [{targets: ['${new URL(rig.exporter.url).host}']}]`,
+        '  - job_name: rds-backup-no-auth',
+        '    scheme: https',
+        `    tls_config: {ca_file: ${pki.ca.cert}}`,
+        `    static_configs: [{targets: ['${new URL(rig.exporter.url).host}']}]`,
+        '',
+      ].join('\n'),
+    );
+    prometheus = spawn(
+      PROMETHEUS,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { stdio: 'ignore' },
+    );
     const query = async (expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
       const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`).catch(() => undefined);
-      const body = (await res?.json().catch(() => undefined)) as { status?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } } | undefined;
+      const body = (await res?.json().catch(() => undefined)) as
+        | { status?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }
+        | undefined;
       return body?.status === 'success' ? body.data!.result : [];
     };
     await until('a successful scrape over TLS with basic auth', async () => (await query('up{job="rds-backup"} == 1')).length === 1, 40_000);
     await until('the failed scrape without credentials', async () => (await query('up{job="rds-backup-no-auth"} == 0')).length === 1, 10_000);
     const series = await query('alicloud_rds_backup_poll_success{job="rds-backup"}');
-    assert.deepEqual(series.map((s) => [s.metric.instance_id, s.value[1]]), [['rm-test-01', '1']]);
+    assert.deepEqual(
+      series.map((s) => [s.metric.instance_id, s.value[1]]),
+      [['rm-test-01', '1']],
+    );
   });
 });

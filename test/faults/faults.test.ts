@@ -27,8 +27,15 @@ const SERIES_SLACK = EXPORTER_SERIES_SLACK + 4 * 9;
 const RSS_AFTER_SLACK = 64 * 1024 * 1024;
 const RSS_PEAK_SLACK = 128 * 1024 * 1024;
 
-const inject = (kind: FaultKind, extra: { probability?: number; all?: boolean } = {}) => (ctx: Ctx) =>
-  ctx.sim.inject({ kind, times: Infinity, ...(extra.all ? {} : { instanceId: ctx.target }), ...(extra.probability === undefined ? {} : { probability: extra.probability }) });
+const inject =
+  (kind: FaultKind, extra: { probability?: number; all?: boolean } = {}) =>
+  (ctx: Ctx) =>
+    ctx.sim.inject({
+      kind,
+      times: Infinity,
+      ...(extra.all ? {} : { instanceId: ctx.target }),
+      ...(extra.probability === undefined ? {} : { probability: extra.probability }),
+    });
 const clear = (ctx: Ctx) => ctx.sim.clearFaults();
 
 /** Switches between `kinds` in turn, one a second with a calm second between them. */
@@ -166,12 +173,16 @@ const mb = (n: number) => `${Math.round(n / MIB)}`;
 /** The invariant on poll_success, for one instance; throws naming the first sample that breaks it. */
 function checkPollSuccess(r: Result, instanceId: string, expectation: Scenario['poll'][string], settleMs = 0, backoffMs = 0): void {
   const margin = 2 * TICK_MS;
-  const at = (x: { t0: number }) => `${((x.t0 - r.faultStart) / 1000).toFixed(2)} s from the fault's start (it lasted ${((r.faultEnd - r.faultStart) / 1000).toFixed(1)} s)`;
+  const at = (x: { t0: number }) =>
+    `${((x.t0 - r.faultStart) / 1000).toFixed(2)} s from the fault's start (it lasted ${((r.faultEnd - r.faultStart) / 1000).toFixed(1)} s)`;
   const value = (x: Result['samples'][number]) => x.pollSuccess[instanceId];
   const before = r.samples.filter((x) => x.t1 < r.faultStart);
   const inFault = r.samples.filter((x) => x.t0 >= r.faultStart + margin && x.t1 <= r.faultEnd);
   const after = r.samples.filter((x) => x.t0 >= r.faultEnd + margin + settleMs);
-  assert.ok(before.length > 0 && inFault.length > 0 && after.length > 0, `samples before, during and after the fault: ${before.length}, ${inFault.length}, ${after.length}`);
+  assert.ok(
+    before.length > 0 && inFault.length > 0 && after.length > 0,
+    `samples before, during and after the fault: ${before.length}, ${inFault.length}, ${after.length}`,
+  );
   for (const x of before) assert.equal(value(x), 1, `${instanceId}: poll_success before the fault, ${at(x)}`);
   if (expectation === 'gone') {
     for (const x of r.samples.filter((y) => y.t0 >= r.faultStart + margin)) assert.equal(value(x), 0, `${instanceId}: poll_success once deleted, ${at(x)}`);
@@ -183,11 +194,17 @@ function checkPollSuccess(r: Result, instanceId: string, expectation: Scenario['
   if (expectation === 'partial') {
     // with a settle time, what follows the fault is left unchecked until the settle time is over (see Scenario.settleMs)
     for (const x of r.samples.filter((y) => y.t1 >= r.faultStart && y.t0 < r.faultEnd + (settleMs > 0 ? 0 : margin))) {
-      const recent = (list: Array<{ instanceId: string; at: number }>) => list.some((q) => q.instanceId === instanceId && q.at >= x.t0 - margin && q.at <= x.t1);
+      const recent = (list: Array<{ instanceId: string; at: number }>) =>
+        list.some((q) => q.instanceId === instanceId && q.at >= x.t0 - margin && q.at <= x.t1);
       // held back by the account's adaptive rate limit after a throttled answer (see Scenario.backoffMs)
       const backingOff = () => r.failedRequests.some((q) => q.code === 'Throttling' && q.at >= x.t0 - backoffMs && q.at <= x.t1);
-      if (value(x) === 0) assert.ok(recent(r.failedRequests) || backingOff(), `${instanceId}: poll_success 0 with no failed request in the two ticks before${backoffMs > 0 ? ` and no throttled answer in the ${backoffMs / 1000} s before` : ''}, ${at(x)}`);
-      else assert.ok(value(x) === 1 && recent(r.okListings), `${instanceId}: poll_success ${value(x)} with no listing answered in the two ticks before, ${at(x)}`);
+      if (value(x) === 0)
+        assert.ok(
+          recent(r.failedRequests) || backingOff(),
+          `${instanceId}: poll_success 0 with no failed request in the two ticks before${backoffMs > 0 ? ` and no throttled answer in the ${backoffMs / 1000} s before` : ''}, ${at(x)}`,
+        );
+      else
+        assert.ok(value(x) === 1 && recent(r.okListings), `${instanceId}: poll_success ${value(x)} with no listing answered in the two ticks before, ${at(x)}`);
     }
   }
 }
@@ -216,7 +233,9 @@ describe(`fault suite (${PROFILE} profile: ${PHASES.faultMs / 1000} s per fault)
       const r = await runScenario(s);
       const maxMs = Math.max(...r.samples.map((x) => x.ms));
       const unknown = r.unknownExpected ? `; Unknown ${r.unknownExpected} / ${r.unknownCounted}` : '';
-      rows.push(`| ${s.name} | ${s.faults}, ${((r.faultEnd - r.faultStart) / 1000).toFixed(0)} s | ${r.injected} (${r.failedRequestsCounted}) | ${r.failuresExpected} / ${r.failuresCounted}${unknown} | ${Math.round(maxMs)} ms (${r.samples.length} scrapes) | ${mb(r.rssBefore)} → ${mb(r.rssPeak)} → ${mb(r.rssAfter)} | ${r.exporterSeriesBefore} → ${r.exporterSeriesMax} → ${r.exporterSeriesAfter} (${r.seriesBefore} → ${r.seriesMax} → ${r.seriesAfter}) | ${r.secretsFound.length} |`);
+      rows.push(
+        `| ${s.name} | ${s.faults}, ${((r.faultEnd - r.faultStart) / 1000).toFixed(0)} s | ${r.injected} (${r.failedRequestsCounted}) | ${r.failuresExpected} / ${r.failuresCounted}${unknown} | ${Math.round(maxMs)} ms (${r.samples.length} scrapes) | ${mb(r.rssBefore)} → ${mb(r.rssPeak)} → ${mb(r.rssAfter)} | ${r.exporterSeriesBefore} → ${r.exporterSeriesMax} → ${r.exporterSeriesAfter} (${r.seriesBefore} → ${r.seriesMax} → ${r.seriesAfter}) | ${r.secretsFound.length} |`,
+      );
 
       assert.equal(r.exitBeforeEnd, false, `the daemon exited during the run: ${r.stderr.join('\n')}`);
       assert.equal(r.exitCode, 0, 'exit 0 on SIGTERM at the end');
@@ -225,7 +244,11 @@ describe(`fault suite (${PROFILE} profile: ${PHASES.faultMs / 1000} s per fault)
       const runMs = r.samples.length ? r.samples.at(-1)!.t1 - r.samples[0]!.t0 : 0;
       assert.ok(r.samples.length >= runMs / TICK_MS, `at least one scrape a second: ${r.samples.length} in ${runMs} ms`);
       const failed = r.samples.filter((x) => x.status !== 200);
-      assert.deepEqual(failed.map((x) => x.status), [], 'every scrape answered 200');
+      assert.deepEqual(
+        failed.map((x) => x.status),
+        [],
+        'every scrape answered 200',
+      );
       assert.ok(maxMs < MAX_SCRAPE_MS, `the slowest scrape took ${Math.round(maxMs)} ms`);
 
       for (const [id, expectation] of Object.entries(s.poll)) checkPollSuccess(r, id, expectation, s.settleMs, s.backoffMs);
@@ -235,8 +258,14 @@ describe(`fault suite (${PROFILE} profile: ${PHASES.faultMs / 1000} s per fault)
       if (s.sts) assert.ok(r.stsKeysUsed >= 3, `STS keys rotated under the exporter: ${r.stsKeysUsed} used`);
       else assert.ok(r.failedRequestsCounted > 0, 'the exporter met the fault');
 
-      assert.ok(r.exporterSeriesMax <= r.exporterSeriesBefore + EXPORTER_SERIES_SLACK, `exporter series: ${r.exporterSeriesBefore} before, ${r.exporterSeriesMax} at most`);
-      assert.ok(r.exporterSeriesAfter <= r.exporterSeriesBefore + EXPORTER_SERIES_SLACK, `exporter series: ${r.exporterSeriesBefore} before, ${r.exporterSeriesAfter} after`);
+      assert.ok(
+        r.exporterSeriesMax <= r.exporterSeriesBefore + EXPORTER_SERIES_SLACK,
+        `exporter series: ${r.exporterSeriesBefore} before, ${r.exporterSeriesMax} at most`,
+      );
+      assert.ok(
+        r.exporterSeriesAfter <= r.exporterSeriesBefore + EXPORTER_SERIES_SLACK,
+        `exporter series: ${r.exporterSeriesBefore} before, ${r.exporterSeriesAfter} after`,
+      );
       assert.ok(r.seriesMax <= r.seriesBefore + SERIES_SLACK, `series: ${r.seriesBefore} before, ${r.seriesMax} at most`);
       assert.ok(r.seriesAfter <= r.seriesBefore + SERIES_SLACK, `series: ${r.seriesBefore} before, ${r.seriesAfter} after`);
       assert.ok(r.rssAfter <= r.rssBefore + RSS_AFTER_SLACK, `RSS ${mb(r.rssBefore)} MB before, ${mb(r.rssAfter)} MB after`);

@@ -21,11 +21,12 @@ export const STATIC_KEY = { accessKeyId: 'LTAI5tFaultSuiteKey0001', accessKeySec
 export type Profile = 'short' | 'full';
 export const PROFILE: Profile = process.env.FAULTS_PROFILE === 'full' ? 'full' : 'short';
 /** How long each phase lasts. The fault is what the table calls the duration. */
-export const PHASES = PROFILE === 'full'
-  ? { baselineMs: 3000, faultMs: 60_000, recoveryMs: 5000, jobs: 6 }
-  // the baseline starts at readiness: 2.5 s so that the ticks are in their rhythm before the fault
-  // (the first cron match after start-up is left out when it comes before the start-up deadline)
-  : { baselineMs: 2500, faultMs: 3000, recoveryMs: 3000, jobs: 2 };
+export const PHASES =
+  PROFILE === 'full'
+    ? { baselineMs: 3000, faultMs: 60_000, recoveryMs: 5000, jobs: 6 }
+    : // the baseline starts at readiness: 2.5 s so that the ticks are in their rhythm before the fault
+      // (the first cron match after start-up is left out when it comes before the start-up deadline)
+      { baselineMs: 2500, faultMs: 3000, recoveryMs: 3000, jobs: 2 };
 
 /**
  * What poll_success of an instance must be while the fault lasts:
@@ -196,14 +197,17 @@ async function pages(get: Get): Promise<string> {
 }
 
 function failedRequestsCounted(text: string): number {
-  return series(text, 'alicloud_rds_backup_api_requests_total').filter((s) => s.labels.code !== 'OK').reduce((n, s) => n + s.value, 0);
+  return series(text, 'alicloud_rds_backup_api_requests_total')
+    .filter((s) => s.labels.code !== 'OK')
+    .reduce((n, s) => n + s.value, 0);
 }
 
 /** task_failures_total of the instance (Failed), or its task_completions_total{status="Unknown"}, over every job_mode. */
 function failuresOf(text: string, instanceId: string, status: 'Failed' | 'Unknown'): number {
-  const found = status === 'Failed'
-    ? series(text, 'alicloud_rds_backup_task_failures_total', { instance_id: instanceId })
-    : series(text, 'alicloud_rds_backup_task_completions_total', { instance_id: instanceId, status });
+  const found =
+    status === 'Failed'
+      ? series(text, 'alicloud_rds_backup_task_failures_total', { instance_id: instanceId })
+      : series(text, 'alicloud_rds_backup_task_completions_total', { instance_id: instanceId, status });
   return found.reduce((n, s) => n + s.value, 0);
 }
 
@@ -225,7 +229,10 @@ export async function runScenario(s: Scenario): Promise<Result> {
     writeFileSync(configFile, configText(ctx.proxy.url, instances, s.sts !== undefined));
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true' };
     if (s.sts) env.ALIBABA_CLOUD_CREDENTIALS_URI = sim.credentialsUri;
-    const daemon = spawn(process.execPath, [MAIN, `--config.file=${configFile}`, '--web.listen-address=127.0.0.1:0', '--log.level=debug'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const daemon = spawn(process.execPath, [MAIN, `--config.file=${configFile}`, '--web.listen-address=127.0.0.1:0', '--log.level=debug'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const stdout: string[] = [];
     const stderr: string[] = [];
     let partial = '';
@@ -242,10 +249,14 @@ export async function runScenario(s: Scenario): Promise<Result> {
     });
 
     let port: number | undefined;
-    await until('the daemon listens', () => {
-      for (const line of stdout) port ??= Number(/"address":"127\.0\.0\.1:(\d+)"/.exec(line)?.[1]) || undefined;
-      return port !== undefined || exited !== undefined;
-    }, 10_000);
+    await until(
+      'the daemon listens',
+      () => {
+        for (const line of stdout) port ??= Number(/"address":"127\.0\.0\.1:(\d+)"/.exec(line)?.[1]) || undefined;
+        return port !== undefined || exited !== undefined;
+      },
+      10_000,
+    );
     if (port === undefined) throw new Error(`the daemon exited at start: ${stderr.join('\n')}`);
     const url = `http://127.0.0.1:${port}`;
     const gone = () => new Error(`the daemon exited (code ${exited?.code}): ${stderr.join('\n')}`);
@@ -273,13 +284,22 @@ export async function runScenario(s: Scenario): Promise<Result> {
 
     // Warm-up: every instance polled, and the jobs to fail seen listed.
     const failOn = instances.find((id) => s.poll[id] !== 'gone') ?? target;
-    const toFail = Array.from({ length: PHASES.jobs }, (_, i) => sim.world.addJob(failOn, { status: 'Uploading', process: 10, mode: i % 2 ? 'Manual' : 'Automated' }).jobId);
+    const toFail = Array.from(
+      { length: PHASES.jobs },
+      (_, i) => sim.world.addJob(failOn, { status: 'Uploading', process: 10, mode: i % 2 ? 'Manual' : 'Automated' }).jobId,
+    );
     const toLose = s.deletedWithJobs ? [sim.world.addJob(s.deletedWithJobs, { status: 'Uploading', process: 10 }).jobId] : [];
-    await until('every instance polled and every job seen', async () => {
-      const text = await metrics();
-      return instances.every((id) => sample(text, 'alicloud_rds_backup_poll_success', { instance_id: id }) === 1) &&
-        [...toFail, ...toLose].every((job) => text.includes(`backup_job_id="${job}"`));
-    }, 15_000);
+    await until(
+      'every instance polled and every job seen',
+      async () => {
+        const text = await metrics();
+        return (
+          instances.every((id) => sample(text, 'alicloud_rds_backup_poll_success', { instance_id: id }) === 1) &&
+          [...toFail, ...toLose].every((job) => text.includes(`backup_job_id="${job}"`))
+        );
+      },
+      15_000,
+    );
     await until('the scraper samples', () => samples.length > 0, 15_000);
     const warm = Date.now();
     await sleep(PHASES.baselineMs);
@@ -315,7 +335,12 @@ export async function runScenario(s: Scenario): Promise<Result> {
 
     // Recovery: the failures are counted (once), then a few more ticks to see they stay counted once.
     const recoveryStart = Date.now();
-    await until('the failures counted', async () => failuresOf(await metrics(), failOn, 'Failed') >= toFail.length && failuresOf(await metrics(), s.deletedWithJobs ?? failOn, 'Unknown') >= toLose.length, 10 * TICK_MS).catch(() => undefined);
+    await until(
+      'the failures counted',
+      async () =>
+        failuresOf(await metrics(), failOn, 'Failed') >= toFail.length && failuresOf(await metrics(), s.deletedWithJobs ?? failOn, 'Unknown') >= toLose.length,
+      10 * TICK_MS,
+    ).catch(() => undefined);
     await sleep(Math.max(PHASES.recoveryMs + (s.settleMs ?? 0) - (Date.now() - recoveryStart), 3 * TICK_MS + (s.settleMs ?? 0)));
     const after = await metrics();
     shown += await pages(get);
@@ -362,7 +387,9 @@ export async function runScenario(s: Scenario): Promise<Result> {
       logLines: stdout.length,
       stderr,
       failedRequests: sim.requests.filter((r) => isFault(r.code)).map((r) => ({ instanceId: r.instanceId ?? '', at: r.at, code: r.code })),
-      okListings: sim.requests.filter((r) => r.code === 'OK' && r.action === 'DescribeBackupTasks' && r.params.BackupJobId === undefined).map((r) => ({ instanceId: r.instanceId ?? '', at: r.at })),
+      okListings: sim.requests
+        .filter((r) => r.code === 'OK' && r.action === 'DescribeBackupTasks' && r.params.BackupJobId === undefined)
+        .map((r) => ({ instanceId: r.instanceId ?? '', at: r.at })),
       stsKeysUsed: new Set(duringFault.filter((r) => r.params.AccessKeyId?.startsWith('STS.')).map((r) => r.params.AccessKeyId)).size,
     };
   } finally {

@@ -19,8 +19,17 @@ const PROMTOOL = '/usr/bin/promtool';
 const BUILTIN_VARIABLES = new Set(['__rate_interval', '__interval', '__range', '__range_s', '__interval_ms']);
 const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'];
 
-interface GridPos { x: number; y: number; w: number; h: number }
-interface Target { refId?: string; expr?: string; datasource?: { type?: string; uid?: string } }
+interface GridPos {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+interface Target {
+  refId?: string;
+  expr?: string;
+  datasource?: { type?: string; uid?: string };
+}
 interface Panel {
   id?: number;
   type?: string;
@@ -32,7 +41,15 @@ interface Panel {
   panels?: Panel[];
   fieldConfig?: { defaults?: { unit?: string } };
 }
-interface Variable { name: string; type: string; query?: unknown; definition?: string; multi?: boolean; includeAll?: boolean; datasource?: { uid?: string } }
+interface Variable {
+  name: string;
+  type: string;
+  query?: unknown;
+  definition?: string;
+  multi?: boolean;
+  includeAll?: boolean;
+  datasource?: { uid?: string };
+}
 interface Dashboard {
   uid?: string;
   title?: string;
@@ -102,7 +119,10 @@ function filterLabels(def: MetricDef): string[] {
 
 /** Each occurrence of a metric in an expression, with the text of its `{...}` matchers ('' if none). */
 function selectors(expr: string): Array<{ name: string; matchers: string }> {
-  return [...expr.matchAll(/((?:[a-z_]+:)?alicloud_rds_backup_[a-z0-9_]+(?::[a-z0-9_]+)?)\s*(\{[^}]*\})?/g)].map((m) => ({ name: m[1] ?? '', matchers: m[2] ?? '' }));
+  return [...expr.matchAll(/((?:[a-z_]+:)?alicloud_rds_backup_[a-z0-9_]+(?::[a-z0-9_]+)?)\s*(\{[^}]*\})?/g)].map((m) => ({
+    name: m[1] ?? '',
+    matchers: m[2] ?? '',
+  }));
 }
 
 /** A dashboard query as plain PromQL: variables match anything, Grafana's label_values() unwrapped. */
@@ -123,7 +143,10 @@ describe('Grafana dashboard', () => {
   it('is importable: uid, title, schemaVersion, tags and a DS_PROMETHEUS input', () => {
     assert.equal(dashboard.uid, 'alicloud-rds-backup');
     assert.equal(dashboard.title, 'Alibaba Cloud RDS backups');
-    assert.ok(typeof dashboard.schemaVersion === 'number' && dashboard.schemaVersion >= 36 && dashboard.schemaVersion <= 41, `schemaVersion ${dashboard.schemaVersion} is not one Grafana 10/11 writes`);
+    assert.ok(
+      typeof dashboard.schemaVersion === 'number' && dashboard.schemaVersion >= 36 && dashboard.schemaVersion <= 41,
+      `schemaVersion ${dashboard.schemaVersion} is not one Grafana 10/11 writes`,
+    );
     assert.ok((dashboard.tags ?? []).length > 0, 'the dashboard has no tags');
     const input = dashboard.__inputs?.find((i) => i.name === 'DS_PROMETHEUS');
     assert.deepEqual(input && { type: input.type, pluginId: input.pluginId }, { type: 'datasource', pluginId: 'prometheus' });
@@ -135,7 +158,11 @@ describe('Grafana dashboard', () => {
     const ds = byName.get('datasource');
     assert.equal(ds?.type, 'datasource');
     assert.equal(ds?.query, 'prometheus');
-    const chain: Array<[string, string[]]> = [['account', []], ['region', ['account']], ['instance_id', ['account', 'region']]];
+    const chain: Array<[string, string[]]> = [
+      ['account', []],
+      ['region', ['account']],
+      ['instance_id', ['account', 'region']],
+    ];
     for (const [name, parents] of chain) {
       const v = byName.get(name);
       assert.ok(v, `variable ${name} is missing`);
@@ -174,7 +201,11 @@ describe('Grafana dashboard', () => {
   it('puts the rows in order: overview, alerts, backup freshness, recoverability, backup tasks, exporter, reads', () => {
     const rows = dashboard.panels.filter((p) => p.type === 'row').sort((a, b) => (a.gridPos?.y ?? 0) - (b.gridPos?.y ?? 0));
     const prefixes = ['Overview', 'Alerts', 'Backup freshness', 'Recoverability', 'Backup tasks', 'Exporter', 'Reads'];
-    assert.deepEqual(rows.map((r, i) => (r.title ?? '').startsWith(prefixes[i] ?? '\0')), prefixes.map(() => true), `rows: ${rows.map((r) => r.title).join(' | ')}`);
+    assert.deepEqual(
+      rows.map((r, i) => (r.title ?? '').startsWith(prefixes[i] ?? '\0')),
+      prefixes.map(() => true),
+      `rows: ${rows.map((r) => r.title).join(' | ')}`,
+    );
   });
 
   it('points every panel and target at the datasource variable', () => {
@@ -186,11 +217,13 @@ describe('Grafana dashboard', () => {
   });
 
   it('gives every panel a description that says what to do', () => {
-    const missing = queryPanels().filter((p) => (p.description ?? '').trim().length < 40).map((p) => p.title);
+    const missing = queryPanels()
+      .filter((p) => (p.description ?? '').trim().length < 40)
+      .map((p) => p.title);
     assert.deepEqual(missing, [], 'panels without a useful description');
   });
 
-  it('queries only metrics the exporter serves, recording rules of prometheus/rules.yml and this exporter\'s ALERTS, at least one per query', () => {
+  it("queries only metrics the exporter serves, recording rules of prometheus/rules.yml and this exporter's ALERTS, at least one per query", () => {
     const unknown: string[] = [];
     for (const { where, expr } of allQueries()) {
       const tokens = metricTokens(expr);
@@ -202,15 +235,32 @@ describe('Grafana dashboard', () => {
   });
 
   it('uses every metric the exporter serves somewhere, directly or through a recording rule', () => {
-    const used = new Set(allQueries().flatMap(({ expr }) => metricTokens(expr)).flatMap((t) => baseMetrics(t)).map((t) => SERIES.get(t)?.name));
-    assert.deepEqual(DEFS.map((d) => d.name).filter((n) => !used.has(n)), []);
+    const used = new Set(
+      allQueries()
+        .flatMap(({ expr }) => metricTokens(expr))
+        .flatMap((t) => baseMetrics(t))
+        .map((t) => SERIES.get(t)?.name),
+    );
+    assert.deepEqual(
+      DEFS.map((d) => d.name).filter((n) => !used.has(n)),
+      [],
+    );
   });
 
-  it('has an alerts row: critical and warning counts and a table of this exporter\'s firing alerts', () => {
+  it("has an alerts row: critical and warning counts and a table of this exporter's firing alerts", () => {
     const alertQueries = allQueries().filter(({ expr }) => ALERTS_SELECTOR.test(expr));
-    assert.ok(alertQueries.some(({ expr }) => expr.includes('severity="critical"')) && alertQueries.some(({ expr }) => expr.includes('severity="warning"')), 'a critical and a warning count');
-    assert.ok(alertQueries.every(({ expr }) => expr.includes('alertstate="firing"')), 'only firing alerts');
-    assert.ok(queryPanels().some((p) => p.type === 'table' && exprsOf(p).some((e) => ALERTS_SELECTOR.test(e))), 'a table of the firing alerts');
+    assert.ok(
+      alertQueries.some(({ expr }) => expr.includes('severity="critical"')) && alertQueries.some(({ expr }) => expr.includes('severity="warning"')),
+      'a critical and a warning count',
+    );
+    assert.ok(
+      alertQueries.every(({ expr }) => expr.includes('alertstate="firing"')),
+      'only firing alerts',
+    );
+    assert.ok(
+      queryPanels().some((p) => p.type === 'table' && exprsOf(p).some((e) => ALERTS_SELECTOR.test(e))),
+      'a table of the firing alerts',
+    );
   });
 
   it('filters every selector on the $account, $region and $instance_id labels it has', () => {
@@ -227,12 +277,21 @@ describe('Grafana dashboard', () => {
 
   it('uses only template variables that are defined', () => {
     const defined = new Set(dashboard.templating.list.map((v) => v.name));
-    const undefinedUses = allQueries().flatMap(({ where, expr }) => usedVariables(expr).filter((v) => !defined.has(v) && !BUILTIN_VARIABLES.has(v)).map((v) => `${where}: $${v}`));
+    const undefinedUses = allQueries().flatMap(({ where, expr }) =>
+      usedVariables(expr)
+        .filter((v) => !defined.has(v) && !BUILTIN_VARIABLES.has(v))
+        .map((v) => `${where}: $${v}`),
+    );
     assert.deepEqual(undefinedUses, []);
   });
 
   it('sets units: percentunit for the progress ratio, s for durations, reqps for request rates, bytes for sizes', () => {
-    const uses = (p: Panel, name: string) => exprsOf(p).some((e) => metricTokens(e).flatMap((t) => baseMetrics(t)).some((t) => SERIES.get(t)?.name === name));
+    const uses = (p: Panel, name: string) =>
+      exprsOf(p).some((e) =>
+        metricTokens(e)
+          .flatMap((t) => baseMetrics(t))
+          .some((t) => SERIES.get(t)?.name === name),
+      );
     const graphs = queryPanels().filter((p) => p.type === 'timeseries' || p.type === 'stat');
     const expect: Array<[string, string]> = [
       [METRICS.taskProgress.name, 'percentunit'],
@@ -314,19 +373,21 @@ describe('Grafana dashboard', () => {
       { series: `alicloud_rds_backup_tasks{${b},status="Failed"}`, values: '1x60' },
     ];
     const at = (evalTime: string, expr: string, value: number) => ({ expr, eval_time: evalTime, exp_samples: [{ labels: '{}', value }] });
-    const tests = [{
-      interval: '1m',
-      input_series: inputSeries,
-      promql_expr_test: [
-        at('20m', stat('Backup failures (24h)'), 0),
-        at('60m', stat('Backup failures (24h)'), 1),
-        at('20m', stat('Instances with failing polls'), 0),
-        at('60m', stat('Instances with failing polls'), 1),
-        at('60m', stat('Running tasks'), 1),
-        at('60m', stat('Oldest successful poll'), 1800),
-        at('60m', stat('Instances watched'), 2),
-      ],
-    }];
+    const tests = [
+      {
+        interval: '1m',
+        input_series: inputSeries,
+        promql_expr_test: [
+          at('20m', stat('Backup failures (24h)'), 0),
+          at('60m', stat('Backup failures (24h)'), 1),
+          at('20m', stat('Instances with failing polls'), 0),
+          at('60m', stat('Instances with failing polls'), 1),
+          at('60m', stat('Running tasks'), 1),
+          at('60m', stat('Oldest successful poll'), 1800),
+          at('60m', stat('Instances watched'), 2),
+        ],
+      },
+    ];
     const output = promtool('test', 'dashboard_test.yml', { rule_files: [resolve(RULES_FILE)], tests });
     assert.match(output, /SUCCESS/);
   });
@@ -378,24 +439,26 @@ describe('Grafana dashboard', () => {
     });
     const overdue = panelExpr('Instances overdue for their schedule');
     const table = 'Backup freshness by instance';
-    const tests = [{
-      interval: '1h',
-      input_series: inputSeries,
-      promql_expr_test: [
-        at('20h', overdue, 0),
-        at('27h', overdue, 0),
-        at('28h', overdue, 1),
-        at('5h', panelExpr('Last backup failed'), 0),
-        at('28h', panelExpr('Last backup failed'), 1),
-        at('5h', panelExpr('Instances without a successful full backup'), 0),
-        at('28h', panelExpr('Instances without a successful full backup'), 1),
-        perInstance('28h', panelExpr(table, 'B'), { 'rm-a': 93600, 'rm-b': 100800, 'rm-c': 10800 }),
-        perInstance('28h', panelExpr(table, 'D'), { 'rm-a': 93600 / 86400, 'rm-b': 100800 / 604800, 'rm-c': 10800 / 86400 }),
-        perInstance('27h', panelExpr(table, 'E'), { 'rm-a': 0, 'rm-b': 0, 'rm-c': 0, 'rm-d': 0 }),
-        perInstance('28h', panelExpr(table, 'E'), { 'rm-a': 1, 'rm-b': 0, 'rm-c': 0, 'rm-d': 0 }),
-        perInstance('28h', panelExpr(table, 'I'), {}),
-      ],
-    }];
+    const tests = [
+      {
+        interval: '1h',
+        input_series: inputSeries,
+        promql_expr_test: [
+          at('20h', overdue, 0),
+          at('27h', overdue, 0),
+          at('28h', overdue, 1),
+          at('5h', panelExpr('Last backup failed'), 0),
+          at('28h', panelExpr('Last backup failed'), 1),
+          at('5h', panelExpr('Instances without a successful full backup'), 0),
+          at('28h', panelExpr('Instances without a successful full backup'), 1),
+          perInstance('28h', panelExpr(table, 'B'), { 'rm-a': 93600, 'rm-b': 100800, 'rm-c': 10800 }),
+          perInstance('28h', panelExpr(table, 'D'), { 'rm-a': 93600 / 86400, 'rm-b': 100800 / 604800, 'rm-c': 10800 / 86400 }),
+          perInstance('27h', panelExpr(table, 'E'), { 'rm-a': 0, 'rm-b': 0, 'rm-c': 0, 'rm-d': 0 }),
+          perInstance('28h', panelExpr(table, 'E'), { 'rm-a': 1, 'rm-b': 0, 'rm-c': 0, 'rm-d': 0 }),
+          perInstance('28h', panelExpr(table, 'I'), {}),
+        ],
+      },
+    ];
     const output = promtool('test', 'freshness_test.yml', { rule_files: [resolve(RULES_FILE)], tests });
     assert.match(output, /SUCCESS/);
   });
@@ -424,20 +487,22 @@ describe('Grafana dashboard', () => {
       { series: `alicloud_rds_backup_restore_window_end_timestamp_seconds{${lbl('rm-a')}}`, values: '0+3600x30' },
     ];
     const at = (evalTime: string, expr: string, value: number) => ({ expr, eval_time: evalTime, exp_samples: [{ labels: '{}', value }] });
-    const tests = [{
-      interval: '1h',
-      input_series: inputSeries,
-      promql_expr_test: [
-        at('5h', panelExpr('Instances with log chain gaps'), 0),
-        at('12h', panelExpr('Instances with log chain gaps'), 1),
-        at('12h', panelExpr('Instances without a usable backup'), 0),
-        at('25h', panelExpr('Instances without a usable backup'), 1),
-        at('30h', panelExpr('Stale cross-region copies'), 0),
-        at('31h', panelExpr('Stale cross-region copies'), 1),
-        at('10h', panelExpr('Backup storage over the free quota'), 5 * GIB),
-        { expr: panelExpr('Restore lag by instance'), eval_time: '10h', exp_samples: [{ labels: `{${lbl('rm-a')}}`, value: 0 }] },
-      ],
-    }];
+    const tests = [
+      {
+        interval: '1h',
+        input_series: inputSeries,
+        promql_expr_test: [
+          at('5h', panelExpr('Instances with log chain gaps'), 0),
+          at('12h', panelExpr('Instances with log chain gaps'), 1),
+          at('12h', panelExpr('Instances without a usable backup'), 0),
+          at('25h', panelExpr('Instances without a usable backup'), 1),
+          at('30h', panelExpr('Stale cross-region copies'), 0),
+          at('31h', panelExpr('Stale cross-region copies'), 1),
+          at('10h', panelExpr('Backup storage over the free quota'), 5 * GIB),
+          { expr: panelExpr('Restore lag by instance'), eval_time: '10h', exp_samples: [{ labels: `{${lbl('rm-a')}}`, value: 0 }] },
+        ],
+      },
+    ];
     const output = promtool('test', 'recoverability_test.yml', { tests });
     assert.match(output, /SUCCESS/);
   });

@@ -38,8 +38,24 @@ describe('HTTP app', () => {
       },
     };
     scrapes = [];
-    const status = () => ({ snapshot: { instances: [], regions: [] }, version: '0.0.0', ready: true, configSummary: '', reload: { successful: true }, nowMs: 0, metricsPath: '/metrics' });
-    const app = createApp({ metrics, telemetryPath: '/metrics', isReady: () => true, version: '0.0.0', summary: () => '', status, log: createLogger({ destination: new LogCapture() }) });
+    const status = () => ({
+      snapshot: { instances: [], regions: [] },
+      version: '0.0.0',
+      ready: true,
+      configSummary: '',
+      reload: { successful: true },
+      nowMs: 0,
+      metricsPath: '/metrics',
+    });
+    const app = createApp({
+      metrics,
+      telemetryPath: '/metrics',
+      isReady: () => true,
+      version: '0.0.0',
+      summary: () => '',
+      status,
+      log: createLogger({ destination: new LogCapture() }),
+    });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     close = () => new Promise((r) => server.close(() => r()));
@@ -59,7 +75,9 @@ describe('HTTP app', () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
     const page = await res.text();
-    const rules = (parse(readFileSync('prometheus/alerts.yml', 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; annotations?: Record<string, string> }> }> }).groups.flatMap((g) => g.rules);
+    const rules = (
+      parse(readFileSync('prometheus/alerts.yml', 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; annotations?: Record<string, string> }> }> }
+    ).groups.flatMap((g) => g.rules);
     const alerts = rules.filter((r) => r.alert !== undefined);
     assert.ok(alerts.length >= 10, `${alerts.length} alerts`);
     for (const rule of alerts) {

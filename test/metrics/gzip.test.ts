@@ -27,16 +27,26 @@ describe('gzip from cached pieces', () => {
 
   it('makes one valid gzip member of pieces compressed apart, in any number, and stored bytes of any length', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.string({ unit: 'binary', maxLength: 2000 }), { maxLength: 12 }), fc.oneof(fc.string({ maxLength: 500 }), fc.string({ minLength: 70_000, maxLength: 140_000 })), async (texts, tailText) => {
-        const pieces = texts.map((t) => piece(Buffer.from(t)));
-        const tail = Buffer.from(tailText);
-        let crc = 0;
-        for (const p of [...pieces, piece(tail)]) crc = crc32Combine(crc, p.crc, p.shift);
-        const length = Buffer.byteLength(texts.join('') + tailText);
-        const body = Buffer.concat([GZIP_HEADER, ...(await Promise.all(pieces.map((p) => line.compressed(p)))), ...stored(tail), DEFLATE_END, gzipTrailer(crc, length)]);
-        // gunzip checks the CRC and the length
-        assert.equal(gunzipSync(body).toString(), texts.join('') + tailText);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.string({ unit: 'binary', maxLength: 2000 }), { maxLength: 12 }),
+        fc.oneof(fc.string({ maxLength: 500 }), fc.string({ minLength: 70_000, maxLength: 140_000 })),
+        async (texts, tailText) => {
+          const pieces = texts.map((t) => piece(Buffer.from(t)));
+          const tail = Buffer.from(tailText);
+          let crc = 0;
+          for (const p of [...pieces, piece(tail)]) crc = crc32Combine(crc, p.crc, p.shift);
+          const length = Buffer.byteLength(texts.join('') + tailText);
+          const body = Buffer.concat([
+            GZIP_HEADER,
+            ...(await Promise.all(pieces.map((p) => line.compressed(p)))),
+            ...stored(tail),
+            DEFLATE_END,
+            gzipTrailer(crc, length),
+          ]);
+          // gunzip checks the CRC and the length
+          assert.equal(gunzipSync(body).toString(), texts.join('') + tailText);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -67,7 +77,7 @@ describe('gzip from cached pieces', () => {
     assert.equal(inflateRawSync(await line.compressed(old), { finishFlush: constants.Z_SYNC_FLUSH }).toString(), 'old '.repeat(500));
   });
 
-  it('serves a scrape\'s compressions before the background\'s waiting ones', async () => {
+  it("serves a scrape's compressions before the background's waiting ones", async () => {
     // a quick and a slow compression take both places; the quick one frees its place long before
     const [quick, slow] = [piece(randomBytes(1 << 20)), piece(randomBytes(32 << 20))];
     const running = [quick, slow].map((p) => line.compressed(p));

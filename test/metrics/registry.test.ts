@@ -14,7 +14,10 @@ import { BLOCK_SIZE } from '../../src/metrics/series-cache.js';
 const REGIONS: RegionSnapshot[] = [{ account: 'prod', region: 'cn-hangzhou', discoverySuccess: true, discoveryLastSuccessSeconds: 1_800_000_000 }];
 
 function instance(id: string, version = 0, patch: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
-  const tasks: BackupTask[] = version % 3 === 0 ? [] : [{ jobId: `${9_000_000 + version}`, status: 'Uploading', jobMode: 'Automated', taskAction: 'NormalBackup', progressRatio: (version % 100) / 100 }];
+  const tasks: BackupTask[] =
+    version % 3 === 0
+      ? []
+      : [{ jobId: `${9_000_000 + version}`, status: 'Uploading', jobMode: 'Automated', taskAction: 'NormalBackup', progressRatio: (version % 100) / 100 }];
   return {
     account: 'prod',
     region: 'cn-hangzhou',
@@ -25,7 +28,13 @@ function instance(id: string, version = 0, patch: Partial<InstanceSnapshot> = {}
     durationSeconds: 0.25 + version,
     pendingLookups: version % 2,
     skippedPolls: 0,
-    counts: { failures: new Map([['Automated', version % 4], ['Manual', 0]]), completions: new Map([['Automated|Finished', version]]) },
+    counts: {
+      failures: new Map([
+        ['Automated', version % 4],
+        ['Manual', 0],
+      ]),
+      completions: new Map([['Automated|Finished', version]]),
+    },
     views: new Map<string, unknown>([
       ['policy', { weekdays: [1], expectedIntervalSeconds: 86400 * (1 + (version % 7)) }],
       ...(version > 0 ? [['backups', { summary: { newestSuccess: new Map(), seen: new Map(), usableEndMs: [] }, usableSets: 0 }] as const] : []),
@@ -88,7 +97,10 @@ describe('metrics: rendered on publish, served from cached bytes', () => {
           }
         }
         for (const openMetrics of [false, true]) {
-          const fresh = await scrape(metricsOf(current, () => statuses), openMetrics);
+          const fresh = await scrape(
+            metricsOf(current, () => statuses),
+            openMetrics,
+          );
           assert.equal(await scrape(kept, openMetrics, false), fresh);
           assert.equal(await scrape(kept, openMetrics, true), fresh);
         }
@@ -120,7 +132,10 @@ describe('metrics: rendered on publish, served from cached bytes', () => {
     // but sends them stored (a block header and the bytes), each beside its family's two other
     // pieces, sent apart now rather than joined: 1 chunk becomes 2 + 2.
     assert.equal(after.chunks.length, first.chunks.length + 2 * 3);
-    assert.ok(after.chunks.some((c) => changed.test(c.toString())), 'the changed lines go as they are');
+    assert.ok(
+      after.chunks.some((c) => changed.test(c.toString())),
+      'the changed lines go as they are',
+    );
 
     // Once compressed, the next scrape sends them compressed: two new chunks, the rest the same.
     await gzipLine.drained();
@@ -169,7 +184,10 @@ describe('metrics: rendered on publish, served from cached bytes', () => {
 
   it('drops the empty task statuses with task_statuses nonzero, and takes a change of it at the next scrape', async () => {
     let statuses: 'all' | 'nonzero' = 'all';
-    const metrics = metricsOf(() => ({ instances: [instance('rm-a', 1)], regions: REGIONS }), () => statuses);
+    const metrics = metricsOf(
+      () => ({ instances: [instance('rm-a', 1)], regions: REGIONS }),
+      () => statuses,
+    );
     const tasks = (body: string) => body.split('\n').filter((l) => l.startsWith('alicloud_rds_backup_tasks{'));
     assert.equal(tasks(await scrape(metrics)).length, 7);
     statuses = 'nonzero';
@@ -178,9 +196,29 @@ describe('metrics: rendered on publish, served from cached bytes', () => {
 
   it('takes a change of tags_as_labels at the next scrape: every instance_info gets the new labels at once', async () => {
     let keys: string[] = ['team'];
-    const info = { id: 'rm-a', description: '', engine: 'MySQL', engineVersion: '8.0', regionId: 'cn-hangzhou', instanceType: 'Primary', status: 'Running', category: 'Basic', lockMode: 'Unlock', tags: { team: 'pay', env: 'prod' } };
-    const metrics = createMetrics({ snapshot: () => ({ instances: [instance('rm-a', 1, { info }), instance('rm-b', 1, { info: { ...info, id: 'rm-b', tags: {} } })], regions: REGIONS }), version: '1.2.3', processMetrics: false, tagKeys: () => keys });
-    const infoLines = (body: string) => body.split('\n').filter((l) => l.startsWith('alicloud_rds_backup_instance_info{')).map((l) => l.replace(/^.*lock_mode="Unlock"/, ''));
+    const info = {
+      id: 'rm-a',
+      description: '',
+      engine: 'MySQL',
+      engineVersion: '8.0',
+      regionId: 'cn-hangzhou',
+      instanceType: 'Primary',
+      status: 'Running',
+      category: 'Basic',
+      lockMode: 'Unlock',
+      tags: { team: 'pay', env: 'prod' },
+    };
+    const metrics = createMetrics({
+      snapshot: () => ({ instances: [instance('rm-a', 1, { info }), instance('rm-b', 1, { info: { ...info, id: 'rm-b', tags: {} } })], regions: REGIONS }),
+      version: '1.2.3',
+      processMetrics: false,
+      tagKeys: () => keys,
+    });
+    const infoLines = (body: string) =>
+      body
+        .split('\n')
+        .filter((l) => l.startsWith('alicloud_rds_backup_instance_info{'))
+        .map((l) => l.replace(/^.*lock_mode="Unlock"/, ''));
     assert.deepEqual(infoLines(await scrape(metrics)), [',tag_team="pay"} 1', ',tag_team=""} 1']);
     keys = ['env', 'team'];
     assert.deepEqual(infoLines(await scrape(metrics, true)), [',tag_env="prod",tag_team="pay"} 1', ',tag_env="",tag_team=""} 1']);
@@ -192,7 +230,9 @@ describe('metrics: rendered on publish, served from cached bytes', () => {
     const task: BackupTask = { jobId: '42', status: 'Uploading', jobMode: 'Manual', taskAction: 'NormalBackup', progressRatio: 0.1 };
     const metrics = metricsOf(() => ({ instances: [instance('rm-a', 0, { tasks: [task, { ...task, progressRatio: 0.6 }] })], regions: REGIONS }));
     const progress = (await scrape(metrics)).split('\n').filter((l) => l.startsWith('alicloud_rds_backup_task_progress_ratio{'));
-    assert.deepEqual(progress, ['alicloud_rds_backup_task_progress_ratio{account="prod",region="cn-hangzhou",instance_id="rm-a",backup_job_id="42",job_mode="Manual",task_action="NormalBackup"} 0.6']);
+    assert.deepEqual(progress, [
+      'alicloud_rds_backup_task_progress_ratio{account="prod",region="cn-hangzhou",instance_id="rm-a",backup_job_id="42",job_mode="Manual",task_action="NormalBackup"} 0.6',
+    ]);
   });
 });
 
@@ -205,7 +245,8 @@ describe('metrics: the exporter itself', () => {
     const first = metrics.scrapeStarted();
     const during = await render(metrics);
     assert.match(during, /^promhttp_metric_handler_requests_in_flight 1$/m, 'the scrape being served');
-    for (const code of ['200', '500', '503']) assert.match(during, new RegExp(`^promhttp_metric_handler_requests_total\\{code="${code}"\\} 0$`, 'm'), `code ${code} from the start`);
+    for (const code of ['200', '500', '503'])
+      assert.match(during, new RegExp(`^promhttp_metric_handler_requests_total\\{code="${code}"\\} 0$`, 'm'), `code ${code} from the start`);
     first(200);
     metrics.scrapeStarted()(200);
     metrics.scrapeStarted()(405);
@@ -225,7 +266,10 @@ describe('metrics: the exporter itself', () => {
 
   it('build_info carries the revision and branch of the build, unknown without them', async () => {
     const built = createMetrics({ snapshot: empty, version: '1.2.3', processMetrics: false, build: { revision: '0123abc', branch: 'main' } });
-    assert.match(await render(built), /^alicloud_rds_backup_exporter_build_info\{version="1\.2\.3",revision="0123abc",branch="main",nodejs_version="v[^"]+",shard_index="0",shard_count="1"\} 1$/m);
+    assert.match(
+      await render(built),
+      /^alicloud_rds_backup_exporter_build_info\{version="1\.2\.3",revision="0123abc",branch="main",nodejs_version="v[^"]+",shard_index="0",shard_count="1"\} 1$/m,
+    );
     const bare = createMetrics({ snapshot: empty, version: '1.2.3', processMetrics: false });
     assert.match(await render(bare), /^alicloud_rds_backup_exporter_build_info\{version="1\.2\.3",revision="unknown",branch="unknown",/m);
   });

@@ -10,7 +10,13 @@ import { parse } from 'yaml';
 
 const JSONNET = process.env.JSONNET ?? '/usr/bin/jsonnet';
 const AMTOOL = process.env.AMTOOL ?? '/usr/bin/amtool';
-const BUILT = ['prometheus/rules.yml', 'prometheus/alerts.yml', 'prometheus/alertmanager.yml', 'deploy/kubernetes/prometheusrule.yaml', 'grafana/alicloud-rds-backup.json'];
+const BUILT = [
+  'prometheus/rules.yml',
+  'prometheus/alerts.yml',
+  'prometheus/alertmanager.yml',
+  'deploy/kubernetes/prometheusrule.yaml',
+  'grafana/alicloud-rds-backup.json',
+];
 
 function requireTool(ctx: Mocha.Context, bin: string, pkg: string): void {
   if (existsSync(bin)) return;
@@ -44,21 +50,23 @@ describe('the monitoring mixin', function () {
 
   it('takes every threshold from _config: a changed grace reaches the alerts, the PrometheusRule and the dashboard', function () {
     requireTool(this, JSONNET, 'jsonnet');
-      const code = `local m = (import 'prometheus/mixin/mixin.libsonnet') + { _config+:: { graceSeconds: 5400, exporterExternalURL: 'https://rds-backup.example.net' } };
+    const code = `local m = (import 'prometheus/mixin/mixin.libsonnet') + { _config+:: { graceSeconds: 5400, exporterExternalURL: 'https://rds-backup.example.net' } };
         { alerts: m.prometheusAlerts, dashboard: m.grafanaDashboards['alicloud-rds-backup.json'].panels, rules: m.prometheusRules }`;
-      const run = spawnSync(JSONNET, ['-J', '.', '-e', code], { encoding: 'utf8' });
-      assert.equal(run.status, 0, run.stderr);
-      const out = run.stdout;
-      assert.match(out, /full_backup_lateness_seconds > 5400/);
-      assert.doesNotMatch(out, /full_backup_lateness_seconds > 3600/);
-      assert.match(out, /https:\/\/rds-backup\.example\.net\/runbook#alicloudrdsbackupoverdue/);
-      assert.match(out, /> bool 5400/, 'the dashboard shows the same grace');
-      assert.match(readFileSync('grafana/alicloud-rds-backup.json', 'utf8'), /> bool 3600/, 'the shipped dashboard has the default grace');
+    const run = spawnSync(JSONNET, ['-J', '.', '-e', code], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const out = run.stdout;
+    assert.match(out, /full_backup_lateness_seconds > 5400/);
+    assert.doesNotMatch(out, /full_backup_lateness_seconds > 3600/);
+    assert.match(out, /https:\/\/rds-backup\.example\.net\/runbook#alicloudrdsbackupoverdue/);
+    assert.match(out, /> bool 5400/, 'the dashboard shows the same grace');
+    assert.match(readFileSync('grafana/alicloud-rds-backup.json', 'utf8'), /> bool 3600/, 'the shipped dashboard has the default grace');
   });
 
-  it('ships no placeholder: every runbook link points at the exporter\'s /runbook', () => {
+  it("ships no placeholder: every runbook link points at the exporter's /runbook", () => {
     for (const file of BUILT) assert.doesNotMatch(readFileSync(file, 'utf8'), /\bOWNER\b|CHANGEME|%\(/, `${file} holds a placeholder`);
-    const alerts = (parse(readFileSync('prometheus/alerts.yml', 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; annotations: Record<string, string> }> }> }).groups.flatMap((g) => g.rules);
+    const alerts = (
+      parse(readFileSync('prometheus/alerts.yml', 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; annotations: Record<string, string> }> }> }
+    ).groups.flatMap((g) => g.rules);
     for (const a of alerts) assert.equal(a.annotations.runbook_url, `http://localhost:9877/runbook#${a.alert.toLowerCase()}`);
   });
 
@@ -72,17 +80,44 @@ describe('the monitoring mixin', function () {
   });
 
   it('inhibits in the order ExporterDown > ApiAuthFailing > region > instance > late-alerts, and Failed > Overdue', () => {
-    const config = parse(readFileSync('prometheus/alertmanager.yml', 'utf8')) as { inhibit_rules: Array<{ source_matchers: string[]; target_matchers: string[]; equal?: string[] }> };
+    const config = parse(readFileSync('prometheus/alertmanager.yml', 'utf8')) as {
+      inhibit_rules: Array<{ source_matchers: string[]; target_matchers: string[]; equal?: string[] }>;
+    };
     const rules = config.inhibit_rules.map((r) => ({ source: r.source_matchers.join(), target: r.target_matchers.join(), equal: r.equal ?? [] }));
-    const inhibits = (source: string, target: string) => rules.filter((r) => r.source.includes(source) && new RegExp(r.target.replace(/.*alertname=~"([^"]+)".*/, '^($1)$')).test(target) && !r.target.includes(`alertname!="${target}"`));
-    const late = ['AlicloudRdsBackupOverdue', 'AlicloudRdsBackupNoUsableBackup', 'AlicloudRdsBackupRestoreWindowLagging', 'AlicloudRdsBackupCrossRegionStale', 'AlicloudRdsBackupSizeDrop'];
-    const chain = [['AlicloudRdsBackupExporterDown', []], ['AlicloudRdsBackupApiAuthFailing', ['account']], ['AlicloudRdsBackupRegionUnreadable', ['account', 'region']], ['AlicloudRdsBackupPollFailing', ['account', 'region', 'instance_id']]] as const;
+    const inhibits = (source: string, target: string) =>
+      rules.filter(
+        (r) =>
+          r.source.includes(source) &&
+          new RegExp(r.target.replace(/.*alertname=~"([^"]+)".*/, '^($1)$')).test(target) &&
+          !r.target.includes(`alertname!="${target}"`),
+      );
+    const late = [
+      'AlicloudRdsBackupOverdue',
+      'AlicloudRdsBackupNoUsableBackup',
+      'AlicloudRdsBackupRestoreWindowLagging',
+      'AlicloudRdsBackupCrossRegionStale',
+      'AlicloudRdsBackupSizeDrop',
+    ];
+    const chain = [
+      ['AlicloudRdsBackupExporterDown', []],
+      ['AlicloudRdsBackupApiAuthFailing', ['account']],
+      ['AlicloudRdsBackupRegionUnreadable', ['account', 'region']],
+      ['AlicloudRdsBackupPollFailing', ['account', 'region', 'instance_id']],
+    ] as const;
     chain.forEach(([source, equal], i) => {
       for (const [below] of chain.slice(i + 1)) assert.ok(inhibits(source, below).length > 0, `${source} does not inhibit ${below}`);
-      for (const alert of late) assert.deepEqual(inhibits(source, alert).map((r) => r.equal), [[...equal]], `${source} over ${alert}`);
+      for (const alert of late)
+        assert.deepEqual(
+          inhibits(source, alert).map((r) => r.equal),
+          [[...equal]],
+          `${source} over ${alert}`,
+        );
       for (const [above] of chain.slice(0, i)) assert.deepEqual(inhibits(source, above), [], `${source} must not inhibit ${above}`);
     });
-    assert.deepEqual(inhibits('AlicloudRdsBackupFailed"', 'AlicloudRdsBackupOverdue').map((r) => r.equal), [['account', 'region', 'instance_id']]);
+    assert.deepEqual(
+      inhibits('AlicloudRdsBackupFailed"', 'AlicloudRdsBackupOverdue').map((r) => r.equal),
+      [['account', 'region', 'instance_id']],
+    );
     assert.deepEqual(inhibits('AlicloudRdsBackupOverdue', 'AlicloudRdsBackupFailed'), []);
     assert.deepEqual(inhibits('AlicloudRdsBackupPollFailing', 'AlicloudRdsBackupFailed'), [], 'a known failure is not hidden by a poll failing later');
   });

@@ -154,11 +154,16 @@ function instanceSeries(inst: Instance) {
     series('alicloud_rds_backup_policy_info', `${l},released_keep_policy="Latest",high_space_usage_protection="Enable",compress_type="4"`, () => 1),
   );
   // the progress of each full backup's task, moving every sample, as a series of its own
-  inst.backups.filter((b) => b.type === 'FullBackup').forEach((b, n) => {
-    if (b.end <= 0 || b.start >= 7 * DAY) return;
-    out.push(series('alicloud_rds_backup_task_progress_ratio', `${l},backup_job_id="${1000 + n}",job_mode="Automated",task_action="NormalBackupTask"`, (t) =>
-      b.start <= t && t < b.end ? Math.round(((t - b.start) / (b.end - b.start)) * 100) / 100 : undefined));
-  });
+  inst.backups
+    .filter((b) => b.type === 'FullBackup')
+    .forEach((b, n) => {
+      if (b.end <= 0 || b.start >= 7 * DAY) return;
+      out.push(
+        series('alicloud_rds_backup_task_progress_ratio', `${l},backup_job_id="${1000 + n}",job_mode="Automated",task_action="NormalBackupTask"`, (t) =>
+          b.start <= t && t < b.end ? Math.round(((t - b.start) / (b.end - b.start)) * 100) / 100 : undefined,
+        ),
+      );
+    });
   return out;
 }
 
@@ -186,45 +191,87 @@ export function normalWeek(): string {
     rule_files: ['../rules.yml', '../alerts.yml'],
     group_eval_order: ['alicloud-rds-backup.rules', 'alicloud-rds-backup.alerts'],
     evaluation_interval: `${STEP / 60}m`,
-    tests: [{
-      name: 'A normal week stays silent: daily, 5-hour, four-a-week and weekly full backups, incrementals, moving progress, a slow poll a day, a throttled call now and then, logs and cross-region copies keeping up',
-      interval: `${STEP / 60}m`,
-      input_series: [...INSTANCES.flatMap(instanceSeries), ...apiSeries()],
-      promql_expr_test: [
-        // never firing, at any evaluation of the week
-        { expr: 'count by (alertname) (count_over_time(ALERTS{alertstate="firing"}[7d]))', eval_time: '7d', exp_samples: [] },
-        // the only alerts ever pending: the slow poll of each instance, once a day, which the 15 min of
-        // AlicloudRdsBackupPollFailing's for absorb, and the failed inventory refresh once a day,
-        // which the 30 min of AlicloudRdsBackupDiscoveryFailing's for absorb
-        {
-          expr: 'count by (alertname) (count_over_time(ALERTS{alertstate="pending"}[7d]))',
-          eval_time: '7d',
-          // (the slow polls of all four instances fall on the same sample: AlicloudRdsBackupRegionUnreadable pends too, and its 15 min absorb it)
-          exp_samples: [{ labels: '{alertname="AlicloudRdsBackupDiscoveryFailing"}', value: 1 }, { labels: '{alertname="AlicloudRdsBackupPollFailing"}', value: INSTANCES.length }, { labels: '{alertname="AlicloudRdsBackupRegionUnreadable"}', value: 1 }],
-        },
-        // and the week is what it claims: every instance watched, backups ran and tasks moved
-        { expr: 'count(account_region_instance_id:alicloud_rds_backup_watched:present)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
-        { expr: 'count(max_over_time(account_region_instance_id:alicloud_rds_backup_tasks_running:sum[7d]) == 1)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
-        { expr: 'count(min_over_time(alicloud_rds_backup_poll_success[7d]) == 0)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
-        // recoverability was watched all week: restorable, copied, never without a usable set
-        { expr: 'count(min_over_time(alicloud_rds_backup_usable_sets[7d]) >= 1)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
-        { expr: 'count(max_over_time(alicloud_rds_backup_cross_region_last_success_timestamp_seconds[7d]) > 0)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
-        // the weekly instance came close to its interval without passing it and its grace
-        { expr: 'max_over_time(account_region_instance_id:alicloud_rds_backup_full_backup_age:ratio{instance_id="rm-weekly"}[7d]) > 0.95 < 1', eval_time: '7d', exp_samples: [{ labels: '{account="prod",region="cn-hangzhou",instance_id="rm-weekly"}', value: weeklyMaxRatio() }] },
-      ],
-    }, {
-      name: 'A week of a mixed fleet stays silent but for one info notice: a read-only replica, a stopped instance (AlicloudRdsBackupInstanceInactive), an instance created on day 3, a SQL Server whose log backups follow its daily backups',
-      interval: `${STEP / 60}m`,
-      input_series: [...MIXED.flatMap(instanceSeries), ...apiSeries(MIXED.length)],
-      promql_expr_test: [
-        { expr: 'count by (alertname, instance_id) (count_over_time(ALERTS{alertstate="firing"}[7d]))', eval_time: '7d', exp_samples: [{ labels: '{alertname="AlicloudRdsBackupInstanceInactive",instance_id="rm-stopped"}', value: 1 }] },
-        // what the rule says: only the running primaries past their first window are expected; the new one from day 4 11:00
-        { expr: 'account_region_instance_id:alicloud_rds_backup_expected:bool == 1', eval_time: '4d10h', exp_samples: ['rm-daily', 'rm-sqlserver'].map((id) => ({ labels: `account_region_instance_id:alicloud_rds_backup_expected:bool{account="prod",region="cn-hangzhou",instance_id="${id}"}`, value: 1 })) },
-        { expr: 'count(account_region_instance_id:alicloud_rds_backup_expected:bool == 1)', eval_time: '7d', exp_samples: [{ labels: '{}', value: 3 }] },
-        // the SQL Server's restore window lagged by almost a day, its normal (a 2 h allowance would have paged daily)
-        { expr: 'max_over_time(account_region_instance_id:alicloud_rds_backup_restore_window_lag_seconds{instance_id="rm-sqlserver"}[7d]) > 20 * 3600', eval_time: '7d', exp_samples: [{ labels: '{account="prod",region="cn-hangzhou",instance_id="rm-sqlserver"}', value: DAY - 300 }] },
-      ],
-    }],
+    tests: [
+      {
+        name: 'A normal week stays silent: daily, 5-hour, four-a-week and weekly full backups, incrementals, moving progress, a slow poll a day, a throttled call now and then, logs and cross-region copies keeping up',
+        interval: `${STEP / 60}m`,
+        input_series: [...INSTANCES.flatMap(instanceSeries), ...apiSeries()],
+        promql_expr_test: [
+          // never firing, at any evaluation of the week
+          { expr: 'count by (alertname) (count_over_time(ALERTS{alertstate="firing"}[7d]))', eval_time: '7d', exp_samples: [] },
+          // the only alerts ever pending: the slow poll of each instance, once a day, which the 15 min of
+          // AlicloudRdsBackupPollFailing's for absorb, and the failed inventory refresh once a day,
+          // which the 30 min of AlicloudRdsBackupDiscoveryFailing's for absorb
+          {
+            expr: 'count by (alertname) (count_over_time(ALERTS{alertstate="pending"}[7d]))',
+            eval_time: '7d',
+            // (the slow polls of all four instances fall on the same sample: AlicloudRdsBackupRegionUnreadable pends too, and its 15 min absorb it)
+            exp_samples: [
+              { labels: '{alertname="AlicloudRdsBackupDiscoveryFailing"}', value: 1 },
+              { labels: '{alertname="AlicloudRdsBackupPollFailing"}', value: INSTANCES.length },
+              { labels: '{alertname="AlicloudRdsBackupRegionUnreadable"}', value: 1 },
+            ],
+          },
+          // and the week is what it claims: every instance watched, backups ran and tasks moved
+          {
+            expr: 'count(account_region_instance_id:alicloud_rds_backup_watched:present)',
+            eval_time: '7d',
+            exp_samples: [{ labels: '{}', value: INSTANCES.length }],
+          },
+          {
+            expr: 'count(max_over_time(account_region_instance_id:alicloud_rds_backup_tasks_running:sum[7d]) == 1)',
+            eval_time: '7d',
+            exp_samples: [{ labels: '{}', value: INSTANCES.length }],
+          },
+          {
+            expr: 'count(min_over_time(alicloud_rds_backup_poll_success[7d]) == 0)',
+            eval_time: '7d',
+            exp_samples: [{ labels: '{}', value: INSTANCES.length }],
+          },
+          // recoverability was watched all week: restorable, copied, never without a usable set
+          { expr: 'count(min_over_time(alicloud_rds_backup_usable_sets[7d]) >= 1)', eval_time: '7d', exp_samples: [{ labels: '{}', value: INSTANCES.length }] },
+          {
+            expr: 'count(max_over_time(alicloud_rds_backup_cross_region_last_success_timestamp_seconds[7d]) > 0)',
+            eval_time: '7d',
+            exp_samples: [{ labels: '{}', value: INSTANCES.length }],
+          },
+          // the weekly instance came close to its interval without passing it and its grace
+          {
+            expr: 'max_over_time(account_region_instance_id:alicloud_rds_backup_full_backup_age:ratio{instance_id="rm-weekly"}[7d]) > 0.95 < 1',
+            eval_time: '7d',
+            exp_samples: [{ labels: '{account="prod",region="cn-hangzhou",instance_id="rm-weekly"}', value: weeklyMaxRatio() }],
+          },
+        ],
+      },
+      {
+        name: 'A week of a mixed fleet stays silent but for one info notice: a read-only replica, a stopped instance (AlicloudRdsBackupInstanceInactive), an instance created on day 3, a SQL Server whose log backups follow its daily backups',
+        interval: `${STEP / 60}m`,
+        input_series: [...MIXED.flatMap(instanceSeries), ...apiSeries(MIXED.length)],
+        promql_expr_test: [
+          {
+            expr: 'count by (alertname, instance_id) (count_over_time(ALERTS{alertstate="firing"}[7d]))',
+            eval_time: '7d',
+            exp_samples: [{ labels: '{alertname="AlicloudRdsBackupInstanceInactive",instance_id="rm-stopped"}', value: 1 }],
+          },
+          // what the rule says: only the running primaries past their first window are expected; the new one from day 4 11:00
+          {
+            expr: 'account_region_instance_id:alicloud_rds_backup_expected:bool == 1',
+            eval_time: '4d10h',
+            exp_samples: ['rm-daily', 'rm-sqlserver'].map((id) => ({
+              labels: `account_region_instance_id:alicloud_rds_backup_expected:bool{account="prod",region="cn-hangzhou",instance_id="${id}"}`,
+              value: 1,
+            })),
+          },
+          { expr: 'count(account_region_instance_id:alicloud_rds_backup_expected:bool == 1)', eval_time: '7d', exp_samples: [{ labels: '{}', value: 3 }] },
+          // the SQL Server's restore window lagged by almost a day, its normal (a 2 h allowance would have paged daily)
+          {
+            expr: 'max_over_time(account_region_instance_id:alicloud_rds_backup_restore_window_lag_seconds{instance_id="rm-sqlserver"}[7d]) > 20 * 3600',
+            eval_time: '7d',
+            exp_samples: [{ labels: '{account="prod",region="cn-hangzhou",instance_id="rm-sqlserver"}', value: DAY - 300 }],
+          },
+        ],
+      },
+    ],
   };
   return `# Generated by test/prometheus/normal-week.ts - do not edit; regenerate with
 #   npx tsx test/prometheus/normal-week.ts > prometheus/tests/normal-week.yml

@@ -27,7 +27,9 @@ interface RuleFile {
 const rulesOf = (file: string): Rule[] => (parse(readFileSync(file, 'utf8')) as RuleFile).groups.flatMap((g) => g.rules);
 const alerts = rulesOf(ALERTS);
 const records = rulesOf(RULES);
-const testFiles = readdirSync(TESTS).filter((f) => f.endsWith('.yml')).sort();
+const testFiles = readdirSync(TESTS)
+  .filter((f) => f.endsWith('.yml'))
+  .sort();
 
 /** The issues' tables (7: backups and the exporter; 8: recoverability; 17: alerts an on-call trusts): the contract. */
 const CONTRACT: Record<string, { severity: 'critical' | 'warning' | 'info'; perInstance: boolean }> = {
@@ -67,7 +69,8 @@ describe('Prometheus rules and alerts', () => {
       const { summary, description, runbook_url: url } = a.annotations ?? {};
       assert.ok(summary && description && url, `${a.alert} lacks an annotation`);
       if (CONTRACT[a.alert!]!.perInstance) {
-        for (const label of ['account', 'region', 'instance_id']) assert.ok(description.includes(`$labels.${label}`), `${a.alert} description does not name ${label}`);
+        for (const label of ['account', 'region', 'instance_id'])
+          assert.ok(description.includes(`$labels.${label}`), `${a.alert} description does not name ${label}`);
         assert.match(a.expr, /\b(account, region, instance_id)\b/, `${a.alert} keeps the instance labels`);
       }
       assert.ok(description.includes('$value') || description.includes('$labels.code') || !/\$value/.test(a.expr), `${a.alert} description says what was seen`);
@@ -78,32 +81,47 @@ describe('Prometheus rules and alerts', () => {
   });
 
   it('hold every per-instance alert while the instance\'s state is unknown, and gate every late-alert by "expected"', () => {
-    for (const a of alerts.filter((x) => CONTRACT[x.alert!]!.perInstance)) assert.match(a.expr, new RegExp(`ALERTS\\{alertname="${a.alert}",alertstate="firing"\\}`), `${a.alert} does not hold its state`);
+    for (const a of alerts.filter((x) => CONTRACT[x.alert!]!.perInstance))
+      assert.match(a.expr, new RegExp(`ALERTS\\{alertname="${a.alert}",alertstate="firing"\\}`), `${a.alert} does not hold its state`);
     for (const name of ['Overdue', 'NoUsableBackup', 'RestoreWindowLagging', 'LogChainGap', 'CrossRegionStale', 'CrossRegionNeverSucceeded', 'SizeDrop']) {
-      assert.match(alerts.find((a) => a.alert === `AlicloudRdsBackup${name}`)!.expr, /account_region_instance_id:alicloud_rds_backup_expected:bool == 1/, `${name} is not gated by expected:bool`);
+      assert.match(
+        alerts.find((a) => a.alert === `AlicloudRdsBackup${name}`)!.expr,
+        /account_region_instance_id:alicloud_rds_backup_expected:bool == 1/,
+        `${name} is not gated by expected:bool`,
+      );
     }
   });
 
-  it('never read a recording rule\'s own previous value', () => {
+  it("never read a recording rule's own previous value", () => {
     for (const r of records) assert.ok(!r.expr.includes(r.record!), `${r.record} reads itself`);
   });
 
-  it('name recording rules level:metric:operations, from this exporter\'s metrics', () => {
+  it("name recording rules level:metric:operations, from this exporter's metrics", () => {
     assert.ok(records.length >= 10, `only ${records.length} recording rules`);
     for (const r of records) assert.match(r.record ?? '', /^[a-z_]+:alicloud_rds_backup_[a-z0-9_]+(:[a-z0-9_]+)?$/, `recording rule ${r.record}`);
   });
 
   it('have a promtool test file per alert, with tests named "fires when" and "stays quiet when"', () => {
-    const names = testFiles.flatMap((f) => ((parse(readFileSync(join(TESTS, f), 'utf8')) as { tests: Array<{ name?: string }> }).tests).map((t) => t.name ?? ''));
+    const names = testFiles.flatMap((f) => (parse(readFileSync(join(TESTS, f), 'utf8')) as { tests: Array<{ name?: string }> }).tests.map((t) => t.name ?? ''));
     for (const alert of Object.keys(CONTRACT)) {
       const mine = names.filter((n) => n.startsWith(`${alert} `));
-      assert.ok(mine.some((n) => / fires when /.test(n)), `no "${alert} fires when" test`);
-      assert.ok(mine.some((n) => /stays quiet /.test(n)), `no "${alert} stays quiet when" test`);
+      assert.ok(
+        mine.some((n) => / fires when /.test(n)),
+        `no "${alert} fires when" test`,
+      );
+      assert.ok(
+        mine.some((n) => /stays quiet /.test(n)),
+        `no "${alert} stays quiet when" test`,
+      );
     }
   });
 
   it('keep the generated normal week as its generator prints it', () => {
-    assert.equal(readFileSync(join(TESTS, 'normal-week.yml'), 'utf8'), normalWeek(), 'regenerate: npx tsx test/prometheus/normal-week.ts > prometheus/tests/normal-week.yml');
+    assert.equal(
+      readFileSync(join(TESTS, 'normal-week.yml'), 'utf8'),
+      normalWeek(),
+      'regenerate: npx tsx test/prometheus/normal-week.ts > prometheus/tests/normal-week.yml',
+    );
   });
 
   it('pass promtool check rules', function () {
@@ -121,7 +139,8 @@ describe('Prometheus rules and alerts', () => {
     const results = new Map<string, { status: number | null; output: string }>();
     const queue = [...testFiles];
     const worker = async () => {
-      for (let file = queue.shift(); file !== undefined; file = queue.shift()) results.set(file, await promtoolAsync(['test', 'rules', join(TESTS, file)], 590_000));
+      for (let file = queue.shift(); file !== undefined; file = queue.shift())
+        results.set(file, await promtoolAsync(['test', 'rules', join(TESTS, file)], 590_000));
     };
     await Promise.all(Array.from({ length: Math.min(availableParallelism(), testFiles.length) }, worker));
     assert.deepEqual([...results.keys()].sort(), testFiles);

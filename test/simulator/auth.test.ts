@@ -81,7 +81,13 @@ describe('simulator/server authentication', () => {
     assert.equal(again.body.Code, 'SignatureNonceUsed');
 
     clock += 16 * 60_000;
-    const later = signed('POST', commonParams('DescribeRegions', DEMO_CREDENTIAL.accessKeyId, { SignatureNonce: 'fixed-nonce', Timestamp: new Date(clock).toISOString().replace(/\.\d{3}Z$/, 'Z') }));
+    const later = signed(
+      'POST',
+      commonParams('DescribeRegions', DEMO_CREDENTIAL.accessKeyId, {
+        SignatureNonce: 'fixed-nonce',
+        Timestamp: new Date(clock).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      }),
+    );
     assert.equal((await rawRpc(h.sim.url, 'POST', later)).status, 200);
   });
 
@@ -99,7 +105,11 @@ describe('simulator/server authentication', () => {
   it('rejects a wrong Version and a malformed Timestamp', async () => {
     const version = await rawRpc(h.sim.url, 'POST', signed('POST', commonParams('DescribeRegions', DEMO_CREDENTIAL.accessKeyId, { Version: '2017-03-21' })));
     assert.equal(version.body.Code, 'InvalidParameter');
-    const ts = await rawRpc(h.sim.url, 'POST', signed('POST', commonParams('DescribeRegions', DEMO_CREDENTIAL.accessKeyId, { Timestamp: '2026-11-20 16:20:00' })));
+    const ts = await rawRpc(
+      h.sim.url,
+      'POST',
+      signed('POST', commonParams('DescribeRegions', DEMO_CREDENTIAL.accessKeyId, { Timestamp: '2026-11-20 16:20:00' })),
+    );
     assert.equal(ts.body.Code, 'InvalidTimeStamp.Format');
   });
 
@@ -116,7 +126,7 @@ describe('simulator/server authentication', () => {
     assert.equal(data.Code, 'InvalidDBInstanceId.NotFound');
   });
 
-  it('checks a static STS-style credential\'s SecurityToken', async () => {
+  it("checks a static STS-style credential's SecurityToken", async () => {
     await h.close();
     const sts = { accessKeyId: 'STS.static', accessKeySecret: 'sts-secret', securityToken: 'token-1' };
     h = await startHarness({ credentials: [sts] });

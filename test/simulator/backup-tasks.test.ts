@@ -32,14 +32,17 @@ describe('simulator DescribeBackupTasks', () => {
 
     const [fresh] = await listed();
     // pop-core's json-bigint gives objects a null prototype; compare as plain objects.
-    assert.deepEqual({ ...fresh }, {
-      BackupJobId: '4762614',
-      BackupId: job.backupId,
-      BackupProgressStatus: 'NoStart',
-      JobMode: 'Automated',
-      Process: '0',
-      TaskAction: 'NormalBackupTask',
-    });
+    assert.deepEqual(
+      { ...fresh },
+      {
+        BackupJobId: '4762614',
+        BackupId: job.backupId,
+        BackupProgressStatus: 'NoStart',
+        JobMode: 'Automated',
+        Process: '0',
+        TaskAction: 'NormalBackupTask',
+      },
+    );
 
     world.setJob('rm-a', job.jobId, { status: 'Uploading', progressStatus: 'Uploading', process: 40 });
     const [running] = await listed();

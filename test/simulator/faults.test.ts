@@ -62,7 +62,10 @@ describe('simulator fault injection (as pop-core sees it)', () => {
       assert.equal(err.code, kind);
       assert.equal(err.name, `${kind}Error`);
       assert.equal((err.data as Record<string, unknown>).Code, kind);
-      assert.deepEqual(h.sim.requests.map((r) => [r.code, r.httpStatus]), [[kind, status]]);
+      assert.deepEqual(
+        h.sim.requests.map((r) => [r.code, r.httpStatus]),
+        [[kind, status]],
+      );
       await h.call('DescribeBackupTasks', { DBInstanceId: 'rm-a' });
     });
   }
@@ -125,7 +128,10 @@ describe('simulator fault injection (as pop-core sees it)', () => {
     const err = await rejection(h.call('DescribeBackupTasks', { DBInstanceId: 'rm-a' }));
     assert.equal(err.name, 'SyntaxError');
     assert.match(String(err.text), /^\{"RequestId":"[^"]+","Items":/);
-    assert.deepEqual(h.sim.requests.map((r) => [r.code, r.httpStatus]), [['truncated', 200]]);
+    assert.deepEqual(
+      h.sim.requests.map((r) => [r.code, r.httpStatus]),
+      [['truncated', 200]],
+    );
   });
 
   it('oversized: streams far more than any client should read, without a Content-Length', async () => {

@@ -44,11 +44,46 @@ describe('simulator fleet facts', () => {
       return { Category, LockMode, LockReason, CreateTime, DBInstanceStatus, DBInstanceType };
     };
     const established = '2024-03-01T08:00:00Z';
-    assert.deepEqual(facts('rm-primary'), { Category: 'HighAvailability', LockMode: 'Unlock', LockReason: '', CreateTime: established, DBInstanceStatus: 'Running', DBInstanceType: 'Primary' });
-    assert.deepEqual(facts('rr-replica'), { Category: 'Basic', LockMode: 'Unlock', LockReason: '', CreateTime: established, DBInstanceStatus: 'Running', DBInstanceType: 'Readonly' });
-    assert.deepEqual(facts('rm-stopped'), { Category: 'Basic', LockMode: 'Unlock', LockReason: '', CreateTime: established, DBInstanceStatus: 'Stopped', DBInstanceType: 'Primary' });
-    assert.deepEqual(facts('rm-creating'), { Category: 'HighAvailability', LockMode: 'Unlock', LockReason: '', CreateTime: seconds(NOW - 3 * MINUTE), DBInstanceStatus: 'Creating', DBInstanceType: 'Primary' });
-    assert.deepEqual(facts('rm-expired'), { Category: 'HighAvailability', LockMode: 'LockByExpiration', LockReason: 'instance_expired', CreateTime: established, DBInstanceStatus: 'Running', DBInstanceType: 'Primary' });
+    assert.deepEqual(facts('rm-primary'), {
+      Category: 'HighAvailability',
+      LockMode: 'Unlock',
+      LockReason: '',
+      CreateTime: established,
+      DBInstanceStatus: 'Running',
+      DBInstanceType: 'Primary',
+    });
+    assert.deepEqual(facts('rr-replica'), {
+      Category: 'Basic',
+      LockMode: 'Unlock',
+      LockReason: '',
+      CreateTime: established,
+      DBInstanceStatus: 'Running',
+      DBInstanceType: 'Readonly',
+    });
+    assert.deepEqual(facts('rm-stopped'), {
+      Category: 'Basic',
+      LockMode: 'Unlock',
+      LockReason: '',
+      CreateTime: established,
+      DBInstanceStatus: 'Stopped',
+      DBInstanceType: 'Primary',
+    });
+    assert.deepEqual(facts('rm-creating'), {
+      Category: 'HighAvailability',
+      LockMode: 'Unlock',
+      LockReason: '',
+      CreateTime: seconds(NOW - 3 * MINUTE),
+      DBInstanceStatus: 'Creating',
+      DBInstanceType: 'Primary',
+    });
+    assert.deepEqual(facts('rm-expired'), {
+      Category: 'HighAvailability',
+      LockMode: 'LockByExpiration',
+      LockReason: 'instance_expired',
+      CreateTime: established,
+      DBInstanceStatus: 'Running',
+      DBInstanceType: 'Primary',
+    });
     assert.equal(facts('rm-diskfull').LockMode, 'LockByDiskQuota');
     assert.equal(facts('rm-new').CreateTime, seconds(NOW - 10 * MINUTE));
     assert.ok(Date.parse(String(rows.get('rm-expired')!.ExpireTime)) < NOW, 'an instance locked by expiration expired in the past');
@@ -70,10 +105,13 @@ describe('simulator fleet facts', () => {
   it('DescribeDBInstanceAttribute gives the same facts by id (CreationTime there), leaving unknown ids out', async () => {
     const body = await h.call('DescribeDBInstanceAttribute', { DBInstanceId: 'rr-replica,rm-nosuch,rm-expired' });
     const rows = (body.Items as { DBInstanceAttribute: Row[] }).DBInstanceAttribute;
-    assert.deepEqual(rows.map((r) => [r.DBInstanceId, r.DBInstanceType, r.MasterInstanceId, r.LockMode, r.Category, r.CreationTime, r.DBInstanceStatus]), [
-      ['rr-replica', 'Readonly', 'rm-primary', 'Unlock', 'Basic', '2024-03-01T08:00:00Z', 'Running'],
-      ['rm-expired', 'Primary', undefined, 'LockByExpiration', 'HighAvailability', '2024-03-01T08:00:00Z', 'Running'],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.DBInstanceId, r.DBInstanceType, r.MasterInstanceId, r.LockMode, r.Category, r.CreationTime, r.DBInstanceStatus]),
+      [
+        ['rr-replica', 'Readonly', 'rm-primary', 'Unlock', 'Basic', '2024-03-01T08:00:00Z', 'Running'],
+        ['rm-expired', 'Primary', undefined, 'LockByExpiration', 'HighAvailability', '2024-03-01T08:00:00Z', 'Running'],
+      ],
+    );
     assert.equal((await rejection(h.call('DescribeDBInstanceAttribute', { DBInstanceId: 'rm-nosuch' }))).code, 'InvalidDBInstanceId.NotFound');
     assert.equal((await rejection(h.call('DescribeDBInstanceAttribute', {}))).code, 'MissingParameter');
   });
@@ -96,7 +134,15 @@ describe('simulator fleet facts', () => {
   it('stopped, creating and locked instances keep answering (policy, history) but take no backups', async () => {
     assert.deepEqual(
       world.instances().map((i) => [i.id, world.takesBackups(i.id)]),
-      [['rm-primary', true], ['rr-replica', false], ['rm-stopped', false], ['rm-creating', false], ['rm-expired', false], ['rm-diskfull', false], ['rm-new', true]],
+      [
+        ['rm-primary', true],
+        ['rr-replica', false],
+        ['rm-stopped', false],
+        ['rm-creating', false],
+        ['rm-expired', false],
+        ['rm-diskfull', false],
+        ['rm-new', true],
+      ],
     );
     for (const id of ['rm-stopped', 'rm-expired']) {
       assert.equal((await h.call('DescribeBackups', { DBInstanceId: id })).TotalRecordCount, '1', `${id} keeps its history`);
@@ -106,7 +152,10 @@ describe('simulator fleet facts', () => {
 
   it('a brand-new instance has no backup and no log file from before it was created, and has not met its first window', async () => {
     assert.equal((await h.call('DescribeBackups', { DBInstanceId: 'rm-new' })).TotalRecordCount, '0');
-    assert.ok(world.logFiles('rm-new').every((f) => f.beginMs >= NOW - 10 * MINUTE), 'no log file before creation');
+    assert.ok(
+      world.logFiles('rm-new').every((f) => f.beginMs >= NOW - 10 * MINUTE),
+      'no log file before creation',
+    );
     assert.equal(world.pastFirstWindow('rm-new'), world.nextBackupTime('rm-new', NOW - 10 * MINUTE) <= NOW);
     assert.equal(world.pastFirstWindow('rm-primary'), true);
     const recovery = await h.call('DescribeLocalAvailableRecoveryTime', { DBInstanceId: 'rm-new' });

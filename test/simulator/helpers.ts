@@ -84,17 +84,21 @@ export function rawRpc(url: string, method: 'GET' | 'POST', params: Record<strin
   const encoded = new URLSearchParams(params).toString();
   const target = method === 'GET' ? `${url}/?${encoded}` : `${url}/`;
   return new Promise((resolve, reject) => {
-    const req = httpRequest(target, { method, agent: false, headers: method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
-    });
+    const req = httpRequest(
+      target,
+      { method, agent: false, headers: method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+          } catch (err) {
+            reject(err as Error);
+          }
+        });
+      },
+    );
     req.on('error', reject);
     req.end(method === 'POST' ? encoded : undefined);
   });

@@ -11,7 +11,14 @@ describe('simulator independence', () => {
       .filter((f) => f !== 'run-demo.ts')
       .flatMap((f) => [...readFileSync(`simulator/${f}`, 'utf8').matchAll(/^import\s[^;]*?from\s+'([^']+)'/gms)].map((m) => `${f}: ${m[1]}`));
     assert.ok(imports.length > 15, `only ${imports.length} imports found: is the pattern still right?`);
-    assert.deepEqual(imports.filter((line) => !/: (node:|\.\/[\w-]+\.js$)/.test(line)), []);
-    assert.match(readFileSync('simulator/run-demo.ts', 'utf8'), /from '\.\.\/src\/exporter\.js'/, 'run-demo.ts starts the exporter (this test would check nothing otherwise)');
+    assert.deepEqual(
+      imports.filter((line) => !/: (node:|\.\/[\w-]+\.js$)/.test(line)),
+      [],
+    );
+    assert.match(
+      readFileSync('simulator/run-demo.ts', 'utf8'),
+      /from '\.\.\/src\/exporter\.js'/,
+      'run-demo.ts starts the exporter (this test would check nothing otherwise)',
+    );
   });
 });

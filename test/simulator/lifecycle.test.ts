@@ -67,7 +67,10 @@ describe('simulator lifecycle and demo', () => {
       for (const instance of [stopped, expired]) {
         const sets = sim.world.backupSets(instance.id);
         assert.ok(sets.length >= 1, `${instance.id} has history from before`);
-        assert.ok(sets.every((set) => set.startTime <= sim.world.now() - 2 * 24 * 3_600_000), `${instance.id} took no backup in the last two days`);
+        assert.ok(
+          sets.every((set) => set.startTime <= sim.world.now() - 2 * 24 * 3_600_000),
+          `${instance.id} took no backup in the last two days`,
+        );
         assert.equal(sim.world.takesBackups(instance.id), false);
       }
       const fresh = sim.world.instance(DEMO_NEW_INSTANCE)!;
@@ -75,13 +78,23 @@ describe('simulator lifecycle and demo', () => {
       assert.deepEqual([sim.world.backupSets(fresh.id).length, sim.world.pastFirstWindow(fresh.id)], [0, false], 'no backup yet, first window ahead');
       // No size drop is staged: each instance's successful full backups stay within a few per cent of each other.
       for (const id of ids) {
-        const sizes = sim.world.backupSets(id).filter((set) => set.status === 'Success' && set.type === 'FullBackup').sort((a, b) => a.endTime - b.endTime).map((set) => set.sizeBytes);
+        const sizes = sim.world
+          .backupSets(id)
+          .filter((set) => set.status === 'Success' && set.type === 'FullBackup')
+          .sort((a, b) => a.endTime - b.endTime)
+          .map((set) => set.sizeBytes);
         const ratios = sizes.slice(1).map((size, i) => size / sizes[i]!);
-        assert.ok(ratios.every((r) => r > 0.95 && r < 1.05), `${id}: sizes ${sizes.join(', ')}`);
+        assert.ok(
+          ratios.every((r) => r > 0.95 && r < 1.05),
+          `${id}: sizes ${sizes.join(', ')}`,
+        );
       }
       const last = sim.world.backupSets(DEMO_FAILED_INSTANCE).sort((a, b) => b.endTime - a.endTime)[0];
       assert.equal(last?.status, 'Failed');
-      assert.ok(ids.some((id) => sim.world.listedJobs(id).length > 0), 'ids.some((id) => sim.world.listedJobs(id).length > 0)');
+      assert.ok(
+        ids.some((id) => sim.world.listedJobs(id).length > 0),
+        'ids.some((id) => sim.world.listedJobs(id).length > 0)',
+      );
     } finally {
       await sim.close();
     }
@@ -104,8 +117,14 @@ describe('simulator lifecycle and demo', () => {
         assert.ok(sets.length <= instance.policy.retentionDays + 1, `${instance.id} keeps ${sets.length} sets, retention ${instance.policy.retentionDays}`);
         const usage = await client.request<Record<string, unknown>>('DescribeResourceUsage', { DBInstanceId: instance.id }, { method: 'POST' });
         assert.equal(usage.PaidBackupSize, 0, `${instance.id}: ${String(usage.BackupSize)} bytes of backups, beyond half of ${instance.storageBytes}`);
-        const sizes = sets.filter((set) => set.status === 'Success' && set.type === 'FullBackup').sort((a, b) => a.endTime - b.endTime).map((set) => set.sizeBytes);
-        assert.ok(sizes.slice(1).every((size, i) => size > 0.95 * sizes[i]!), `${instance.id}: sizes ${sizes.join(', ')}`);
+        const sizes = sets
+          .filter((set) => set.status === 'Success' && set.type === 'FullBackup')
+          .sort((a, b) => a.endTime - b.endTime)
+          .map((set) => set.sizeBytes);
+        assert.ok(
+          sizes.slice(1).every((size, i) => size > 0.95 * sizes[i]!),
+          `${instance.id}: sizes ${sizes.join(', ')}`,
+        );
       }
     } finally {
       client.keepAliveAgent.destroy();

@@ -29,7 +29,13 @@ describe('simulator listings', () => {
       // 65 hourly sets, oldest first; set i started at NOW - (65 - i) hours.
       for (let i = 0; i < 65; i++) {
         const startTime = NOW - (65 - i) * HOUR;
-        world.addBackupSet('rm-a', { backupId: String(1000 + i), startTime, endTime: startTime + 20 * 60_000, sizeBytes: 1000 + i, status: i % 10 === 0 ? 'Failed' : 'Success' });
+        world.addBackupSet('rm-a', {
+          backupId: String(1000 + i),
+          startTime,
+          endTime: startTime + 20 * 60_000,
+          sizeBytes: 1000 + i,
+          status: i % 10 === 0 ? 'Failed' : 'Success',
+        });
       }
     });
 
@@ -40,12 +46,27 @@ describe('simulator listings', () => {
 
     it('pages by 30 by default: 65 sets → pages of 30, 30, 5 whose union is every set', async () => {
       const pages = [await page({}), await page({ PageNumber: 2 }), await page({ PageNumber: 3 })];
-      assert.deepEqual(pages.map((p) => p.PageRecordCount), ['30', '30', '5']);
-      assert.deepEqual(pages.map((p) => p.TotalRecordCount), ['65', '65', '65']);
-      assert.deepEqual(pages.map((p) => p.PageNumber), ['1', '2', '3']);
+      assert.deepEqual(
+        pages.map((p) => p.PageRecordCount),
+        ['30', '30', '5'],
+      );
+      assert.deepEqual(
+        pages.map((p) => p.TotalRecordCount),
+        ['65', '65', '65'],
+      );
+      assert.deepEqual(
+        pages.map((p) => p.PageNumber),
+        ['1', '2', '3'],
+      );
       const all = pages.flatMap(ids);
       assert.equal(new Set(all).size, 65);
-      assert.deepEqual([...all].sort(), world.backupSets('rm-a').map((s) => s.backupId).sort());
+      assert.deepEqual(
+        [...all].sort(),
+        world
+          .backupSets('rm-a')
+          .map((s) => s.backupId)
+          .sort(),
+      );
       assert.deepEqual(ids(await page({ PageNumber: 4 })), []);
       assert.equal((await page({ PageSize: 100 })).PageRecordCount, '65');
     });
@@ -63,11 +84,23 @@ describe('simulator listings', () => {
       assert.deepEqual(
         { ...set, HostInstanceID: undefined },
         {
-          BackupId: '1064', DBInstanceId: 'rm-a', BackupStatus: 'Success',
-          BackupStartTime: seconds(NOW - HOUR), BackupEndTime: seconds(NOW - HOUR + 20 * 60_000),
-          BackupSize: '1064', BackupMode: 'Automated', BackupMethod: 'Physical', BackupType: 'FullBackup',
-          BackupScale: 'DBInstance', BackupInitiator: 'System', BackupLocation: 'OSS', StoreStatus: 'Disabled',
-          Engine: 'MySQL', EngineVersion: '8.0', HostInstanceID: undefined, IsAvail: 1,
+          BackupId: '1064',
+          DBInstanceId: 'rm-a',
+          BackupStatus: 'Success',
+          BackupStartTime: seconds(NOW - HOUR),
+          BackupEndTime: seconds(NOW - HOUR + 20 * 60_000),
+          BackupSize: '1064',
+          BackupMode: 'Automated',
+          BackupMethod: 'Physical',
+          BackupType: 'FullBackup',
+          BackupScale: 'DBInstance',
+          BackupInitiator: 'System',
+          BackupLocation: 'OSS',
+          StoreStatus: 'Disabled',
+          Engine: 'MySQL',
+          EngineVersion: '8.0',
+          HostInstanceID: undefined,
+          IsAvail: 1,
         },
       );
       assert.equal(body.TotalBackupSize, '1064');
@@ -106,7 +139,10 @@ describe('simulator listings', () => {
     });
 
     it('a backup of some databases says so (BackupScale Database, BackupDBNames), is smaller, and is neither copied nor restorable to', async () => {
-      world.addInstance('rm-db', { sizes: { fullBytes: 1_000_000_000, growthPerDay: 0, noise: 0 }, crossRegion: { enabled: true, logEnabled: false, region: 'cn-shanghai', retentionDays: 7 } });
+      world.addInstance('rm-db', {
+        sizes: { fullBytes: 1_000_000_000, growthPerDay: 0, noise: 0 },
+        crossRegion: { enabled: true, logEnabled: false, region: 'cn-shanghai', retentionDays: 7 },
+      });
       const job = world.addJob('rm-db', { mode: 'Manual', databases: ['orders', 'billing'] });
       world.finishJob('rm-db', job.jobId, 'Finished');
       const [set] = ((await h.call('DescribeBackups', { DBInstanceId: 'rm-db' })).Items as { Backup: Row[] }).Backup;
@@ -140,7 +176,9 @@ describe('simulator listings', () => {
       assert.equal(body.LogBackupRetentionPeriod, 5);
       assert.equal(body.EnableBackupLog, '1');
       world.addInstance('rm-daily');
-      const daily = new Date(String((await h.call('DescribeBackupPolicy', { DBInstanceId: 'rm-daily' })).PreferredNextBackupTime).replace('Z', ':00Z')).getTime();
+      const daily = new Date(
+        String((await h.call('DescribeBackupPolicy', { DBInstanceId: 'rm-daily' })).PreferredNextBackupTime).replace('Z', ':00Z'),
+      ).getTime();
       assert.ok(daily > NOW && daily <= NOW + 24 * HOUR, 'daily > NOW && daily <= NOW + 24 * HOUR');
     });
   });
@@ -173,7 +211,7 @@ describe('simulator listings', () => {
       assert.equal((await rejection(h.call('DescribeDBInstances', { RegionId: 'cn-hangzhou', PageSize: 101 }))).code, 'InvalidPageSize');
     });
 
-    it('filters by comma-separated DBInstanceId: only those of the region that exist, in the listing\'s order', async () => {
+    it("filters by comma-separated DBInstanceId: only those of the region that exist, in the listing's order", async () => {
       const body = await h.call('DescribeDBInstances', { RegionId: 'cn-hangzhou', PageSize: 100, DBInstanceId: 'rm-30,rm-02, rm-sh,rm-nosuch,rm-02,rm-17' });
       assert.deepEqual(ids(body), ['rm-02', 'rm-17', 'rm-30']);
       assert.equal(body.TotalRecordCount, 3);
@@ -193,7 +231,10 @@ describe('simulator listings', () => {
       const [first] = ((await h.call('DescribeDBInstances', { RegionId: 'cn-hangzhou' })).Items as { DBInstance: Row[] }).DBInstance;
       assert.equal(first?.DBInstanceType, 'Primary');
       assert.equal(first?.Engine, 'MySQL');
-      assert.equal(Object.keys(first ?? {}).some((k) => /tag/i.test(k)), false);
+      assert.equal(
+        Object.keys(first ?? {}).some((k) => /tag/i.test(k)),
+        false,
+      );
     });
   });
 
@@ -235,20 +276,32 @@ describe('simulator listings', () => {
 
     it('rejects more than 50 ResourceId.N, a bad ResourceType and a bad NextToken', async () => {
       const many = Array.from({ length: 51 }, (_, i) => `rm-${i}`);
-      assert.match(String((await rejection(h.call('ListTagResources', { RegionId: 'cn-hangzhou', ResourceType: 'INSTANCE', ResourceId: many }))).code), /^InvalidParameter/);
-      assert.equal((await rejection(h.call('ListTagResources', { RegionId: 'cn-hangzhou', ResourceType: 'VPC', ResourceId: ['rm-1'] }))).code, 'InvalidParameter');
-      assert.equal((await rejection(h.call('ListTagResources', { RegionId: 'cn-hangzhou', ResourceType: 'INSTANCE', ResourceId: ['rm-1'], NextToken: 'bogus' }))).code, 'InvalidNextToken');
+      assert.match(
+        String((await rejection(h.call('ListTagResources', { RegionId: 'cn-hangzhou', ResourceType: 'INSTANCE', ResourceId: many }))).code),
+        /^InvalidParameter/,
+      );
+      assert.equal(
+        (await rejection(h.call('ListTagResources', { RegionId: 'cn-hangzhou', ResourceType: 'VPC', ResourceId: ['rm-1'] }))).code,
+        'InvalidParameter',
+      );
+      assert.equal(
+        (await rejection(h.call('ListTagResources', { RegionId: 'cn-hangzhou', ResourceType: 'INSTANCE', ResourceId: ['rm-1'], NextToken: 'bogus' }))).code,
+        'InvalidNextToken',
+      );
     });
   });
 
   describe('DescribeRegions', () => {
-    it('lists one entry per zone, so region ids repeat, including the instances\' regions', async () => {
+    it("lists one entry per zone, so region ids repeat, including the instances' regions", async () => {
       world.addInstance('rm-fra', { regionId: 'eu-central-1', zoneId: 'eu-central-1b' });
       const body = await h.call('DescribeRegions');
       const entries = (body.Regions as { RDSRegion: Row[] }).RDSRegion;
       const regions = entries.map((e) => e.RegionId);
-      assert.ok(regions.filter((r) => r === 'cn-hangzhou').length > 1, 'regions.filter((r) => r === \'cn-hangzhou\').length > 1');
-      assert.ok(entries.some((e) => e.ZoneId === 'eu-central-1b'), 'entries.some((e) => e.ZoneId === \'eu-central-1b\')');
+      assert.ok(regions.filter((r) => r === 'cn-hangzhou').length > 1, "regions.filter((r) => r === 'cn-hangzhou').length > 1");
+      assert.ok(
+        entries.some((e) => e.ZoneId === 'eu-central-1b'),
+        "entries.some((e) => e.ZoneId === 'eu-central-1b')",
+      );
       assert.equal(entries.find((e) => e.RegionId === 'eu-central-1')?.RegionEndpoint, 'rds.eu-central-1.aliyuncs.com');
       assert.equal(entries.find((e) => e.RegionId === 'cn-hangzhou')?.RegionEndpoint, 'rds.aliyuncs.com');
     });

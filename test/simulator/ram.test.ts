@@ -31,15 +31,19 @@ describe('simulator RAM grants', () => {
       assert.equal(err.code, 'Forbidden.RAM', action);
       assert.equal(((err.data as Record<string, unknown>).AccessDeniedDetail as Record<string, unknown>).AuthAction, `rds:${action}`);
     }
-    assert.deepEqual(
-      h.sim.requests.map((r) => [r.action, r.httpStatus, r.code]).slice(3, 6),
-      [['DescribeDBInstances', 200, 'OK'], ['DescribeBinlogFiles', 403, 'Forbidden.RAM'], ['DescribeLocalAvailableRecoveryTime', 403, 'Forbidden.RAM']],
-    );
+    assert.deepEqual(h.sim.requests.map((r) => [r.action, r.httpStatus, r.code]).slice(3, 6), [
+      ['DescribeDBInstances', 200, 'OK'],
+      ['DescribeBinlogFiles', 403, 'Forbidden.RAM'],
+      ['DescribeLocalAvailableRecoveryTime', 403, 'Forbidden.RAM'],
+    ]);
     // Another key of the same simulator may call anything.
-    assert.ok((await h.call('DescribeBinlogFiles', { DBInstanceId: 'rm-a', StartTime: '2026-01-01T00:00:00Z', EndTime: '2026-01-02T00:00:00Z' })).Items, 'the demo key is not restricted');
+    assert.ok(
+      (await h.call('DescribeBinlogFiles', { DBInstanceId: 'rm-a', StartTime: '2026-01-01T00:00:00Z', EndTime: '2026-01-02T00:00:00Z' })).Items,
+      'the demo key is not restricted',
+    );
   });
 
-  it('answers HTTP 403 with the service\'s error body: Code, Message, RequestId, HostId, Recommend and AccessDeniedDetail', async () => {
+  it("answers HTTP 403 with the service's error body: Code, Message, RequestId, HostId, Recommend and AccessDeniedDetail", async () => {
     const params = commonParams('DescribeResourceUsage', LEAST.accessKeyId, { DBInstanceId: 'rm-a' });
     const res = await rawRpc(h.sim.url, 'POST', { ...params, Signature: computeSignature('POST', params, LEAST.accessKeySecret) });
     assert.equal(res.status, 403);
@@ -69,7 +73,7 @@ describe('simulator RAM grants', () => {
     assert.equal((await rejection(h.client(LEAST).request('DescribeNoSuchThing', {}, { method: 'POST' }))).code, 'InvalidAction.NotFound');
   });
 
-  it('grant() changes a key\'s grants at run time; an injected Forbidden.RAM fault carries the same body', async () => {
+  it("grant() changes a key's grants at run time; an injected Forbidden.RAM fault carries the same body", async () => {
     const least = h.client(LEAST);
     const usage = () => least.request<Record<string, unknown>>('DescribeResourceUsage', { DBInstanceId: 'rm-a' }, { method: 'POST' });
     assert.equal((await rejection(usage())).code, 'Forbidden.RAM');
@@ -92,7 +96,10 @@ describe('simulator RAM grants', () => {
     for (let i = 0; i < 2; i++) {
       const sts = i === 0 ? h.sim.sts.current() : h.sim.sts.rotate();
       const client = h.client(sts);
-      assert.ok((await client.request<Record<string, unknown>>('DescribeRegions', {}, { method: 'POST' })).Regions, `STS credential ${i + 1} may call DescribeRegions`);
+      assert.ok(
+        (await client.request<Record<string, unknown>>('DescribeRegions', {}, { method: 'POST' })).Regions,
+        `STS credential ${i + 1} may call DescribeRegions`,
+      );
       assert.equal((await rejection(client.request('DescribeDBInstances', { RegionId: 'cn-hangzhou' }, { method: 'POST' }))).code, 'Forbidden.RAM');
     }
     assert.ok(await h.call('DescribeDBInstances', { RegionId: 'cn-hangzhou' }), 'the static demo key is not restricted');

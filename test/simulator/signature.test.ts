@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { computeSignature, percentEncode } from '../../simulator/signature.js';
 
 describe('simulator/signature', () => {
-  it('percentEncode encodes what encodeURIComponent leaves alone: ! \' ( ) *', () => {
+  it("percentEncode encodes what encodeURIComponent leaves alone: ! ' ( ) *", () => {
     assert.equal(percentEncode("a!b'c(d)e*f"), 'a%21b%27c%28d%29e%2Af');
     assert.equal(percentEncode('a b+c/d~e'), 'a%20b%2Bc%2Fd~e');
     assert.equal(percentEncode('杭州'), '%E6%9D%AD%E5%B7%9E');

@@ -45,7 +45,10 @@ describe('simulator World', () => {
     const phases = trace.map(([status]) => status).filter((s, i, all) => s !== all[i - 1]);
     assert.equal(phases[0], 'Preparing');
     assert.deepEqual(phases.slice(-3), ['Uploading', 'Checking', 'Finished']);
-    assert.ok(phases.every((p) => ['Preparing', 'Waiting', 'Uploading', 'Checking', 'Finished'].includes(p ?? '')), `unexpected phase in ${phases.join(', ')}`);
+    assert.ok(
+      phases.every((p) => ['Preparing', 'Waiting', 'Uploading', 'Checking', 'Finished'].includes(p ?? '')),
+      `unexpected phase in ${phases.join(', ')}`,
+    );
     const uploads = trace.filter(([status]) => status === 'Uploading').map(([, , process]) => process);
     uploads.forEach((p, i) => {
       const delta = p - (uploads[i - 1] ?? 0);
@@ -76,7 +79,10 @@ describe('simulator World', () => {
     const next = world.addJob('rm-x');
     runToEnd(world, next);
     assert.equal(next.outcome, 'Finished');
-    assert.deepEqual(world.backupSets('rm-x').map((s) => s.status), ['Failed', 'Success']);
+    assert.deepEqual(
+      world.backupSets('rm-x').map((s) => s.status),
+      ['Failed', 'Success'],
+    );
   });
 
   it('failureRate fails about that share of jobs, reproducibly for a seed', () => {
@@ -105,10 +111,22 @@ describe('simulator World', () => {
     const job = world.addJob('rm-x', { mode: 'Manual', sizeBytes: 123 });
     clock += 60_000;
     world.finishJob('rm-x', job.jobId, 'Finished');
-    assert.deepEqual(world.backupSets('rm-x'), [{
-      backupId: job.backupId, instanceId: 'rm-x', status: 'Success', startTime: clock - 60_000, endTime: clock, sizeBytes: 123,
-      mode: 'Manual', method: 'Physical', type: 'FullBackup', initiator: 'User', engine: 'PostgreSQL', engineVersion: '15.0',
-    }]);
+    assert.deepEqual(world.backupSets('rm-x'), [
+      {
+        backupId: job.backupId,
+        instanceId: 'rm-x',
+        status: 'Success',
+        startTime: clock - 60_000,
+        endTime: clock,
+        sizeBytes: 123,
+        mode: 'Manual',
+        method: 'Physical',
+        type: 'FullBackup',
+        initiator: 'User',
+        engine: 'PostgreSQL',
+        engineVersion: '15.0',
+      },
+    ]);
     assert.equal(world.job('rm-x', job.jobId)?.endedAt, clock);
     assert.throws(() => world.finishJob('rm-x', job.jobId, 'Failed'), /already ended/);
   });

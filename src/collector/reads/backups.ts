@@ -64,45 +64,81 @@ export const backupsRead = defineRead<BackupsView>({
   help: 'finished backup sets: the last success, failures, sizes (DescribeBackups)',
   create: (settings) => new BackupsState(settings),
   families: [
-    [{
-      name: `${PREFIX}_last_success_timestamp_seconds`, type: 'gauge', labels: ['backup_type'], perInstance: true,
-      help: 'BackupEndTime of the newest successful instance-wide backup set of each type (DescribeBackups; a backup of some databases only is not counted here). Value from the last completed poll of the instance, not from the scrape.',
-    }, (l, { summary }) => {
-      for (const [type, set] of summary.newestSuccess) l.add(set.endMs / 1000, extra(['backup_type', type]));
-    }],
-    [{
-      name: `${PREFIX}_last_size_bytes`, type: 'gauge', labels: ['backup_type'], perInstance: true,
-      help: 'BackupSize of the newest successful instance-wide backup set of each type. Value from the last completed poll of the instance, not from the scrape.',
-    }, (l, { summary }) => {
-      for (const [type, set] of summary.newestSuccess) if (set.sizeBytes !== undefined) l.add(set.sizeBytes, extra(['backup_type', type]));
-    }],
-    [{
-      name: `${PREFIX}_last_duration_seconds`, type: 'gauge', labels: ['backup_type'], perInstance: true,
-      help: 'BackupEndTime minus BackupStartTime of the newest successful instance-wide backup set of each type. Value from the last completed poll of the instance, not from the scrape.',
-    }, (l, { summary }) => {
-      for (const [type, set] of summary.newestSuccess) l.add((set.endMs - set.startMs) / 1000, extra(['backup_type', type]));
-    }],
-    [{
-      name: `${PREFIX}_last_backup_succeeded`, type: 'gauge', labels: [], perInstance: true,
-      help: '1 if the newest finished instance-wide backup set (any type, by end time) succeeded, 0 if it failed. Value from the last completed poll of the instance, not from the scrape.',
-    }, (l, { summary }) => {
-      if (summary.newestFinished) l.add(summary.newestFinished.status === 'Success' ? 1 : 0);
-    }],
-    [{
-      name: `${PREFIX}_sets_total`, type: 'counter', labels: ['backup_type', 'status'], perInstance: true,
-      help: 'Backup sets seen in DescribeBackups, counted once per BackupId; a backup of some databases only counts under backup_type="DatabaseBackup". Value from the last completed poll of the instance, not from the scrape.',
-    }, (l, { summary }) => {
-      // Full backups of both outcomes from the start at 0, so increase() sees the first one.
-      const seen = new Map<string, number>([['FullBackup|Success', 0], ['FullBackup|Failed', 0], ...summary.seen]);
-      for (const [key, n] of seen) {
-        const at = key.lastIndexOf('|');
-        l.add(n, extra(['backup_type', key.slice(0, at)], ['status', key.slice(at + 1)]));
-      }
-    }],
-    [{
-      name: `${PREFIX}_usable_sets`, type: 'gauge', labels: [], perInstance: true,
-      help: 'Successful instance-wide backup sets the API calls usable (IsAvail) that ended within the retention period (at most poll.backups_lookback). Value from the last completed poll of the instance, not from the scrape.',
-    }, (l, v) => l.add(v.usableSets)],
+    [
+      {
+        name: `${PREFIX}_last_success_timestamp_seconds`,
+        type: 'gauge',
+        labels: ['backup_type'],
+        perInstance: true,
+        help: 'BackupEndTime of the newest successful instance-wide backup set of each type (DescribeBackups; a backup of some databases only is not counted here). Value from the last completed poll of the instance, not from the scrape.',
+      },
+      (l, { summary }) => {
+        for (const [type, set] of summary.newestSuccess) l.add(set.endMs / 1000, extra(['backup_type', type]));
+      },
+    ],
+    [
+      {
+        name: `${PREFIX}_last_size_bytes`,
+        type: 'gauge',
+        labels: ['backup_type'],
+        perInstance: true,
+        help: 'BackupSize of the newest successful instance-wide backup set of each type. Value from the last completed poll of the instance, not from the scrape.',
+      },
+      (l, { summary }) => {
+        for (const [type, set] of summary.newestSuccess) if (set.sizeBytes !== undefined) l.add(set.sizeBytes, extra(['backup_type', type]));
+      },
+    ],
+    [
+      {
+        name: `${PREFIX}_last_duration_seconds`,
+        type: 'gauge',
+        labels: ['backup_type'],
+        perInstance: true,
+        help: 'BackupEndTime minus BackupStartTime of the newest successful instance-wide backup set of each type. Value from the last completed poll of the instance, not from the scrape.',
+      },
+      (l, { summary }) => {
+        for (const [type, set] of summary.newestSuccess) l.add((set.endMs - set.startMs) / 1000, extra(['backup_type', type]));
+      },
+    ],
+    [
+      {
+        name: `${PREFIX}_last_backup_succeeded`,
+        type: 'gauge',
+        labels: [],
+        perInstance: true,
+        help: '1 if the newest finished instance-wide backup set (any type, by end time) succeeded, 0 if it failed. Value from the last completed poll of the instance, not from the scrape.',
+      },
+      (l, { summary }) => {
+        if (summary.newestFinished) l.add(summary.newestFinished.status === 'Success' ? 1 : 0);
+      },
+    ],
+    [
+      {
+        name: `${PREFIX}_sets_total`,
+        type: 'counter',
+        labels: ['backup_type', 'status'],
+        perInstance: true,
+        help: 'Backup sets seen in DescribeBackups, counted once per BackupId; a backup of some databases only counts under backup_type="DatabaseBackup". Value from the last completed poll of the instance, not from the scrape.',
+      },
+      (l, { summary }) => {
+        // Full backups of both outcomes from the start at 0, so increase() sees the first one.
+        const seen = new Map<string, number>([['FullBackup|Success', 0], ['FullBackup|Failed', 0], ...summary.seen]);
+        for (const [key, n] of seen) {
+          const at = key.lastIndexOf('|');
+          l.add(n, extra(['backup_type', key.slice(0, at)], ['status', key.slice(at + 1)]));
+        }
+      },
+    ],
+    [
+      {
+        name: `${PREFIX}_usable_sets`,
+        type: 'gauge',
+        labels: [],
+        perInstance: true,
+        help: 'Successful instance-wide backup sets the API calls usable (IsAvail) that ended within the retention period (at most poll.backups_lookback). Value from the last completed poll of the instance, not from the scrape.',
+      },
+      (l, v) => l.add(v.usableSets),
+    ],
   ],
 });
 

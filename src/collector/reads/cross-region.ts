@@ -67,18 +67,36 @@ export const crossRegionRead = defineRead<CrossRegionView>({
   help: 'cross-region backup settings and the newest copies (DescribeCrossRegionBackupDBInstance, DescribeCrossRegionBackups)',
   create: (settings) => new CrossRegionState(settings.backupsLookbackMs),
   families: [
-    [{
-      name: `${PREFIX}_cross_region_enabled`, type: 'gauge', labels: ['target_region'], perInstance: true,
-      help: 'Whether cross-region backup is on (BackupEnabled, DescribeCrossRegionBackupDBInstance); target_region is CrossBackupRegion (empty when none).',
-    }, (l, { settings }) => l.add(settings.enabled ? 1 : 0, extra(['target_region', settings.targetRegion ?? '']))],
-    [{
-      name: `${PREFIX}_cross_region_last_success_timestamp_seconds`, type: 'gauge', labels: [], perInstance: true,
-      help: 'BackupEndTime of the newest successful cross-region backup set (BackupSetStatus 0; DescribeCrossRegionBackups), as a Unix time; only while cross-region backup is on.',
-    }, (l, { copies }) => l.maybe(seconds(copies?.newestSuccessEndMs))],
-    [{
-      name: `${PREFIX}_cross_region_last_backup_succeeded`, type: 'gauge', labels: [], perInstance: true,
-      help: '1 if the newest cross-region backup set within poll.backups_lookback succeeded (BackupSetStatus 0), 0 if it failed (1).',
-    }, (l, { copies }) => l.maybe(flag(copies?.newestSucceeded))],
+    [
+      {
+        name: `${PREFIX}_cross_region_enabled`,
+        type: 'gauge',
+        labels: ['target_region'],
+        perInstance: true,
+        help: 'Whether cross-region backup is on (BackupEnabled, DescribeCrossRegionBackupDBInstance); target_region is CrossBackupRegion (empty when none).',
+      },
+      (l, { settings }) => l.add(settings.enabled ? 1 : 0, extra(['target_region', settings.targetRegion ?? ''])),
+    ],
+    [
+      {
+        name: `${PREFIX}_cross_region_last_success_timestamp_seconds`,
+        type: 'gauge',
+        labels: [],
+        perInstance: true,
+        help: 'BackupEndTime of the newest successful cross-region backup set (BackupSetStatus 0; DescribeCrossRegionBackups), as a Unix time; only while cross-region backup is on.',
+      },
+      (l, { copies }) => l.maybe(seconds(copies?.newestSuccessEndMs)),
+    ],
+    [
+      {
+        name: `${PREFIX}_cross_region_last_backup_succeeded`,
+        type: 'gauge',
+        labels: [],
+        perInstance: true,
+        help: '1 if the newest cross-region backup set within poll.backups_lookback succeeded (BackupSetStatus 0), 0 if it failed (1).',
+      },
+      (l, { copies }) => l.maybe(flag(copies?.newestSucceeded)),
+    ],
   ],
 });
 

@@ -81,24 +81,48 @@ export const logFilesRead = defineRead<LogChainSummary>({
   appliesTo: (info) => hasOwnBackups(info) && logSourceOf(info) !== undefined,
   create: (settings) => new LogFilesState(settings.logBackupsLookbackMs),
   families: [
-    [{
-      name: `${PREFIX}_log_last_end_timestamp_seconds`, type: 'gauge', labels: [], perInstance: true,
-      help: 'LogEndTime of the newest uploaded log backup file (DescribeBinlogFiles, or DescribeLogBackupFiles for SQL Server), as a Unix time.',
-    }, (l, c) => l.maybe(seconds(c.newestUploadedEndMs))],
-    [{
-      name: `${PREFIX}_log_files_not_uploaded`, type: 'gauge', labels: [], perInstance: true,
-      help: 'Log backup files listed with RemoteStatus other than Completed (binlog engines only; SQL Server does not tell).',
-    }, (l, c) => l.maybe(c.notUploaded)],
-    [{
-      name: `${PREFIX}_log_chain_gaps`, type: 'gauge', labels: ['host_instance_id'], perInstance: true,
-      help: 'Gaps in the log chain of each host inside the log retention period: files starting later than the previous file ended. Point-in-time restore cannot cross a gap. host_instance_id is empty for SQL Server.',
-    }, (l, c) => {
-      for (const [host, n] of c.gapsByHost) l.add(n, extra(['host_instance_id', host]));
-    }],
-    [{
-      name: `${PREFIX}_log_files_size_bytes`, type: 'gauge', labels: [], perInstance: true,
-      help: 'FileSize of every log backup file known within poll.log_backups_lookback.',
-    }, (l, c) => l.maybe(c.sizeBytes)],
+    [
+      {
+        name: `${PREFIX}_log_last_end_timestamp_seconds`,
+        type: 'gauge',
+        labels: [],
+        perInstance: true,
+        help: 'LogEndTime of the newest uploaded log backup file (DescribeBinlogFiles, or DescribeLogBackupFiles for SQL Server), as a Unix time.',
+      },
+      (l, c) => l.maybe(seconds(c.newestUploadedEndMs)),
+    ],
+    [
+      {
+        name: `${PREFIX}_log_files_not_uploaded`,
+        type: 'gauge',
+        labels: [],
+        perInstance: true,
+        help: 'Log backup files listed with RemoteStatus other than Completed (binlog engines only; SQL Server does not tell).',
+      },
+      (l, c) => l.maybe(c.notUploaded),
+    ],
+    [
+      {
+        name: `${PREFIX}_log_chain_gaps`,
+        type: 'gauge',
+        labels: ['host_instance_id'],
+        perInstance: true,
+        help: 'Gaps in the log chain of each host inside the log retention period: files starting later than the previous file ended. Point-in-time restore cannot cross a gap. host_instance_id is empty for SQL Server.',
+      },
+      (l, c) => {
+        for (const [host, n] of c.gapsByHost) l.add(n, extra(['host_instance_id', host]));
+      },
+    ],
+    [
+      {
+        name: `${PREFIX}_log_files_size_bytes`,
+        type: 'gauge',
+        labels: [],
+        perInstance: true,
+        help: 'FileSize of every log backup file known within poll.log_backups_lookback.',
+      },
+      (l, c) => l.maybe(c.sizeBytes),
+    ],
   ],
 });
 

@@ -16,14 +16,26 @@ export const restoreWindowRead = defineRead<RestoreWindow>({
   help: 'the times the instance can be restored to (DescribeLocalAvailableRecoveryTime)',
   create: latestValue((ctx) => ctx.api.describeRestoreWindow(ctx.instanceId, ctx.call)),
   families: [
-    [{
-      name: `${PREFIX}_restore_window_start_timestamp_seconds`, type: 'gauge', labels: [], perInstance: true,
-      help: 'RecoveryBeginTime: the earliest time the instance can be restored to, as a Unix time (DescribeLocalAvailableRecoveryTime, every poll.restore_window_interval).',
-    }, (l, w) => l.maybe(seconds(w.beginMs))],
-    [{
-      name: `${PREFIX}_restore_window_end_timestamp_seconds`, type: 'gauge', labels: [], perInstance: true,
-      help: 'RecoveryEndTime: the latest time the instance can be restored to, as a Unix time. time() minus this is how much would be lost.',
-    }, (l, w) => l.maybe(seconds(w.endMs))],
+    [
+      {
+        name: `${PREFIX}_restore_window_start_timestamp_seconds`,
+        type: 'gauge',
+        labels: [],
+        perInstance: true,
+        help: 'RecoveryBeginTime: the earliest time the instance can be restored to, as a Unix time (DescribeLocalAvailableRecoveryTime, every poll.restore_window_interval).',
+      },
+      (l, w) => l.maybe(seconds(w.beginMs)),
+    ],
+    [
+      {
+        name: `${PREFIX}_restore_window_end_timestamp_seconds`,
+        type: 'gauge',
+        labels: [],
+        perInstance: true,
+        help: 'RecoveryEndTime: the latest time the instance can be restored to, as a Unix time. time() minus this is how much would be lost.',
+      },
+      (l, w) => l.maybe(seconds(w.endMs)),
+    ],
   ],
 });
 

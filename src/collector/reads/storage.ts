@@ -6,7 +6,12 @@ import { extra } from '../../metrics/lines.js';
 import { latestValue } from './latest-value.js';
 import { defineRead, hasOwnBackups } from './read.js';
 
-const STORAGE_KINDS = [['data', 'dataBytes'], ['log', 'logBytes'], ['archive', 'archiveBytes'], ['cold', 'coldBytes']] as const;
+const STORAGE_KINDS = [
+  ['data', 'dataBytes'],
+  ['log', 'logBytes'],
+  ['archive', 'archiveBytes'],
+  ['cold', 'coldBytes'],
+] as const;
 
 export const storageRead = defineRead<BackupStorage>({
   name: 'storage',
@@ -18,18 +23,30 @@ export const storageRead = defineRead<BackupStorage>({
   help: 'backup storage by kind and beyond the free quota (DescribeResourceUsage)',
   create: latestValue((ctx) => ctx.api.describeBackupStorage(ctx.instanceId, ctx.call)),
   families: [
-    [{
-      name: `${PREFIX}_storage_bytes`, type: 'gauge', labels: ['kind'], perInstance: true,
-      help: 'Backup storage used, by kind: data (BackupDataSize), log (BackupLogSize), archive (ArchiveBackupSize), cold (ColdBackupSize); DescribeResourceUsage, -1 read as 0.',
-    }, (l, s) => {
-      for (const [kind, key] of STORAGE_KINDS) {
-        const v = s[key];
-        if (v !== undefined) l.add(v, extra(['kind', kind]));
-      }
-    }],
-    [{
-      name: `${PREFIX}_storage_over_free_quota_bytes`, type: 'gauge', labels: [], perInstance: true,
-      help: 'PaidBackupSize: backup storage billed beyond the free quota (DescribeResourceUsage).',
-    }, (l, s) => l.maybe(s.overFreeQuotaBytes)],
+    [
+      {
+        name: `${PREFIX}_storage_bytes`,
+        type: 'gauge',
+        labels: ['kind'],
+        perInstance: true,
+        help: 'Backup storage used, by kind: data (BackupDataSize), log (BackupLogSize), archive (ArchiveBackupSize), cold (ColdBackupSize); DescribeResourceUsage, -1 read as 0.',
+      },
+      (l, s) => {
+        for (const [kind, key] of STORAGE_KINDS) {
+          const v = s[key];
+          if (v !== undefined) l.add(v, extra(['kind', kind]));
+        }
+      },
+    ],
+    [
+      {
+        name: `${PREFIX}_storage_over_free_quota_bytes`,
+        type: 'gauge',
+        labels: [],
+        perInstance: true,
+        help: 'PaidBackupSize: backup storage billed beyond the free quota (DescribeResourceUsage).',
+      },
+      (l, s) => l.maybe(s.overFreeQuotaBytes),
+    ],
   ],
 });

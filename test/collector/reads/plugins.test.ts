@@ -15,7 +15,13 @@ import { apiError, dbInstance, ScriptedApi } from '../scripted-api.js';
 const H = 3600_000;
 const INTERVALS = { backups: 20 * 60_000, policy: H, restore_window: H, log_files: H, cross_region: 3 * H, storage: 6 * H };
 const SETTINGS: PollSettings = {
-  deadlineMs: 1000, idleListingMs: 0, lookupsPerPoll: 50, tasksEnabled: true, intervalsMs: INTERVALS, backupsLookbackMs: 8 * 86400_000, logBackupsLookbackMs: 7 * 86400_000,
+  deadlineMs: 1000,
+  idleListingMs: 0,
+  lookupsPerPoll: 50,
+  tasksEnabled: true,
+  intervalsMs: INTERVALS,
+  backupsLookbackMs: 8 * 86400_000,
+  logBackupsLookbackMs: 7 * 86400_000,
 };
 
 /** A read the exporter does not have: the instance's parameter count, asked through the storage call. */
@@ -35,7 +41,9 @@ const parametersRead = defineRead<{ count: number }>({
       view: () => last,
     };
   },
-  families: [[{ name: `${PREFIX}_test_parameters`, type: 'gauge', help: 'Parameters of the instance (test).', labels: [], perInstance: true }, (l, v) => l.add(v.count)]],
+  families: [
+    [{ name: `${PREFIX}_test_parameters`, type: 'gauge', help: 'Parameters of the instance (test).', labels: [], perInstance: true }, (l, v) => l.add(v.count)],
+  ],
 });
 
 function setup(ids: string[], opts: { reads?: typeof BUILTIN_READS; intervals?: Record<string, number> } = {}) {
@@ -45,8 +53,11 @@ function setup(ids: string[], opts: { reads?: typeof BUILTIN_READS; intervals?: 
   const readErrors: string[] = [];
   const reads = opts.reads ?? BUILTIN_READS;
   const poller = new Poller([{ account: 'acct', region: { region: 'cn-hangzhou', instances: ids }, api, refreshIntervalMs: H }], {
-    ...SETTINGS, intervalsMs: { ...INTERVALS, ...opts.intervals }, reads,
-    log: createLogger({ level: 'debug', destination: logs }), now: () => clock,
+    ...SETTINGS,
+    intervalsMs: { ...INTERVALS, ...opts.intervals },
+    reads,
+    log: createLogger({ level: 'debug', destination: logs }),
+    now: () => clock,
     onPublish: (s) => metrics.published(s),
     onReadError: (account, region, read, code) => readErrors.push(`${account}/${region}/${read}/${code}`),
   });
@@ -55,7 +66,15 @@ function setup(ids: string[], opts: { reads?: typeof BUILTIN_READS; intervals?: 
     const body = await metrics.render({ openMetrics: false, gzip: false });
     return Buffer.concat(body.chunks).toString();
   };
-  return { api, logs, poller, scrape, readErrors, advance: (ms: number) => (clock += ms), inst: (id: string) => poller.snapshot.instances.find((i) => i.instanceId === id) };
+  return {
+    api,
+    logs,
+    poller,
+    scrape,
+    readErrors,
+    advance: (ms: number) => (clock += ms),
+    inst: (id: string) => poller.snapshot.instances.find((i) => i.instanceId === id),
+  };
 }
 
 describe('reads as plug-ins (scripted API)', function () {
@@ -103,7 +122,17 @@ describe('reads as plug-ins (scripted API)', function () {
     for (const id of ['rm-a', 'rm-b', 'rm-c']) {
       assert.equal(sample(text, `${PREFIX}_poll_success`, { instance_id: id }), 1, id);
       assert.equal(sample(text, `${PREFIX}_read_success`, { instance_id: id, read: 'restore_window' }), 0, id);
-      assert.equal(sample(text, `${PREFIX}_read_error_info`, { instance_id: id, read: 'restore_window', action: 'DescribeLocalAvailableRecoveryTime', kind: 'permission', code: 'Forbidden.RAM' }), 1, id);
+      assert.equal(
+        sample(text, `${PREFIX}_read_error_info`, {
+          instance_id: id,
+          read: 'restore_window',
+          action: 'DescribeLocalAvailableRecoveryTime',
+          kind: 'permission',
+          code: 'Forbidden.RAM',
+        }),
+        1,
+        id,
+      );
       assert.equal(sample(text, `${PREFIX}_read_success`, { instance_id: id, read: 'backups' }), 1, id);
     }
     const warnings = logs.records().filter((r) => r.level === 'warn' || r.level === 40);
@@ -111,13 +140,20 @@ describe('reads as plug-ins (scripted API)', function () {
     assert.equal(warnings[0]!.action, 'DescribeLocalAvailableRecoveryTime');
     assert.match(String(warnings[0]!.grant), /"Action": "rds:DescribeLocalAvailableRecoveryTime"/);
     assert.equal(api.callsOf('describeRestoreWindow').length, 3, 'not asked again at the next poll');
-    assert.deepEqual(readErrors, ['acct/cn-hangzhou/restore_window/Forbidden.RAM', 'acct/cn-hangzhou/restore_window/Forbidden.RAM', 'acct/cn-hangzhou/restore_window/Forbidden.RAM']);
+    assert.deepEqual(readErrors, [
+      'acct/cn-hangzhou/restore_window/Forbidden.RAM',
+      'acct/cn-hangzhou/restore_window/Forbidden.RAM',
+      'acct/cn-hangzhou/restore_window/Forbidden.RAM',
+    ]);
     advance(H);
     api.restoreWindow = () => ({ endMs: 1 });
     await poller.tick();
     assert.equal(api.callsOf('describeRestoreWindow').length, 6, 'asked again after the slow retry interval');
     assert.equal(sample(await scrape(), `${PREFIX}_read_success`, { instance_id: 'rm-a', read: 'restore_window' }), 1);
-    assert.ok(logs.records().some((r) => r.msg === 'rds:DescribeLocalAvailableRecoveryTime is allowed again'), 'the grant is logged once');
+    assert.ok(
+      logs.records().some((r) => r.msg === 'rds:DescribeLocalAvailableRecoveryTime is allowed again'),
+      'the grant is logged once',
+    );
   });
 
   it('an essential read refused for permission fails the poll (poll_success 0), its cause named', async () => {
@@ -139,7 +175,16 @@ describe('reads as plug-ins (scripted API)', function () {
     await poller.tick();
     const text = await scrape();
     assert.equal(sample(text, `${PREFIX}_read_success`, { instance_id: 'rm-a', read: 'cross_region' }), 0);
-    assert.equal(sample(text, `${PREFIX}_read_error_info`, { instance_id: 'rm-a', read: 'cross_region', action: 'DescribeCrossRegionBackupDBInstance', kind: 'bug', code: 'Bug' }), 1);
+    assert.equal(
+      sample(text, `${PREFIX}_read_error_info`, {
+        instance_id: 'rm-a',
+        read: 'cross_region',
+        action: 'DescribeCrossRegionBackupDBInstance',
+        kind: 'bug',
+        code: 'Bug',
+      }),
+      1,
+    );
     assert.equal(sample(text, `${PREFIX}_poll_success`, { instance_id: 'rm-a' }), 1);
     const errors = logs.records().filter((r) => r.level === 'error' || r.level === 50);
     assert.equal(errors.length, 1);
@@ -150,19 +195,43 @@ describe('reads as plug-ins (scripted API)', function () {
   it('exports the facts that decide whether backups are expected: type, category, status, lock mode, creation time', async () => {
     const { api, poller, scrape } = setup(['rm-a', 'rm-ro']);
     const created = Date.UTC(2026, 10, 28, 10);
-    api.instances = (_, ids) => (ids ?? []).map((id) => (id === 'rm-ro'
-      ? dbInstance(id, { instanceType: 'Readonly', category: 'Basic', status: 'Stopped', lockMode: 'LockByExpiration', createdMs: created })
-      : dbInstance(id, { createdMs: created - 86400_000 })));
+    api.instances = (_, ids) =>
+      (ids ?? []).map((id) =>
+        id === 'rm-ro'
+          ? dbInstance(id, { instanceType: 'Readonly', category: 'Basic', status: 'Stopped', lockMode: 'LockByExpiration', createdMs: created })
+          : dbInstance(id, { createdMs: created - 86400_000 }),
+      );
     await poller.tick();
     const text = await scrape();
-    assert.equal(sample(text, `${PREFIX}_instance_info`, { instance_id: 'rm-ro', instance_type: 'Readonly', category: 'Basic', status: 'Stopped', lock_mode: 'LockByExpiration' }), 1);
-    assert.equal(sample(text, `${PREFIX}_instance_info`, { instance_id: 'rm-a', instance_type: 'Primary', category: 'HighAvailability', status: 'Running', lock_mode: 'Unlock' }), 1);
+    assert.equal(
+      sample(text, `${PREFIX}_instance_info`, {
+        instance_id: 'rm-ro',
+        instance_type: 'Readonly',
+        category: 'Basic',
+        status: 'Stopped',
+        lock_mode: 'LockByExpiration',
+      }),
+      1,
+    );
+    assert.equal(
+      sample(text, `${PREFIX}_instance_info`, {
+        instance_id: 'rm-a',
+        instance_type: 'Primary',
+        category: 'HighAvailability',
+        status: 'Running',
+        lock_mode: 'Unlock',
+      }),
+      1,
+    );
     assert.equal(sample(text, `${PREFIX}_instance_created_timestamp_seconds`, { instance_id: 'rm-ro' }), created / 1000);
   });
 
   it('the task listing turned off: no listing, no tasks series, poll_success from the other essential reads', async () => {
     const { api, poller, inst } = setup(['rm-a']);
-    await poller.reconfigure([{ account: 'acct', region: { region: 'cn-hangzhou', instances: ['rm-a'] }, api, refreshIntervalMs: H }], { ...SETTINGS, tasksEnabled: false });
+    await poller.reconfigure([{ account: 'acct', region: { region: 'cn-hangzhou', instances: ['rm-a'] }, api, refreshIntervalMs: H }], {
+      ...SETTINGS,
+      tasksEnabled: false,
+    });
     await poller.tick();
     assert.equal(api.callsOf('describeBackupTasks').length, 0);
     assert.equal(inst('rm-a')?.tasks, undefined);
@@ -181,7 +250,7 @@ describe('reads as plug-ins (scripted API)', function () {
     const before = api.calls.filter((c) => c.method !== 'describeDBInstances').length;
     advance(2 * H);
     await poller.tick();
-    assert.equal(api.calls.filter((c) => c.method !== 'describeDBInstances').length, before, 'no call about the replica\'s backups');
+    assert.equal(api.calls.filter((c) => c.method !== 'describeDBInstances').length, before, "no call about the replica's backups");
     assert.deepEqual([...inst('rr-a')!.reads.keys()], [], 'no read health: no read applies');
     assert.equal(inst('rr-a')?.success, true, 'nothing essential failed: the replica is read fine');
     assert.equal(inst('rr-a')?.tasks, undefined);

@@ -12,7 +12,11 @@ const SETTINGS: ReadSettings = { intervalsMs: { counting: 60_000 }, backupsLookb
 function countingRead() {
   const script = { answer: (): number => 1, taken: [] as number[] };
   const plugin = defineRead<number[]>({
-    name: 'counting', actions: ['Counting'], essential: false, defaultIntervalSeconds: 60, help: 'counts',
+    name: 'counting',
+    actions: ['Counting'],
+    essential: false,
+    defaultIntervalSeconds: 60,
+    help: 'counts',
     create: () => ({
       async run() {
         script.taken.push(script.answer());
@@ -27,8 +31,14 @@ function countingRead() {
 describe('ScheduledRead', () => {
   let clock = 0;
   const ctx: ReadContext = {
-    api: new ScriptedApi(), instanceId: 'rm-a', regionId: 'cn-hangzhou', call: {}, now: () => clock, log: createLogger({ destination: new LogCapture() }),
-    runningSinceMs: undefined, info: undefined,
+    api: new ScriptedApi(),
+    instanceId: 'rm-a',
+    regionId: 'cn-hangzhou',
+    call: {},
+    now: () => clock,
+    log: createLogger({ destination: new LogCapture() }),
+    runningSinceMs: undefined,
+    info: undefined,
   };
   beforeEach(() => (clock = 1_000_000));
 
@@ -53,7 +63,11 @@ describe('ScheduledRead', () => {
     };
     clock += 60_000;
     const failure = await read.run(ctx);
-    assert.deepEqual(failure && { code: failure.code, kind: failure.kind, action: failure.action }, { code: 'Throttling', kind: 'throttled', action: 'Counting' });
+    assert.deepEqual(failure && { code: failure.code, kind: failure.kind, action: failure.action }, {
+      code: 'Throttling',
+      kind: 'throttled',
+      action: 'Counting',
+    });
     assert.equal(read.status?.success, false);
     assert.equal(read.status?.lastSuccessMs, worked);
     assert.equal(read.due(clock + 1), true, 'transient: due again at once');
@@ -63,7 +77,11 @@ describe('ScheduledRead', () => {
     assert.deepEqual(script.taken, [1, 2]);
   });
 
-  for (const [code, kind] of [['InvalidDBInstanceId.NotFound', 'not_found'], ['InvalidParameter', 'client'], ['IncorrectDBInstanceState', 'state']] as const) {
+  for (const [code, kind] of [
+    ['InvalidDBInstanceId.NotFound', 'not_found'],
+    ['InvalidParameter', 'client'],
+    ['IncorrectDBInstanceState', 'state'],
+  ] as const) {
     it(`waits for the interval after ${code}, its failure standing meanwhile`, async () => {
       const { read, script } = countingRead();
       script.answer = () => {
