@@ -27,12 +27,16 @@ export interface Notification {
 export interface StackOptions {
   /** the exporter targets (host:port) */
   targets: string[];
+  /** the alerts and the Alertmanager configuration, as given: instead of the shipped ones, scaled */
+  alerts?: string;
+  /** called with the webhook's URL */
+  routing?: (url: string) => string;
   /**
    * Time compression: every `for` and `keep_firing_for` of the alerts and every wait of the
    * routing is divided by this (Prometheus here scrapes and evaluates every second; production
    * typically every minute: 60 keeps every duration in proportion).
    */
-  scale: number;
+  scale?: number;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -105,7 +109,10 @@ export class AlertStack {
     const hook = `http://127.0.0.1:${(this.receiver.address() as AddressInfo).port}`;
 
     const amPort = await freePort();
-    writeFileSync(join(dir, 'alertmanager.yml'), testRouting(readFileSync('prometheus/alertmanager.yml', 'utf8'), hook, opts.scale));
+    writeFileSync(
+      join(dir, 'alertmanager.yml'),
+      opts.routing ? opts.routing(hook) : testRouting(readFileSync('prometheus/alertmanager.yml', 'utf8'), hook, opts.scale ?? 1),
+    );
     this.children.push(
       spawn(
         ALERTMANAGER,
@@ -120,7 +127,7 @@ export class AlertStack {
       ),
     );
 
-    writeFileSync(join(dir, 'alerts.yml'), scaledAlerts(readFileSync('prometheus/alerts.yml', 'utf8'), opts.scale));
+    writeFileSync(join(dir, 'alerts.yml'), opts.alerts ?? scaledAlerts(readFileSync('prometheus/alerts.yml', 'utf8'), opts.scale ?? 1));
     const promPort = await freePort();
     writeFileSync(
       join(dir, 'prometheus.yml'),

@@ -5,22 +5,15 @@
 // caused in the simulator (or by stopping the exporter); the test asserts the receiver gets the
 // alert for exactly what was broken, and prints how long that took (recorded in docs/alerts.md).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
 import { startExporter, type Exporter } from '../../src/exporter.js';
 import { createLogger } from '../../src/log.js';
 import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../simulator/server.js';
-import { freePort, LogCapture, until } from '../helpers.js';
+import { LogCapture, until } from '../helpers.js';
+import { AlertStack, JOB } from './alert-stack.js';
 
-const PROMETHEUS = process.env.PROMETHEUS ?? '/usr/bin/prometheus';
-const ALERTMANAGER = process.env.ALERTMANAGER ?? '/usr/bin/prometheus-alertmanager';
-const JOB = 'alicloud-rds-backup';
 /** Every `for` of the test copy of the alerts; the production values are minutes. */
 const TEST_FOR = '2s';
 /** A generous bound on each time to notify (the formula in docs/alerts.md gives about 8 s). */
@@ -41,19 +34,14 @@ export function shortenedAlerts(text: string, forValue = TEST_FOR): string {
 
 describe('alerts through Prometheus and Alertmanager to a webhook', function () {
   this.timeout(110_000);
-  const children: ChildProcess[] = [];
-  const notified: Notified[] = [];
+  const stack = new AlertStack();
+  /** every alert of every notification, as received */
+  const notified = (): Notified[] => stack.notifications.flatMap((n) => n.alerts.map((a) => ({ at: n.at, status: a.status, labels: a.labels })));
   const timings: Array<[string, number]> = [];
-  let dir: string | undefined;
-  let receiver: Server | undefined;
   let sim: Simulator | undefined;
   let exporter: Exporter | undefined;
-  let promApi = '';
-  const killAll = () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
 
-  const firing = (alertname: string, since: number) => notified.filter((n) => n.status === 'firing' && n.labels.alertname === alertname && n.at >= since);
+  const firing = (alertname: string, since: number) => notified().filter((n) => n.status === 'firing' && n.labels.alertname === alertname && n.at >= since);
 
   /** Waits for the first firing notification of `alertname` after `since`; returns it and records the time taken. */
   async function notification(alertname: string, since: number): Promise<Notified> {
@@ -67,27 +55,10 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
   }
 
   before(async function () {
-    for (const bin of [PROMETHEUS, ALERTMANAGER]) {
-      if (existsSync(bin)) continue;
-      if (process.env.CI) throw new Error(`${bin} not found: .ci/run must install Debian's prometheus and prometheus-alertmanager`);
+    if (!AlertStack.available()) {
+      if (process.env.CI) throw new Error("prometheus and prometheus-alertmanager not found: .ci/run must install Debian's packages");
       this.skip();
     }
-    process.once('exit', killAll);
-    dir = mkdtempSync(join(tmpdir(), 'rds-alerting-'));
-
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      req.on('end', () => {
-        const at = Date.now();
-        const message = JSON.parse(body) as { alerts: Array<{ status: string; labels: Record<string, string> }> };
-        for (const alert of message.alerts) notified.push({ at, status: alert.status, labels: alert.labels });
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', r));
-    const hookPort = (receiver.address() as AddressInfo).port;
-
     // The simulator on the real clock: two healthy instances with a full backup two hours ago, and
     // log backup files every second since a minute ago (so that a broken log chain shows at once).
     sim = await startSimulator();
@@ -112,83 +83,28 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
     config.poll.log_backups_interval = 1;
     exporter = await startExporter({ config, log: createLogger({ level: 'warn', destination: new LogCapture() }), listen: { host: '127.0.0.1', port: 0 } });
 
-    const amPort = await freePort();
-    writeFileSync(
-      join(dir, 'alertmanager.yml'),
-      stringify({
-        route: { receiver: 'hook', group_by: ['...'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
-        receivers: [{ name: 'hook', webhook_configs: [{ url: `http://127.0.0.1:${hookPort}/hook`, send_resolved: true }] }],
-      }),
+    await stack.start({
+      targets: [new URL(exporter.url).host],
+      alerts: shortenedAlerts(readFileSync('prometheus/alerts.yml', 'utf8')),
+      routing: (url) =>
+        stringify({
+          route: { receiver: 'hook', group_by: ['...'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
+          receivers: [{ name: 'hook', webhook_configs: [{ url: `${url}/hook`, send_resolved: true }] }],
+        }),
+    });
+    await until(
+      'both instances watched',
+      async () => (await stack.query('account_region_instance_id:alicloud_rds_backup_watched:present')).length === 2,
+      10_000,
     );
-    children.push(
-      spawn(
-        ALERTMANAGER,
-        [
-          `--config.file=${join(dir, 'alertmanager.yml')}`,
-          `--storage.path=${join(dir, 'am')}`,
-          `--web.listen-address=127.0.0.1:${amPort}`,
-          '--cluster.listen-address=',
-          '--log.level=warn',
-        ],
-        { stdio: 'ignore' },
-      ),
-    );
-
-    writeFileSync(join(dir, 'alerts.yml'), shortenedAlerts(readFileSync('prometheus/alerts.yml', 'utf8')));
-    const promPort = await freePort();
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      stringify({
-        global: { scrape_interval: '1s', evaluation_interval: '1s' },
-        rule_files: [resolve('prometheus/rules.yml'), join(dir, 'alerts.yml')],
-        alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-        scrape_configs: [{ job_name: JOB, static_configs: [{ targets: [new URL(exporter.url).host] }] }],
-      }),
-    );
-    children.push(
-      spawn(
-        PROMETHEUS,
-        [
-          `--config.file=${join(dir, 'prometheus.yml')}`,
-          `--storage.tsdb.path=${join(dir, 'prom')}`,
-          `--web.listen-address=127.0.0.1:${promPort}`,
-          '--log.level=warn',
-        ],
-        { stdio: 'ignore' },
-      ),
-    );
-    promApi = `http://127.0.0.1:${promPort}/api/v1`;
-    await until('a successful scrape of the exporter', async () => (await query(`up{job="${JOB}"} == 1`)).length === 1, 45_000);
-    await until('both instances watched', async () => (await query('account_region_instance_id:alicloud_rds_backup_watched:present')).length === 2, 10_000);
-    await until('Alertmanager ready', async () => (await fetch(`http://127.0.0.1:${amPort}/-/ready`).catch(() => undefined))?.status === 200, 10_000);
   });
 
   after(async () => {
     if (timings.length > 0) console.log(`      times to notify: ${timings.map(([a, ms]) => `${a} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) =>
-        c.exitCode !== null || c.signalCode !== null
-          ? undefined
-          : new Promise((r) => {
-              c.once('exit', r);
-              setTimeout(r, 3000).unref();
-            }),
-      ),
-    );
-    killAll();
-    process.removeListener('exit', killAll);
+    await stack.stop();
     await exporter?.close();
     await sim?.close();
-    await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
-
-  async function query(expr: string): Promise<Array<{ metric: Record<string, string> }>> {
-    const res = await fetch(`${promApi}/query?query=${encodeURIComponent(expr)}`).catch(() => undefined);
-    const body = (await res?.json().catch(() => undefined)) as { status?: string; data?: { result: Array<{ metric: Record<string, string> }> } } | undefined;
-    return body?.status === 'success' ? body.data!.result : [];
-  }
 
   it('tests the shipped alerts: the copy differs from prometheus/alerts.yml only in its for durations', () => {
     const shipped = readFileSync('prometheus/alerts.yml', 'utf8');
@@ -213,11 +129,13 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
     // the exporter has seen the job running
     await until(
       'the running job in Prometheus',
-      async () => (await query(`alicloud_rds_backup_task_progress_ratio{backup_job_id="${job.jobId}"}`)).length === 1,
+      async () => (await stack.query(`alicloud_rds_backup_task_progress_ratio{backup_job_id="${job.jobId}"}`)).length === 1,
       10_000,
     );
     assert.deepEqual(
-      notified.filter((n) => n.status === 'firing').map((n) => n.labels.alertname),
+      notified()
+        .filter((n) => n.status === 'firing')
+        .map((n) => n.labels.alertname),
       [],
       'a healthy fleet sends nothing',
     );
@@ -231,7 +149,9 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
     // a few more evaluations: still nothing about the healthy instance
     await new Promise((r) => setTimeout(r, 3000));
     assert.deepEqual(
-      notified.filter((n) => n.labels.instance_id === 'rm-alert-02').map((n) => n.labels.alertname),
+      notified()
+        .filter((n) => n.labels.instance_id === 'rm-alert-02')
+        .map((n) => n.labels.alertname),
       [],
     );
     assert.deepEqual([...new Set(firing('AlicloudRdsBackupFailed', 0).map((n) => n.labels.instance_id))], ['rm-alert-01']);
@@ -241,7 +161,7 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
     const host = sim!.world.instance('rm-alert-02')!.logs.hosts[0]!;
     await until(
       'the log chain in Prometheus',
-      async () => (await query(`alicloud_rds_backup_log_chain_gaps{instance_id="rm-alert-02"} == 0`)).length === 1,
+      async () => (await stack.query(`alicloud_rds_backup_log_chain_gaps{instance_id="rm-alert-02"} == 0`)).length === 1,
       10_000,
     );
     assert.deepEqual(firing('AlicloudRdsBackupLogChainGap', 0), [], 'no gap before');
@@ -259,7 +179,7 @@ describe('alerts through Prometheus and Alertmanager to a webhook', function () 
       { instance_id: 'rm-alert-02', host_instance_id: host, account: 'e2e', severity: 'warning' },
     );
     assert.deepEqual([...new Set(firing('AlicloudRdsBackupLogChainGap', 0).map((n) => n.labels.instance_id))], ['rm-alert-02'], 'only the broken instance');
-    const others = notified.filter(
+    const others = notified().filter(
       (n) =>
         n.status === 'firing' && n.at >= brokenAt && n.labels.alertname !== 'AlicloudRdsBackupLogChainGap' && n.labels.alertname !== 'AlicloudRdsBackupFailed',
     );
