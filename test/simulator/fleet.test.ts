@@ -8,7 +8,7 @@ import { rejection, startHarness, type Harness } from './helpers.js';
 type Row = Record<string, unknown>;
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-/** A frozen clock near real time (the server checks pop-core's real-time Timestamp against it). */
+/** A frozen clock near real time; requests are checked against the real clock (the suite may reach this file long after loading it). */
 const NOW = Math.floor(Date.now() / MINUTE) * MINUTE;
 /** pop-core parses bodies into null-prototype objects; deepEqual wants plain ones. */
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
@@ -28,7 +28,7 @@ describe('simulator fleet facts', () => {
     world.addInstance('rm-diskfull', { lockMode: 'LockByDiskQuota' });
     world.addInstance('rm-new', { createdAt: NOW - 10 * MINUTE, policy: { preferredBackupTime: '23:59Z-00:59Z' } });
     for (const id of ['rm-primary', 'rm-stopped', 'rm-expired']) world.addBackupSet(id, { endTime: NOW - DAY });
-    h = await startHarness({ world });
+    h = await startHarness({ world, requestClock: Date.now });
   });
   afterEach(() => h.close());
 

@@ -19,7 +19,7 @@ describe('simulator listings', () => {
 
   beforeEach(async () => {
     world = new World({ now: () => NOW, seed: 3 });
-    h = await startHarness({ world });
+    h = await startHarness({ world, requestClock: Date.now });
   });
   afterEach(() => h.close());
 
