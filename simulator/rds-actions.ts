@@ -129,9 +129,6 @@ function describeBackupTasks(world: World, params: Record<string, string>): Reco
       .filter((job) => mode === undefined || job.mode === mode);
   }
 
-  if (jobs.length === 0 && instance.quirks.omitItems) {
-    return {};
-  }
   const rendered = jobs.map((job) => renderJob(job, instance));
   const backupJob = instance.quirks.singleObject && rendered.length === 1 ? rendered[0] : rendered;
   return { Items: { BackupJob: backupJob } };

@@ -97,7 +97,38 @@ export type FaultKind =
   /** HTTP 200 streaming 200 MiB of JSON whitespace, without a Content-Length */
   | 'oversized'
   /** HTTP 200 with Content-Encoding gzip: about 1 MiB on the wire that inflates to 1 GiB */
-  | 'gzip-bomb';
+  | 'gzip-bomb'
+  /** HTTP 200 with the JSON body `{}`: well formed, nothing in it */
+  | 'empty-object'
+  /** HTTP 200 with valid JSON not of the action's documented shape (JUNK_SHAPES, one picked per answer) */
+  | 'junk-shape';
+
+/**
+ * Valid JSON bodies of the wrong shape, made from the action's real answer: what a broken gateway,
+ * a proxy or a changed API could send with a 200.
+ */
+const JUNK_SHAPES: ReadonlyArray<(requestId: string, real: Record<string, unknown>) => unknown> = [
+  (RequestId) => ({ RequestId, Items: 'x' }),
+  (RequestId) => ({ RequestId, Items: [] }),
+  (RequestId) => ({ RequestId, Items: {} }),
+  // the real answer's keys in lower camel case, as an SDK model holds them
+  (RequestId, real) => ({ requestId: RequestId, ...Object.fromEntries(Object.entries(real).map(([k, v]) => [k[0]!.toLowerCase() + k.slice(1), v])) }),
+  // every list holds an entry with none of its fields, every other top-level value an empty object
+  (RequestId, real) => ({
+    RequestId,
+    ...Object.fromEntries(
+      Object.entries(real).map(([k, v]) => [
+        k,
+        v !== null && typeof v === 'object' && !Array.isArray(v)
+          ? Object.fromEntries(Object.keys(v).map((inner) => [inner, { foo: 1 }]))
+          : Array.isArray(v)
+            ? [{ foo: 1 }]
+            : {},
+      ]),
+    ),
+  }),
+  (RequestId, real) => [{ RequestId, ...real }],
+];
 
 export interface FaultRule {
   kind: FaultKind;
@@ -548,6 +579,22 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           }
           record(200, fault);
           send(res, 200, 'application/json;charset=utf-8', text.slice(0, Math.ceil(text.length / 2)), requestId);
+          return;
+        }
+        case 'empty-object':
+          record(200, fault);
+          send(res, 200, 'application/json;charset=utf-8', '{}', requestId);
+          return;
+        case 'junk-shape': {
+          let real: Record<string, unknown>;
+          try {
+            real = handler(world, params);
+          } catch {
+            real = {};
+          }
+          const junk = faultRandom.pick(JUNK_SHAPES)!(requestId, real);
+          record(200, fault);
+          send(res, 200, 'application/json;charset=utf-8', toJsonText(junk), requestId);
           return;
         }
         case 'oversized':

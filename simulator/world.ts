@@ -17,8 +17,6 @@ export type BackupStatus = 'NoStart' | 'Checking' | 'Preparing' | 'Waiting' | 'U
 export interface Quirks {
   /** DescribeBackupTasks: BackupJobId/BackupId as JSON numbers (the published example does this). */
   idsAsNumbers?: boolean;
-  /** DescribeBackupTasks: an empty result is `{RequestId}` with no `Items` at all. */
-  omitItems?: boolean;
   /** DescribeBackupTasks: no `BackupStatus` on tasks that have not finished. */
   omitBackupStatus?: boolean;
   /** DescribeBackupTasks: `Items.BackupJob` is a bare object when there is exactly one task. */

@@ -1,13 +1,75 @@
 // Records for completed backup sets (DescribeBackups), backup policies (DescribeBackupPolicy),
 // instances (DescribeDBInstances) and their tags (ListTagResources), normalised from what the API
-// sends: counts and sizes as strings or numbers, lists as arrays, lone objects or nothing.
-import { idToString, listOf, MalformedResponseError, text } from './normalize.js';
+// sends: counts and sizes as strings or numbers, lists as arrays or lone objects. An answer without
+// what its action always carries is malformed (normalize.ts); label values are bounded to the
+// documented sets below, or Other.
+import { countOf, documented, idToString, listOf, MalformedResponseError, OTHER, text } from './normalize.js';
+
+/** DescribeBackups BackupStatus. */
+export const BACKUP_SET_STATUSES = ['Success', 'Failed'] as const;
+/** DescribeBackups BackupType (DatabaseBackup is ours: a set that covers some databases only). */
+export const BACKUP_TYPES = ['FullBackup', 'IncrementalBackup'] as const;
+/** DescribeDBInstances Engine, in the API's spelling (matched in any case). */
+export const ENGINES = ['MySQL', 'SQLServer', 'PostgreSQL', 'MariaDB'] as const;
+/** DescribeDBInstances DBInstanceType. */
+export const INSTANCE_TYPES = ['Primary', 'Readonly', 'Guard', 'Temp'] as const;
+/** DescribeDBInstances Category (the edition), as the API reference lists it for its actions. */
+export const CATEGORIES = ['Basic', 'HighAvailability', 'AlwaysOn', 'Finance', 'cluster', 'serverless_basic', 'serverless_standard', 'serverless_ha'] as const;
+/** DescribeDBInstances DBInstanceStatus, from the RDS reference's "Instance statuses". */
+export const INSTANCE_STATUSES = [
+  'Creating',
+  'Running',
+  'Deleting',
+  'Rebooting',
+  'DBInstanceClassChanging',
+  'TRANSING',
+  'EngineVersionUpgrading',
+  'TransingToOthers',
+  'GuardDBInstanceCreating',
+  'Restoring',
+  'Importing',
+  'ImportingFromOthers',
+  'DBInstanceNetTypeChanging',
+  'GuardSwitching',
+  'INS_CLONING',
+  'Released',
+  'Stopping',
+  'Stopped',
+  'Starting',
+  'Migrating',
+] as const;
+/** DescribeDBInstances LockMode. */
+export const LOCK_MODES = ['Unlock', 'ManualLock', 'LockByExpiration', 'LockByRestoration', 'LockByDiskQuota', 'Released'] as const;
+/** DescribeBackupPolicy ReleasedKeepPolicy (the API spells Latest `Lastest`). */
+export const RELEASED_KEEP_POLICIES = ['None', 'Latest', 'All'] as const;
+/** DescribeBackupPolicy CompressType. */
+export const COMPRESS_TYPES = ['0', '1', '2', '4', '8'] as const;
+
+/** A documented value, or "" when the API does not send the field (an empty label is no label), or Other. */
+function labelOf(value: unknown, values: readonly string[]): string {
+  const t = text(value);
+  return t === undefined ? '' : documented(t, values);
+}
+
+/** Engine in the API's spelling, whatever the case it came in; "" when absent; Other when not documented. */
+function engineOf(value: unknown): string {
+  const t = text(value)?.toLowerCase();
+  if (t === undefined) return '';
+  return ENGINES.find((engine) => engine.toLowerCase() === t) ?? OTHER;
+}
+
+/** The form of an engine version (`8.0`, `2019_std_ha`, `13.0`): anything else is Other. */
+function engineVersionOf(value: unknown): string {
+  const t = text(value);
+  if (t === undefined) return '';
+  return /^[0-9A-Za-z_.]{1,32}$/.test(t) ? t : OTHER;
+}
 
 export interface BackupSet {
   backupId: string;
-  /** Success or Failed */
+  /** BACKUP_SET_STATUSES or Other */
   status: string;
-  /** FullBackup, IncrementalBackup, ... ("Unknown" when absent) */
+  /** BACKUP_TYPES or Other (absent included) */
   type: string;
   startMs: number;
   endMs: number;
@@ -119,8 +181,8 @@ export function normalizeBackupSet(item: unknown): BackupSet {
   }
   const set: BackupSet = {
     backupId,
-    status: text(item.BackupStatus) ?? 'Unknown',
-    type: text(item.BackupType) ?? 'Unknown',
+    status: documented(text(item.BackupStatus), BACKUP_SET_STATUSES),
+    type: documented(text(item.BackupType), BACKUP_TYPES),
     startMs,
     endMs,
     scope: backupScope(item.BackupScale),
@@ -151,8 +213,8 @@ export function backupScope(scale: unknown): BackupScope {
 
 export function normalizeBackupsPage(body: unknown): BackupsPage {
   const data = root(body);
-  const sets = listOf(data.Items, 'Backup').map(normalizeBackupSet);
-  return { sets, total: num(data.TotalRecordCount) ?? sets.length };
+  const sets = listOf(data, 'Items', 'Backup').map(normalizeBackupSet);
+  return { sets, total: countOf(data, 'TotalRecordCount') };
 }
 
 const WEEKDAYS: readonly string[] = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -172,8 +234,12 @@ export function expectedIntervalSeconds(weekdays: readonly number[]): number | u
   return longest * 86400;
 }
 
+/** The fields every DescribeBackupPolicy answer carries, whatever the engine: without them the answer says nothing. */
+const POLICY_FIELDS = ['PreferredBackupPeriod', 'BackupRetentionPeriod'] as const;
+
 export function normalizeBackupPolicy(body: unknown): BackupPolicy {
   const data = root(body);
+  for (const field of POLICY_FIELDS) if (text(data[field]) === undefined) throw new MalformedResponseError(`the response has no ${field}`);
   const weekdays = (text(data.PreferredBackupPeriod) ?? '')
     .split(',')
     .map((d) => WEEKDAYS.indexOf(d.trim()))
@@ -198,11 +264,11 @@ export function normalizeBackupPolicy(body: unknown): BackupPolicy {
   const logRetention = num(data.LogBackupRetentionPeriod);
   if (logRetention !== undefined) policy.logRetentionDays = logRetention;
   const released = text(data.ReleasedKeepPolicy);
-  if (released !== undefined) policy.releasedKeepPolicy = released === 'Lastest' ? 'Latest' : released;
+  if (released !== undefined) policy.releasedKeepPolicy = documented(released === 'Lastest' ? 'Latest' : released, RELEASED_KEEP_POLICIES);
   const protection = text(data.HighSpaceUsageProtection)?.toLowerCase();
   if (protection !== undefined) policy.highSpaceUsageProtection = protection === 'enable' || protection === 'enabled';
   const compress = text(data.CompressType);
-  if (compress !== undefined) policy.compressType = compress;
+  if (compress !== undefined) policy.compressType = documented(compress, COMPRESS_TYPES);
   const archive = num(data.ArchiveBackupRetentionPeriod);
   if (archive !== undefined) policy.archiveRetentionDays = Math.max(0, archive);
   return policy;
@@ -228,31 +294,31 @@ export function inBackupWindow(policy: BackupPolicy, nowMs: number, tailMs: numb
 
 export function normalizeInstancesPage(body: unknown): InstancesPage {
   const data = root(body);
-  const instances = listOf(data.Items, 'DBInstance').map((item): DBInstance => {
+  const instances = listOf(data, 'Items', 'DBInstance').map((item): DBInstance => {
     if (!isRecord(item)) throw new MalformedResponseError('a DBInstance entry is not an object');
     const id = text(item.DBInstanceId);
     if (id === undefined) throw new MalformedResponseError('a DBInstance entry has no DBInstanceId');
     const instance: DBInstance = {
       id,
       description: text(item.DBInstanceDescription) ?? '',
-      engine: text(item.Engine) ?? '',
-      engineVersion: text(item.EngineVersion) ?? '',
+      engine: engineOf(item.Engine),
+      engineVersion: engineVersionOf(item.EngineVersion),
       regionId: text(item.RegionId) ?? '',
-      instanceType: text(item.DBInstanceType) ?? '',
-      status: text(item.DBInstanceStatus) ?? '',
-      category: text(item.Category) ?? '',
-      lockMode: text(item.LockMode) ?? '',
+      instanceType: labelOf(item.DBInstanceType, INSTANCE_TYPES),
+      status: labelOf(item.DBInstanceStatus, INSTANCE_STATUSES),
+      category: labelOf(item.Category, CATEGORIES),
+      lockMode: labelOf(item.LockMode, LOCK_MODES),
     };
     const created = parseApiTime(item.CreateTime);
     if (created !== undefined) instance.createdMs = created;
     return instance;
   });
-  return { instances, total: num(data.TotalRecordCount) ?? instances.length };
+  return { instances, total: countOf(data, 'TotalRecordCount') };
 }
 
 export function normalizeTagsPage(body: unknown): TagsPage {
   const data = root(body);
-  const tags = listOf(data.TagResources, 'TagResource').map((item) => {
+  const tags = listOf(data, 'TagResources', 'TagResource').map((item) => {
     if (!isRecord(item)) throw new MalformedResponseError('a TagResource entry is not an object');
     const id = text(item.ResourceId);
     const key = text(item.TagKey);

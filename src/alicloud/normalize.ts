@@ -1,19 +1,35 @@
 // Turns raw DescribeBackupTasks bodies into typed records. The API's documented shape and what it
 // sends differ: ids come as strings, numbers or (past 2^53, through pop-core's json-bigint
-// parser) BigNumber objects; `Items` or `BackupJob` may be missing; a lone job may come as an
-// object instead of a one-element array; `BackupStatus` is absent until a task runs.
+// parser) BigNumber objects; a lone job may come as an object instead of a one-element array;
+// `BackupStatus` is absent until a task runs. What is not of the documented shape — `Items` or
+// `BackupJob` missing, an id that is not an integer — is a MalformedResponseError, never "no
+// tasks": an answer that says nothing must not make a running job look ended.
+//
+// Every value that becomes a label is one of the API's documented values or `Other` (OTHER), so
+// that no answer can add series without bound.
+
+/** The one label value for whatever the API sends outside the documented set of a field. */
+export const OTHER = 'Other';
 
 export const BACKUP_STATUSES = ['NoStart', 'Checking', 'Preparing', 'Waiting', 'Uploading', 'Finished', 'Failed'] as const;
 export type KnownBackupStatus = (typeof BACKUP_STATUSES)[number];
 export const JOB_MODES = ['Automated', 'Manual'] as const;
+export const TASK_ACTIONS = ['NormalBackupTask', 'TempBackupTask'] as const;
+
+/** `value` when it is one of `values`, else `Other` (absent included). */
+export function documented(value: string | undefined, values: readonly string[]): string {
+  return value !== undefined && values.includes(value) ? value : OTHER;
+}
 
 export interface BackupTask {
   /** every digit kept, whatever the wire type */
   jobId: string;
   backupId?: string;
-  /** `BackupStatus`, else `BackupProgressStatus`, else NoStart (a task reports no status until it runs) */
+  /** `BackupStatus`, else `BackupProgressStatus`, else NoStart (a task reports no status until it runs); BACKUP_STATUSES or Other */
   status: string;
+  /** JOB_MODES or Other */
   jobMode: string;
+  /** TASK_ACTIONS or Other */
   taskAction: string;
   /** `Process`/100, clamped to 0..1; undefined when absent or not a number */
   progressRatio?: number;
@@ -59,28 +75,41 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** The API answers a list as an array, a lone object, or nothing at all. */
-export function listOf(container: unknown, key: string): unknown[] {
-  if (container === undefined || container === null || container === '') return [];
-  if (!isRecord(container)) throw new MalformedResponseError(`expected an object holding "${key}"`);
-  const inner = container[key];
-  if (inner === undefined || inner === null) return [];
-  return Array.isArray(inner) ? inner : [inner];
+/**
+ * The entries of a documented list, `body[outer][inner]`: an array, or a lone object for a
+ * one-entry list. The API answers an empty list as `{"Items": {"BackupJob": []}}`; a container or
+ * list that is missing, or of another type, is not of the documented shape.
+ */
+export function listOf(body: Record<string, unknown>, outer: string, inner: string): unknown[] {
+  const container = body[outer];
+  if (!isRecord(container)) throw new MalformedResponseError(`the response has no "${outer}" object`);
+  const list = container[inner];
+  if (Array.isArray(list)) return list;
+  if (isRecord(list)) return [list];
+  throw new MalformedResponseError(`the response has no "${outer}.${inner}" list`);
 }
 
-const KNOWN: ReadonlySet<string> = new Set(BACKUP_STATUSES);
+/** A count the answer must carry (TotalRecordCount and the like): a whole number, as a string or a number. */
+export function countOf(body: Record<string, unknown>, key: string): number {
+  const t = text(body[key]);
+  const n = Number(t);
+  if (t === undefined || !Number.isSafeInteger(n) || n < 0) throw new MalformedResponseError(`the response has no whole "${key}"`);
+  return n;
+}
+
+/** A job id: a decimal integer without leading zeros, whatever the wire type ("4762614.0" or "04762614" would be another job). */
+const JOB_ID = /^(0|[1-9]\d{0,39})$/;
 
 export function normalizeBackupTask(item: unknown): BackupTask {
   if (!isRecord(item)) throw new MalformedResponseError('a BackupJob entry is not an object');
   const jobId = idToString(item.BackupJobId);
-  if (jobId === undefined) throw new MalformedResponseError('a BackupJob entry has no BackupJobId');
-  const status = text(item.BackupStatus) ?? text(item.BackupProgressStatus) ?? 'NoStart';
+  if (jobId === undefined || !JOB_ID.test(jobId)) throw new MalformedResponseError('a BackupJob entry has no integer BackupJobId');
   const process = Number(text(item.Process));
   const task: BackupTask = {
     jobId,
-    status: KNOWN.has(status) ? status : status.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 32),
-    jobMode: text(item.JobMode) ?? 'Unknown',
-    taskAction: text(item.TaskAction) ?? 'Unknown',
+    status: documented(text(item.BackupStatus) ?? text(item.BackupProgressStatus) ?? 'NoStart', BACKUP_STATUSES),
+    jobMode: documented(text(item.JobMode), JOB_MODES),
+    taskAction: documented(text(item.TaskAction), TASK_ACTIONS),
   };
   const backupId = idToString(item.BackupId);
   if (backupId !== undefined && backupId !== '0') task.backupId = backupId;
@@ -90,7 +119,20 @@ export function normalizeBackupTask(item: unknown): BackupTask {
 
 export function normalizeBackupTasks(body: unknown): BackupTask[] {
   if (!isRecord(body)) throw new MalformedResponseError('the response is not a JSON object');
-  return listOf(body.Items, 'BackupJob').map(normalizeBackupTask);
+  return listOf(body, 'Items', 'BackupJob').map(normalizeBackupTask);
+}
+
+/**
+ * The answer to a look-up of one job by BackupJobId: that job, or none (the API no longer knows
+ * it). An answer that lists any other job is not an answer to the question: malformed, never
+ * "no such job".
+ */
+export function normalizeBackupTaskLookup(jobId: string): (body: unknown) => BackupTask[] {
+  return (body) => {
+    const tasks = normalizeBackupTasks(body);
+    if (tasks.some((task) => task.jobId !== jobId)) throw new MalformedResponseError('the answer to a look-up by BackupJobId lists another job');
+    return tasks;
+  };
 }
 
 export function isTerminal(status: string): status is 'Finished' | 'Failed' {

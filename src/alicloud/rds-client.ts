@@ -23,7 +23,7 @@ import {
   type BackupSet,
   type DBInstance,
 } from './backups.js';
-import { normalizeBackupTasks, type BackupTask } from './normalize.js';
+import { normalizeBackupTaskLookup, normalizeBackupTasks, type BackupTask } from './normalize.js';
 import {
   normalizeBackupStorage,
   normalizeCrossRegionBackupsPage,
@@ -141,7 +141,8 @@ export class RdsClient implements RdsApi {
   }
 
   describeBackupTasks(instanceId: string, backupJobId?: string, opts?: CallOptions): Promise<BackupTask[]> {
-    return this.call('DescribeBackupTasks', { DBInstanceId: instanceId, BackupJobId: backupJobId }, normalizeBackupTasks, opts);
+    const parse = backupJobId === undefined ? normalizeBackupTasks : normalizeBackupTaskLookup(backupJobId);
+    return this.call('DescribeBackupTasks', { DBInstanceId: instanceId, BackupJobId: backupJobId }, parse, opts);
   }
 
   /** Every backup set whose start time falls in [startMs, endMs] (minute precision), all pages. */

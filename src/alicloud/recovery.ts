@@ -5,7 +5,7 @@
 // quirks are handled here is docs/recoverability.md. Download links are never kept: they are
 // signed URLs.
 import { isRecord, num, parseApiTime, root } from './backups.js';
-import { listOf, MalformedResponseError, text } from './normalize.js';
+import { countOf, listOf, MalformedResponseError, OTHER, text } from './normalize.js';
 
 /** The times the instance can be restored to, here (not across regions). */
 export interface RestoreWindow {
@@ -49,7 +49,7 @@ export interface CrossRegionSettingsPage {
 
 export interface CrossRegionBackupSet {
   id: string;
-  /** BackupSetStatus 0 = Success, 1 = Failed (other codes kept as they come) */
+  /** BackupSetStatus 0 = Success, 1 = Failed, anything else Other */
   status: string;
   startMs?: number;
   endMs: number;
@@ -74,8 +74,11 @@ export interface BackupStorage {
 
 export function normalizeRestoreWindow(body: unknown): RestoreWindow {
   const data = root(body);
+  // Both fields are always there: an instance with no usable backup yet answers with empty strings.
+  if (typeof data.RecoveryBeginTime !== 'string' || typeof data.RecoveryEndTime !== 'string') {
+    throw new MalformedResponseError('the response has no RecoveryBeginTime or RecoveryEndTime');
+  }
   const window: RestoreWindow = {};
-  // An instance with no usable backup yet answers with empty strings.
   const begin = parseApiTime(data.RecoveryBeginTime);
   const end = parseApiTime(data.RecoveryEndTime);
   if (begin !== undefined) window.beginMs = begin;
@@ -88,7 +91,7 @@ function normalizeLogFile(item: unknown): LogFile {
   const beginMs = parseApiTime(item.LogBeginTime);
   const endMs = parseApiTime(item.LogEndTime);
   if (beginMs === undefined || endMs === undefined) throw new MalformedResponseError('a BinLogFile entry lacks LogBeginTime or LogEndTime');
-  const file: LogFile = { host: text(item.HostInstanceID) ?? '', beginMs, endMs };
+  const file: LogFile = { host: hostOf(item.HostInstanceID), beginMs, endMs };
   const name = text(item.LogFileName);
   if (name !== undefined) file.name = name;
   const size = num(item.FileSize);
@@ -98,11 +101,25 @@ function normalizeLogFile(item: unknown): LogFile {
   return file;
 }
 
+/** HostInstanceID, a label: an integer id, else Other; "" when absent. */
+function hostOf(value: unknown): string {
+  const t = text(value);
+  if (t === undefined) return '';
+  return /^\d{1,20}$/.test(t) ? t : OTHER;
+}
+
+/** A region id (`cn-hangzhou`, `ap-southeast-1`), a label: anything else is Other. */
+function regionOf(value: unknown): string | undefined {
+  const t = text(value);
+  if (t === undefined) return undefined;
+  return /^[a-z]{2,4}(-[a-z0-9]{1,16}){1,3}$/.test(t) ? t : OTHER;
+}
+
 /** DescribeBinlogFiles and DescribeLogBackupFiles share this shape (`Items.BinLogFile[]`). */
 export function normalizeLogFilesPage(body: unknown): LogFilesPage {
   const data = root(body);
-  const files = listOf(data.Items, 'BinLogFile').map(normalizeLogFile);
-  return { files, total: num(data.TotalRecordCount) ?? files.length };
+  const files = listOf(data, 'Items', 'BinLogFile').map(normalizeLogFile);
+  return { files, total: countOf(data, 'TotalRecordCount') };
 }
 
 function enabled(value: unknown): boolean {
@@ -113,38 +130,38 @@ function enabled(value: unknown): boolean {
 export function normalizeCrossRegionSettingsPage(body: unknown): CrossRegionSettingsPage {
   const data = root(body);
   const settings = new Map<string, CrossRegionSettings>();
-  for (const item of listOf(data.Items, 'Item')) {
+  for (const item of listOf(data, 'Items', 'Item')) {
     if (!isRecord(item)) throw new MalformedResponseError('an Item entry is not an object');
     const id = text(item.DBInstanceId);
     if (id === undefined) throw new MalformedResponseError('an Item entry has no DBInstanceId');
     const entry: CrossRegionSettings = { enabled: enabled(item.BackupEnabled), logEnabled: enabled(item.LogBackupEnabled) };
-    const region = text(item.CrossBackupRegion);
+    const region = regionOf(item.CrossBackupRegion);
     if (region !== undefined) entry.targetRegion = region;
     const retention = num(item.Retention);
     if (retention !== undefined) entry.retentionDays = retention;
     settings.set(id, entry);
   }
-  return { settings, total: num(data.TotalRecords) ?? settings.size };
+  return { settings, total: countOf(data, 'TotalRecords') };
 }
 
 export function normalizeCrossRegionBackupsPage(body: unknown): CrossRegionBackupsPage {
   const data = root(body);
-  const sets = listOf(data.Items, 'Item').map((item): CrossRegionBackupSet => {
+  const sets = listOf(data, 'Items', 'Item').map((item): CrossRegionBackupSet => {
     if (!isRecord(item)) throw new MalformedResponseError('an Item entry is not an object');
     const id = text(item.CrossBackupId);
     const endMs = parseApiTime(item.BackupEndTime);
     if (id === undefined || endMs === undefined) throw new MalformedResponseError('an Item entry lacks CrossBackupId or BackupEndTime');
     const code = text(item.BackupSetStatus);
-    const set: CrossRegionBackupSet = { id, status: code === '0' ? 'Success' : code === '1' ? 'Failed' : (code ?? 'Unknown'), endMs };
+    const set: CrossRegionBackupSet = { id, status: code === '0' ? 'Success' : code === '1' ? 'Failed' : OTHER, endMs };
     const startMs = parseApiTime(item.BackupStartTime);
     if (startMs !== undefined) set.startMs = startMs;
-    const region = text(item.CrossBackupRegion);
+    const region = regionOf(item.CrossBackupRegion);
     if (region !== undefined) set.region = region;
     const size = num(item.CrossBackupSetSize);
     if (size !== undefined && size >= 0) set.sizeBytes = size;
     return set;
   });
-  return { sets, total: num(data.TotalRecordCount) ?? sets.length };
+  return { sets, total: countOf(data, 'TotalRecordCount') };
 }
 
 /** A byte count where `-1` means "none stored": 0. */
@@ -156,6 +173,8 @@ function bytes(value: unknown): number | undefined {
 
 export function normalizeBackupStorage(body: unknown): BackupStorage {
   const data = root(body);
+  // Every engine's answer carries the data backup size: without it the answer says nothing.
+  if (num(data.BackupDataSize) === undefined) throw new MalformedResponseError('the response has no BackupDataSize');
   const storage: BackupStorage = {};
   const fields: Array<[keyof BackupStorage, unknown]> = [
     ['dataBytes', data.BackupDataSize],

@@ -78,7 +78,7 @@ export const METRICS = {
   instanceInfo: {
     name: `${PREFIX}_instance_info`,
     type: 'gauge',
-    help: "Always 1 for every watched instance DescribeDBInstances knows; labels describe it, as the API gives them: instance_type (DBInstanceType: Primary, Readonly, Guard, Temp), category (Basic, HighAvailability, AlwaysOn, Finance, ...), status (DBInstanceStatus: Running, Creating, Stopped, ...), lock_mode (LockMode: Unlock, ManualLock, LockByExpiration, LockByDiskQuota, ...), and one tag_<key> per key of tags_as_labels (the instance's tag value, empty when it has none). Join on instance_id to add them to other series.",
+    help: "Always 1 for every watched instance DescribeDBInstances knows; labels describe it, each one of the values the API documents or Other: instance_type (DBInstanceType: Primary, Readonly, Guard, Temp), category (Basic, HighAvailability, AlwaysOn, Finance, ...), status (DBInstanceStatus: Running, Creating, Stopped, ...), lock_mode (LockMode: Unlock, ManualLock, LockByExpiration, LockByDiskQuota, ...), and one tag_<key> per key of tags_as_labels (the instance's tag value, empty when it has none). Join on instance_id to add them to other series.",
     labels: ['engine', 'engine_version', 'description', 'instance_type', 'category', 'status', 'lock_mode'],
     dynamicLabels: 'tag_<key>',
     perInstance: true,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createRequire } from 'node:module';
-import { idToString, isTerminal, MalformedResponseError, normalizeBackupTasks } from '../../src/alicloud/normalize.js';
+import { idToString, isTerminal, MalformedResponseError, normalizeBackupTaskLookup, normalizeBackupTasks } from '../../src/alicloud/normalize.js';
 
 // The parser pop-core uses for every response body.
 const JSONbig = createRequire(import.meta.url)('json-bigint') as { parse(text: string): unknown };
@@ -26,24 +26,60 @@ describe('normalizeBackupTasks', () => {
     assert.equal(task?.progressRatio, 0);
   });
 
-  it('counts a task with neither status as NoStart', () => {
+  it('counts a task with neither status as NoStart, with no JobMode as Other', () => {
     const [task] = normalizeBackupTasks({ Items: { BackupJob: [{ BackupJobId: '1' }] } });
     assert.equal(task?.status, 'NoStart');
-    assert.equal(task?.jobMode, 'Unknown');
+    assert.equal(task?.jobMode, 'Other');
+    assert.equal(task?.taskAction, 'Other');
     assert.equal(task?.progressRatio, undefined);
   });
 
-  it('treats a missing Items or BackupJob as no tasks', () => {
-    assert.deepEqual(normalizeBackupTasks({ RequestId: 'x' }), []);
-    assert.deepEqual(normalizeBackupTasks({ Items: {} }), []);
-    assert.deepEqual(normalizeBackupTasks({ Items: { BackupJob: [] } }), []);
+  it('reads the empty listing, {"Items":{"BackupJob":[]}}, as no tasks', () => {
+    assert.deepEqual(normalizeBackupTasks({ RequestId: 'x', Items: { BackupJob: [] } }), []);
+  });
+
+  it('rejects a body without Items or BackupJob as malformed: an answer that says nothing is never "no tasks"', () => {
+    for (const body of [{}, { RequestId: 'x' }, { Items: {} }, { Items: null }, { Items: { BackupJob: null } }, { Items: { Backup: [] } }]) {
+      assert.throws(() => normalizeBackupTasks(body), MalformedResponseError, JSON.stringify(body));
+    }
   });
 
   it('rejects bodies of the wrong shape as malformed', () => {
-    assert.throws(() => normalizeBackupTasks('text'), MalformedResponseError);
-    assert.throws(() => normalizeBackupTasks({ Items: 'x' }), MalformedResponseError);
-    assert.throws(() => normalizeBackupTasks({ Items: { BackupJob: [42] } }), MalformedResponseError);
-    assert.throws(() => normalizeBackupTasks({ Items: { BackupJob: [{ Process: '5' }] } }), MalformedResponseError);
+    for (const body of [
+      'text',
+      null,
+      [],
+      { Items: 'x' },
+      { Items: '' },
+      { Items: [] },
+      { Items: { BackupJob: 'x' } },
+      { Items: { BackupJob: 42 } },
+      { Items: { BackupJob: [42] } },
+      { Items: { BackupJob: { foo: 1 } } },
+      { Items: { BackupJob: [{ Process: '5' }] } },
+    ]) {
+      assert.throws(() => normalizeBackupTasks(body), MalformedResponseError, JSON.stringify(body));
+    }
+  });
+
+  it('rejects a BackupJobId that is not a decimal integer: "4762614.0" or "04762614" would be another job', () => {
+    for (const BackupJobId of ['4762614.0', '04762614', 4762614.5, '4.762614e6', '-1', 'abc', 'x'.repeat(2048), true, ['4762614']]) {
+      assert.throws(
+        () => normalizeBackupTasks({ Items: { BackupJob: [{ BackupJobId, BackupStatus: 'Uploading' }] } }),
+        MalformedResponseError,
+        String(BackupJobId),
+      );
+    }
+  });
+
+  it('bounds every label value to the documented set or Other, a random 2 KB value included', () => {
+    const junk = Array.from({ length: 2048 }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 90))).join('');
+    const [task] = normalizeBackupTasks({ Items: { BackupJob: [{ BackupJobId: '1', BackupStatus: junk, JobMode: junk, TaskAction: junk }] } });
+    assert.deepEqual([task?.status, task?.jobMode, task?.taskAction], ['Other', 'Other', 'Other']);
+    const [known] = normalizeBackupTasks({
+      Items: { BackupJob: [{ BackupJobId: '2', BackupStatus: 'Failed', JobMode: 'Manual', TaskAction: 'TempBackupTask' }] },
+    });
+    assert.deepEqual([known?.status, known?.jobMode, known?.taskAction], ['Failed', 'Manual', 'TempBackupTask']);
   });
 
   it('clamps progress to 0..1', () => {
@@ -60,6 +96,15 @@ describe('normalizeBackupTasks', () => {
       tasks.map((t) => t.progressRatio),
       [1, 0, undefined],
     );
+  });
+
+  it('a look-up by BackupJobId answered with another job is malformed, not "no such job"; with that job or none, read', () => {
+    const lookUp = normalizeBackupTaskLookup('4762614');
+    assert.throws(() => lookUp({ Items: { BackupJob: [{ BackupJobId: '4762615', BackupStatus: 'Failed' }] } }), MalformedResponseError);
+    assert.throws(() => lookUp({ Items: { BackupJob: [{ BackupJobId: '4762614' }, { BackupJobId: '1' }] } }), MalformedResponseError);
+    assert.throws(() => lookUp({}), MalformedResponseError);
+    assert.deepEqual(lookUp({ Items: { BackupJob: [] } }), []);
+    assert.equal(lookUp({ Items: { BackupJob: { BackupJobId: 4762614, BackupStatus: 'Failed' } } })[0]?.status, 'Failed');
   });
 
   it('keeps every digit of any integer id, however it arrives (property)', () => {

@@ -111,7 +111,7 @@ describe('normalisers (property-based)', () => {
     ['normalizeBackupPolicy', normalizeBackupPolicy],
     ['normalizeInstancesPage', normalizeInstancesPage],
     ['normalizeTagsPage', normalizeTagsPage],
-    ['listOf', (b) => listOf(b, 'BackupJob')],
+    ['listOf', (b) => listOf({ Items: b }, 'Items', 'BackupJob')],
   ];
   for (const [name, normalise] of normalisers) {
     it(`${name}: a record or a MalformedResponseError, for any body`, () => {

@@ -1,9 +1,11 @@
 // The instance facts and backup scope that decide whether backups are expected and which backups
 // count: what DescribeDBInstances and DescribeBackups send, present, absent and odd.
 import assert from 'node:assert/strict';
-import { backupScope, normalizeBackupSet, normalizeBackupsPage, normalizeInstancesPage } from '../../src/alicloud/backups.js';
+import { backupScope, normalizeBackupSet, normalizeBackupsPage, normalizeInstancesPage, normalizeTagsPage } from '../../src/alicloud/backups.js';
+import { MalformedResponseError } from '../../src/alicloud/normalize.js';
 
-const instance = (fields: Record<string, unknown>) => normalizeInstancesPage({ Items: { DBInstance: [{ DBInstanceId: 'rm-1', ...fields }] } }).instances[0]!;
+const instance = (fields: Record<string, unknown>) =>
+  normalizeInstancesPage({ TotalRecordCount: 1, Items: { DBInstance: [{ DBInstanceId: 'rm-1', ...fields }] } }).instances[0]!;
 const backup = (fields: Record<string, unknown>) =>
   normalizeBackupSet({ BackupId: '1', BackupStartTime: '2026-11-20T16:00:00Z', BackupEndTime: '2026-11-20T16:20:00Z', BackupType: 'FullBackup', ...fields });
 
@@ -23,10 +25,34 @@ describe('DBInstance: category, lock mode and creation time', () => {
     assert.equal(got.status, 'Stopped');
   });
 
-  it('keeps values it does not know, as they come (trimmed)', () => {
-    const got = instance({ Category: ' serverless_basic ', LockMode: 'SomethingNew' });
+  it('takes documented values trimmed, and anything outside the documented set as Other: a label value from the API is bounded', () => {
+    const got = instance({ Category: ' serverless_basic ', LockMode: 'SomethingNew', DBInstanceType: 'x'.repeat(2048), DBInstanceStatus: 'Exploding' });
     assert.equal(got.category, 'serverless_basic');
-    assert.equal(got.lockMode, 'SomethingNew');
+    assert.equal(got.lockMode, 'Other');
+    assert.equal(got.instanceType, 'Other');
+    assert.equal(got.status, 'Other');
+  });
+
+  it('takes Engine in the API spelling whatever its case, and an engine version of the documented form; else Other', () => {
+    assert.equal(instance({ Engine: 'mysql', EngineVersion: '8.0' }).engine, 'MySQL');
+    assert.equal(instance({ Engine: 'SQLServer', EngineVersion: '2019_std_ha' }).engineVersion, '2019_std_ha');
+    assert.equal(instance({ Engine: 'Oracle' }).engine, 'Other');
+    assert.equal(instance({ EngineVersion: `8.0 ${'x'.repeat(2048)}` }).engineVersion, 'Other');
+    assert.equal(instance({}).engine, '');
+  });
+
+  it('rejects instance pages not of the documented shape as malformed, never as "no instances"', () => {
+    for (const body of [{}, { Items: 'x' }, { TotalRecordCount: 0 }, { TotalRecordCount: 0, Items: {} }, { Items: { DBInstance: [] } }]) {
+      assert.throws(() => normalizeInstancesPage(body), MalformedResponseError, JSON.stringify(body));
+    }
+    assert.deepEqual(normalizeInstancesPage({ TotalRecordCount: 0, Items: { DBInstance: [] } }).instances, []);
+  });
+
+  it('rejects tag pages not of the documented shape as malformed, never as "no tags"', () => {
+    for (const body of [{}, { TagResources: 'x' }, { TagResources: {} }, { TagResources: { TagResource: 'x' } }]) {
+      assert.throws(() => normalizeTagsPage(body), MalformedResponseError, JSON.stringify(body));
+    }
+    assert.deepEqual(normalizeTagsPage({ TagResources: { TagResource: [] } }).tags, []);
   });
 
   it('absent or empty: "" for category and lock mode, no creation time', () => {
@@ -89,5 +115,28 @@ describe('BackupSet: scope', () => {
         ['2', 'FullBackup', 'databases'],
       ],
     );
+  });
+});
+
+describe('BackupSet: bounded labels and the documented page', () => {
+  it('a BackupType or BackupStatus outside the documented set is Other (a 2 KB value included)', () => {
+    const got = backup({ BackupType: 'x'.repeat(2048), BackupStatus: 'Exploded' });
+    assert.equal(got.type, 'Other');
+    assert.equal(got.status, 'Other');
+    assert.equal(backup({ BackupType: 'IncrementalBackup', BackupStatus: 'Failed' }).type, 'IncrementalBackup');
+  });
+
+  it('rejects backup pages not of the documented shape as malformed, never as "no backups"', () => {
+    for (const body of [
+      {},
+      { Items: 'x' },
+      { TotalRecordCount: 0 },
+      { TotalRecordCount: 0, Items: {} },
+      { Items: { Backup: [] } },
+      { TotalRecordCount: -1, Items: { Backup: [] } },
+    ]) {
+      assert.throws(() => normalizeBackupsPage(body), MalformedResponseError, JSON.stringify(body));
+    }
+    assert.deepEqual(normalizeBackupsPage({ TotalRecordCount: '0', Items: { Backup: [] } }).sets, []);
   });
 });

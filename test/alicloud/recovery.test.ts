@@ -11,6 +11,9 @@ import {
   normalizeRestoreWindow,
 } from '../../src/alicloud/recovery.js';
 
+/** What every DescribeBackupPolicy answer carries. */
+const required = { PreferredBackupPeriod: 'Monday', BackupRetentionPeriod: '7' };
+
 describe('recoverability normalisers', () => {
   it('reads the restore window, and nothing from empty strings', () => {
     assert.deepEqual(normalizeRestoreWindow({ RecoveryBeginTime: '2026-11-20T07:59:18Z', RecoveryEndTime: '2026-11-27T08:41:29Z' }), {
@@ -18,6 +21,12 @@ describe('recoverability normalisers', () => {
       endMs: Date.parse('2026-11-27T08:41:29Z'),
     });
     assert.deepEqual(normalizeRestoreWindow({ RecoveryBeginTime: '', RecoveryEndTime: '' }), {});
+  });
+
+  it('rejects a restore window answer without its two fields as malformed, never as "no window"', () => {
+    for (const body of [{}, { RecoveryBeginTime: '' }, { RecoveryBeginTime: 1, RecoveryEndTime: 2 }, { Items: 'x' }]) {
+      assert.throws(() => normalizeRestoreWindow(body), MalformedResponseError, JSON.stringify(body));
+    }
   });
 
   it('reads log files with second or minute times, string sizes, a lone object, and drops download links', () => {
@@ -48,9 +57,49 @@ describe('recoverability normalisers', () => {
       uploaded: false,
     });
     assert.deepEqual(page.files[1], { host: '', beginMs: Date.parse('2026-11-27T08:40:00Z'), endMs: Date.parse('2026-11-27T09:10:00Z'), sizeBytes: 788480 });
-    assert.equal(normalizeLogFilesPage({ Items: { BinLogFile: { LogBeginTime: '2026-11-27T08:40Z', LogEndTime: '2026-11-27T09:10Z' } } }).files.length, 1);
-    assert.deepEqual(normalizeLogFilesPage({}).files, []);
-    assert.throws(() => normalizeLogFilesPage({ Items: { BinLogFile: [{ LogBeginTime: 'yesterday' }] } }), MalformedResponseError);
+    assert.equal(
+      normalizeLogFilesPage({ TotalRecordCount: 1, Items: { BinLogFile: { LogBeginTime: '2026-11-27T08:40Z', LogEndTime: '2026-11-27T09:10Z' } } }).files
+        .length,
+      1,
+    );
+    assert.deepEqual(normalizeLogFilesPage({ TotalRecordCount: '0', Items: { BinLogFile: [] } }).files, []);
+    assert.throws(() => normalizeLogFilesPage({ TotalRecordCount: 1, Items: { BinLogFile: [{ LogBeginTime: 'yesterday' }] } }), MalformedResponseError);
+  });
+
+  it('rejects log file pages not of the documented shape as malformed, never as "no files"', () => {
+    for (const body of [
+      {},
+      { Items: 'x' },
+      { TotalRecordCount: 0 },
+      { TotalRecordCount: 0, Items: {} },
+      { Items: { BinLogFile: [] } },
+      { TotalRecordCount: 'x', Items: { BinLogFile: [] } },
+    ]) {
+      assert.throws(() => normalizeLogFilesPage(body), MalformedResponseError, JSON.stringify(body));
+    }
+  });
+
+  it('rejects cross-region pages not of the documented shape as malformed', () => {
+    for (const body of [{}, { Items: 'x' }, { TotalRecords: 0, Items: { Item: 'x' } }, { Items: { Item: [] } }]) {
+      assert.throws(() => normalizeCrossRegionSettingsPage(body), MalformedResponseError, JSON.stringify(body));
+      assert.throws(() => normalizeCrossRegionBackupsPage(body), MalformedResponseError, JSON.stringify(body));
+    }
+    assert.equal(normalizeCrossRegionSettingsPage({ TotalRecords: 0, Items: { Item: [] } }).settings.size, 0);
+    assert.deepEqual(normalizeCrossRegionBackupsPage({ TotalRecordCount: 0, Items: { Item: [] } }).sets, []);
+  });
+
+  it('a host or region not of the documented form is Other, a single label value', () => {
+    const junk = 'x'.repeat(2048);
+    const page = normalizeLogFilesPage({
+      TotalRecordCount: 1,
+      Items: { BinLogFile: [{ LogBeginTime: '2026-11-27T08:40Z', LogEndTime: '2026-11-27T09:10Z', HostInstanceID: junk }] },
+    });
+    assert.equal(page.files[0]?.host, 'Other');
+    const settings = normalizeCrossRegionSettingsPage({
+      TotalRecords: 1,
+      Items: { Item: [{ DBInstanceId: 'rm-a', BackupEnabled: 'Enable', CrossBackupRegion: junk }] },
+    });
+    assert.equal(settings.settings.get('rm-a')?.targetRegion, 'Other');
   });
 
   it('reads cross-region settings (Enable/Disable) and sets (BackupSetStatus 0 success, 1 failed, number or string)', () => {
@@ -77,7 +126,7 @@ describe('recoverability normalisers', () => {
     });
     assert.deepEqual(
       sets.sets.map((s) => s.status),
-      ['Success', 'Failed', '2'],
+      ['Success', 'Failed', 'Other'],
     );
     assert.equal(sets.sets[0]?.sizeBytes, 5312836);
     assert.equal(sets.total, 3);
@@ -101,11 +150,14 @@ describe('recoverability normalisers', () => {
         overFreeQuotaBytes: 0,
       },
     );
-    assert.deepEqual(normalizeBackupStorage({}), {});
+    assert.deepEqual(normalizeBackupStorage({ BackupDataSize: -1 }), { dataBytes: 0 });
+    assert.throws(() => normalizeBackupStorage({}), MalformedResponseError, 'an answer without BackupDataSize says nothing');
+    assert.throws(() => normalizeBackupStorage({ BackupDataSize: 'x' }), MalformedResponseError);
   });
 
   it('reads the extra policy fields, the misspelt Lastest as Latest', () => {
     const policy = normalizeBackupPolicy({
+      ...required,
       PreferredBackupPeriod: 'Monday',
       BackupLog: 'Enable',
       LogBackupRetentionPeriod: '14',
@@ -120,9 +172,21 @@ describe('recoverability normalisers', () => {
     assert.equal(policy.highSpaceUsageProtection, false);
     assert.equal(policy.compressType, '4');
     assert.equal(policy.archiveRetentionDays, 365);
-    assert.equal(normalizeBackupPolicy({ EnableBackupLog: '0' }).logBackupEnabled, false, 'EnableBackupLog alone');
-    assert.equal(normalizeBackupPolicy({ BackupLog: 'Disabled', EnableBackupLog: '1' }).logBackupEnabled, false, 'BackupLog wins');
-    assert.equal(normalizeBackupPolicy({ ReleasedKeepPolicy: 'All' }).releasedKeepPolicy, 'All');
+    assert.equal(normalizeBackupPolicy({ ...required, EnableBackupLog: '0' }).logBackupEnabled, false, 'EnableBackupLog alone');
+    assert.equal(normalizeBackupPolicy({ ...required, BackupLog: 'Disabled', EnableBackupLog: '1' }).logBackupEnabled, false, 'BackupLog wins');
+    assert.equal(normalizeBackupPolicy({ ...required, ReleasedKeepPolicy: 'All' }).releasedKeepPolicy, 'All');
+  });
+
+  it('a policy value outside its documented set is Other', () => {
+    const policy = normalizeBackupPolicy({ ...required, ReleasedKeepPolicy: 'x'.repeat(2048), CompressType: '7' });
+    assert.equal(policy.releasedKeepPolicy, 'Other');
+    assert.equal(policy.compressType, 'Other');
+  });
+
+  it('rejects a policy answer without its period and retention as malformed, never as "no schedule"', () => {
+    for (const body of [{}, { PreferredBackupPeriod: 'Monday' }, { BackupRetentionPeriod: 7 }, { Items: 'x' }]) {
+      assert.throws(() => normalizeBackupPolicy(body), MalformedResponseError, JSON.stringify(body));
+    }
   });
 
   it('reads IsAvail of a backup set (absent: usable)', () => {

@@ -68,7 +68,7 @@ describe('normalizing DescribeBackups and DescribeBackupPolicy', () => {
       {
         backupId: '102',
         status: 'Failed',
-        type: 'Unknown',
+        type: 'Other',
         startMs: Date.parse('2026-11-21T16:00Z'),
         endMs: Date.parse('2026-11-21T16:05Z'),
         sizeBytes: 0,
@@ -78,7 +78,7 @@ describe('normalizing DescribeBackups and DescribeBackupPolicy', () => {
   });
 
   it('rejects a set without its times', () => {
-    assert.throws(() => normalizeBackupsPage({ Items: { Backup: [{ BackupId: '1', BackupStartTime: 'yesterday' }] } }), /BackupStartTime/);
+    assert.throws(() => normalizeBackupsPage({ TotalRecordCount: 1, Items: { Backup: [{ BackupId: '1', BackupStartTime: 'yesterday' }] } }), /BackupStartTime/);
   });
 
   it('reads a policy', () => {
@@ -113,7 +113,7 @@ describe('inBackupWindow', () => {
   const at = (iso: string) => Date.parse(iso);
   // 2026-11-28 is a Saturday (6), 2026-11-29 a Sunday (0)
   it('is open inside PreferredBackupTime on a scheduled day, and for the tail after it', () => {
-    const policy = normalizeBackupPolicy({ PreferredBackupTime: '02:00Z-03:00Z', PreferredBackupPeriod: 'Saturday' });
+    const policy = normalizeBackupPolicy({ PreferredBackupTime: '02:00Z-03:00Z', PreferredBackupPeriod: 'Saturday', BackupRetentionPeriod: 7 });
     assert.deepEqual(policy.window, { start: 120, end: 180 });
     assert.equal(inBackupWindow(policy, at('2026-11-28T01:59:00Z'), 30 * 60_000), false);
     assert.equal(inBackupWindow(policy, at('2026-11-28T02:00:00Z'), 30 * 60_000), true);
@@ -123,15 +123,15 @@ describe('inBackupWindow', () => {
   });
 
   it('follows a window across midnight into the next day, by the day it began', () => {
-    const policy = normalizeBackupPolicy({ PreferredBackupTime: '23:30Z-00:30Z', PreferredBackupPeriod: 'Saturday' });
+    const policy = normalizeBackupPolicy({ PreferredBackupTime: '23:30Z-00:30Z', PreferredBackupPeriod: 'Saturday', BackupRetentionPeriod: 7 });
     assert.equal(inBackupWindow(policy, at('2026-11-28T23:45:00Z'), 0), true);
     assert.equal(inBackupWindow(policy, at('2026-11-29T00:15:00Z'), 0), true, "Saturday's window, now Sunday");
     assert.equal(inBackupWindow(policy, at('2026-11-29T23:45:00Z'), 0), false, 'Sunday is not scheduled');
   });
 
   it('is always open when the policy gives no window or no day: nothing rules a backup out', () => {
-    assert.equal(inBackupWindow(normalizeBackupPolicy({ PreferredBackupPeriod: 'Monday' }), at('2026-11-28T12:00:00Z'), 0), true);
-    assert.equal(inBackupWindow(normalizeBackupPolicy({ PreferredBackupTime: '02:00Z-03:00Z' }), at('2026-11-28T12:00:00Z'), 0), true);
+    assert.equal(inBackupWindow(normalizeBackupPolicy({ PreferredBackupPeriod: 'Monday', BackupRetentionPeriod: 7 }), at('2026-11-28T12:00:00Z'), 0), true);
+    assert.equal(inBackupWindow({ weekdays: [], window: { start: 120, end: 180 } }, at('2026-11-28T12:00:00Z'), 0), true);
   });
 });
 

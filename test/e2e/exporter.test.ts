@@ -186,16 +186,19 @@ describe('exporter end to end', () => {
       assert.equal(sample(text, 'alicloud_rds_backup_tasks', { ...A, status: 'Preparing' }), 1);
     });
 
-    it('reads a lone job sent as an object, and a reply without Items as no tasks', async () => {
+    it('reads a lone job sent as an object; a reply without Items is MalformedResponse, never "no tasks"', async () => {
       rig = await startRig({ config: { regions: { 'cn-hangzhou': ['rm-test-01', 'rm-test-02'] } } });
       rig.sim.world.instance('rm-test-01')!.quirks.singleObject = true;
-      rig.sim.world.instance('rm-test-02')!.quirks.omitItems = true;
       rig.sim.world.addJob('rm-test-01', { status: 'Uploading', process: 50 });
+      rig.sim.world.addJob('rm-test-02', { status: 'Uploading', process: 50 });
+      await rig.cycle();
+      rig.sim.inject({ action: TASKS, kind: 'empty-object', instanceId: 'rm-test-02', times: Infinity });
       await rig.cycle();
       const text = await rig.scrape();
       assert.equal(sample(text, 'alicloud_rds_backup_tasks', { ...A, status: 'Uploading' }), 1);
-      assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-test-02' }), 1);
-      assert.equal(series(text, 'alicloud_rds_backup_tasks', { instance_id: 'rm-test-02' }).length, 7, 'all seven statuses, at 0');
+      assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-test-02' }), 0);
+      assert.equal(sample(text, 'alicloud_rds_backup_pending_job_lookups', { instance_id: 'rm-test-02' }), 0, 'its job did not leave the listing');
+      assert.ok((sample(text, 'alicloud_rds_backup_api_requests_total', { action: TASKS, code: 'MalformedResponse' }) ?? 0) > 0, 'counted as MalformedResponse');
     });
   });
 

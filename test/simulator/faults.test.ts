@@ -87,6 +87,37 @@ describe('simulator fault injection (as pop-core sees it)', () => {
     assert.equal(h.sim.requests[0]?.code, 'empty');
   });
 
+  it('empty-object: a 200 whose body is {}, which pop-core resolves with', async () => {
+    h.sim.world.addJob('rm-a', { status: 'Uploading' });
+    h.sim.inject({ kind: 'empty-object' });
+    const body = await h.call('DescribeBackupTasks', { DBInstanceId: 'rm-a' });
+    assert.deepEqual({ ...body }, {});
+    assert.deepEqual(
+      h.sim.requests.map((r) => [r.code, r.httpStatus]),
+      [['empty-object', 200]],
+    );
+  });
+
+  it('junk-shape: a 200 with JSON that pop-core resolves with, never of the documented shape', async () => {
+    h.sim.world.addJob('rm-a', { status: 'Uploading' });
+    h.sim.inject({ kind: 'junk-shape', times: 30 });
+    const shapes = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const body = (await h.call('DescribeBackupTasks', { DBInstanceId: 'rm-a' })) as unknown;
+      const items = Array.isArray(body) ? undefined : (body as { Items?: { BackupJob?: unknown } }).Items;
+      assert.ok(
+        !Array.isArray(items?.BackupJob) || (items.BackupJob as Array<{ BackupJobId?: unknown }>).every((j) => j.BackupJobId === undefined),
+        JSON.stringify(body),
+      );
+      shapes.add(JSON.stringify(body).replace(/"[0-9A-F-]{36}"/g, '"id"'));
+    }
+    assert.ok(shapes.size >= 5, `${shapes.size} different shapes`);
+    assert.ok(
+      h.sim.requests.every((r) => r.code === 'junk-shape' && r.httpStatus === 200),
+      'every answer a junk-shape 200',
+    );
+  });
+
   it('http500-no-code: pop-core resolves, because it never checks the HTTP status', async () => {
     h.sim.inject({ kind: 'http500-no-code' });
     const body = await h.call('DescribeBackupTasks', { DBInstanceId: 'rm-a' });
