@@ -10,7 +10,8 @@
 // backups are seen in the task listing). This costs less than asking again from the newest known
 // set, which for a weekly schedule would re-read a week every time. Results are taken as maxima:
 // the API's order is undocumented.
-import type { BackupSet } from '../alicloud/backups.js';
+import { BACKUP_SET_STATUSES, BACKUP_TYPES, type BackupSet } from '../alicloud/backups.js';
+import { documented } from '../alicloud/normalize.js';
 
 export interface HistoryOptions {
   lookbackMs: number;
@@ -48,6 +49,13 @@ const SET_STATUSES = ['Success', 'Failed'] as const;
 /** The backup_type under which sets of some databases only are counted, whatever their BackupType. */
 export const DATABASE_BACKUP = 'DatabaseBackup';
 const FINAL: ReadonlySet<string> = new Set(SET_STATUSES);
+const LABELLED_TYPES: readonly string[] = [...BACKUP_TYPES, DATABASE_BACKUP];
+
+/** A `${type}|${status}` key with both parts bounded (a file written before they were bounded may hold anything). */
+function boundedSeenKey(key: string): string {
+  const at = key.lastIndexOf('|');
+  return `${documented(key.slice(0, at), LABELLED_TYPES)}|${documented(key.slice(at + 1), BACKUP_SET_STATUSES)}`;
+}
 
 export class BackupHistory {
   private initialDone = false;
@@ -153,11 +161,16 @@ export class BackupHistory {
     this.known.clear();
     for (const [id, start] of state.known) this.known.set(id, start);
     this.newestSuccess.clear();
-    for (const set of state.newestSuccess) this.newestSuccess.set(set.type, set);
+    // Label values restored from a file are bounded as the API's are; the newest set of a type wins.
+    for (const saved of state.newestSuccess) {
+      const set = { ...saved, type: documented(saved.type, LABELLED_TYPES) };
+      const known = this.newestSuccess.get(set.type);
+      if (!known || set.endMs > known.endMs) this.newestSuccess.set(set.type, set);
+    }
     this.newestFinished = state.newestFinished;
     this.newestFailedEndMs = state.newestFailedEndMs;
     this.seen.clear();
-    for (const [key, n] of state.seen) this.seen.set(key, n);
+    for (const [key, n] of state.seen) this.seen.set(boundedSeenKey(key), (this.seen.get(boundedSeenKey(key)) ?? 0) + n);
     this.usable.clear();
     for (const [id, end] of state.usable ?? []) this.usable.set(id, end);
   }

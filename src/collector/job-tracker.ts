@@ -5,7 +5,12 @@
 // or fails between two polls simply vanishes. So a job that leaves the listing is "departed" and
 // asked about by id until its end state is known. A job already listed as Failed or Finished is
 // counted then, and its id remembered so that it is never counted again.
-import { isTerminal, JOB_MODES, type BackupTask } from '../alicloud/normalize.js';
+//
+// A departed job is settled as Unknown only when the API, in valid answers, no longer knows it
+// after `maxMisses` look-ups AND at least `minDepartedMs` after it left the listing: at a tick of a
+// few seconds the look-ups alone pass in seconds, and a short burst of empty answers must not
+// decide a job's fate for good (docs/reliability.md).
+import { documented, isTerminal, JOB_MODES, type BackupTask } from '../alicloud/normalize.js';
 
 export type EndState = 'Finished' | 'Failed' | 'Unknown';
 const END_STATES: readonly EndState[] = ['Finished', 'Failed', 'Unknown'];
@@ -16,6 +21,8 @@ export interface TrackedJob {
   firstSeen: number;
   /** by-id look-ups that found no such job */
   misses: number;
+  /** when it left the listing (ms); absent while it is listed, and in files written before it was kept */
+  departedAt?: number;
 }
 
 export interface EndedJob {
@@ -24,9 +31,18 @@ export interface EndedJob {
   state: EndState;
 }
 
+/** Default of TrackerOptions.minDepartedMs: see docs/reliability.md for why 30 minutes. */
+export const MIN_DEPARTED_MS = 30 * 60_000;
+/** Default of TrackerOptions.rememberCountedMs. */
+export const REMEMBER_COUNTED_MS = 14 * 24 * 3600 * 1000;
+/** Default of TrackerOptions.maxRemembered. */
+export const MAX_REMEMBERED = 10_000;
+
 export interface TrackerOptions {
-  /** by-id answers with no job before the end is recorded as Unknown */
+  /** by-id answers with no job before the end may be recorded as Unknown */
   maxMisses?: number;
+  /** and no sooner than this after the job left the listing (ms) */
+  minDepartedMs?: number;
   /** how long a counted id is remembered, to ignore it if it is listed again */
   rememberCountedMs?: number;
   /** most counted ids remembered */
@@ -69,13 +85,15 @@ export class JobTracker {
   private readonly completions = new Map<string, number>();
   private lastFailureMs: number | undefined;
   private readonly maxMisses: number;
+  private readonly minDepartedMs: number;
   private readonly rememberCountedMs: number;
   private readonly maxRemembered: number;
 
   constructor(opts: TrackerOptions = {}) {
     this.maxMisses = opts.maxMisses ?? 3;
-    this.rememberCountedMs = opts.rememberCountedMs ?? 14 * 24 * 3600 * 1000;
-    this.maxRemembered = opts.maxRemembered ?? 10_000;
+    this.minDepartedMs = opts.minDepartedMs ?? MIN_DEPARTED_MS;
+    this.rememberCountedMs = opts.rememberCountedMs ?? REMEMBER_COUNTED_MS;
+    this.maxRemembered = opts.maxRemembered ?? MAX_REMEMBERED;
     for (const mode of JOB_MODES) {
       this.failures.set(mode, 0);
       for (const state of END_STATES) this.completions.set(completionKey(mode, state), 0);
@@ -101,7 +119,7 @@ export class JobTracker {
     for (const [id, job] of this.active) {
       if (!listed.has(id)) {
         this.active.delete(id);
-        this.departed.set(id, job);
+        this.departed.set(id, { ...job, departedAt: now });
       }
     }
     this.forgetOldIds(now);
@@ -127,14 +145,16 @@ export class JobTracker {
    * The instance no longer lists anything (it is gone): every job still listed as running is
    * asked about by id from now on, like a job that left the listing.
    */
-  departAll(): void {
-    for (const [id, job] of this.active) this.departed.set(id, job);
+  departAll(now = Date.now()): void {
+    for (const [id, job] of this.active) this.departed.set(id, { ...job, departedAt: now });
     this.active.clear();
   }
 
   /**
-   * The by-id answer for a departed job: the task, or undefined when the API has no such job.
-   * A job the API still reports as running stays pending.
+   * The by-id answer for a departed job: the task, or undefined when the API has no such job —
+   * only from a valid answer (a malformed one is an error, not a miss). A job the API still
+   * reports as running stays pending; one it no longer knows is Unknown after `maxMisses` such
+   * answers and `minDepartedMs` since it left the listing.
    */
   resolve(jobId: string, task: BackupTask | undefined, now = Date.now()): EndState | undefined {
     const job = this.departed.get(jobId);
@@ -145,7 +165,8 @@ export class JobTracker {
     }
     if (task) return undefined;
     job.misses++;
-    if (job.misses >= this.maxMisses) {
+    job.departedAt ??= now;
+    if (job.misses >= this.maxMisses && now - job.departedAt >= this.minDepartedMs) {
       this.count(jobId, job.jobMode, 'Unknown', now);
       return 'Unknown';
     }
@@ -183,17 +204,33 @@ export class JobTracker {
     return state;
   }
 
-  /** Takes back a saved state. Jobs that were running are resolved by id once they are not listed. */
+  /**
+   * Takes back a saved state. Jobs that were running are resolved by id once they are not listed.
+   * A departed job from a file without `departedAt` counts as departed at its next look-up. Job
+   * modes are bounded as the API's are (a file written before they were may hold anything): counts
+   * under values outside the documented set are added up under Other.
+   */
   restore(state: TrackerState): void {
     this.active.clear();
     this.departed.clear();
-    for (const job of state.active) this.active.set(job.jobId, { ...job });
-    for (const job of state.departed) this.departed.set(job.jobId, { ...job });
+    const bounded = (job: TrackedJob): TrackedJob => ({ ...job, jobMode: documented(job.jobMode, JOB_MODES) });
+    for (const job of state.active) this.active.set(job.jobId, bounded(job));
+    for (const job of state.departed) this.departed.set(job.jobId, bounded(job));
     this.counted.clear();
-    for (const [id, at] of state.counted) this.counted.set(id, at);
-    for (const [mode, n] of state.failures) this.failures.set(mode, n);
-    for (const [key, n] of state.completions) this.completions.set(key, n);
+    // Oldest first, as count() adds them: forgetOldIds relies on that order.
+    for (const [id, at] of [...state.counted].sort((a, b) => a[1] - b[1])) this.counted.set(id, at);
+    for (const mode of JOB_MODES) this.failures.set(mode, 0);
+    for (const key of this.completions.keys()) this.completions.set(key, 0);
+    for (const [mode, n] of state.failures) this.add(this.failures, documented(mode, JOB_MODES), n);
+    for (const [key, n] of state.completions) {
+      const [mode, end] = splitCompletionKey(key);
+      if (END_STATES.includes(end)) this.add(this.completions, completionKey(documented(mode, JOB_MODES), end), n);
+    }
     this.lastFailureMs = state.lastFailureMs;
+  }
+
+  private add(counts: Map<string, number>, key: string, n: number): void {
+    counts.set(key, (counts.get(key) ?? 0) + n);
   }
 
   /** Whether `jobId` was already counted (and will not be again). */
@@ -213,6 +250,12 @@ export class JobTracker {
     }
   }
 
+  /**
+   * Forgets counted ids older than `rememberCountedMs`, and the oldest beyond `maxRemembered`.
+   * An id can come back only while its job may still be listed — for as long as a backup runs,
+   * hours — so 14 days is far beyond it; and an instance ends a few jobs a day, so the count cap
+   * is reached only by answers that invent ids (docs/reliability.md).
+   */
   private forgetOldIds(now: number): void {
     // Map iteration is insertion order, so the oldest come first.
     for (const [id, at] of this.counted) {

@@ -25,7 +25,7 @@ export function instanceKey(account: string, region: string, instanceId: string)
 }
 
 // Older files also hold taskAction and lastStatus per job: never read, so dropped here.
-const trackedJob = z.object({ jobId: z.string(), jobMode: z.string(), firstSeen: z.number(), misses: z.number() });
+const trackedJob = z.object({ jobId: z.string(), jobMode: z.string(), firstSeen: z.number(), misses: z.number(), departedAt: z.number().optional() });
 const backupSet = z.object({
   backupId: z.string(),
   status: z.string(),

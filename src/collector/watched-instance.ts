@@ -309,7 +309,7 @@ export class WatchedInstance {
       run.taskErrors.push(error);
       // The instance is gone: its jobs will never be listed again; learn their end by id.
       if (error.kind === 'not_found') {
-        this.tracker.departAll();
+        this.tracker.departAll(now());
         run.gone = true;
       }
     }

@@ -295,3 +295,40 @@ describe('BackupHistory', () => {
     );
   });
 });
+
+describe('BackupHistory.restore: label values of an older file', () => {
+  it('bounds backup_type and status to the documented values or Other, adding up counts and keeping the newest set of a type', () => {
+    const junk = 'x'.repeat(2048);
+    const set = (type: string, endMs: number): BackupSet => ({
+      backupId: String(endMs),
+      status: 'Success',
+      type,
+      startMs: endMs - 60_000,
+      endMs,
+      scope: 'instance',
+    });
+    const history = new BackupHistory({ lookbackMs: 8 * D });
+    history.restore({
+      initialDone: true,
+      known: [],
+      newestSuccess: [set('FullBackup', 5 * D), set(junk, 3 * D), set('Unknown', 4 * D)],
+      seen: [
+        ['FullBackup|Success', 2],
+        [`${junk}|Success`, 3],
+        ['Unknown|Failed', 1],
+        [`FullBackup|${junk}`, 4],
+        ['DatabaseBackup|Failed', 5],
+      ],
+    });
+    const summary = history.summary();
+    assert.deepEqual([...summary.newestSuccess.keys()].sort(), ['FullBackup', 'Other']);
+    assert.equal(summary.newestSuccess.get('Other')?.endMs, 4 * D, 'the newest of those bounded to Other');
+    assert.deepEqual([...summary.seen].sort(), [
+      ['DatabaseBackup|Failed', 5],
+      ['FullBackup|Other', 4],
+      ['FullBackup|Success', 2],
+      ['Other|Failed', 1],
+      ['Other|Success', 3],
+    ]);
+  });
+});

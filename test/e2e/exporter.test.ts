@@ -98,22 +98,22 @@ describe('exporter end to end', () => {
       assert.ok(ended.some((j) => j.outcome === 'Failed') && ended.some((j) => j.outcome === 'Finished'), 'the scenario has both outcomes');
     });
 
-    it('records Unknown when the API no longer knows a departed job', async () => {
+    it('records Unknown when the API no longer knows a departed job, after three misses and 30 minutes since it left the listing', async () => {
       rig = await startRig();
       const job = rig.sim.world.addJob('rm-test-01', { status: 'Uploading', process: 10 });
       await rig.cycle();
       rig.sim.world.finishJob('rm-test-01', job.jobId, 'Failed');
       rig.sim.world.forgetJob('rm-test-01', job.jobId);
+      const unknown = async () => sample(await rig!.scrape(), 'alicloud_rds_backup_task_completions_total', { ...A, job_mode: 'Automated', status: 'Unknown' });
+      // the job leaves the listing now; three misses within seconds settle nothing
+      for (let i = 0; i < 5; i++) {
+        await rig.cycle();
+        rig.advance(5000);
+      }
+      assert.equal(await unknown(), 0, 'not before 30 minutes since it left the listing');
+      rig.advance(30 * 60_000);
       await rig.cycle();
-      await rig.cycle();
-      let text = await rig.scrape();
-      assert.equal(
-        sample(text, 'alicloud_rds_backup_task_completions_total', { ...A, job_mode: 'Automated', status: 'Unknown' }),
-        0,
-        'not before the third miss',
-      );
-      await rig.cycle();
-      text = await rig.scrape();
+      const text = await rig.scrape();
       assert.equal(sample(text, 'alicloud_rds_backup_task_completions_total', { ...A, job_mode: 'Automated', status: 'Unknown' }), 1);
       assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { ...A, job_mode: 'Automated' }), 0);
     });
@@ -134,6 +134,29 @@ describe('exporter end to end', () => {
       assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { ...A, job_mode: 'Automated' }), 1);
       assert.equal(sample(text, 'alicloud_rds_backup_task_completions_total', { ...A, job_mode: 'Automated', status: 'Unknown' }), 0, 'errors are not misses');
       assert.equal(sample(text, 'alicloud_rds_backup_poll_success', A), 1);
+    });
+
+    it('keeps a departed job pending through {} and junk answers to its look-ups, however long, and counts its real end once', async () => {
+      rig = await startRig({ config: { poll: { max_retries: 0 } } });
+      const job = rig.sim.world.addJob('rm-test-01', { status: 'Uploading', process: 10 });
+      await rig.cycle();
+      rig.sim.world.finishJob('rm-test-01', job.jobId, 'Failed');
+      for (const kind of ['empty-object', 'junk-shape'] as const) rig.sim.inject({ action: TASKS, kind, params: { BackupJobId: job.jobId }, times: 4 });
+      for (let i = 0; i < 8; i++) {
+        await rig.cycle();
+        rig.advance(10 * 60_000);
+      }
+      let text = await rig.scrape();
+      assert.equal(
+        sample(text, 'alicloud_rds_backup_task_completions_total', { ...A, job_mode: 'Automated', status: 'Unknown' }),
+        0,
+        'malformed answers are not misses',
+      );
+      assert.equal(sample(text, 'alicloud_rds_backup_pending_job_lookups', A), 1);
+      await rig.cycle();
+      text = await rig.scrape();
+      assert.equal(sample(text, 'alicloud_rds_backup_task_failures_total', { ...A, job_mode: 'Automated' }), 1);
+      assert.equal(sample(text, 'alicloud_rds_backup_task_completions_total', { ...A, job_mode: 'Automated', status: 'Unknown' }), 0);
     });
 
     it('does not treat tracked jobs as departed when the listing fails', async () => {
@@ -198,7 +221,10 @@ describe('exporter end to end', () => {
       assert.equal(sample(text, 'alicloud_rds_backup_tasks', { ...A, status: 'Uploading' }), 1);
       assert.equal(sample(text, 'alicloud_rds_backup_poll_success', { instance_id: 'rm-test-02' }), 0);
       assert.equal(sample(text, 'alicloud_rds_backup_pending_job_lookups', { instance_id: 'rm-test-02' }), 0, 'its job did not leave the listing');
-      assert.ok((sample(text, 'alicloud_rds_backup_api_requests_total', { action: TASKS, code: 'MalformedResponse' }) ?? 0) > 0, 'counted as MalformedResponse');
+      assert.ok(
+        (sample(text, 'alicloud_rds_backup_api_requests_total', { action: TASKS, code: 'MalformedResponse' }) ?? 0) > 0,
+        'counted as MalformedResponse',
+      );
     });
   });
 
