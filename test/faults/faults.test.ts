@@ -50,6 +50,29 @@ function bursts(kinds: FaultKind[]): Scenario['during'] {
   };
 }
 
+/**
+ * Every call of two instances answered 200 with `body` (a fault kind) while their jobs run and
+ * fail; a third instance beside them stays healthy.
+ */
+function answeredBadly(name: string, kind: FaultKind, body: string): Scenario {
+  const faulted = ['rm-fault-01', 'rm-fault-02'];
+  return {
+    name,
+    faults: `every call of two instances answered 200 with ${body}; a third instance beside them`,
+    instances: [...faulted, 'rm-fault-03'],
+    poll: { 'rm-fault-01': 'dark', 'rm-fault-02': 'dark', 'rm-fault-03': 'steady' },
+    failOn: faulted,
+    // after the fault two instances' backlog (their failed reads asked again, 12 job look-ups, the
+    // new backup sets) shares the account's 10 requests a second: without a settle time, an
+    // instance was still 0 2.1 s after the fault's end in the full profile
+    settleMs: 5000,
+    start: (ctx) => {
+      for (const instanceId of faulted) ctx.sim.inject({ kind, instanceId, times: Infinity });
+    },
+    stop: clear,
+  };
+}
+
 const scenarios: Scenario[] = [
   {
     name: 'throttling 90 %',
@@ -156,6 +179,12 @@ const scenarios: Scenario[] = [
     start: inject('gzip-bomb'),
     stop: clear,
   },
+  answeredBadly(
+    'junk-shaped 200 bodies',
+    'junk-shape',
+    'JSON not of its documented shape (`Items` a string, an array or empty, keys in lower camel case, entries without their fields, the answer inside an array)',
+  ),
+  answeredBadly('empty 200 bodies', 'empty-object', '`{}`'),
   {
     name: 'instance deleted mid-backup',
     faults: 'an instance released with a backup running; another instance beside it',
@@ -232,7 +261,11 @@ describe(`fault suite (${PROFILE} profile: ${PHASES.faultMs / 1000} s per fault)
     it(`${s.name}: stays up, scrapes within 1 s, poll_success exact, failures counted once, bounded, no secret`, async () => {
       const r = await runScenario(s);
       const maxMs = Math.max(...r.samples.map((x) => x.ms));
-      const unknown = r.unknownExpected ? `; Unknown ${r.unknownExpected} / ${r.unknownCounted}` : '';
+      const unknown = r.unknownExpected
+        ? `; Unknown ${r.unknownExpected} / ${r.unknownCounted}`
+        : r.unknownOnFailing
+          ? `; Unknown 0 / ${r.unknownOnFailing}`
+          : '';
       rows.push(
         `| ${s.name} | ${s.faults}, ${((r.faultEnd - r.faultStart) / 1000).toFixed(0)} s | ${r.injected} (${r.failedRequestsCounted}) | ${r.failuresExpected} / ${r.failuresCounted}${unknown} | ${Math.round(maxMs)} ms (${r.samples.length} scrapes) | ${mb(r.rssBefore)} → ${mb(r.rssPeak)} → ${mb(r.rssAfter)} | ${r.exporterSeriesBefore} → ${r.exporterSeriesMax} → ${r.exporterSeriesAfter} (${r.seriesBefore} → ${r.seriesMax} → ${r.seriesAfter}) | ${r.secretsFound.length} |`,
       );
@@ -254,6 +287,8 @@ describe(`fault suite (${PROFILE} profile: ${PHASES.faultMs / 1000} s per fault)
       for (const [id, expectation] of Object.entries(s.poll)) checkPollSuccess(r, id, expectation, s.settleMs, s.backoffMs);
 
       assert.equal(r.failuresCounted, r.failuresExpected, 'every job that failed after it was listed, counted once');
+      assert.equal(r.completionsCounted, r.failuresExpected, 'each of those jobs ended once, whatever the end: none counted twice');
+      assert.equal(r.unknownOnFailing, 0, 'none of those jobs counted Unknown: their end was learned');
       assert.equal(r.unknownCounted, r.unknownExpected, 'every job lost with its instance, counted once as Unknown');
       if (s.sts) assert.ok(r.stsKeysUsed >= 3, `STS keys rotated under the exporter: ${r.stsKeysUsed} used`);
       else assert.ok(r.failedRequestsCounted > 0, 'the exporter met the fault');

@@ -60,6 +60,8 @@ export interface Scenario {
   sts?: { ttlSeconds: number };
   /** jobs in flight on this instance that the fault deletes with it: each must end once, as Unknown */
   deletedWithJobs?: string;
+  /** the instances whose jobs fail while the fault lasts (PHASES.jobs each); default the first that is not deleted */
+  failOn?: string[];
   /**
    * How much longer than two ticks the exporter may take to be back after the fault, unchecked in
    * between (throttling: the adaptive rate limit climbs back by 1/10 of requests_per_second a
@@ -96,6 +98,10 @@ export interface Result {
   failedRequestsCounted: number;
   failuresExpected: number;
   failuresCounted: number;
+  /** task_completions_total of the instances whose jobs failed, every status: each failed job once */
+  completionsCounted: number;
+  /** task_completions_total{status="Unknown"} of those instances: none of their jobs was lost */
+  unknownOnFailing: number;
   unknownExpected: number;
   unknownCounted: number;
   rssBefore: number;
@@ -202,14 +208,21 @@ function failedRequestsCounted(text: string): number {
     .reduce((n, s) => n + s.value, 0);
 }
 
-/** task_failures_total of the instance (Failed), or its task_completions_total{status="Unknown"}, over every job_mode. */
-function failuresOf(text: string, instanceId: string, status: 'Failed' | 'Unknown'): number {
+/**
+ * task_failures_total of the instance (Failed), its task_completions_total{status="Unknown"}, or
+ * all its task_completions_total (All), over every job_mode.
+ */
+function failuresOf(text: string, instanceId: string, status: 'Failed' | 'Unknown' | 'All'): number {
   const found =
     status === 'Failed'
       ? series(text, 'alicloud_rds_backup_task_failures_total', { instance_id: instanceId })
-      : series(text, 'alicloud_rds_backup_task_completions_total', { instance_id: instanceId, status });
+      : series(text, 'alicloud_rds_backup_task_completions_total', { instance_id: instanceId, ...(status === 'All' ? {} : { status }) });
   return found.reduce((n, s) => n + s.value, 0);
 }
+
+/** failuresOf summed over `instances`. */
+const sumOf = (text: string, instances: readonly string[], status: 'Failed' | 'Unknown' | 'All') =>
+  instances.reduce((n, id) => n + failuresOf(text, id, status), 0);
 
 export async function runScenario(s: Scenario): Promise<Result> {
   const instances = s.instances ?? ['rm-fault-01'];
@@ -283,10 +296,12 @@ export async function runScenario(s: Scenario): Promise<Result> {
     });
 
     // Warm-up: every instance polled, and the jobs to fail seen listed.
-    const failOn = instances.find((id) => s.poll[id] !== 'gone') ?? target;
-    const toFail = Array.from(
-      { length: PHASES.jobs },
-      (_, i) => sim.world.addJob(failOn, { status: 'Uploading', process: 10, mode: i % 2 ? 'Manual' : 'Automated' }).jobId,
+    const failOn = s.failOn ?? [instances.find((id) => s.poll[id] !== 'gone') ?? target];
+    const toFail = failOn.flatMap((instanceId) =>
+      Array.from({ length: PHASES.jobs }, (_, i) => ({
+        instanceId,
+        jobId: sim.world.addJob(instanceId, { status: 'Uploading', process: 10, mode: i % 2 ? 'Manual' : 'Automated' }).jobId,
+      })),
     );
     const toLose = s.deletedWithJobs ? [sim.world.addJob(s.deletedWithJobs, { status: 'Uploading', process: 10 }).jobId] : [];
     await until(
@@ -295,7 +310,7 @@ export async function runScenario(s: Scenario): Promise<Result> {
         const text = await metrics();
         return (
           instances.every((id) => sample(text, 'alicloud_rds_backup_poll_success', { instance_id: id }) === 1) &&
-          [...toFail, ...toLose].every((job) => text.includes(`backup_job_id="${job}"`))
+          [...toFail.map((job) => job.jobId), ...toLose].every((job) => text.includes(`backup_job_id="${job}"`))
         );
       },
       15_000,
@@ -320,7 +335,8 @@ export async function runScenario(s: Scenario): Promise<Result> {
       const elapsed = Date.now() - faultStart;
       await s.during?.(ctx, elapsed);
       failAt.forEach((at, i) => {
-        if (at <= Date.now() && sim.world.job(failOn, toFail[i]!)?.outcome === undefined) sim.world.finishJob(failOn, toFail[i]!, 'Failed');
+        const { instanceId, jobId } = toFail[i]!;
+        if (at <= Date.now() && sim.world.job(instanceId, jobId)?.outcome === undefined) sim.world.finishJob(instanceId, jobId, 'Failed');
       });
       if (!midSwept && elapsed > PHASES.faultMs / 2) {
         midSwept = true;
@@ -328,7 +344,7 @@ export async function runScenario(s: Scenario): Promise<Result> {
       }
       await sleep(100);
     }
-    for (const job of toFail) if (sim.world.job(failOn, job)?.outcome === undefined) sim.world.finishJob(failOn, job, 'Failed');
+    for (const { instanceId, jobId } of toFail) if (sim.world.job(instanceId, jobId)?.outcome === undefined) sim.world.finishJob(instanceId, jobId, 'Failed');
     const faultEnd = Date.now();
     const duringFault = sim.requests.slice(requestsBefore);
     await s.stop(ctx);
@@ -338,7 +354,7 @@ export async function runScenario(s: Scenario): Promise<Result> {
     await until(
       'the failures counted',
       async () =>
-        failuresOf(await metrics(), failOn, 'Failed') >= toFail.length && failuresOf(await metrics(), s.deletedWithJobs ?? failOn, 'Unknown') >= toLose.length,
+        sumOf(await metrics(), failOn, 'Failed') >= toFail.length && failuresOf(await metrics(), s.deletedWithJobs ?? failOn[0]!, 'Unknown') >= toLose.length,
       10 * TICK_MS,
     ).catch(() => undefined);
     await sleep(Math.max(PHASES.recoveryMs + (s.settleMs ?? 0) - (Date.now() - recoveryStart), 3 * TICK_MS + (s.settleMs ?? 0)));
@@ -370,7 +386,9 @@ export async function runScenario(s: Scenario): Promise<Result> {
       injected: duringFault.filter((r) => isFault(r.code)).length,
       failedRequestsCounted: failedRequestsCounted(after) - failedRequestsCounted(before),
       failuresExpected: toFail.length,
-      failuresCounted: failuresOf(after, failOn, 'Failed'),
+      failuresCounted: sumOf(after, failOn, 'Failed'),
+      completionsCounted: sumOf(after, failOn, 'All'),
+      unknownOnFailing: sumOf(after, failOn, 'Unknown'),
       unknownExpected: toLose.length,
       unknownCounted: toLose.length ? failuresOf(after, s.deletedWithJobs!, 'Unknown') : 0,
       rssBefore,
