@@ -13,9 +13,12 @@ export type { Priority } from '../concurrency/wait-queue.js';
 
 /**
  * A token from the account's bucket, then a slot of the region's semaphore, for each attempt. The
- * slot is held until the request really ends, even when the caller abandons it (its signal
- * aborts: it rejects at once with AbortedError): pop-core cannot cancel a request, and the
- * region's concurrency must stay true.
+ * slot is held until the request ends or the caller abandons it (its signal aborts: it rejects at
+ * once with AbortedError), whichever comes first. pop-core cannot cancel a request, so an abandoned
+ * one goes on until its own time-out (timeout_seconds) and its late answer is dropped. Holding the
+ * slot until then would let requests hung past the poll deadline keep every other instance of the
+ * region from asking anything, tick after tick; freeing it lets at most the requests abandoned
+ * within one time-out run beyond the limit.
  */
 export class LimitedTransport implements RdsTransport {
   constructor(
@@ -29,9 +32,9 @@ export class LimitedTransport implements RdsTransport {
     const priority = opts.priority ?? 'backlog';
     await this.bucket.acquire(signal, priority, owner);
     const release = await this.semaphore.acquire(signal, priority, owner);
-    const answer = this.inner.send(request, opts);
+    const answer = abandonOnAbort(this.inner.send(request, opts), signal);
     answer.then(release, release);
-    return abandonOnAbort(answer, signal);
+    return answer;
   }
 
   close(): void {

@@ -31,6 +31,11 @@ const request = (params: Record<string, string> = {}): RdsRequest<unknown> => ({
 const throttled = () => new ApiError('DescribeBackupPolicy', 'Throttling', 'throttled', '');
 const refused = () => new ApiError('DescribeBackupPolicy', 'Forbidden.RAM', 'permission', '');
 
+/** Lets `n` event-loop turns pass (what is ready by then has run). */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
 /** A promise and its settlers. */
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
   let resolve!: (v: T) => void;
@@ -121,25 +126,49 @@ describe('ObservedTransport', () => {
 });
 
 describe('LimitedTransport', () => {
-  it('an abandoned request rejects at once but keeps its slot until it really ends', async () => {
+  it('an abandoned request rejects at once and frees its slot; its late answer goes to no one', async () => {
     const answers = [deferred<unknown>(), deferred<unknown>()];
     const semaphore = new Semaphore(1);
     const limited = new LimitedTransport(new ScriptedTransport((_p, n) => answers[n - 1]!.promise), new TokenBucket(1000, 1000), semaphore);
     const controller = new AbortController();
     const first = limited.send(request(), { signal: controller.signal });
-    await new Promise((r) => setImmediate(r));
+    await turns(1);
     controller.abort();
     await assert.rejects(first, AbortedError);
-    assert.equal(semaphore.inUse, 1, 'still held by the request in flight');
-    let secondStarted = false;
-    const second = limited.send(request(), {}).then((v) => ((secondStarted = true), v));
-    await new Promise((r) => setImmediate(r));
-    assert.equal(secondStarted, false);
-    answers[0]!.resolve('late');
+    assert.equal(semaphore.inUse, 0, 'freed although the request is still in flight');
+    const second = limited.send(request(), {});
     answers[1]!.resolve('second');
-    assert.equal(await second, 'second');
-    await semaphore.drained();
-    assert.equal(semaphore.inUse, 0);
+    assert.equal(await second, 'second', 'served while the abandoned request still hangs');
+    answers[0]!.resolve('late');
+    await turns(1);
+    assert.equal(semaphore.inUse, 0, 'the late answer frees nothing twice');
+  });
+
+  it('two requests hung past the poll deadline (pop-core time-out longer than it) free their slots at the deadline for the next call of the region', async () => {
+    // The stack createRdsClient builds, over a bottom layer that, like pop-core, cannot be
+    // cancelled: the two hung requests never end, whatever their signal.
+    const semaphore = new Semaphore(2);
+    const bottom = new ScriptedTransport((params) => (params.DBInstanceId === 'rm-healthy' ? Promise.resolve({ ok: true }) : new Promise(() => {})));
+    const stack = new RdsClient(
+      new DeadlineTransport(
+        new RetryingTransport(new LimitedTransport(bottom, new TokenBucket(1000, 1000), semaphore), { maxRetries: 3, retryBaseDelayMs: 0 }),
+      ),
+    );
+    const tick1 = new AbortController();
+    const hung = ['rm-hung-1', 'rm-hung-2'].map((id) => stack.call('DescribeBackupTasks', { DBInstanceId: id }, (b) => b, { signal: tick1.signal }));
+    await turns(3);
+    assert.equal(semaphore.inUse, 2, 'both slots held by the hung requests');
+    const tick2 = new AbortController();
+    let healthy: unknown;
+    const asking = stack.call('DescribeBackupTasks', { DBInstanceId: 'rm-healthy' }, (b) => b, { signal: tick2.signal }).then((v) => (healthy = v));
+    await turns(3);
+    assert.equal(healthy, undefined, 'waits for a slot while the deadline has not passed');
+    tick1.abort(new DOMException('the poll deadline passed', 'TimeoutError'));
+    for (const call of hung) await assert.rejects(call, (err: unknown) => err instanceof ApiError && err.code === 'Timeout');
+    await turns(3);
+    assert.deepEqual(healthy, { ok: true }, 'answered once the deadline freed the slots, the hung requests still in flight');
+    await asking;
+    assert.equal(bottom.sent.length, 3, 'the hung requests were not retried past their deadline');
   });
 
   it('passes priority and owner on to the concurrency limit (backlog when unsaid)', async () => {
