@@ -6,7 +6,7 @@ import type { Config } from './config/schema.js';
 import { startExporter } from './exporter.js';
 import { FlagError, parseFlags, USAGE } from './flags.js';
 import { WebConfig } from './http/web-config.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
 
 /** How long shutdown may take before the process exits anyway. */
@@ -71,7 +71,11 @@ async function main(argv: readonly string[]): Promise<void> {
     checkOnly(flags.configFile, flags.webConfigFile, withFlags);
     return;
   }
-  const load = () => withFlags(loadConfigFile(flags.configFile));
+  // A setting that works but defeats its purpose is logged, at start and at every reload.
+  let log: Logger | undefined;
+  const early: string[] = [];
+  const warn = (line: string) => (log ? log.warn(`configuration warning: ${line}`) : early.push(line));
+  const load = () => withFlags(loadConfigFile(flags.configFile, process.env, warn));
   let config;
   try {
     config = load();
@@ -80,7 +84,8 @@ async function main(argv: readonly string[]): Promise<void> {
     // known to quote nothing from the file.
     fail(2, err instanceof ConfigError ? err.message : `${flags.configFile}: the configuration cannot be loaded`);
   }
-  const log = createLogger({ level: flags.logLevel, format: flags.logFormat });
+  log = createLogger({ level: flags.logLevel, format: flags.logFormat });
+  for (const line of early) log.warn(`configuration warning: ${line}`);
   let webConfig: WebConfig | undefined;
   if (flags.webConfigFile !== undefined) {
     try {

@@ -274,16 +274,40 @@ export interface ParseOptions {
 export interface Checked<T> {
   /** the validated value; absent when a value that comes from an unset variable could not be checked */
   data?: T;
-  /** one line per variable the file names that is not set (the exporter will need it) */
+  /**
+   * One line per variable the file names that is not set (the exporter will need it), and per
+   * setting that works but defeats its purpose (configWarnings), in the one-line form.
+   */
   warnings: string[];
 }
 
 /**
- * Parses and validates configuration text. `source` names the file in messages. Every problem
- * is one line of the ConfigError's message (at most MAX_PROBLEMS_SHOWN + 1 lines).
+ * Settings the exporter runs with, but not as they mean: warnings, not errors, so that a
+ * configuration that ran before an upgrade still starts.
  */
-export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Config {
-  return parseYaml(text, source, configSchema, { env });
+function configWarnings(config: Config): Problem[] {
+  const { timeout_seconds: timeout, deadline } = config.poll;
+  const problems: Problem[] = [];
+  // A hung request is then cut by the deadline, never by its own time-out: never retried within
+  // the poll, and the other calls of the poll are cut with it.
+  if (timeout >= deadline) {
+    problems.push({
+      path: ['poll', 'timeout_seconds'],
+      message: `${timeout} does not fit in poll.deadline (${formatDuration(deadline)}): a request that hangs is cut by the deadline, never by its own time-out, and is not retried within the poll; set it below ${deadline}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Parses and validates configuration text. `source` names the file in messages. Every problem
+ * is one line of the ConfigError's message (at most MAX_PROBLEMS_SHOWN + 1 lines); each warning
+ * (configWarnings) is one line given to `onWarning`.
+ */
+export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env, onWarning?: (line: string) => void): Config {
+  const checked = checkYaml(text, source, configSchema, { env }, 'error', configWarnings);
+  for (const line of checked.warnings) onWarning?.(line);
+  return checked.data as Config;
 }
 
 /**
@@ -292,7 +316,7 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
  * not checked; when the configuration cannot be built without it, `data` is absent.
  */
 export function checkConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Checked<Config> {
-  return checkYaml(text, source, configSchema, { env }, 'warn');
+  return checkYaml(text, source, configSchema, { env }, 'warn', configWarnings);
 }
 
 /**
@@ -303,7 +327,14 @@ export function parseYaml<S extends z.ZodType>(text: string, source: string, sch
   return checkYaml(text, source, schema, opts, 'error').data as z.output<S>;
 }
 
-function checkYaml<S extends z.ZodType>(text: string, source: string, schema: S, opts: ParseOptions, unsetEnv: 'error' | 'warn'): Checked<z.output<S>> {
+function checkYaml<S extends z.ZodType>(
+  text: string,
+  source: string,
+  schema: S,
+  opts: ParseOptions,
+  unsetEnv: 'error' | 'warn',
+  warningsOf: (data: z.output<S>) => Problem[] = () => [],
+): Checked<z.output<S>> {
   const lines = new LineCounter();
   let doc: Document;
   try {
@@ -352,12 +383,10 @@ function checkYaml<S extends z.ZodType>(text: string, source: string, schema: S,
     for (const issue of result.error.issues) problems.push(...describeIssue(issue).filter((p) => !envPaths.has(formatPath(p.path))));
   }
   if (problems.length > 0) fail(source, doc, lines, problems);
-  const warnings = formatProblems(
-    source,
-    doc,
-    lines,
-    unset.map((p) => ({ ...p, message: `${p.message} (the exporter needs it when it runs)` })),
-  );
+  const warnings = formatProblems(source, doc, lines, [
+    ...unset.map((p) => ({ ...p, message: `${p.message} (the exporter needs it when it runs)` })),
+    ...(result.success ? warningsOf(result.data) : []),
+  ]);
   return result.success ? { data: result.data, warnings } : { warnings };
 }
 
@@ -371,8 +400,8 @@ export function problemAt(text: string, source: string, path: Path, message: str
   return new ConfigError(formatProblems(source, doc.errors.length > 0 ? undefined : doc, lines, [{ path, message }]).join('\n'));
 }
 
-export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Config {
-  return parseConfig(readConfigText(file), file, env);
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env, onWarning?: (line: string) => void): Config {
+  return parseConfig(readConfigText(file), file, env, onWarning);
 }
 
 export function checkConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Checked<Config> {

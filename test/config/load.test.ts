@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, expandEnv, loadConfigFile, MAX_CONFIG_BYTES, MAX_PROBLEMS_SHOWN, parseConfig } from '../../src/config/load.js';
+import { checkConfig, ConfigError, expandEnv, loadConfigFile, MAX_CONFIG_BYTES, MAX_PROBLEMS_SHOWN, parseConfig } from '../../src/config/load.js';
 
 const FIXTURES = 'test/fixtures/config';
 const ENV = { RDS_EXPORTER_TEST_KEY_ID: 'LTAI5tTestKeyId', RDS_EXPORTER_TEST_SECRET: 'test-secret-value-123' };
@@ -144,6 +144,26 @@ describe('config: durations and discovery', () => {
       messageOf(() => parseConfig(file('31s'), 'x.yml', {})),
       'x.yml:1:46: poll.deadline: expected a duration of at most 30s, the shortest time between two ticks of poll.schedule',
     );
+  });
+
+  it('warns, naming the key, its value and the bound, of a timeout_seconds that does not fit in poll.deadline; runs with it', () => {
+    const file = (poll: string) => `poll: {${poll}}\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]`;
+    const warnings = (text: string) => {
+      const lines: string[] = [];
+      parseConfig(text, 'x.yml', {}, (line) => lines.push(line));
+      return lines;
+    };
+    const expected =
+      'x.yml:1:25: poll.timeout_seconds: 60 does not fit in poll.deadline (54s): a request that hangs is cut by the deadline, never by its own time-out, and is not retried within the poll; set it below 54';
+    assert.deepEqual(warnings(file('timeout_seconds: 60')), [expected], 'at start and at reload');
+    assert.deepEqual(checkConfig(file('timeout_seconds: 60'), 'x.yml', {}).warnings, [expected], 'at --config.check');
+    assert.equal(parseConfig(file('timeout_seconds: 60'), 'x.yml', {}).poll.timeout_seconds, 60, 'a warning, not a refusal');
+    assert.deepEqual(warnings(file('timeout_seconds: 54')), [expected.replace(': 60 ', ': 54 ')], 'equal to the deadline does not fit either');
+    assert.deepEqual(warnings(file('timeout_seconds: 53.5')), []);
+    assert.deepEqual(warnings(file('schedule: "* * * * * *"')), [
+      'x.yml:1:7: poll.timeout_seconds: 10 does not fit in poll.deadline (900ms): a request that hangs is cut by the deadline, never by its own time-out, and is not retried within the poll; set it below 0.9',
+    ]);
+    assert.deepEqual(warnings(file('')), [], 'none with the defaults');
   });
 
   it('takes a shard, index below count, and defaults to the only one', () => {

@@ -29,7 +29,7 @@ function tempConfig(text: string): string {
 function simConfig(sim: Simulator, extra = ''): string {
   return tempConfig(`poll:
   schedule: "*/1 * * * * *"
-  timeout_seconds: 10
+  timeout_seconds: 0.8   # below the 0.9 s deadline (the exporter warns of a longer one)
   max_retries: 0
 ${extra}accounts:
   - name: main-test
@@ -92,6 +92,24 @@ describe('dist/main.js', function () {
       const r = run(['--config.check', `--config.file=${file}`]);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /: poll\.schedule "\*\/45 \* \* \* \* \*" runs every 15s to 45s, poll\.deadline 13\.5s$/m);
+    });
+
+    it('--config.check warns of a timeout_seconds that does not fit in poll.deadline, and passes; the daemon logs it at start', async () => {
+      const file = tempConfig('poll:\n  timeout_seconds: 60\naccounts: [{name: a, regions: [{region: cn-hangzhou, instances: [rm-abc]}]}]\n');
+      const line = `${file}:2:20: poll.timeout_seconds: 60 does not fit in poll.deadline (54s): a request that hangs is cut by the deadline, never by its own time-out, and is not retried within the poll; set it below 54`;
+      const check = run(['--config.check', `--config.file=${file}`]);
+      assert.equal(check.status, 0, check.stderr);
+      assert.equal(check.stderr, `alicloud-rds-backup-exporter: warning: ${line}\n`);
+      const d = startDaemon([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0'], { ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true' });
+      try {
+        await until('listening', () => listeningPort(d) !== undefined, 10_000);
+        const warned = d.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.msg === `configuration warning: ${line}`);
+        assert.equal(warned.length, 1, d.stdout.join('\n'));
+        assert.equal(warned[0]!.level, 'warn');
+      } finally {
+        d.child.kill('SIGTERM');
+        await d.exit;
+      }
     });
 
     it('--config.check warns of an unset environment variable the file names, and passes; starting fails on it', () => {
