@@ -17,6 +17,11 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 export const MAX_PROBLEMS_SHOWN = 20;
 /** Alias expansions allowed when the document becomes data (a "billion laughs" file needs millions). */
 const MAX_ALIAS_COUNT = 100;
+/**
+ * Collections nested in one another, at most. The deepest key of this file is 7 deep; the YAML
+ * library recurses once per level and runs out of stack near a thousand.
+ */
+export const MAX_NESTING = 64;
 
 type Path = ReadonlyArray<PropertyKey>;
 
@@ -167,6 +172,12 @@ const YAML_MESSAGES: Partial<Record<ErrorCode, string>> = {
   BAD_COLLECTION_TYPE: 'a tag does not fit its value',
 };
 
+/** Ours for the library's error: it says "resource exhaustion" for a stack overflow too. */
+function yamlMessage(err: YAMLError): string {
+  if (err.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(err.message)) return `values nested more than ${MAX_NESTING} deep`;
+  return YAML_MESSAGES[err.code] ?? 'the file cannot be parsed';
+}
+
 /** The key path of a node inside the document, from the ancestors `visit` hands over. */
 function pathOf(ancestors: readonly unknown[], node: unknown): PropertyKey[] {
   const path: PropertyKey[] = [];
@@ -260,7 +271,7 @@ function syntaxProblems(text: string, errors: readonly YAMLError[]): Problem[] {
     const quote = err.code === 'MISSING_CHAR' && /quote/i.test(err.message) ? unclosedQuoteStart(text, err.pos[0]) : undefined;
     return quote !== undefined
       ? { path: [], bare: true, offset: quote, message: 'invalid YAML: this quoted value has no closing quote' }
-      : { path: [], bare: true, offset: err.pos[0], message: `invalid YAML: ${YAML_MESSAGES[err.code] ?? 'the file cannot be parsed'}` };
+      : { path: [], bare: true, offset: err.pos[0], message: `invalid YAML: ${yamlMessage(err)}` };
   });
 }
 
@@ -327,6 +338,26 @@ export function parseYaml<S extends z.ZodType>(text: string, source: string, sch
   return checkYaml(text, source, schema, opts, 'error').data as z.output<S>;
 }
 
+/**
+ * The offset of the first collection nested more than MAX_NESTING deep, walked without recursion
+ * (the YAML library's own walk overflows the stack on deep nesting, and says so as "resource
+ * exhaustion").
+ */
+function tooDeep(text: string): number | undefined {
+  const stack: Array<{ token: unknown; depth: number }> = [];
+  for (const token of new Parser().parse(text)) stack.push({ token, depth: 0 });
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    if (token === null || typeof token !== 'object') continue;
+    const t = token as { type?: string; offset?: number };
+    const nests = t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection';
+    const here = nests ? depth + 1 : depth;
+    if (here > MAX_NESTING) return t.offset ?? 0;
+    for (const child of Object.values(token)) if (child !== null && typeof child === 'object') stack.push({ token: child, depth: here });
+  }
+  return undefined;
+}
+
 function checkYaml<S extends z.ZodType>(
   text: string,
   source: string,
@@ -336,6 +367,12 @@ function checkYaml<S extends z.ZodType>(
   warningsOf: (data: z.output<S>) => Problem[] = () => [],
 ): Checked<z.output<S>> {
   const lines = new LineCounter();
+  const deep = tooDeep(text);
+  if (deep !== undefined) {
+    const line = text.slice(0, deep).split('\n').length;
+    const col = deep - text.lastIndexOf('\n', deep - 1);
+    throw new ConfigError(`${source}:${line}:${col}: invalid YAML: values nested more than ${MAX_NESTING} deep`);
+  }
   let doc: Document;
   try {
     doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
