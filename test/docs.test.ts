@@ -1,10 +1,11 @@
 // The documentation mirrors the code: every metric, label and configuration key is described.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { parse as parseYamlText } from 'yaml';
 import type { z } from 'zod';
 import { INVENTORY_ACTIONS } from '../src/collector/inventory.js';
 import { describeReads } from '../src/collector/reads/index.js';
-import { configSchema } from '../src/config/schema.js';
+import { configSchema, parseDuration } from '../src/config/schema.js';
 import { HANDLER_METRICS, INSTANCE_LABELS } from '../src/metrics/definitions.js';
 import { allMetricDefs } from '../src/metrics/exposition.js';
 
@@ -101,6 +102,29 @@ describe('documentation', () => {
     const client = readFileSync('src/alicloud/rds-client.ts', 'utf8');
     const sent = [...new Set([...client.matchAll(/'((?:Describe|List)[A-Za-z]+)'/g)].map((m) => m[1]!))].sort();
     assert.deepEqual(sent, declared, 'the actions the client sends are those the reads declare');
+  });
+
+  it("the README's sample configuration shows every poll setting at its real default", () => {
+    const block = [...readme.matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map((m) => m[1]!).find((b) => b.startsWith('poll:\n'));
+    assert.ok(block, 'a sample that starts with poll:');
+    const sample = (parseYamlText(block) as { poll: Record<string, unknown> }).poll;
+    const accounts = [{ name: 'a', regions: [{ region: 'cn-hangzhou', instances: ['rm-abc'] }] }];
+    const defaults = configSchema.parse({ accounts }).poll as Record<string, unknown>;
+    const shown = configSchema.parse({ poll: sample, accounts }).poll as Record<string, unknown>;
+    assert.ok(Object.keys(sample).length >= 17, `every poll key shown: ${Object.keys(sample).join(', ')}`);
+    for (const key of Object.keys(sample)) assert.equal(shown[key], defaults[key], `poll.${key}: the sample shows ${String(sample[key])}`);
+  });
+
+  it("docs/configuration.md's grammar gives every poll default as it is", () => {
+    const accounts = [{ name: 'a', regions: [{ region: 'cn-hangzhou', instances: ['rm-abc'] }] }];
+    const defaults = configSchema.parse({ accounts }).poll as Record<string, unknown>;
+    const poll = /^poll:.*\n((?: {2}.*\n)+)/m.exec(configDoc)?.[1] ?? '';
+    const stated = [...poll.matchAll(/^ {2}([a-z_]+): <[^\n]*?# default ("[^"]*"|[0-9.]+[a-z]*)(?=;|$)/gm)];
+    assert.ok(stated.length >= 16, `${stated.length} poll defaults stated`);
+    for (const [, key, text] of stated) {
+      const value = text!.startsWith('"') ? text!.slice(1, -1) : /^[0-9.]+$/.test(text!) ? Number(text) : parseDuration(text!);
+      assert.equal(value, defaults[key!], `poll.${key}: the grammar says ${text}`);
+    }
   });
 
   it('config/exporter.yml gives poll.concurrency the scope docs/configuration.md gives it', () => {
