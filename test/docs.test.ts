@@ -1,6 +1,6 @@
 // The documentation mirrors the code: every metric, label and configuration key is described.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parse as parseYamlText } from 'yaml';
 import type { z } from 'zod';
 import { INVENTORY_ACTIONS } from '../src/collector/inventory.js';
@@ -102,6 +102,42 @@ describe('documentation', () => {
     const client = readFileSync('src/alicloud/rds-client.ts', 'utf8');
     const sent = [...new Set([...client.matchAll(/'((?:Describe|List)[A-Za-z]+)'/g)].map((m) => m[1]!))].sort();
     assert.deepEqual(sent, declared, 'the actions the client sends are those the reads declare');
+  });
+
+  it('every RAM policy and action list in the docs (README, docs/, deploy/) is one of the two true ones', () => {
+    const reads = describeReads();
+    const minimal = [...reads.filter((r) => r.essential).flatMap((r) => r.actions), 'DescribeDBInstances'].sort();
+    const full = [...new Set([...reads.flatMap((r) => r.actions), ...INVENTORY_ACTIONS])].sort();
+    const optional = reads.filter((r) => !r.essential).flatMap((r) => r.actions).sort();
+    const files = [
+      'README.md',
+      ...readdirSync('docs').map((f) => `docs/${f}`),
+      ...readdirSync('deploy', { recursive: true, encoding: 'utf8' }).map((f) => `deploy/${f}`),
+    ].filter((f) => /\.(md|ya?ml|json)$/.test(f));
+    let policies = 0;
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const [, name] of text.matchAll(/rds:([A-Za-z]+)/g)) assert.ok(full.includes(name!), `${file} names rds:${name}, which the exporter never calls`);
+      for (const [, actions] of text.matchAll(/"Action": \[([\s\S]*?)\]/g)) {
+        const granted = [...actions!.matchAll(/"rds:([A-Za-z]+)"/g)].map((a) => a[1]!).sort();
+        assert.ok(
+          [minimal, full].some((p) => JSON.stringify(p) === JSON.stringify(granted)),
+          `${file}: a policy granting ${granted.join(', ')} is neither the minimal nor the full one`,
+        );
+        policies++;
+      }
+    }
+    assert.ok(policies >= 2, `${policies} policies found`);
+    // docs/security.md lists both policies in words: the minimal one in its parentheses, the full one in all.
+    const security = /^## RAM policies\n([\s\S]*?)^## /m.exec(readFileSync('docs/security.md', 'utf8'))?.[1] ?? '';
+    const named = (text: string) => [...new Set([...text.matchAll(/`((?:Describe|List)[A-Za-z]+)`/g)].map((m) => m[1]!))].sort();
+    const minimalNamed = named(/\*\*minimal\*\* one \(([^)]*)\)/.exec(security)?.[1] ?? '');
+    assert.deepEqual(minimalNamed, minimal, 'docs/security.md: the minimal policy');
+    const fullNamed = named(/\*\*full\*\* one,([\s\S]*?\))\./.exec(security)?.[1] ?? '');
+    assert.deepEqual([...new Set([...minimalNamed, ...fullNamed])].sort(), full, 'docs/security.md: the full policy ("those four" and the rest)');
+    // docs/recoverability.md: what the optional reads need.
+    const recoverability = /^## RAM\n([\s\S]*?)(?=^## |$(?![\s\S]))/m.exec(readFileSync('docs/recoverability.md', 'utf8'))?.[1] ?? '';
+    assert.deepEqual([...recoverability.matchAll(/`rds:([A-Za-z]+)`/g)].map((m) => m[1]!).sort(), optional, 'docs/recoverability.md: the optional reads');
   });
 
   it("the README's sample configuration shows every poll setting at its real default", () => {
