@@ -13,7 +13,7 @@ import { TokenBucket } from './concurrency/token-bucket.js';
 import { TurnQueue } from './concurrency/turn-queue.js';
 import { Poller, type PollSettings, type RegionTarget } from './collector/poller.js';
 import { BUILTIN_READS, TASKS_READ } from './collector/reads/index.js';
-import { loadState, saveState, type SavedInstances } from './collector/state-file.js';
+import { readState, StateFileWriter, type Restored } from './collector/state-file.js';
 import { startSchedule, type Schedule } from './collector/scheduler.js';
 import { createApp } from './http/app.js';
 import { createServer, listenOn, type ListenAddress } from './http/server.js';
@@ -136,21 +136,6 @@ function createTargets(opts: ExporterOptions, metrics: ExporterMetrics, signal: 
   return { targets, clients, rates };
 }
 
-/** Saves after each cycle; a failing write is logged when it starts failing and when it recovers. */
-function persistTo(path: string, log: Logger): (states: SavedInstances) => void {
-  let failing = false;
-  return (states) => {
-    try {
-      saveState(path, states);
-      if (failing) log.info({ state_file: path }, 'state file written again');
-      failing = false;
-    } catch (err) {
-      if (!failing) log.warn({ state_file: path, code: (err as NodeJS.ErrnoException).code }, 'cannot write the state file; a restart will start fresh');
-      failing = true;
-    }
-  };
-}
-
 /** Each read's interval (ms), 0 when it is turned off (collectors.<read>: false). */
 function readIntervals(config: Config): Record<string, number> {
   const poll = config.poll as unknown as Record<string, unknown>;
@@ -163,7 +148,7 @@ function readIntervals(config: Config): Record<string, number> {
   return out;
 }
 
-function pollSettings(config: Config, log: Logger): PollSettings {
+function pollSettings(config: Config, writer: StateFileWriter | undefined): PollSettings {
   return {
     deadlineMs: config.poll.deadline * 1000,
     lookupsPerPoll: config.poll.lookups_per_poll,
@@ -172,7 +157,7 @@ function pollSettings(config: Config, log: Logger): PollSettings {
     intervalsMs: readIntervals(config),
     backupsLookbackMs: config.poll.backups_lookback * 1000,
     logBackupsLookbackMs: config.poll.log_backups_lookback * 1000,
-    ...(config.state_file ? { persist: persistTo(config.state_file, log) } : {}),
+    ...(writer ? { persist: (states) => writer.save(states) } : {}),
   };
 }
 
@@ -196,6 +181,19 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     handlerMetrics: opts.handlerMetrics ?? true,
     build: BUILD,
   });
+  const now = opts.now ?? Date.now;
+  const restored = config.state_file ? readState(config.state_file, log, now()) : undefined;
+  // One writer per state file path: a reload that keeps the path keeps what it knows of the writes.
+  let stateWriter: StateFileWriter | undefined;
+  const writerFor = (next: Config, found?: Restored): StateFileWriter | undefined => {
+    if (next.state_file === undefined) {
+      stateWriter = undefined;
+      metrics.stateFile(undefined);
+    } else if (stateWriter?.path !== next.state_file) {
+      stateWriter = new StateFileWriter(next.state_file, log, (status) => metrics.stateFile(status), found, now);
+    }
+    return stateWriter;
+  };
   const initial = createTargets(opts, metrics, shutdown.signal);
   let clients = initial.clients;
   let rates = initial.rates;
@@ -203,8 +201,8 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
   const retired = new Set<RdsClient>();
   const poller = new Poller(initial.targets, {
     log,
-    ...pollSettings(config, log),
-    ...(config.state_file ? { saved: loadState(config.state_file, log) } : {}),
+    ...pollSettings(config, writerFor(config, restored)),
+    ...(restored ? { saved: restored.instances } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     onPublish: (published) => metrics.published(published),
     onReadError: (account, region, read, code) => metrics.observeReadError(account, region, read, code),
@@ -261,7 +259,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       clients = built.clients;
       rates = built.rates;
       for (const client of previous) retired.add(client);
-      void poller.reconfigure(built.targets, pollSettings(next, log)).then(() => {
+      void poller.reconfigure(built.targets, pollSettings(next, writerFor(next))).then(() => {
         for (const client of previous) {
           client.close();
           retired.delete(client);

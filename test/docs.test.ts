@@ -108,7 +108,10 @@ describe('documentation', () => {
     const reads = describeReads();
     const minimal = [...reads.filter((r) => r.essential).flatMap((r) => r.actions), 'DescribeDBInstances'].sort();
     const full = [...new Set([...reads.flatMap((r) => r.actions), ...INVENTORY_ACTIONS])].sort();
-    const optional = reads.filter((r) => !r.essential).flatMap((r) => r.actions).sort();
+    const optional = reads
+      .filter((r) => !r.essential)
+      .flatMap((r) => r.actions)
+      .sort();
     const files = [
       'README.md',
       ...readdirSync('docs').map((f) => `docs/${f}`),

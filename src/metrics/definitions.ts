@@ -202,6 +202,20 @@ export const METRICS = {
     labels: [],
     perInstance: false,
   },
+  stateFileWriteSuccess: {
+    name: `${PREFIX}_state_file_last_write_success`,
+    type: 'gauge',
+    help: 'Whether the last write of the state file worked (1) or failed (0); a failed write is tried again at each cycle, and a restart meanwhile restores the older file. Absent without a state_file, and before its first write.',
+    labels: [],
+    perInstance: false,
+  },
+  stateFileLastSuccessTimestamp: {
+    name: `${PREFIX}_state_file_last_success_timestamp_seconds`,
+    type: 'gauge',
+    help: 'Unix time at which the state file a restart would restore was written: the last write that worked, or the file found at start. Absent without a state_file, and while there is no such file.',
+    labels: [],
+    perInstance: false,
+  },
   buildInfo: {
     name: `${PREFIX}_exporter_build_info`,
     type: 'gauge',

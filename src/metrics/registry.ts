@@ -11,6 +11,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 import { NO_SHARDING, type Shard } from '../collector/shard.js';
 import type { InstanceSnapshot, Snapshot } from '../collector/poller.js';
+import type { StateFileStatus } from '../collector/state-file.js';
 import { API_DURATION_BUCKETS, HANDLER_METRICS, INSTANCE_LABELS, METRICS, SCRAPE_DURATION_BUCKETS, type MetricDef } from './definitions.js';
 import { BUILTIN_READS } from '../collector/reads/index.js';
 import type { ReadPlugin } from '../collector/reads/read.js';
@@ -46,6 +47,8 @@ export interface ExporterMetrics {
   observeReadError(account: string, region: string, read: string, code: string): void;
   /** a configuration load or reload succeeded (with its time) or failed */
   configLoaded(ok: boolean, atMs: number): void;
+  /** the state file's writes; undefined when there is no state file (its series are then absent) */
+  stateFile(status: StateFileStatus | undefined): void;
   /** the exporter's own health, as counted here, for the status page */
   selfStatus(): SelfStatus;
   /** a request to the metrics endpoint has come; call what it returns with the status sent */
@@ -63,6 +66,10 @@ interface LiveMetrics {
   readErrors: Counter;
   reloadOk: Gauge;
   reloadAt: Gauge;
+  /** registered in `registry` only while they have a value */
+  stateFileOk: Gauge;
+  stateFileAt: Gauge;
+  registry: Registry;
   /** absent with handlerMetrics: false */
   handler?: { requests: Counter; inFlight: Gauge; duration: Histogram };
 }
@@ -229,6 +236,12 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
       }
       self.reload = ok ? { successful: true, lastSuccessMs: atMs } : { ...self.reload, successful: false };
     },
+    stateFile(status) {
+      for (const m of live) {
+        showIf(m.registry, m.stateFileOk, status?.lastWriteOk === undefined ? undefined : status.lastWriteOk ? 1 : 0);
+        showIf(m.registry, m.stateFileAt, status?.lastSuccessMs === undefined ? undefined : status.lastSuccessMs / 1000);
+      }
+    },
     selfStatus: () => ({ reload: { ...self.reload } }),
     scrapeStarted() {
       const handlers = live.flatMap((m) => (m.handler ? [m.handler] : []));
@@ -245,6 +258,17 @@ export function createMetrics(opts: MetricsOptions): ExporterMetrics {
       };
     },
   };
+}
+
+/** Serves a label-less gauge with `value`, or not at all when it is undefined (prom-client would serve 0). */
+function showIf(registry: Registry, gauge: Gauge, value: number | undefined): void {
+  const name = (gauge as unknown as { name: string }).name;
+  if (value === undefined) {
+    registry.removeSingleMetric(name);
+    return;
+  }
+  gauge.set(value);
+  if (!registry.getSingleMetric(name)) registry.registerMetric(gauge);
 }
 
 /** Declares the exporter's own metrics in `registry`. */
@@ -314,5 +338,8 @@ function registerLive(registry: Registry, opts: MetricsOptions): LiveMetrics {
     collectDefaultMetrics({ register: registry });
     for (const name of REJECTED_DEFAULTS) registry.removeSingleMetric(name);
   }
-  return { apiRequests, apiDuration, readErrors, reloadOk, reloadAt, ...(handler ? { handler } : {}) };
+  // Not registered until there is a state file with a value to show (showIf).
+  const stateFileOk = new Gauge({ name: METRICS.stateFileWriteSuccess.name, help: METRICS.stateFileWriteSuccess.help, registers: [] });
+  const stateFileAt = new Gauge({ name: METRICS.stateFileLastSuccessTimestamp.name, help: METRICS.stateFileLastSuccessTimestamp.help, registers: [] });
+  return { apiRequests, apiDuration, readErrors, reloadOk, reloadAt, stateFileOk, stateFileAt, registry, ...(handler ? { handler } : {}) };
 }

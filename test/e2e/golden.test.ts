@@ -1,7 +1,9 @@
 // The whole /metrics exposition for a fixed scenario, diffed against a checked-in file so that
 // every rename, new label or changed HELP shows in review. UPDATE_GOLDEN=1 rewrites the file.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promtool, requirePromtool } from '../promtool.js';
 import { World } from '../../simulator/world.js';
 import { startRig, type Rig } from '../helpers.js';
@@ -65,6 +67,8 @@ async function scenario(processMetrics: boolean): Promise<Rig> {
     sim: { world, requestClock: Date.now },
     // The handler's metrics are in the file: the scrape is the first, so their counts are fixed.
     exporter: { now: () => clock, processMetrics, handlerMetrics: true },
+    // so that the state file's own series are in the file too
+    stateFile: join(mkdtempSync(join(tmpdir(), 'rds-golden-')), 'state.json'),
   });
   const hour = 3600_000;
   world.instance('rm-golden-01')!.policy.preferredBackupPeriod = 'Monday,Wednesday,Friday,Sunday';

@@ -1,7 +1,7 @@
 // The state file: a restart loses nothing — a failure that happened while the exporter was down
 // is counted once — and a missing, corrupt or unwritable file never stops the exporter.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema } from '../../src/config/schema.js';
@@ -180,10 +180,63 @@ describe('state file', function () {
     const file = join(tempDir(), 'no-such-dir', 'state.json');
     const { exporter, logs } = await startAndTick(file);
     await exporter.poller.tick();
-    assert.equal(sample(await scrape(exporter), 'alicloud_rds_backup_poll_success', I), 1);
-    const warnings = logs.records().filter((r) => r.level === 'warn' && r.msg === 'cannot write the state file; a restart will start fresh');
+    const text = await scrape(exporter);
+    assert.equal(sample(text, 'alicloud_rds_backup_poll_success', I), 1);
+    assert.equal(sample(text, 'alicloud_rds_backup_state_file_last_write_success'), 0);
+    assert.equal(sample(text, 'alicloud_rds_backup_state_file_last_success_timestamp_seconds'), undefined, 'no file a restart would restore');
+    const warnings = logs
+      .records()
+      .filter(
+        (r) =>
+          r.level === 'warn' && r.msg === 'cannot write the state file (tried again at each cycle); a restart now would find no state file and start fresh',
+      );
     assert.equal(warnings.length, 1, 'logged once, not every cycle');
     assert.equal(warnings[0]?.code, 'ENOENT');
+  });
+
+  it('serves whether the last write worked and when the file a restart would restore was written; a failed write and a restart restore the older file', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'state.json');
+    const first = await exporterWith(file);
+    assert.equal(sample(await scrape(first.exporter), 'alicloud_rds_backup_state_file_last_write_success'), undefined, 'before the first write');
+    await first.exporter.poller.tick();
+    const written = clock;
+    let text = await scrape(first.exporter);
+    assert.equal(sample(text, 'alicloud_rds_backup_state_file_last_write_success'), 1);
+    assert.equal(sample(text, 'alicloud_rds_backup_state_file_last_success_timestamp_seconds'), written / 1000);
+    // Writes now fail: a directory where the temporary file goes.
+    mkdirSync(`${file}.tmp-${process.pid}`);
+    clock += MIN;
+    await first.exporter.poller.tick();
+    text = await scrape(first.exporter);
+    assert.equal(sample(text, 'alicloud_rds_backup_state_file_last_write_success'), 0);
+    assert.equal(sample(text, 'alicloud_rds_backup_state_file_last_success_timestamp_seconds'), written / 1000, 'the older file');
+    assert.ok(
+      first.logs
+        .records()
+        .some(
+          (r) =>
+            r.msg ===
+            `cannot write the state file (tried again at each cycle); a restart now would restore the older file, saved at ${new Date(written).toISOString()}`,
+        ),
+      'the warning names the older file and its time',
+    );
+    await stop(first.exporter);
+    rmdirSync(`${file}.tmp-${process.pid}`);
+    const second = await exporterWith(file);
+    text = await scrape(second.exporter);
+    assert.equal(sample(text, 'alicloud_rds_backup_state_file_last_success_timestamp_seconds'), written / 1000, 'the file found at start');
+    assert.ok(
+      second.logs.records().some((r) => r.msg === 'state restored' && r.saved_at === new Date(written).toISOString()),
+      'the restore names the older file',
+    );
+  });
+
+  it('serves no state file series without a state_file', async () => {
+    const { exporter } = await exporterWith(undefined);
+    await exporter.poller.tick();
+    const text = await scrape(exporter);
+    assert.doesNotMatch(text, /state_file/);
   });
 
   it('without a state file, a restart publishes the backup history only once its first look covered the whole look-back: last_success never goes backwards', async () => {

@@ -28,6 +28,7 @@ describe('HTTP app', () => {
       observeApiCall: () => undefined,
       observeReadError: () => undefined,
       configLoaded: () => undefined,
+      stateFile: () => undefined,
       selfStatus: () => ({ reload: { successful: true } }),
       scrapeStarted: () => {
         const at = scrapes.push(-1) - 1;
