@@ -232,6 +232,19 @@ describe('state file', function () {
     );
   });
 
+  it('a reload that removes the state_file drops its series; one that sets it again shows the file on disk', async () => {
+    const file = join(tempDir(), 'state.json');
+    const { exporter } = await exporterWith(file);
+    await exporter.poller.tick();
+    const config = configSchema.parse({ accounts: [{ name: 'state', endpoint: sim.url, regions: [{ region: 'cn-hangzhou', instances: ['rm-state-01'] }] }] });
+    await exporter.reload(config);
+    assert.doesNotMatch(await scrape(exporter), /state_file/, 'no series without a state_file');
+    await exporter.reload({ ...config, state_file: file });
+    const text = await scrape(exporter);
+    assert.equal(sample(text, 'alicloud_rds_backup_state_file_last_write_success'), undefined, 'no write yet by this path');
+    assert.equal(sample(text, 'alicloud_rds_backup_state_file_last_success_timestamp_seconds'), statSync(file).mtimeMs / 1000, 'the file on disk, by its time');
+  });
+
   it('serves no state file series without a state_file', async () => {
     const { exporter } = await exporterWith(undefined);
     await exporter.poller.tick();
