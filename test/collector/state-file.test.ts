@@ -62,6 +62,7 @@ describe('state file: what is restored', () => {
     const path = stateFileWith({
       tracker: tracker({
         active: [{ jobId: 'a1', jobMode: 'Automated', firstSeen: -1, misses: 0.5 }],
+        departed: [{ jobId: 'd1', jobMode: 'Manual', firstSeen: NOW - 7200_000, misses: 1, departedAt: 1e308 }],
         counted: [
           ['c1', NOW - 1000],
           ['c2', 1e308],
@@ -109,6 +110,11 @@ describe('state file: what is restored', () => {
       'a counted job stays counted, remembered from now',
     );
     assert.deepEqual(saved.tracker.active, [{ jobId: 'a1', jobMode: 'Automated', firstSeen: NOW, misses: 0 }], 'a job in flight stays followed');
+    assert.deepEqual(
+      saved.tracker.departed,
+      [{ jobId: 'd1', jobMode: 'Manual', firstSeen: NOW - 7200_000, misses: 1, departedAt: NOW }],
+      'a departed job left the listing now, not never: it is not settled early',
+    );
     assert.equal(saved.tracker.lastFailureMs, undefined);
     assert.deepEqual(saved.history?.known, [['k1', NOW]]);
     assert.deepEqual(saved.history?.newestSuccess, [{ ...set(), scope: 'instance' }], 'the absurd size dropped, the set with an absurd end dropped');
@@ -118,7 +124,7 @@ describe('state file: what is restored', () => {
     assert.equal(restored.savedAtMs, Date.parse('2026-12-05T11:00:00.000Z'));
     const warn = logs.records().find((r) => r.level === 'warn')!;
     assert.match(String(warn.msg), /^state file: values that cannot be true .* were dropped; the rest is restored$/);
-    assert.equal(warn.dropped, 13);
+    assert.equal(warn.dropped, 14);
     assert.ok((warn.first as string[]).includes(`${KEY} tracker.failures[0]`), JSON.stringify(warn.first));
     assert.ok(existsSync(path), 'the file is not set aside');
     assert.ok(
