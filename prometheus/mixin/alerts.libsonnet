@@ -108,6 +108,15 @@ local instance = 'RDS instance {{ $labels.instance_id }} in account {{ $labels.a
               'The last configuration reload of the exporter at {{ $labels.instance }} failed; it still runs the previous configuration, so the changes made are not in effect.',
               c['for'].configReloadFailed, c.keepFiringFor),
 
+        // A state file that cannot be written: a restart now would restore an older file, and the
+        // counters served since would go back (a reset to Prometheus). Absent without a state_file
+        // and before the first write, so a restart or a fleet without one never fires it.
+        alert('AlicloudRdsBackupStateFileNotWritten', 'warning',
+              'alicloud_rds_backup_state_file_last_write_success{%(selector)s} == 0' % c,
+              'alicloud-rds-backup-exporter cannot write its state file ({{ $labels.instance }})',
+              'The exporter at {{ $labels.instance }} has failed to write its state file at every cycle for ' + c['for'].stateFileNotWritten + ': it keeps counting, but a restart now would restore an older file (or none), and the failure counters served since would go back.',
+              c['for'].stateFileNotWritten, c.keepFiringFor),
+
         // Credentials, signature, clock: one alert per account and code. A refused RAM permission
         // is here only for the reads that say whether backups happen (tasks, backups, policy).
         alert('AlicloudRdsBackupApiAuthFailing', 'critical',

@@ -72,6 +72,7 @@
       readForbidden: '15m',
       exporterDown: '5m',
       configReloadFailed: '5m',
+      stateFileNotWritten: '15m',
       restoreWindowLagging: '30m',
       logChainGap: '5m',
       crossRegionStale: '30m',

@@ -47,6 +47,7 @@ const CONTRACT: Record<string, { severity: 'critical' | 'warning' | 'info'; perI
   AlicloudRdsBackupReadForbidden: { severity: 'warning', perInstance: false },
   AlicloudRdsBackupExporterDown: { severity: 'critical', perInstance: false },
   AlicloudRdsBackupConfigReloadFailed: { severity: 'warning', perInstance: false },
+  AlicloudRdsBackupStateFileNotWritten: { severity: 'warning', perInstance: false },
   AlicloudRdsBackupSizeDrop: { severity: 'warning', perInstance: true },
   AlicloudRdsBackupRestoreWindowLagging: { severity: 'critical', perInstance: true },
   AlicloudRdsBackupLogChainGap: { severity: 'warning', perInstance: true },
