@@ -47,7 +47,7 @@ export interface ExporterOptions {
   loadConfig?: () => Config;
   /** serve POST /-/reload (--web.enable-lifecycle) */
   enableLifecycle?: boolean;
-  /** --web.config.file: TLS, basic auth, headers; read again on each connection and on reload */
+  /** --web.config.file: TLS, basic auth, headers; read again when its files change and on reload */
   webConfig?: WebConfig;
 }
 

@@ -1,8 +1,9 @@
 // The listening servers: plain HTTP, or HTTPS when the web configuration has tls_server_config,
-// one per --web.listen-address. The web configuration is read again as each connection opens
-// (before its TLS handshake), so a rotated certificate or changed users apply from the next
-// connection; client certificates are checked under the toolkit's client_auth_type once the
-// handshake is done.
+// one per --web.listen-address. As each connection opens (before its TLS handshake) the web
+// configuration is asked whether its files changed — a look at their metadata at most once a
+// second, never a read — so a rotated certificate or changed users apply from the next connection
+// after the change; the TLS context is rebuilt only then. Client certificates are checked under
+// the toolkit's client_auth_type once the handshake is done.
 import { once } from 'node:events';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -27,14 +28,14 @@ export function createServer(app: RequestListener, web?: WebConfig): Server {
   const tls = web?.settings.tls;
   if (!web || !tls) {
     const server = createHttpServer(app);
-    if (web) server.prependListener('connection', () => web.refresh());
+    if (web) server.prependListener('connection', () => web.checkForChange());
     return server;
   }
   const server: HttpsServer = createHttpsServer(tls.options, app);
   let applied = web.generation;
   // First in line: the TLS socket is made, with the server's context, by the next listener.
   server.prependListener('connection', () => {
-    web.refresh();
+    web.checkForChange();
     if (web.generation !== applied && web.settings.tls) {
       applied = web.generation;
       const { options } = web.settings.tls;
