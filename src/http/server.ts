@@ -24,14 +24,34 @@ export interface ListenAddress {
  */
 export const PLAIN_HTTP_TO_TLS_ANSWER = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
-export function createServer(app: RequestListener, web?: WebConfig): Server {
+/** What a client is given, from connecting, before it is cut. */
+export interface ConnectionTimeouts {
+  /** to finish its TLS handshake */
+  handshakeMs: number;
+  /** to send a request's headers (the first from connecting or from the handshake's end) */
+  headersMs: number;
+  /** to send a whole request */
+  requestMs: number;
+}
+
+/** As net/http servers with timeouts set: a connection that sends nothing is cut within 11 s. */
+export const CONNECTION_TIMEOUTS: Readonly<ConnectionTimeouts> = { handshakeMs: 10_000, headersMs: 10_000, requestMs: 30_000 };
+
+export function createServer(app: RequestListener, web?: WebConfig, timeouts: ConnectionTimeouts = CONNECTION_TIMEOUTS): Server {
+  const http = {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    // How often Node looks for connections past those timeouts (30 s by default, which let an
+    // idle connection live 10 to 40 s).
+    connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+  };
   const tls = web?.settings.tls;
   if (!web || !tls) {
-    const server = createHttpServer(app);
+    const server = createHttpServer(http, app);
     if (web) server.prependListener('connection', () => web.checkForChange());
     return server;
   }
-  const server: HttpsServer = createHttpsServer(tls.options, app);
+  const server: HttpsServer = createHttpsServer({ ...tls.options, ...http, handshakeTimeout: timeouts.handshakeMs }, app);
   let applied = web.generation;
   // First in line: the TLS socket is made, with the server's context, by the next listener.
   server.prependListener('connection', () => {

@@ -40,6 +40,24 @@ export const CIPHER_SUITES: Readonly<Record<string, string>> = {
   TLS_CHACHA20_POLY1305_SHA256: 'TLS_CHACHA20_POLY1305_SHA256',
 };
 const TLS13_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+/**
+ * The TLS 1.2 suites when `cipher_suites` is not set: Go's defaults (crypto/tls defaults.go: its
+ * preference order without the RSA key exchange, 3DES, CBC-SHA256 and RC4 suites), which the
+ * toolkit leaves in place. OpenSSL's own default would also take `AES128-SHA` and the other
+ * suites without forward secrecy.
+ */
+export const DEFAULT_TLS12_SUITES = [
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA',
+  'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA',
+  'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA',
+] as const;
 const CURVES = { CurveP256: 'P-256', CurveP384: 'P-384', CurveP521: 'P-521', X25519: 'X25519' } as const;
 
 export const CLIENT_AUTH_TYPES = [
@@ -205,9 +223,7 @@ export function loadWebSettings(file: string, seen: FileSeen[] = []): { settings
       minVersion: TLS_VERSIONS[tls.min_version],
       maxVersion: TLS_VERSIONS[tls.max_version],
       honorCipherOrder: tls.prefer_server_cipher_suites,
-      ...(tls.cipher_suites
-        ? { ciphers: [...tls.cipher_suites.map((s) => CIPHER_SUITES[s]!).filter((s) => !s.startsWith('TLS_')), TLS13_SUITES].join(':') }
-        : {}),
+      ciphers: [...(tls.cipher_suites ?? DEFAULT_TLS12_SUITES).map((s) => CIPHER_SUITES[s]!).filter((s) => !s.startsWith('TLS_')), TLS13_SUITES].join(':'),
       ...(tls.curve_preferences ? { ecdhCurve: tls.curve_preferences.map((c) => CURVES[c]).join(':') } : {}),
     };
     try {
