@@ -20,7 +20,7 @@ export interface AppOptions {
   log: Logger;
   /** what GET /status shows, read once per request */
   status: () => StatusInput;
-  /** reloads the configuration; present when the lifecycle API is enabled */
+  /** reloads the configuration; present when the lifecycle API is enabled (concurrent requests are coalesced) */
   reload?: () => Promise<void>;
   /** the web configuration in force (--web.config.file): users and headers, asked per request */
   web?: () => WebSettings;
@@ -38,6 +38,35 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
 /** Whether the scraper asked for OpenMetrics (Prometheus does when its scrape protocols allow it). */
 export function wantsOpenMetrics(accept: string | undefined): boolean {
   return accept !== undefined && /application\/openmetrics-text/i.test(accept);
+}
+
+/**
+ * Runs `reload` one at a time, and coalesces: a call made while one runs is answered by the next
+ * run, which starts when it ends and which every call made meanwhile shares. However many arrive
+ * at once, at most two run, and each answer comes from a run that started after it was asked (so
+ * it read the files as they were then).
+ */
+export function coalesceReloads(reload: () => Promise<void>): () => Promise<void> {
+  let current: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const launch = (): Promise<void> => {
+    const run = Promise.resolve().then(reload);
+    const settled = () => {
+      if (current === run && queued === undefined) current = undefined;
+    };
+    run.then(settled, settled);
+    current = run;
+    return run;
+  };
+  const ignore = () => undefined;
+  return () => {
+    if (current === undefined) return launch();
+    queued ??= current.then(ignore, ignore).then(() => {
+      queued = undefined;
+      return launch();
+    });
+    return queued;
+  };
 }
 
 function escapeHtml(text: string): string {
@@ -104,14 +133,15 @@ export function createApp(opts: AppOptions): express.Express {
   });
 
   // Like Prometheus: off unless --web.enable-lifecycle, and only by POST or PUT.
+  const reload = opts.reload ? coalesceReloads(opts.reload) : undefined;
   app.all('/-/reload', async (req, res) => {
     if (req.method !== 'POST' && req.method !== 'PUT') {
       res.status(405).set('Allow', 'POST, PUT').type('text/plain').send('Only POST or PUT requests allowed.\n');
-    } else if (!opts.reload) {
+    } else if (!reload) {
       res.status(403).type('text/plain').send('Lifecycle API is not enabled (--web.enable-lifecycle).\n');
     } else {
       try {
-        await opts.reload();
+        await reload();
         res.type('text/plain').send('Configuration reloaded.\n');
       } catch (err) {
         // A ConfigError names file, line and key path, never a value.
