@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { ExporterMetrics } from '../metrics/registry.js';
 import { BasicAuth } from './basic-auth.js';
 import { loadRunbook } from './runbook.js';
-import { parseStatusFilter, renderStatusPage, type StatusInput } from './status-page.js';
+import { escapeHtml, parseStatusFilter, renderStatusPage, type StatusInput } from './status-page.js';
 import type { WebSettings } from './web-config.js';
 
 export interface AppOptions {
@@ -67,10 +67,6 @@ export function coalesceReloads(reload: () => Promise<void>): () => Promise<void
     });
     return queued;
   };
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export function createApp(opts: AppOptions): express.Express {
