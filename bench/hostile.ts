@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { hashSync } from 'bcryptjs';
 import { configSchema } from '../src/config/schema.js';
-import { startExporter } from '../src/exporter.js';
+import { type ExporterOptions, startExporter } from '../src/exporter.js';
 import { WebConfig } from '../src/http/web-config.js';
 import { createLogger } from '../src/log.js';
 import { makePki } from '../test/tls.js';
@@ -69,28 +69,34 @@ function serve(kind: string): void {
   server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
 }
 
-async function measure(kind: string): Promise<void> {
-  const child = fork(new URL(import.meta.url).pathname, ['--serve', kind], { execArgv: ['--import', 'tsx'] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(m as number)));
+/** The exporter watching one instance at `endpoint`; it polls only when told to. */
+function startBenchExporter(endpoint: string, extra: Partial<ExporterOptions> = {}) {
   const config = configSchema.parse({
     poll: { schedule: '0 0 1 1 *', timeout_seconds: 60, max_retries: 0 },
     accounts: [
       {
         name: 'bench',
-        endpoint: `http://127.0.0.1:${port}`,
+        endpoint,
         access_key_id: 'LTAI5tBenchKey0001',
         access_key_secret: 'bench-secret-0001',
         regions: [{ region: 'cn-hangzhou', instances: ['rm-bench'] }],
       },
     ],
   });
-  const exporter = await startExporter({
+  return startExporter({
     config,
     log: createLogger({ level: 'error' }),
     listen: { host: '127.0.0.1', port: 0 },
     schedule: false,
     processMetrics: false,
+    ...extra,
   });
+}
+
+async function measure(kind: string): Promise<void> {
+  const child = fork(new URL(import.meta.url).pathname, ['--serve', kind], { execArgv: ['--import', 'tsx'] });
+  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(m as number)));
+  const exporter = await startBenchExporter(`http://127.0.0.1:${port}`);
   const rssBefore = process.memoryUsage().rss;
   let peak = rssBefore;
   let slowest = 0;
@@ -125,25 +131,7 @@ const PASSWORD = 'the-scrape-password';
 
 /** The child of the floods: the exporter behind the web configuration `file`; sends its URL. */
 async function exporterBehind(file: string): Promise<void> {
-  const config = configSchema.parse({
-    poll: { schedule: '0 0 1 1 *' },
-    accounts: [
-      {
-        name: 'bench',
-        endpoint: 'http://127.0.0.1:9',
-        access_key_id: 'LTAI5tBenchKey0001',
-        access_key_secret: 'bench-secret-0001',
-        regions: [{ region: 'cn-hangzhou', instances: ['rm-bench'] }],
-      },
-    ],
-  });
-  const exporter = await startExporter({
-    config,
-    log: createLogger({ level: 'error' }),
-    listen: { host: '127.0.0.1', port: 0 },
-    schedule: false,
-    webConfig: new WebConfig(file),
-  });
+  const exporter = await startBenchExporter('http://127.0.0.1:9', { webConfig: new WebConfig(file) });
   process.send!(exporter.url);
 }
 
