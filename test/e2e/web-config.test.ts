@@ -82,7 +82,7 @@ describe('--web.config.file', function () {
     const { rig, file } = await serve(`basic_auth_users:\n  prometheus: ${HASH}\n`, { lifecycle: true });
     const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`prometheus:${password}`).toString('base64')}` });
     writeFileSync(file, `basic_auth_users:\n  prometheus: ${hashSync('the-new-password', 4)}\n`);
-    await rig.exporter.reloadFromSource(); // as SIGHUP does; a new connection would re-read it too
+    await rig.exporter.reloadFromSource(); // as SIGHUP does; a new connection would see the change within a second too
     assert.equal((await fetch(`${rig.exporter.url}/metrics`, { headers: basic(PASSWORD) })).status, 401, 'the old password no longer');
     assert.equal((await fetch(`${rig.exporter.url}/metrics`, { headers: basic('the-new-password') })).status, 200, 'the new one');
   });
