@@ -47,7 +47,7 @@ export interface ExporterOptions {
   loadConfig?: () => Config;
   /** serve POST /-/reload (--web.enable-lifecycle) */
   enableLifecycle?: boolean;
-  /** --web.config.file: TLS, basic auth, headers; read again on each connection and on reload */
+  /** --web.config.file: TLS, basic auth, headers; read again when its files change and on reload */
   webConfig?: WebConfig;
 }
 
@@ -229,17 +229,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
     ...(opts.enableLifecycle ? { reload: () => reloadFromSource() } : {}),
     ...(opts.webConfig ? { web: () => opts.webConfig!.settings } : {}),
   });
-  const listeners = await listenOn(
-    [opts.listen].flat(),
-    () => {
-      const server = createServer(app, opts.webConfig);
-      // Slow or stuck clients must not hold the process at shutdown.
-      server.headersTimeout = 10_000;
-      server.requestTimeout = 30_000;
-      return server;
-    },
-    Boolean(opts.webConfig?.settings.tls),
-  );
+  const listeners = await listenOn([opts.listen].flat(), () => createServer(app, opts.webConfig), Boolean(opts.webConfig?.settings.tls));
   for (const { address } of listeners) {
     log.info({ address, telemetry_path: telemetryPath, version: VERSION, ...describeAccess(opts.webConfig?.settings) }, 'listening');
   }

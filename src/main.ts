@@ -89,7 +89,7 @@ async function main(argv: readonly string[]): Promise<void> {
   let webConfig: WebConfig | undefined;
   if (flags.webConfigFile !== undefined) {
     try {
-      webConfig = new WebConfig(flags.webConfigFile, log);
+      webConfig = new WebConfig(flags.webConfigFile, { log });
     } catch (err) {
       fail(2, err instanceof ConfigError ? err.message : `${flags.webConfigFile}: the web configuration cannot be loaded`);
     }

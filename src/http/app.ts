@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { ExporterMetrics } from '../metrics/registry.js';
 import { BasicAuth } from './basic-auth.js';
 import { loadRunbook } from './runbook.js';
-import { parseStatusFilter, renderStatusPage, type StatusInput } from './status-page.js';
+import { escapeHtml, parseStatusFilter, renderStatusPage, type StatusInput } from './status-page.js';
 import type { WebSettings } from './web-config.js';
 
 export interface AppOptions {
@@ -20,7 +20,7 @@ export interface AppOptions {
   log: Logger;
   /** what GET /status shows, read once per request */
   status: () => StatusInput;
-  /** reloads the configuration; present when the lifecycle API is enabled */
+  /** reloads the configuration; present when the lifecycle API is enabled (concurrent requests are coalesced) */
   reload?: () => Promise<void>;
   /** the web configuration in force (--web.config.file): users and headers, asked per request */
   web?: () => WebSettings;
@@ -40,8 +40,33 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
   return accept !== undefined && /application\/openmetrics-text/i.test(accept);
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/**
+ * Runs `reload` one at a time, and coalesces: a call made while one runs is answered by the next
+ * run, which starts when it ends and which every call made meanwhile shares. However many arrive
+ * at once, at most two run, and each answer comes from a run that started after it was asked (so
+ * it read the files as they were then).
+ */
+export function coalesceReloads(reload: () => Promise<void>): () => Promise<void> {
+  let current: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const launch = (): Promise<void> => {
+    const run = Promise.resolve().then(reload);
+    const settled = () => {
+      if (current === run && queued === undefined) current = undefined;
+    };
+    run.then(settled, settled);
+    current = run;
+    return run;
+  };
+  const ignore = () => undefined;
+  return () => {
+    if (current === undefined) return launch();
+    queued ??= current.then(ignore, ignore).then(() => {
+      queued = undefined;
+      return launch();
+    });
+    return queued;
+  };
 }
 
 export function createApp(opts: AppOptions): express.Express {
@@ -104,14 +129,15 @@ export function createApp(opts: AppOptions): express.Express {
   });
 
   // Like Prometheus: off unless --web.enable-lifecycle, and only by POST or PUT.
+  const reload = opts.reload ? coalesceReloads(opts.reload) : undefined;
   app.all('/-/reload', async (req, res) => {
     if (req.method !== 'POST' && req.method !== 'PUT') {
       res.status(405).set('Allow', 'POST, PUT').type('text/plain').send('Only POST or PUT requests allowed.\n');
-    } else if (!opts.reload) {
+    } else if (!reload) {
       res.status(403).type('text/plain').send('Lifecycle API is not enabled (--web.enable-lifecycle).\n');
     } else {
       try {
-        await opts.reload();
+        await reload();
         res.type('text/plain').send('Configuration reloaded.\n');
       } catch (err) {
         // A ConfigError names file, line and key path, never a value.

@@ -1,8 +1,9 @@
 // The listening servers: plain HTTP, or HTTPS when the web configuration has tls_server_config,
-// one per --web.listen-address. The web configuration is read again as each connection opens
-// (before its TLS handshake), so a rotated certificate or changed users apply from the next
-// connection; client certificates are checked under the toolkit's client_auth_type once the
-// handshake is done.
+// one per --web.listen-address. As each connection opens (before its TLS handshake) the web
+// configuration is asked whether its files changed — a look at their metadata at most once a
+// second, never a read — so a rotated certificate or changed users apply from the next connection
+// after the change; the TLS context is rebuilt only then. Client certificates are checked under
+// the toolkit's client_auth_type once the handshake is done.
 import { once } from 'node:events';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -23,18 +24,38 @@ export interface ListenAddress {
  */
 export const PLAIN_HTTP_TO_TLS_ANSWER = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
-export function createServer(app: RequestListener, web?: WebConfig): Server {
+/** What a client is given, from connecting, before it is cut. */
+export interface ConnectionTimeouts {
+  /** to finish its TLS handshake */
+  handshakeMs: number;
+  /** to send a request's headers (the first from connecting or from the handshake's end) */
+  headersMs: number;
+  /** to send a whole request */
+  requestMs: number;
+}
+
+/** As net/http servers with timeouts set: a connection that sends nothing is cut within 11 s. */
+export const CONNECTION_TIMEOUTS: Readonly<ConnectionTimeouts> = { handshakeMs: 10_000, headersMs: 10_000, requestMs: 30_000 };
+
+export function createServer(app: RequestListener, web?: WebConfig, timeouts: ConnectionTimeouts = CONNECTION_TIMEOUTS): Server {
+  const http = {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    // How often Node looks for connections past those timeouts (30 s by default, which let an
+    // idle connection live 10 to 40 s).
+    connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+  };
   const tls = web?.settings.tls;
   if (!web || !tls) {
-    const server = createHttpServer(app);
-    if (web) server.prependListener('connection', () => web.refresh());
+    const server = createHttpServer(http, app);
+    if (web) server.prependListener('connection', () => web.checkForChange());
     return server;
   }
-  const server: HttpsServer = createHttpsServer(tls.options, app);
+  const server: HttpsServer = createHttpsServer({ ...tls.options, ...http, handshakeTimeout: timeouts.handshakeMs }, app);
   let applied = web.generation;
   // First in line: the TLS socket is made, with the server's context, by the next listener.
   server.prependListener('connection', () => {
-    web.refresh();
+    web.checkForChange();
     if (web.generation !== applied && web.settings.tls) {
       applied = web.generation;
       const { options } = web.settings.tls;

@@ -57,8 +57,18 @@ export function parseStatusFilter(query: Record<string, unknown>): StatusFilter 
   return filter;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/**
+ * Control characters (NUL, ESC, C1...) and bidirectional controls (U+202E RIGHT-TO-LEFT OVERRIDE,
+ * the isolates...) that a description could carry: invisible, or reordering what follows them, so
+ * they are shown as their code point, `[U+202E]`. Tab and line breaks are plain white space.
+ */
+const HIDDEN = /(?![\t\n\r])[\p{Cc}\p{Bidi_Control}]/gu;
+
+/** Text (from the API, the configuration or the request) made safe and visible in HTML. */
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+    .replace(HIDDEN, (c) => `[U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
 }
 
 /** "3 d 4 h", "2 h 5 min", "40 s": the two largest units. */

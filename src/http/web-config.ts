@@ -2,12 +2,14 @@
 // Prometheus exporter-toolkit (docs/web-configuration.md of prometheus/exporter-toolkit), which
 // node_exporter, blackbox_exporter and the rest share, so one file serves them all.
 //
-// Like the toolkit, the file (and the certificate, key and CA files it names) is read again when a
-// connection opens; a change is applied from that connection on, so certificates rotate without a
-// restart. A file that has become invalid is reported once and the last good one kept. Whether TLS
-// is on at all is decided at start.
+// Like the toolkit, a change to the file (or to the certificate, key and CA files it names) applies
+// without a restart. Unlike it, nothing is read or built per connection: a new connection only
+// looks at the files' metadata, at most once a second, and they are read again, and the TLS
+// context built, only when that metadata has changed (or on reload). Work an unauthenticated
+// client can cause stays tiny. A file that has become invalid is reported once and the last good
+// one kept. Whether TLS is on at all is decided at start.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
@@ -38,6 +40,24 @@ export const CIPHER_SUITES: Readonly<Record<string, string>> = {
   TLS_CHACHA20_POLY1305_SHA256: 'TLS_CHACHA20_POLY1305_SHA256',
 };
 const TLS13_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+/**
+ * The TLS 1.2 suites when `cipher_suites` is not set: Go's defaults (crypto/tls defaults.go: its
+ * preference order without the RSA key exchange, 3DES, CBC-SHA256 and RC4 suites), which the
+ * toolkit leaves in place. OpenSSL's own default would also take `AES128-SHA` and the other
+ * suites without forward secrecy.
+ */
+export const DEFAULT_TLS12_SUITES = [
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA',
+  'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA',
+  'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA',
+] as const;
 const CURVES = { CurveP256: 'P-256', CurveP384: 'P-384', CurveP521: 'P-521', X25519: 'X25519' } as const;
 
 export const CLIENT_AUTH_TYPES = [
@@ -145,11 +165,28 @@ export interface WebSettings {
 }
 
 /**
+ * What identifies a file's content without reading it: inode, size, modification and change
+ * times. A replaced file (a Kubernetes secret's symlink swap, `mv`) changes the inode; an edited
+ * one its times.
+ */
+function metadataOf(path: string): string {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  return stat ? `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}` : '-';
+}
+
+/** A file a load read (or tried to), with its metadata taken just before. */
+export interface FileSeen {
+  path: string;
+  metadata: string;
+}
+
+/**
  * Reads a file the web configuration names (a path relative to the web configuration's own
  * directory). A failure names the file (a path is not a secret) at the line that names it.
  */
-function readNamed(named: { file: string; text: string; source: string; key: string }): string {
+function readNamed(named: { file: string; text: string; source: string; key: string; seen: FileSeen[] }): string {
   const path = isAbsolute(named.file) ? named.file : join(dirname(named.source), named.file);
+  named.seen.push({ path, metadata: metadataOf(path) });
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
@@ -159,15 +196,19 @@ function readNamed(named: { file: string; text: string; source: string; key: str
   }
 }
 
-/** Reads the web configuration file and every file it names; builds and checks what the server needs. */
-export function loadWebSettings(file: string): { settings: WebSettings; fingerprint: string } {
+/**
+ * Reads the web configuration file and every file it names; builds and checks what the server
+ * needs. `seen` receives every file it reads or tries to, even when it then throws.
+ */
+export function loadWebSettings(file: string, seen: FileSeen[] = []): { settings: WebSettings; fingerprint: string } {
+  seen.push({ path: file, metadata: metadataOf(file) });
   const text = readConfigText(file);
   const parsed = parseYaml(text, file, webConfigSchema, { allowEmpty: true });
   const hash = createHash('sha256').update(text);
   const settings: WebSettings = { headers: {} };
   const tls = parsed.tls_server_config;
   if (tls) {
-    const named = (key: string, path: string) => readNamed({ file: path, text, source: file, key });
+    const named = (key: string, path: string) => readNamed({ file: path, text, source: file, key, seen });
     const cert = tls.cert ?? named('cert_file', tls.cert_file!);
     const key = tls.key ?? named('key_file', tls.key_file!);
     const ca = tls.client_ca ?? (tls.client_ca_file ? named('client_ca_file', tls.client_ca_file) : undefined);
@@ -182,9 +223,7 @@ export function loadWebSettings(file: string): { settings: WebSettings; fingerpr
       minVersion: TLS_VERSIONS[tls.min_version],
       maxVersion: TLS_VERSIONS[tls.max_version],
       honorCipherOrder: tls.prefer_server_cipher_suites,
-      ...(tls.cipher_suites
-        ? { ciphers: [...tls.cipher_suites.map((s) => CIPHER_SUITES[s]!).filter((s) => !s.startsWith('TLS_')), TLS13_SUITES].join(':') }
-        : {}),
+      ciphers: [...(tls.cipher_suites ?? DEFAULT_TLS12_SUITES).map((s) => CIPHER_SUITES[s]!).filter((s) => !s.startsWith('TLS_')), TLS13_SUITES].join(':'),
       ...(tls.curve_preferences ? { ecdhCurve: tls.curve_preferences.map((c) => CURVES[c]).join(':') } : {}),
     };
     try {
@@ -238,37 +277,77 @@ export function clientAllowed(socket: TLSSocket, tls: NonNullable<WebSettings['t
   return true;
 }
 
+/** How often, at most, a new connection makes the files be looked at for a change. */
+export const WEB_CONFIG_CHECK_INTERVAL_MS = 1000;
+
+export interface WebConfigOptions {
+  log?: Logger;
+  /** how often, at most, `checkForChange()` looks at the files (default WEB_CONFIG_CHECK_INTERVAL_MS) */
+  checkIntervalMs?: number;
+  now?: () => number;
+  /** what reads and builds the settings (loadWebSettings); a test counts its calls */
+  load?: typeof loadWebSettings;
+}
+
 /**
  * The web configuration in force: read at start (a bad file is a ConfigError, exit 2), then
- * again whenever `refresh()` is called (on each new connection, and on reload). A change that
- * fails to load is logged once and the last good settings kept.
+ * again on `refresh()` (reload), and on `checkForChange()` (each new connection) when the files'
+ * metadata says they changed. A change that fails to load is logged once and the last good
+ * settings kept.
  */
 export class WebConfig {
   private fingerprint: string;
   private failing: string | undefined;
+  /** the files the last load read or tried to read, with their metadata then */
+  private seen: FileSeen[] = [];
+  private checkedAt: number;
+  private readonly log: Logger | undefined;
+  private readonly checkIntervalMs: number;
+  private readonly now: () => number;
+  private readonly load: typeof loadWebSettings;
   settings: WebSettings;
   /** goes up by one each time new settings are applied */
   generation = 0;
 
   constructor(
     readonly file: string,
-    private readonly log?: Logger,
+    opts: WebConfigOptions = {},
   ) {
-    ({ settings: this.settings, fingerprint: this.fingerprint } = loadWebSettings(file));
+    this.log = opts.log;
+    this.checkIntervalMs = opts.checkIntervalMs ?? WEB_CONFIG_CHECK_INTERVAL_MS;
+    this.now = opts.now ?? Date.now;
+    this.load = opts.load ?? loadWebSettings;
+    ({ settings: this.settings, fingerprint: this.fingerprint } = this.load(file, this.seen));
+    this.checkedAt = this.now();
+  }
+
+  /**
+   * Cheap enough for every new connection: at most once per check interval, compares the files'
+   * metadata with what it was when they were last read, and reads them again only if it changed.
+   * Returns true when new settings were applied.
+   */
+  checkForChange(): boolean {
+    const now = this.now();
+    if (now - this.checkedAt < this.checkIntervalMs) return false;
+    this.checkedAt = now;
+    if (this.seen.every(({ path, metadata }) => metadataOf(path) === metadata)) return false;
+    return this.refresh();
   }
 
   /** Reads the files again; returns true when new settings were applied. */
   refresh(): boolean {
+    const seen: FileSeen[] = [];
     let problem: string | undefined;
     let loaded;
     try {
-      loaded = loadWebSettings(this.file);
+      loaded = this.load(this.file, seen);
       if (loaded.fingerprint !== this.fingerprint && Boolean(loaded.settings.tls) !== Boolean(this.settings.tls)) {
         problem = `${this.file}: TLS cannot be turned ${loaded.settings.tls ? 'on' : 'off'} without a restart`;
       }
     } catch (err) {
       problem = err instanceof ConfigError ? err.message : `${this.file}: the web configuration cannot be loaded`;
     }
+    this.seen = seen;
     if (problem !== undefined || !loaded) {
       if (this.failing !== problem) this.log?.error(`web configuration not applied, keeping the last good one: ${problem}`);
       this.failing = problem;

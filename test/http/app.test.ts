@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { parse } from 'yaml';
-import { acceptsGzip, createApp } from '../../src/http/app.js';
+import { type AppOptions, acceptsGzip, coalesceReloads, createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
 import type { ExporterMetrics } from '../../src/metrics/registry.js';
 import { LogCapture } from '../helpers.js';
@@ -17,7 +17,7 @@ describe('HTTP app', () => {
   let scrapes: number[] = [];
 
   /** The app on a loopback port; requests go over real HTTP. */
-  async function serve(): Promise<string> {
+  async function serve(extra: Partial<AppOptions> = {}): Promise<string> {
     // The body in two chunks, as the cached pieces come; gzipped by the metrics when asked.
     const metrics: ExporterMetrics = {
       render: async ({ gzip }) => {
@@ -56,6 +56,7 @@ describe('HTTP app', () => {
       summary: () => '',
       status,
       log: createLogger({ destination: new LogCapture() }),
+      ...extra,
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -128,5 +129,57 @@ describe('HTTP app', () => {
     assert.equal(acceptsGzip('identity'), false);
     assert.equal(acceptsGzip(undefined), false);
     assert.equal(acceptsGzip('*'), true);
+  });
+
+  it('answers 100 concurrent POST /-/reload with at most two reloads, one at a time', async () => {
+    let runs = 0;
+    let running = 0;
+    let overlapped = false;
+    const url = await serve({
+      reload: async () => {
+        runs++;
+        overlapped ||= running > 0;
+        running++;
+        await new Promise((r) => setTimeout(r, 50));
+        running--;
+      },
+    });
+    const answers = await Promise.all(Array.from({ length: 100 }, () => fetch(`${url}/-/reload`, { method: 'POST' })));
+    assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
+    assert.ok(runs >= 1 && runs <= 2, `${runs} reloads`);
+    assert.equal(overlapped, false, 'never two at once');
+    const before = runs;
+    assert.equal((await fetch(`${url}/-/reload`, { method: 'POST' })).status, 200);
+    assert.equal(runs, before + 1, 'a reload asked after the others ended runs again');
+  });
+
+  it('coalesces reloads: those asked during a run share the next one, and its failure', async () => {
+    const gates: Array<() => void> = [];
+    let runs = 0;
+    const reload = coalesceReloads(async () => {
+      runs++;
+      await new Promise<void>((resolve) => gates.push(resolve));
+      if (runs === 2) throw new Error('bad file');
+    });
+    const first = reload();
+    const during = Array.from({ length: 10 }, () =>
+      reload().then(
+        () => 'ok',
+        (err: Error) => err.message,
+      ),
+    );
+    while (gates.length < 1) await new Promise((r) => setImmediate(r));
+    gates.shift()!();
+    await first;
+    assert.equal(runs, 1, 'the first run answered only the first call');
+    while (gates.length < 1) await new Promise((r) => setImmediate(r));
+    assert.equal(runs, 2, 'the calls made during it share one more run');
+    const late = reload().then(() => 'ok');
+    gates.shift()!();
+    assert.deepEqual(new Set(await Promise.all(during)), new Set(['bad file']));
+    while (gates.length < 1) await new Promise((r) => setImmediate(r));
+    gates.shift()!();
+    assert.equal(await late, 'ok', 'a call made during the second run gets a third');
+    assert.equal(runs, 3);
   });
 });

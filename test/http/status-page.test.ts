@@ -5,6 +5,7 @@ import type { BackupSummary } from '../../src/collector/backup-history.js';
 import type { LogChainSummary } from '../../src/collector/log-chain.js';
 import type { CrossRegionCopies } from '../../src/collector/reads/cross-region.js';
 import type { InstanceSnapshot } from '../../src/collector/poller.js';
+import { dbInstance } from '../collector/scripted-api.js';
 import { humanAge, humanBytes, MAX_ROWS, parseStatusFilter, renderStatusPage, type StatusInput } from '../../src/http/status-page.js';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
@@ -193,17 +194,7 @@ describe('status page', () => {
         [
           instance('rm-<b>x</b>', {
             account: `a${evil}`,
-            info: {
-              id: 'rm-x',
-              description: evil,
-              engine: `My${evil}`,
-              engineVersion: '8.0',
-              regionId: 'cn-hangzhou',
-              instanceType: 'Primary',
-              status: 'Running',
-              category: 'HighAvailability',
-              lockMode: 'Unlock',
-            },
+            info: dbInstance('rm-x', { description: evil, engine: `My${evil}` }),
             tasks: [{ jobId: `1${evil}`, status: evil, jobMode: evil, taskAction: 'x', progressRatio: 0.5 }],
             success: false,
             errorCode: evil,
@@ -215,6 +206,25 @@ describe('status page', () => {
     );
     assert.doesNotMatch(html, /<img|<b>x/);
     assert.ok(html.includes('&#60;img src=x onerror=&#34;alert(1)&#34;&#62;&#38;'), 'shown, escaped');
+  });
+
+  it('shows control and bidirectional characters from the API as their code points, never raw', () => {
+    const description = 'backup\u202Egnp.exe\u0000\u001b[31m\u2066x\u2069\u0085';
+    const html = renderStatusPage(
+      input([
+        instance('rm-bidi', {
+          info: dbInstance('rm-bidi', { description, engine: 'MySQL\u200F' }),
+          tasks: [{ jobId: '1', status: 'Uploading\u0007', jobMode: 'Automated', taskAction: 'x', progressRatio: 0.5 }],
+        }),
+      ]),
+      {},
+    );
+    assert.doesNotMatch(html, /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u);
+    assert.ok(html.includes('backup[U+202E]gnp.exe[U+0000][U+001B][31m[U+2066]x[U+2069][U+0085]'), 'the description, each hidden character shown');
+    assert.ok(html.includes('MySQL[U+200F]'), 'the engine');
+    assert.ok(html.includes('Uploading[U+0007]'), 'a task status');
+    const filtered = renderStatusPage(input([instance('rm-bidi')]), { instance: 'rm-\u202Ebidi' });
+    assert.ok(filtered.includes('value="rm-[U+202E]bidi"'), 'the filter echoed back too');
   });
 
   it('filters by account, region and a case-insensitive part of the id or description', () => {

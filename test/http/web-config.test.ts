@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../src/config/load.js';
 import { createServer } from '../../src/http/server.js';
 import { loadWebSettings, WebConfig } from '../../src/http/web-config.js';
-import { makePki, type Pki } from '../tls.js';
+import { createLogger } from '../../src/log.js';
+import { LogCapture } from '../helpers.js';
+import { fingerprintOf, issue, makePki, type Pki } from '../tls.js';
 
 const HASH = '$2y$10$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG';
 
@@ -26,6 +30,22 @@ function problem(text: string): string {
     return err.message.split(path).join('web.yml');
   }
   assert.fail('accepted');
+}
+
+async function listen(server: Server | HttpsServer): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** One TLS handshake on a new connection; the fingerprint of the certificate the server showed. */
+function handshake(port: number, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', ca: readFileSync(ca), servername: 'localhost' }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
 }
 
 describe('web configuration file', () => {
@@ -131,5 +151,94 @@ describe('web configuration file', () => {
     } finally {
       server.close();
     }
+  });
+
+  describe('re-reading on change, never per connection', () => {
+    /** A web configuration naming its own copy of the server's certificate and key. */
+    function rotatable(): { dir: string; web: string; cert: string; key: string } {
+      const dir = mkdtempSync(join(tmpdir(), 'rds-webcfg-rotate-'));
+      const cert = join(dir, 'tls.crt');
+      const key = join(dir, 'tls.key');
+      copyFileSync(pki.server.cert, cert);
+      copyFileSync(pki.server.key, key);
+      const web = join(dir, 'web.yml');
+      writeFileSync(web, `tls_server_config:\n  cert_file: ${cert}\n  key_file: ${key}\n`);
+      return { dir, web, cert, key };
+    }
+
+    /** A WebConfig on a clock the test moves, counting the loads (each reads every file and builds a TLS context). */
+    function counted(path: string, logs?: LogCapture) {
+      const clock = { now: 0 };
+      const counts = { loads: 0, contexts: 0 };
+      const web = new WebConfig(path, {
+        now: () => clock.now,
+        load: (file, seen) => {
+          counts.loads++;
+          return loadWebSettings(file, seen);
+        },
+        ...(logs ? { log: createLogger({ destination: logs }) } : {}),
+      });
+      return { web, clock, counts };
+    }
+
+    it('a flood of connections reads nothing and builds no TLS context; a changed certificate is served from the next connection after the check', async () => {
+      const files = rotatable();
+      const { web, clock, counts } = counted(files.web);
+      assert.equal(counts.loads, 1, 'read once at start');
+      const server = createServer((_req, res) => res.end('ok'), web) as HttpsServer;
+      const setSecureContext = server.setSecureContext.bind(server);
+      server.setSecureContext = (options) => {
+        counts.contexts++;
+        setSecureContext(options);
+      };
+      const port = await listen(server);
+      try {
+        for (let i = 0; i < 30; i++) {
+          clock.now += 400; // the files are looked at on every third connection or so
+          assert.equal(await handshake(port, pki.ca.cert), fingerprintOf(pki.server.cert));
+        }
+        assert.deepEqual(counts, { loads: 1, contexts: 0 }, 'nothing read or built while nothing changed');
+
+        const renewed = issue(pki.dir, pki.ca, 'server-renewed-unit', 'DNS:localhost,IP:127.0.0.1', 'serverAuth');
+        copyFileSync(renewed.cert, files.cert);
+        copyFileSync(renewed.key, files.key);
+        assert.equal(await handshake(port, pki.ca.cert), fingerprintOf(pki.server.cert), 'not looked at again within the check interval');
+        clock.now += 1000;
+        assert.equal(await handshake(port, pki.ca.cert), fingerprintOf(renewed.cert), 'the next connection after the check gets the new certificate');
+        for (let i = 0; i < 10; i++) {
+          clock.now += 1000;
+          assert.equal(await handshake(port, pki.ca.cert), fingerprintOf(renewed.cert));
+        }
+        assert.deepEqual(counts, { loads: 2, contexts: 1 }, 'read and built once for the change');
+      } finally {
+        server.close();
+      }
+    });
+
+    it('a file that becomes unreadable is read once per change, and a certificate named before it exists is picked up when it appears', () => {
+      const files = rotatable();
+      const logs = new LogCapture();
+      const { web, clock, counts } = counted(files.web, logs);
+      const later = join(files.dir, 'later.crt');
+      writeFileSync(files.web, `tls_server_config:\n  cert_file: ${later}\n  key_file: ${files.key}\n`);
+      for (let i = 0; i < 5; i++) {
+        clock.now += 1000;
+        assert.equal(web.checkForChange(), false);
+      }
+      assert.equal(counts.loads, 2, 'the broken file is read once, not at every check');
+      assert.equal(logs.records().filter((r) => r.level === 'error').length, 1);
+      copyFileSync(files.cert, later);
+      clock.now += 1000;
+      assert.equal(web.checkForChange(), true, 'the named file appeared: applied');
+      assert.equal(counts.loads, 3);
+      assert.equal(web.generation, 1);
+    });
+
+    it('a reload reads the files whatever their metadata says', () => {
+      const { web, counts } = counted(rotatable().web);
+      web.refresh();
+      web.refresh();
+      assert.equal(counts.loads, 3);
+    });
   });
 });
