@@ -15,7 +15,7 @@ import { Poller, type PollSettings, type RegionTarget } from './collector/poller
 import { BUILTIN_READS, TASKS_READ } from './collector/reads/index.js';
 import { readState, StateFileWriter, type Restored } from './collector/state-file.js';
 import { startSchedule, type Schedule } from './collector/scheduler.js';
-import { createApp } from './http/app.js';
+import { coalesceReloads, createApp } from './http/app.js';
 import { createServer, listenOn, type ListenAddress } from './http/server.js';
 import { describeAccess, type WebConfig } from './http/web-config.js';
 import { describeConfig } from './config/load.js';
@@ -264,7 +264,8 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       log.info({ watching: describeConfig(next) }, 'configuration reloaded');
     }));
 
-  const reloadFromSource = async () => {
+  // SIGHUP and POST /-/reload share this: one reload at a time, and those asked during one share the next.
+  const reloadFromSource = coalesceReloads(async () => {
     if (!opts.loadConfig) throw new Error('this exporter has no configuration source to reload from');
     opts.webConfig?.refresh();
     let next: Config;
@@ -282,7 +283,7 @@ export async function startExporter(opts: ExporterOptions): Promise<Exporter> {
       log.error(`configuration reload failed: ${err instanceof Error ? err.message : String(err)}`);
       throw err;
     }
-  };
+  });
 
   const close = () =>
     (closing ??= (async () => {

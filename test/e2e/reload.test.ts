@@ -42,6 +42,27 @@ describe('configuration reload', function () {
     );
   });
 
+  it('runs reloads from the source (SIGHUP, POST /-/reload) one at a time: 50 asked at once load the file at most twice', async () => {
+    let loads = 0;
+    const base = await startRig();
+    const config = testConfig(base.sim);
+    await base.close();
+    rig = await startRig({
+      exporter: {
+        loadConfig: () => {
+          loads++;
+          return config;
+        },
+      },
+    });
+    await Promise.all(Array.from({ length: 50 }, () => rig.exporter.reloadFromSource()));
+    assert.ok(loads >= 1 && loads <= 2, `the configuration was loaded ${loads} times for 50 reloads asked at once`);
+    const before = loads;
+    await rig.exporter.reloadFromSource();
+    assert.equal(loads, before + 1, 'a reload asked after the others ended runs, once');
+    assert.equal(sample(await rig.scrape(), 'alicloud_rds_backup_config_last_reload_successful'), 1);
+  });
+
   it('switches to a new endpoint and keys', async () => {
     rig = await startRig();
     await rig.cycle();
