@@ -2,13 +2,33 @@
 // capture, and a small reader of the Prometheus text format.
 import { createServer, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { staticCredentials } from '../src/alicloud/credentials.js';
+import { createRdsClient, type RdsClient, type RdsClientOptions } from '../src/alicloud/rds-client.js';
 import { configSchema, type Config } from '../src/config/schema.js';
+import { Semaphore } from '../src/concurrency/semaphore.js';
+import { TokenBucket } from '../src/concurrency/token-bucket.js';
+import { TurnQueue } from '../src/concurrency/turn-queue.js';
 import { startExporter, type Exporter, type ExporterOptions } from '../src/exporter.js';
 import { createLogger } from '../src/log.js';
 import { DEMO_CREDENTIAL, startSimulator, type Simulator, type SimulatorOptions } from '../simulator/server.js';
 import { World } from '../simulator/world.js';
 
 export { DEMO_CREDENTIAL };
+
+/** The real RDS client against `endpoint` (the simulator's demo key by default): no retries, generous limits. */
+export function testClient(endpoint: string, opts: Partial<RdsClientOptions> = {}): RdsClient {
+  return createRdsClient({
+    endpoint,
+    credentials: staticCredentials(DEMO_CREDENTIAL.accessKeyId, DEMO_CREDENTIAL.accessKeySecret),
+    bucket: new TokenBucket(1000),
+    semaphore: new Semaphore(4),
+    responseTurns: new TurnQueue(),
+    timeoutMs: 5000,
+    maxRetries: 0,
+    retryBaseDelayMs: 1,
+    ...opts,
+  });
+}
 
 /** Collects every log line written, as text. */
 export class LogCapture extends Writable {

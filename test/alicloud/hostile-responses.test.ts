@@ -7,12 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { createDeflate, createGzip, gzipSync } from 'node:zlib';
 import { staticCredentials } from '../../src/alicloud/credentials.js';
 import { ApiError } from '../../src/alicloud/errors.js';
-import { createRdsClient, type RdsClient } from '../../src/alicloud/rds-client.js';
+import type { RdsClient } from '../../src/alicloud/rds-client.js';
 import { MAX_RESPONSE_BYTES } from '../../src/alicloud/response-guard.js';
-import { Semaphore } from '../../src/concurrency/semaphore.js';
-import { TokenBucket } from '../../src/concurrency/token-bucket.js';
-import { TurnQueue } from '../../src/concurrency/turn-queue.js';
-import { until } from '../helpers.js';
+import { testClient, until } from '../helpers.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, form: URLSearchParams) => void;
 
@@ -65,15 +62,8 @@ describe('hostile responses', function () {
   });
   beforeEach(() => {
     calls = [];
-    client = createRdsClient({
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    client = testClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
       credentials: staticCredentials(KEY_ID, SECRET),
-      bucket: new TokenBucket(1000),
-      semaphore: new Semaphore(4),
-      responseTurns: new TurnQueue(),
-      timeoutMs: 5000,
-      maxRetries: 0,
-      retryBaseDelayMs: 1,
       observe: ({ code }) => calls.push({ code }),
     });
   });

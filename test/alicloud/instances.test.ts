@@ -2,14 +2,12 @@
 // call and discovery 100 a page, the batches and the pages after the first asked at once (as many
 // in flight as the region's concurrency allows), and every instance returned once.
 import assert from 'node:assert/strict';
-import { staticCredentials } from '../../src/alicloud/credentials.js';
 import { ApiError } from '../../src/alicloud/errors.js';
-import { createRdsClient, type RdsClient } from '../../src/alicloud/rds-client.js';
+import type { RdsClient } from '../../src/alicloud/rds-client.js';
 import { Semaphore } from '../../src/concurrency/semaphore.js';
-import { TokenBucket } from '../../src/concurrency/token-bucket.js';
-import { TurnQueue } from '../../src/concurrency/turn-queue.js';
 import type { Priority } from '../../src/concurrency/wait-queue.js';
-import { DEMO_CREDENTIAL, startSimulator, type Simulator } from '../../simulator/server.js';
+import { startSimulator, type Simulator } from '../../simulator/server.js';
+import { testClient } from '../helpers.js';
 
 /** A semaphore that remembers the most holders it had at once. */
 class PeakSemaphore extends Semaphore {
@@ -34,16 +32,7 @@ describe('RdsClient.describeDBInstances', function () {
     for (const id of ids) sim.world.addInstance(id);
     sim.world.addInstance('rm-elsewhere', { regionId: 'cn-shanghai' });
     semaphore = new PeakSemaphore(4);
-    client = createRdsClient({
-      endpoint: sim.url,
-      credentials: staticCredentials(DEMO_CREDENTIAL.accessKeyId, DEMO_CREDENTIAL.accessKeySecret),
-      bucket: new TokenBucket(1000),
-      semaphore,
-      responseTurns: new TurnQueue(),
-      timeoutMs: 5000,
-      maxRetries: 0,
-      retryBaseDelayMs: 1,
-    });
+    client = testClient(sim.url, { semaphore });
   });
   afterEach(async () => {
     client.close();

@@ -3,13 +3,10 @@
 // `{}`, or any of the simulator's junk shapes — rejects with MalformedResponse, never reads as
 // "nothing there" (no tasks, no such job, no backups, no files).
 import assert from 'node:assert/strict';
-import { staticCredentials } from '../../src/alicloud/credentials.js';
 import { ApiError } from '../../src/alicloud/errors.js';
-import { createRdsClient, type RdsClient } from '../../src/alicloud/rds-client.js';
-import { Semaphore } from '../../src/concurrency/semaphore.js';
-import { TokenBucket } from '../../src/concurrency/token-bucket.js';
-import { TurnQueue } from '../../src/concurrency/turn-queue.js';
-import { DEMO_CREDENTIAL, startSimulator, type FaultKind, type Simulator } from '../../simulator/server.js';
+import type { RdsClient } from '../../src/alicloud/rds-client.js';
+import { startSimulator, type FaultKind, type Simulator } from '../../simulator/server.js';
+import { testClient } from '../helpers.js';
 
 const HOUR = 3600_000;
 
@@ -23,16 +20,7 @@ describe('answers not of the documented shape', function () {
     // An instance with nothing yet: every list in its answers is empty.
     sim.world.addInstance('rm-shape', { engine: 'MySQL' });
     sim.world.addInstance('rm-shape-ss', { engine: 'SQLServer' });
-    client = createRdsClient({
-      endpoint: sim.url,
-      credentials: staticCredentials(DEMO_CREDENTIAL.accessKeyId, DEMO_CREDENTIAL.accessKeySecret),
-      bucket: new TokenBucket(1000),
-      semaphore: new Semaphore(4),
-      responseTurns: new TurnQueue(),
-      timeoutMs: 5000,
-      maxRetries: 0,
-      retryBaseDelayMs: 1,
-    });
+    client = testClient(sim.url);
   });
   afterEach(async () => {
     client.close();
